@@ -1,0 +1,170 @@
+"""Opening the SQLite catalog and migrating its schema.
+
+The schema version lives in `PRAGMA user_version`; `MIGRATIONS[i]` takes the
+schema from version i to i + 1. Append new migrations, never edit old ones.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+MIGRATIONS: list[str] = [
+    # 1: sets, tracks, plays, crawl state, Spotify lookups.
+    """
+    CREATE TABLE sets (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,              -- 'mixesdb', 'import', 'demo'
+        source_key TEXT NOT NULL,          -- page title or external set id
+        url TEXT,
+        title TEXT NOT NULL,
+        date TEXT,                         -- 'YYYY-MM-DD', 'YYYY-MM' or 'YYYY'
+        djs TEXT NOT NULL DEFAULT '[]',    -- JSON list
+        venue TEXT,
+        city TEXT,
+        show TEXT,
+        styles TEXT NOT NULL DEFAULT '[]', -- JSON list
+        tracklist_complete INTEGER,        -- 1, 0 or NULL when unknown
+        n_lines INTEGER NOT NULL DEFAULT 0,
+        n_unknown INTEGER NOT NULL DEFAULT 0,
+        is_demo INTEGER NOT NULL DEFAULT 0,
+        added_at TEXT NOT NULL DEFAULT (datetime('now')),
+        UNIQUE (source, source_key)
+    );
+    CREATE TABLE tracks (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,          -- identity, see catalog.identity
+        artist TEXT NOT NULL,              -- display artist string
+        artists TEXT NOT NULL DEFAULT '[]',-- JSON list, primary first
+        title TEXT NOT NULL,
+        version TEXT,
+        label TEXT,
+        catalog_number TEXT,
+        spotify_id TEXT,
+        isrc TEXT,
+        duration_ms INTEGER,
+        tempo REAL,                        -- BPM
+        musical_key TEXT,                  -- e.g. 'A minor'
+        camelot TEXT,                      -- e.g. '8A'
+        key_confidence REAL,
+        audio_path TEXT,
+        is_demo INTEGER NOT NULL DEFAULT 0,
+        added_at TEXT NOT NULL DEFAULT (datetime('now'))
+    );
+    CREATE INDEX tracks_spotify_id ON tracks (spotify_id);
+    CREATE INDEX tracks_isrc ON tracks (isrc);
+    CREATE TABLE plays (
+        id INTEGER PRIMARY KEY,
+        set_id INTEGER NOT NULL REFERENCES sets (id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,         -- 1-based line number in the tracklist
+        part INTEGER NOT NULL DEFAULT 0,   -- 0, or 1.. for the parts of a 'w/' mashup
+        cue TEXT,
+        track_id INTEGER NOT NULL REFERENCES tracks (id),
+        raw_line TEXT,
+        UNIQUE (set_id, position, part)
+    );
+    CREATE INDEX plays_track ON plays (track_id);
+    CREATE TABLE crawl_pages (
+        title TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,                -- 'category' or 'mix'
+        origin TEXT,                       -- category that led here
+        state TEXT NOT NULL DEFAULT 'pending', -- 'pending', 'done', 'failed', 'skipped'
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        updated_at TEXT NOT NULL DEFAULT (datetime('now'))
+    );
+    CREATE INDEX crawl_pages_state ON crawl_pages (state, kind);
+    CREATE TABLE crawl_state (
+        key TEXT PRIMARY KEY,
+        value TEXT
+    );
+    CREATE TABLE spotify_lookups (
+        spotify_id TEXT PRIMARY KEY,
+        body TEXT NOT NULL,                -- JSON track object as returned by the Web API
+        fetched_at TEXT NOT NULL DEFAULT (datetime('now'))
+    );
+    CREATE TABLE spotify_matches (
+        track_id INTEGER PRIMARY KEY REFERENCES tracks (id) ON DELETE CASCADE,
+        status TEXT NOT NULL,              -- 'accepted', 'rejected', 'error'
+        spotify_id TEXT,
+        confidence REAL,
+        isrc TEXT,
+        detail TEXT,
+        searched_at TEXT NOT NULL DEFAULT (datetime('now'))
+    );
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def connect(path: Path | str, *, readonly: bool = False, timeout: float = 30.0) -> sqlite3.Connection:
+    """Open (and, unless `readonly`, create and migrate) the catalog at `path`.
+
+    Autocommit outside `transaction()`; WAL mode lets the dashboard read while an offline command writes; foreign
+    keys are on; rows come back as `sqlite3.Row`.
+    """
+    path = Path(path)
+    if readonly:
+        conn = sqlite3.connect(
+            f"file:{path}?mode=ro", uri=True, timeout=timeout, check_same_thread=False, isolation_level=None
+        )
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, timeout=timeout, check_same_thread=False, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+    if not readonly:
+        migrate(conn)
+    return conn
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply every migration past the stored version, each in its own transaction."""
+    version = schema_version(conn)
+    if version > SCHEMA_VERSION:
+        from errors import ConfigError
+
+        raise ConfigError(
+            f"The catalog has schema version {version}, newer than this Cratedigger knows "
+            f"({SCHEMA_VERSION}). Update Cratedigger or point CRATEDIGGER_DATA_DIR elsewhere."
+        )
+    for index in range(version, SCHEMA_VERSION):
+        with transaction(conn):
+            for statement in _statements(MIGRATIONS[index]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version={index + 1}")
+    return schema_version(conn)
+
+
+def _statements(script: str) -> Iterator[str]:
+    """Split a migration script into statements (our scripts have no ';' inside literals)."""
+    for statement in script.split(";"):
+        lines = [line.split("--", 1)[0] for line in statement.splitlines()]
+        text = "\n".join(lines).strip()
+        if text:
+            yield text
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """`BEGIN IMMEDIATE` … `COMMIT`, or `ROLLBACK` on any exception."""
+    if conn.in_transaction:  # nested: join the outer transaction
+        yield conn
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")

@@ -1,0 +1,154 @@
+"""Track identity: one normalised key per recording.
+
+`track_key("Âme feat. X", "Rej (Original Mix)")` and `track_key("Ame", "Rej")`
+are the same key; `... (Dixon Edit)` is another. The key is
+`artists - title (version)` in lower case ASCII, main artists sorted, featured
+artists and "Original Mix"-like versions dropped.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Separators between credited artists. "x" is only a separator with spaces around it.
+_FEAT = re.compile(r"\s*[\(\[]?\s*\b(?:feat\.?|ft\.?|featuring)\s+", re.IGNORECASE)
+_MAIN_SPLIT = re.compile(r"\s+(?:&|and|vs\.?|versus|x|b2b|with)\s+|\s*,\s*|\s*&\s*|\s+\+\s+", re.IGNORECASE)
+_BRACKETED = re.compile(r"\s*[\(\[]([^\)\]]*)[\)\]]")
+_LABEL_TAIL = re.compile(r"\s*\[[^\]]*\]\s*$")
+_VERSION_WORDS = re.compile(
+    r"\b(mix|remix|edit|dub|version|rework|re-?edit|bootleg|vip|instrumental|vocal|remaster(?:ed)?|"
+    r"extended|reprise|interpretation|refix|flip|cut|acapella|live)\b",
+    re.IGNORECASE,
+)
+# Versions that name the record itself rather than a different recording.
+_PLAIN_VERSIONS = {
+    "",
+    "original",
+    "original mix",
+    "original version",
+    "extended",
+    "extended mix",
+    "extended version",
+    "extended original mix",
+    "album version",
+    "album mix",
+    "main mix",
+    "club mix",
+}
+# Letters NFKD does not split into base + accent.
+_UNDECOMPOSABLE = str.maketrans(
+    {"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "ss", "æ": "ae", "Æ": "AE",
+     "œ": "oe", "Œ": "OE", "þ": "th", "ı": "i", "ð": "d"}
+)
+_NON_WORD = re.compile(r"[^a-z0-9 ]+")
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class TrackName:
+    """A track's credits split into parts; `artists[0]` is the primary artist."""
+
+    artists: tuple[str, ...]
+    featured: tuple[str, ...]
+    title: str
+    version: str | None
+
+    @property
+    def artist(self) -> str:
+        return " & ".join(self.artists)
+
+    @property
+    def key(self) -> str:
+        return make_key(self.artists, self.title, self.version)
+
+
+def repair_mojibake(text: str) -> str:
+    """Undo UTF-8 read as Mac Roman (`≈Åukasz` → `Łukasz`); other text is returned unchanged."""
+    if not text or text.isascii():
+        return text
+    try:
+        repaired = text.encode("mac_roman").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return text
+    return repaired
+
+
+def fold(text: str) -> str:
+    """Lower-case ASCII with punctuation removed: the comparison form of a name."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.replace("&", " and ").translate(_UNDECOMPOSABLE).casefold()
+    text = text.replace("'", "").replace("’", "")
+    text = _NON_WORD.sub(" ", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def split_artists(artist: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """`"A & B feat. C"` → `(("A", "B"), ("C",))`: main artists in order, then featured ones."""
+    artist = artist.strip()
+    parts = _FEAT.split(artist, maxsplit=1)
+    main, featured = parts[0], parts[1] if len(parts) > 1 else ""
+    featured = featured.strip().rstrip(")]").strip()
+    mains = tuple(a.strip() for a in _MAIN_SPLIT.split(main) if a and a.strip())
+    feats = tuple(a.strip() for a in _MAIN_SPLIT.split(featured) if a and a.strip())
+    return mains or (artist,), feats
+
+
+def split_title(title: str) -> tuple[str, str | None, tuple[str, ...]]:
+    """`"Rej (Dixon Edit) [Innervisions]"` → `("Rej", "Dixon Edit", ())`.
+
+    Trailing `[Label]` is dropped; a bracket that names a version (remix, edit, dub …)
+    becomes the version; `(feat. X)` in the title gives featured artists.
+    """
+    title = _LABEL_TAIL.sub("", title.strip())
+    version = None
+    featured: tuple[str, ...] = ()
+    for match in list(_BRACKETED.finditer(title)):
+        inner = match.group(1).strip()
+        if _FEAT.match(" " + inner + " ") or re.match(r"(?i)^(feat\.?|ft\.?|featuring)\s", inner):
+            featured += split_artists("x feat. " + inner.split(" ", 1)[-1])[1]
+            title = title.replace(match.group(0), " ")
+        elif _VERSION_WORDS.search(inner) and version is None:
+            version = inner
+            title = title.replace(match.group(0), " ")
+    inline_feat = _FEAT.split(title, maxsplit=1)
+    if len(inline_feat) > 1:
+        title = inline_feat[0]
+        featured += split_artists("x feat. " + inline_feat[1])[1]
+    return _SPACES.sub(" ", title).strip(" -"), version, featured
+
+
+def parse_track_name(artist: str, title: str, version: str | None = None) -> TrackName:
+    """Split raw artist and title strings (as scraped or imported) into a `TrackName`."""
+    artist, title = repair_mojibake(artist), repair_mojibake(title)
+    artists, featured = split_artists(artist)
+    bare_title, title_version, title_featured = split_title(title)
+    return TrackName(
+        artists=artists,
+        featured=featured + title_featured,
+        title=bare_title or title.strip(),
+        version=(version or title_version or None),
+    )
+
+
+def normalise_version(version: str | None) -> str:
+    folded = fold(version or "")
+    return "" if folded in _PLAIN_VERSIONS else folded
+
+
+def make_key(artists: tuple[str, ...] | list[str], title: str, version: str | None = None) -> str:
+    """The identity key `a & b - title (version)`; raises ValueError on an empty artist or title."""
+    names = sorted({fold(a) for a in artists if fold(a)})
+    folded_title = fold(title)
+    if not names or not folded_title:
+        raise ValueError(f"a track needs an artist and a title, got {list(artists)!r} - {title!r}")
+    key = f"{' & '.join(names)} - {folded_title}"
+    folded_version = normalise_version(version)
+    return f"{key} ({folded_version})" if folded_version else key
+
+
+def track_key(artist: str, title: str, version: str | None = None) -> str:
+    """Identity key of raw artist and title strings (see module docstring)."""
+    return parse_track_name(artist, title, version).key

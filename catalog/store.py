@@ -1,0 +1,184 @@
+"""Writing sets, tracks and plays into the catalog.
+
+`save_set` is the one way a tracklist enters the catalog (import, crawl, demo):
+it is idempotent per `(source, source_key)`: saving a set again replaces its
+plays, so a re-import or a re-parse never stores anything twice.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from catalog.db import transaction
+from catalog.identity import TrackName, parse_track_name, repair_mojibake
+
+
+@dataclass
+class TrackRecord:
+    """One track as a source describes it. `key` overrides the derived identity."""
+
+    artist: str
+    title: str
+    version: str | None = None
+    label: str | None = None
+    catalog_number: str | None = None
+    spotify_id: str | None = None
+    isrc: str | None = None
+    key: str | None = None
+    is_demo: bool = False
+
+    def name(self) -> TrackName:
+        return parse_track_name(self.artist, self.title, self.version)
+
+    def identity(self) -> str:
+        return self.key or self.name().key
+
+
+@dataclass
+class PlayRecord:
+    """A track at a position of a tracklist (`part` > 0 for the pieces of a mashup)."""
+
+    position: int
+    track: TrackRecord
+    cue: str | None = None
+    part: int = 0
+    raw_line: str | None = None
+
+
+@dataclass
+class SetRecord:
+    """A DJ set and its tracklist."""
+
+    source: str
+    source_key: str
+    title: str
+    plays: Sequence[PlayRecord] = ()
+    url: str | None = None
+    date: str | None = None
+    djs: Sequence[str] = ()
+    venue: str | None = None
+    city: str | None = None
+    show: str | None = None
+    styles: Sequence[str] = ()
+    tracklist_complete: bool | None = None
+    n_unknown: int = 0
+    is_demo: bool = False
+    extra_lines: int = field(default=0)  # gaps and other lines that are neither tracks nor unknowns
+
+
+def upsert_track(conn: sqlite3.Connection, track: TrackRecord) -> int:
+    """Id of the track with `track`'s identity, creating it if new.
+
+    Known fields are filled in where the stored row has none (a later source may
+    know the label or the Spotify ID); nothing known is overwritten.
+    """
+    key = track.identity()
+    row = conn.execute("SELECT id FROM tracks WHERE key = ?", (key,)).fetchone()
+    if row is not None:
+        conn.execute(
+            """UPDATE tracks SET label = COALESCE(label, ?), catalog_number = COALESCE(catalog_number, ?),
+                   spotify_id = COALESCE(spotify_id, ?), isrc = COALESCE(isrc, ?)
+               WHERE id = ?""",
+            (track.label, track.catalog_number, track.spotify_id, track.isrc, row[0]),
+        )
+        return row[0]
+    name = track.name()
+    cursor = conn.execute(
+        """INSERT INTO tracks (key, artist, artists, title, version, label, catalog_number,
+                               spotify_id, isrc, is_demo)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        (
+            key,
+            repair_mojibake(track.artist).strip(),
+            json.dumps(list(name.artists + name.featured)),
+            name.title,
+            name.version,
+            track.label,
+            track.catalog_number,
+            track.spotify_id,
+            track.isrc,
+            int(track.is_demo),
+        ),
+    )
+    return cursor.lastrowid
+
+
+def save_set(conn: sqlite3.Connection, record: SetRecord) -> int:
+    """Store `record` and its plays in one transaction; returns the set's id."""
+    with transaction(conn):
+        values = (
+            record.url,
+            record.title,
+            record.date,
+            json.dumps(list(record.djs)),
+            record.venue,
+            record.city,
+            record.show,
+            json.dumps(list(record.styles)),
+            None if record.tracklist_complete is None else int(record.tracklist_complete),
+            len(record.plays) + record.n_unknown + record.extra_lines,
+            record.n_unknown,
+            int(record.is_demo),
+        )
+        row = conn.execute(
+            "SELECT id FROM sets WHERE source = ? AND source_key = ?", (record.source, record.source_key)
+        ).fetchone()
+        if row is None:
+            set_id = conn.execute(
+                """INSERT INTO sets (url, title, date, djs, venue, city, show, styles, tracklist_complete,
+                                     n_lines, n_unknown, is_demo, source, source_key)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (*values, record.source, record.source_key),
+            ).lastrowid
+        else:
+            set_id = row[0]
+            conn.execute(
+                """UPDATE sets SET url = ?, title = ?, date = ?, djs = ?, venue = ?, city = ?, show = ?,
+                       styles = ?, tracklist_complete = ?, n_lines = ?, n_unknown = ?, is_demo = ?
+                   WHERE id = ?""",
+                (*values, set_id),
+            )
+            conn.execute("DELETE FROM plays WHERE set_id = ?", (set_id,))
+        conn.executemany(
+            "INSERT OR IGNORE INTO plays (set_id, position, part, cue, track_id, raw_line) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (set_id, play.position, play.part, play.cue, upsert_track(conn, play.track), play.raw_line)
+                for play in record.plays
+            ],
+        )
+    return set_id
+
+
+def save_sets(conn: sqlite3.Connection, records: Iterable[SetRecord]) -> int:
+    """Store many sets in one transaction (fast bulk import); returns how many."""
+    count = 0
+    with transaction(conn):
+        for record in records:
+            save_set(conn, record)
+            count += 1
+    return count
+
+
+def update_track_audio(
+    conn: sqlite3.Connection,
+    track_id: int,
+    *,
+    tempo: float | None = None,
+    musical_key: str | None = None,
+    camelot: str | None = None,
+    key_confidence: float | None = None,
+    audio_path: str | None = None,
+    duration_ms: int | None = None,
+) -> None:
+    """Record what audio analysis found for a track (None leaves a field as it was)."""
+    with transaction(conn):
+        conn.execute(
+            """UPDATE tracks SET tempo = COALESCE(?, tempo), musical_key = COALESCE(?, musical_key),
+                   camelot = COALESCE(?, camelot), key_confidence = COALESCE(?, key_confidence),
+                   audio_path = COALESCE(?, audio_path), duration_ms = COALESCE(?, duration_ms)
+               WHERE id = ?""",
+            (tempo, musical_key, camelot, key_confidence, audio_path, duration_ms, track_id),
+        )

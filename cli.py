@@ -1,0 +1,63 @@
+"""One command line for all offline work: `python cli.py <verb> …`.
+
+Each area registers its verbs from its own `commands` module; a verb's handler
+takes `(args, settings)` and returns an exit code (None means 0).
+Exit codes: 0 ok, 2 usage or configuration error, 3 a failed step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+
+from config import load_settings
+from errors import CratediggerError
+
+# Modules with a `register(subparsers)` function, in the order their verbs are listed.
+COMMAND_MODULES = [
+    "catalog.commands",
+    "models.commands",
+]
+
+EXIT_OK, EXIT_USAGE, EXIT_FAILED = 0, 2, 3
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python cli.py",
+        description="Cratedigger's offline commands: build the catalog, train and publish models, query them.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what each step does")
+    subparsers = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        settings = load_settings()
+        code = args.handler(args, settings)
+    except CratediggerError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("Interrupted: what was finished is saved; run the same command again to continue.", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    return EXIT_OK if code is None else int(code)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

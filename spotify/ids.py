@@ -1,0 +1,117 @@
+"""Parsing what a DJ pastes: Spotify IDs, URIs and links, or `artist - title` text.
+
+>>> parse_query("https://open.spotify.com/intl-de/track/4uLU6hMCjMI75M1A2tKUQC?si=abc")
+Query(kind='track', spotify_id='4uLU6hMCjMI75M1A2tKUQC', artist=None, title=None, text='…')
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from errors import BadInputError
+
+SPOTIFY_ID = re.compile(r"^[0-9A-Za-z]{22}$")
+_URI = re.compile(r"^spotify:(?P<kind>[a-z]+):(?P<id>[^:\s]+)$", re.IGNORECASE)
+_USER_PLAYLIST_URI = re.compile(r"^spotify:user:[^:]+:playlist:(?P<id>[^:\s]+)$", re.IGNORECASE)
+_KINDS = {"track", "album", "playlist", "artist", "episode", "show", "audiobook", "chapter", "user"}
+_TEXT_SEPARATOR = re.compile(r"\s+[-–—]\s+")
+
+
+@dataclass(frozen=True)
+class Query:
+    """A parsed query: `kind` is 'track' or 'playlist' (with `spotify_id`) or 'text' (artist/title)."""
+
+    kind: str
+    spotify_id: str | None = None
+    artist: str | None = None
+    title: str | None = None
+    text: str = ""
+
+
+def is_spotify_id(value: str) -> bool:
+    return bool(SPOTIFY_ID.match(value))
+
+
+def _checked_id(kind: str, spotify_id: str, original: str) -> Query:
+    if not is_spotify_id(spotify_id):
+        raise BadInputError(
+            f"{original!r} does not contain a valid Spotify ID: an ID is 22 letters and digits "
+            f"(got {spotify_id!r}, {len(spotify_id)} characters)."
+        )
+    return Query(kind=kind, spotify_id=spotify_id, text=original)
+
+
+def _from_url(text: str) -> tuple[str, str]:
+    url = urlparse(text if "://" in text else "https://" + text)
+    host = (url.hostname or "").lower()
+    if host not in {"open.spotify.com", "play.spotify.com"}:
+        raise BadInputError(
+            f"{text!r} is not a Spotify link: paste a link from open.spotify.com, "
+            "a spotify:track: URI, a 22-character track ID, or 'artist - title'."
+        )
+    parts = [p for p in url.path.split("/") if p]
+    if parts and re.match(r"^intl-[a-z]{2}(?:-[a-z]{2,4})?$", parts[0], re.IGNORECASE):
+        parts = parts[1:]
+    if parts and parts[0] == "embed":
+        parts = parts[1:]
+    if len(parts) >= 4 and parts[0] == "user" and parts[2] == "playlist":
+        parts = parts[2:]
+    if len(parts) < 2 or parts[0] not in _KINDS:
+        raise BadInputError(f"{text!r} is a Spotify link but not to a track: open the track and copy its link.")
+    return parts[0], parts[1]
+
+
+def parse_spotify_ref(text: str, *, allow: tuple[str, ...] = ("track",)) -> Query:
+    """Parse an ID, URI or open.spotify.com link; `allow` lists the kinds accepted.
+
+    Raises `BadInputError` for anything malformed or of another kind (an album where
+    a track is expected), naming what was given and what to paste instead.
+    """
+    original = text
+    text = text.strip().strip("<>\"'")
+    if not text:
+        raise BadInputError("Nothing to look up: paste a Spotify track link, URI or ID, or 'artist - title'.")
+    if is_spotify_id(text):
+        kind, spotify_id = "track", text
+    elif text.lower().startswith("spotify:"):
+        match = _USER_PLAYLIST_URI.match(text) or _URI.match(text)
+        if not match:
+            raise BadInputError(f"{original!r} is not a Spotify URI of the form spotify:track:<22-character ID>.")
+        kind = match.groupdict().get("kind", "playlist").lower()
+        spotify_id = match.group("id")
+    elif "spotify.com" in text.lower() or "://" in text:
+        kind, spotify_id = _from_url(text)
+    else:
+        raise BadInputError(
+            f"{original!r} is not a Spotify ID, URI or link. A track ID is 22 letters and digits, "
+            "e.g. spotify:track:4uLU6hMCjMI75M1A2tKUQC."
+        )
+    if kind not in allow:
+        wanted = " or ".join(allow)
+        raise BadInputError(
+            f"{original!r} is a Spotify {kind}, not a {wanted}: open the track in Spotify and copy its link."
+        )
+    return _checked_id(kind, spotify_id, original)
+
+
+def parse_query(text: str, *, allow: tuple[str, ...] = ("track",)) -> Query:
+    """Parse a pasted query: a Spotify reference (see `parse_spotify_ref`) or `artist - title` text."""
+    stripped = (text or "").strip()
+    looks_like_ref = (
+        is_spotify_id(stripped)
+        or stripped.lower().startswith("spotify:")
+        or "spotify.com" in stripped.lower()
+        or "://" in stripped
+    )
+    if not stripped or looks_like_ref:
+        return parse_spotify_ref(text, allow=allow)
+    parts = _TEXT_SEPARATOR.split(stripped, maxsplit=1)
+    if len(parts) == 2 and parts[0].strip() and parts[1].strip():
+        return Query(kind="text", artist=parts[0].strip(), title=parts[1].strip(), text=stripped)
+    if len(stripped) >= 2:
+        return Query(kind="text", title=stripped, text=stripped)
+    raise BadInputError(
+        f"{text!r} is too short to search for: paste a Spotify track link, URI or ID, or 'artist - title'."
+    )
