@@ -16,7 +16,7 @@ from dataclasses import dataclass
 _FEAT = re.compile(r"\s*[\(\[]?\s*\b(?:feat\.?|ft\.?|featuring)\s+", re.IGNORECASE)
 _MAIN_SPLIT = re.compile(r"\s+(?:&|and|vs\.?|versus|x|b2b|with)\s+|\s*,\s*|\s*&\s*|\s+\+\s+", re.IGNORECASE)
 _BRACKETED = re.compile(r"\s*[\(\[]([^\)\]]*)[\)\]]")
-_LABEL_TAIL = re.compile(r"\s*\[[^\]]*\]\s*$")
+_LABEL_TAIL = re.compile(r"\s*\[[^\]\[]*\]?\s*$")  # "[Label]" or a truncated "[Lab"
 _VERSION_WORDS = re.compile(
     r"\b(mix|remix|edit|dub|version|rework|re-?edit|bootleg|vip|instrumental|vocal|remaster(?:ed)?|"
     r"extended|reprise|interpretation|refix|flip|cut|acapella|live)\b",
@@ -42,7 +42,7 @@ _UNDECOMPOSABLE = str.maketrans(
     {"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "ss", "æ": "ae", "Æ": "AE",
      "œ": "oe", "Œ": "OE", "þ": "th", "ı": "i", "ð": "d"}
 )
-_NON_WORD = re.compile(r"[^a-z0-9 ]+")
+_NON_WORD = re.compile(r"[^\w ]+|_")  # keeps letters of every script
 _SPACES = re.compile(r"\s+")
 
 
@@ -133,8 +133,12 @@ def parse_track_name(artist: str, title: str, version: str | None = None) -> Tra
     )
 
 
+_KIND_MIX = re.compile(r"\b(dub|vocal|instrumental) mix$")
+
+
 def normalise_version(version: str | None) -> str:
-    folded = fold(version or "")
+    """Comparison form of a version: '' for the original, 'dub' for 'Dub Mix'."""
+    folded = _KIND_MIX.sub(r"\1", fold(version or ""))
     return "" if folded in _PLAIN_VERSIONS else folded
 
 

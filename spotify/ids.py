@@ -98,7 +98,7 @@ def parse_spotify_ref(text: str, *, allow: tuple[str, ...] = ("track",)) -> Quer
 
 def parse_query(text: str, *, allow: tuple[str, ...] = ("track",)) -> Query:
     """Parse a pasted query: a Spotify reference (see `parse_spotify_ref`) or `artist - title` text."""
-    stripped = (text or "").strip()
+    stripped = (text or "").strip().strip("<>\"'").strip()
     looks_like_ref = (
         is_spotify_id(stripped)
         or stripped.lower().startswith("spotify:")

@@ -1,0 +1,84 @@
+"""CLI verbs for the catalog: `import-tracklists`, `demo`, `stats`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from catalog.db import connect
+from catalog.queries import count_catalog
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "import-tracklists",
+        help="import DJ-set tracklists from a CSV or JSON file",
+        description="Rows: set_id, position, artist, title; optional track_id, set_title, date, djs, styles, "
+        "spotify_id, label (lists separated by ';'). Re-importing a file adds nothing twice; bad rows are "
+        "reported with their line number and skipped.",
+    )
+    parser.add_argument("file", type=Path, help="a .csv or .json file")
+    parser.add_argument("--source", default="import", help="name of the source these sets come from")
+    parser.set_defaults(handler=import_command)
+
+    parser = subparsers.add_parser(
+        "demo",
+        help="build the synthetic demo crate into the data folder",
+        description="Writes a deterministic synthetic crate (same seed, same crate) of DJ sets in six styles.",
+    )
+    parser.add_argument("--seed", type=int, default=None, help="random seed (default 7)")
+    parser.add_argument("--sets", type=int, default=1600, help="number of sets (default 1600)")
+    parser.add_argument("--if-missing", action="store_true", help="do nothing when the catalog already has sets")
+    parser.set_defaults(handler=demo_command)
+
+    parser = subparsers.add_parser("stats", help="print catalog counts")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.set_defaults(handler=stats_command)
+
+
+def import_command(args: argparse.Namespace, settings) -> int:
+    from catalog.importer import import_tracklists
+
+    with connect(settings.catalog_path) as conn:
+        report = import_tracklists(conn, args.file, source=args.source)
+    for bad in report.bad_rows[:50]:
+        print(f"{args.file}:{bad.line}: skipped: {bad.reason}", file=sys.stderr)
+    if len(report.bad_rows) > 50:
+        print(f"… and {len(report.bad_rows) - 50} more bad rows", file=sys.stderr)
+    print(
+        f"Imported {report.sets} sets with {report.plays} plays ({report.new_tracks} new tracks); "
+        f"{len(report.bad_rows)} bad rows skipped."
+    )
+    if report.sets == 0 and report.bad_rows:
+        return 3
+    return 0
+
+
+def demo_command(args: argparse.Namespace, settings) -> int:
+    from catalog.demo import DEFAULT_SEED, build_demo_crate, save_demo_crate
+
+    with connect(settings.catalog_path) as conn:
+        if args.if_missing and count_catalog(conn).sets > 0:
+            print(f"The catalog at {settings.catalog_path} already has sets; demo crate not rebuilt.")
+            return 0
+        crate = build_demo_crate(args.seed if args.seed is not None else DEFAULT_SEED, n_sets=args.sets)
+        save_demo_crate(conn, crate)
+        counts = count_catalog(conn)
+    print(f"Demo crate in {settings.catalog_path}: {counts.sets} sets, {counts.tracks} tracks, {counts.plays} plays.")
+    return 0
+
+
+def stats_command(args: argparse.Namespace, settings) -> int:
+    if not settings.catalog_path.exists():
+        print(f"No catalog at {settings.catalog_path} yet: run `python cli.py demo` or `import-tracklists`.")
+        return 0
+    with connect(settings.catalog_path, readonly=True) as conn:
+        counts = count_catalog(conn)
+    if args.json:
+        print(json.dumps(counts.__dict__))
+    else:
+        for name, value in counts.__dict__.items():
+            print(f"{name.replace('_', ' '):>16}: {value}")
+    return 0

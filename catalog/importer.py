@@ -1,0 +1,165 @@
+"""Importing tracklists from CSV or JSON files.
+
+Rows: `set_id, position, artist, title` and optionally `track_id` (an external
+stable id that then defines the track's identity), `set_title, date, djs,
+styles, spotify_id, label`. Rows of one set need not be adjacent. Bad rows are
+reported with their line number and skipped; the rest imports. Importing the
+same file again changes nothing (sets are keyed by `set_id`).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from catalog.identity import repair_mojibake
+from catalog.store import PlayRecord, SetRecord, TrackRecord, save_sets
+from errors import BadInputError
+from spotify.ids import is_spotify_id
+
+REQUIRED = ("set_id",)
+_LIST_SPLIT = re.compile(r"\s*[;|]\s*")
+
+
+@dataclass
+class BadRow:
+    line: int
+    reason: str
+
+
+@dataclass
+class ImportReport:
+    sets: int = 0
+    plays: int = 0
+    tracks_before: int = 0
+    tracks_after: int = 0
+    bad_rows: list[BadRow] = field(default_factory=list)
+
+    @property
+    def new_tracks(self) -> int:
+        return self.tracks_after - self.tracks_before
+
+
+def _rows_from_csv(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
+        reader = csv.DictReader(handle)
+        if not reader.fieldnames:
+            raise BadInputError(f"{path} is empty: expected a header row with set_id, position, artist, title.")
+        fields = {name.strip().lower() for name in reader.fieldnames if name}
+        missing = [name for name in REQUIRED if name not in fields]
+        if missing or not ({"artist", "title"} <= fields or "track_id" in fields):
+            raise BadInputError(
+                f"{path} has columns {sorted(fields)}; it needs set_id and either artist + title or track_id."
+            )
+        for row in reader:
+            clean = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items() if k}
+            yield reader.line_num, clean
+
+
+def _rows_from_json(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except json.JSONDecodeError as error:
+        raise BadInputError(f"{path} is not valid JSON (line {error.lineno}): {error.msg}.") from error
+    if isinstance(data, dict):
+        data = data.get("rows") or data.get("tracks") or []
+    if not isinstance(data, list):
+        raise BadInputError(f"{path} must hold a list of row objects (or {{'rows': [...]}}).")
+    for index, row in enumerate(data, start=1):
+        if not isinstance(row, dict):
+            yield index, {"__bad__": "not an object"}
+            continue
+        clean = {}
+        for key, value in row.items():
+            if isinstance(value, list):
+                value = "; ".join(str(v) for v in value)
+            clean[str(key).strip().lower()] = "" if value is None else str(value).strip()
+        yield index, clean
+
+
+def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    """`(line number, row)` pairs of a CSV or JSON tracklist file."""
+    if not path.is_file():
+        raise BadInputError(f"{path} does not exist or is not a file.")
+    if path.suffix.lower() == ".json":
+        return _rows_from_json(path)
+    return _rows_from_csv(path)
+
+
+def _split_list(value: str) -> list[str]:
+    return [part for part in _LIST_SPLIT.split(value) if part] if value else []
+
+
+def _row_problem(row: dict[str, str]) -> str | None:
+    if "__bad__" in row:
+        return row["__bad__"]
+    if not row.get("set_id"):
+        return "no set_id"
+    if not row.get("track_id") and not (row.get("artist") and row.get("title")):
+        return "needs artist and title (or a track_id)"
+    position = row.get("position", "")
+    if position and not position.lstrip("-").isdigit():
+        return f"position {position!r} is not a whole number"
+    if position and int(position) < 0:
+        return f"position {position} is negative"
+    spotify_id = row.get("spotify_id", "")
+    if spotify_id and not is_spotify_id(spotify_id.rsplit(":", 1)[-1]):
+        return f"spotify_id {spotify_id!r} is not a 22-character Spotify ID"
+    return None
+
+
+def records_from_rows(rows, *, source: str = "import") -> tuple[list[SetRecord], list[BadRow]]:
+    """Group valid rows into `SetRecord`s (plays ordered by position); collect bad rows."""
+    sets: dict[str, SetRecord] = {}
+    positions: dict[str, set[int]] = {}
+    bad: list[BadRow] = []
+    for line, row in rows:
+        problem = _row_problem(row)
+        set_key = row.get("set_id", "")
+        if problem is None:
+            taken = positions.setdefault(set_key, set())
+            position = int(row["position"]) if row.get("position") else len(taken) + 1
+            if position in taken:
+                problem = f"set {set_key!r} already has a track at position {position}"
+        if problem:
+            bad.append(BadRow(line, problem))
+            continue
+        taken.add(position)
+        record = sets.get(set_key)
+        if record is None:
+            record = sets[set_key] = SetRecord(
+                source=source,
+                source_key=set_key,
+                title=repair_mojibake(row.get("set_title") or set_key).strip(" -") or set_key,
+                plays=[],
+                date=row.get("date") or None,
+                djs=_split_list(repair_mojibake(row.get("djs", ""))),
+                styles=_split_list(row.get("styles", "")),
+            )
+        external_id = row.get("track_id")
+        track = TrackRecord(
+            artist=row.get("artist") or external_id,
+            title=row.get("title") or external_id,
+            label=row.get("label") or None,
+            spotify_id=(row.get("spotify_id") or "").rsplit(":", 1)[-1] or None,
+            key=f"id:{external_id}" if external_id else None,
+        )
+        record.plays.append(PlayRecord(position=position, track=track, raw_line=f"{track.artist} - {track.title}"))
+    for record in sets.values():
+        record.plays.sort(key=lambda play: play.position)
+    return list(sets.values()), bad
+
+
+def import_tracklists(conn: sqlite3.Connection, path: Path, *, source: str = "import") -> ImportReport:
+    """Import a CSV/JSON tracklist file into the catalog in one transaction."""
+    report = ImportReport(tracks_before=conn.execute("SELECT COUNT(*) FROM tracks").fetchone()[0])
+    records, report.bad_rows = records_from_rows(read_rows(Path(path)), source=source)
+    report.sets = save_sets(conn, records)
+    report.plays = sum(len(r.plays) for r in records)
+    report.tracks_after = conn.execute("SELECT COUNT(*) FROM tracks").fetchone()[0]
+    return report

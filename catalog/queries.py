@@ -1,0 +1,100 @@
+"""Reading the catalog: resolving pasted queries, autocomplete, counts.
+
+All functions take an open connection (see `catalog.db.connect`) and never write.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from catalog.identity import fold
+from errors import NotFoundError
+from spotify.ids import Query
+
+
+@dataclass(frozen=True)
+class CatalogCounts:
+    sets: int
+    tracks: int
+    plays: int
+    tracks_in_sets: int
+    spotify_matched: int
+    with_audio: int
+    demo_tracks: int
+
+
+def track_by_id(conn: sqlite3.Connection, track_id: int) -> sqlite3.Row | None:
+    return conn.execute("SELECT * FROM tracks WHERE id = ?", (track_id,)).fetchone()
+
+
+def tracks_by_ids(conn: sqlite3.Connection, track_ids: list[int]) -> dict[int, sqlite3.Row]:
+    """Rows of the given tracks keyed by id (unknown ids are absent)."""
+    rows: dict[int, sqlite3.Row] = {}
+    ids = [int(t) for t in track_ids]
+    for start in range(0, len(ids), 900):  # SQLite's variable limit
+        chunk = ids[start : start + 900]
+        marks = ",".join("?" * len(chunk))
+        for row in conn.execute(f"SELECT * FROM tracks WHERE id IN ({marks})", chunk):
+            rows[row["id"]] = row
+    return rows
+
+
+def track_by_spotify_id(conn: sqlite3.Connection, spotify_id: str) -> sqlite3.Row | None:
+    """The catalog track linked to `spotify_id`, preferring the one played in most sets."""
+    return conn.execute(
+        """SELECT t.* FROM tracks t WHERE t.spotify_id = ?
+           ORDER BY (SELECT COUNT(*) FROM plays p WHERE p.track_id = t.id) DESC LIMIT 1""",
+        (spotify_id,),
+    ).fetchone()
+
+
+def search_tracks(conn: sqlite3.Connection, text: str, *, limit: int = 10) -> list[sqlite3.Row]:
+    """Tracks whose `artist - title` contains every word of `text`, most-played first.
+
+    Each row has the track's columns plus `n_sets`. Matching is accent- and case-blind
+    on the identity key, so `ame rej` finds `Âme - Rej`.
+    """
+    words = fold(text).split()
+    if not words:
+        return []
+    clauses = " AND ".join("t.key LIKE ?" for _ in words)
+    params: list[object] = [f"%{w}%" for w in words]
+    return conn.execute(
+        f"""SELECT t.*, (SELECT COUNT(DISTINCT p.set_id) FROM plays p WHERE p.track_id = t.id) AS n_sets
+            FROM tracks t WHERE {clauses}
+            ORDER BY n_sets DESC, t.artist, t.title LIMIT ?""",
+        (*params, limit),
+    ).fetchall()
+
+
+def resolve_query(conn: sqlite3.Connection, query: Query) -> sqlite3.Row:
+    """The catalog track a parsed query names; `NotFoundError` says why none does."""
+    if query.kind == "track":
+        row = track_by_spotify_id(conn, query.spotify_id)
+        if row is None:
+            raise NotFoundError(
+                f"Spotify track {query.spotify_id} is not in the catalog: no DJ set we know contains it. "
+                "Try 'artist - title', or analyse its audio for sound-alike tracks."
+            )
+        return row
+    if query.kind == "text":
+        text = f"{query.artist} {query.title}" if query.artist else query.title or ""
+        rows = search_tracks(conn, text, limit=1)
+        if not rows:
+            raise NotFoundError(f"No track in the catalog matches {query.text!r}. Check the spelling or paste a Spotify link.")
+        return rows[0]
+    raise NotFoundError(f"A Spotify {query.kind} cannot be looked up as one track; paste a track link instead.")
+
+
+def count_catalog(conn: sqlite3.Connection) -> CatalogCounts:
+    row = conn.execute(
+        """SELECT (SELECT COUNT(*) FROM sets),
+                  (SELECT COUNT(*) FROM tracks),
+                  (SELECT COUNT(*) FROM plays),
+                  (SELECT COUNT(DISTINCT track_id) FROM plays),
+                  (SELECT COUNT(*) FROM tracks WHERE spotify_id IS NOT NULL AND is_demo = 0),
+                  (SELECT COUNT(*) FROM tracks WHERE audio_path IS NOT NULL),
+                  (SELECT COUNT(*) FROM tracks WHERE is_demo = 1)"""
+    ).fetchone()
+    return CatalogCounts(*row)

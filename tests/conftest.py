@@ -1,0 +1,53 @@
+"""Shared fixtures: a throw-away data folder and settings pointing at it."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("SE_AVOID_STATS", "true")
+os.environ.setdefault("NUMBA_CACHE_DIR", str(ROOT / ".cache" / "numba"))
+
+
+def shared_path(*parts: str) -> Path:
+    """A path under ../shared; tests that need it skip cleanly when it is absent."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is not available (../shared is only on development machines)")
+    return path
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch) -> Path:
+    """An empty data folder selected through CRATEDIGGER_DATA_DIR."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    monkeypatch.setenv("CRATEDIGGER_DATA_DIR", str(folder))
+    for name in ("SPOTIPY_CLIENT_ID", "SPOTIPY_CLIENT_SECRET", "SPOTIPY_REDIRECT_URI"):
+        monkeypatch.delenv(name, raising=False)
+    return folder
+
+
+@pytest.fixture
+def settings(data_dir):
+    from config import load_settings
+
+    return load_settings(dotenv_path=data_dir / "no.env")
+
+
+@pytest.fixture
+def conn(settings):
+    from catalog.db import connect
+
+    connection = connect(settings.catalog_path)
+    yield connection
+    connection.close()

@@ -1,0 +1,107 @@
+import sqlite3
+import threading
+
+import pytest
+
+from catalog import db
+from catalog.store import PlayRecord, SetRecord, TrackRecord, save_set
+
+
+def _set(key: str, n: int = 3, source: str = "test") -> SetRecord:
+    plays = [PlayRecord(position=i + 1, track=TrackRecord(f"Artist {i}", f"Title {i}")) for i in range(n)]
+    return SetRecord(source=source, source_key=key, title=f"Set {key}", plays=plays, djs=["DJ"], styles=["Techno"])
+
+
+def test_new_catalog_is_at_the_latest_schema_in_wal_mode(settings):
+    conn = db.connect(settings.catalog_path)
+    assert db.schema_version(conn) == db.SCHEMA_VERSION
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_migrations_apply_step_by_step_and_keep_data(settings, monkeypatch):
+    conn = db.connect(settings.catalog_path)
+    save_set(conn, _set("a"))
+    conn.close()
+    extra = "CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT); INSERT INTO notes (text) VALUES ('hello')"
+    monkeypatch.setattr(db, "MIGRATIONS", db.MIGRATIONS + [extra])
+    monkeypatch.setattr(db, "SCHEMA_VERSION", len(db.MIGRATIONS))
+    conn = db.connect(settings.catalog_path)
+    assert db.schema_version(conn) == db.SCHEMA_VERSION
+    assert conn.execute("SELECT text FROM notes").fetchone()[0] == "hello"
+    assert conn.execute("SELECT COUNT(*) FROM plays").fetchone()[0] == 3
+
+
+def test_a_failed_migration_leaves_the_previous_version(settings, monkeypatch):
+    db.connect(settings.catalog_path).close()
+    monkeypatch.setattr(db, "MIGRATIONS", db.MIGRATIONS + ["CREATE TABLE ok (x INTEGER); SELECT * FROM no_such_table"])
+    monkeypatch.setattr(db, "SCHEMA_VERSION", len(db.MIGRATIONS))
+    with pytest.raises(sqlite3.OperationalError):
+        db.connect(settings.catalog_path)
+    conn = sqlite3.connect(settings.catalog_path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == db.SCHEMA_VERSION - 1
+    assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'ok'").fetchone() is None
+
+
+def test_a_newer_catalog_is_refused_with_advice(settings):
+    conn = db.connect(settings.catalog_path)
+    conn.execute(f"PRAGMA user_version={db.SCHEMA_VERSION + 5}")
+    from errors import ConfigError
+
+    with pytest.raises(ConfigError, match="newer"):
+        db.connect(settings.catalog_path)
+
+
+def test_transaction_rolls_back_everything_on_error(conn):
+    with pytest.raises(RuntimeError):
+        with db.transaction(conn):
+            save_set(conn, _set("a"))
+            raise RuntimeError("boom")
+    assert conn.execute("SELECT COUNT(*) FROM sets").fetchone()[0] == 0
+    assert conn.execute("SELECT COUNT(*) FROM tracks").fetchone()[0] == 0
+
+
+def test_saving_a_set_twice_replaces_its_plays(conn):
+    first = save_set(conn, _set("a", n=3))
+    second = save_set(conn, _set("a", n=5))
+    assert first == second
+    assert conn.execute("SELECT COUNT(*) FROM plays").fetchone()[0] == 5
+    assert conn.execute("SELECT COUNT(*) FROM sets").fetchone()[0] == 1
+
+
+def test_upsert_fills_missing_fields_without_overwriting(conn):
+    from catalog.store import upsert_track
+
+    a = upsert_track(conn, TrackRecord("Âme", "Rej", label="Innervisions"))
+    b = upsert_track(conn, TrackRecord("Ame", "Rej (Original Mix)", label="Other", spotify_id="4uLU6hMCjMI75M1A2tKUQC"))
+    assert a == b
+    row = conn.execute("SELECT label, spotify_id FROM tracks WHERE id = ?", (a,)).fetchone()
+    assert tuple(row) == ("Innervisions", "4uLU6hMCjMI75M1A2tKUQC")
+
+
+def test_readers_see_committed_data_while_a_writer_holds_a_transaction(settings):
+    writer = db.connect(settings.catalog_path)
+    save_set(writer, _set("committed"))
+    reader = db.connect(settings.catalog_path, readonly=True)
+    in_transaction, release = threading.Event(), threading.Event()
+
+    def write():
+        with db.transaction(writer):
+            save_set(writer, _set("pending", n=50))
+            in_transaction.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    assert in_transaction.wait(5)
+    # The reader is not blocked and sees only committed rows.
+    assert reader.execute("SELECT COUNT(*) FROM sets").fetchone()[0] == 1
+    release.set()
+    thread.join(5)
+    assert reader.execute("SELECT COUNT(*) FROM sets").fetchone()[0] == 2
+
+
+def test_deleting_a_set_deletes_its_plays(conn):
+    set_id = save_set(conn, _set("a"))
+    conn.execute("DELETE FROM sets WHERE id = ?", (set_id,))
+    assert conn.execute("SELECT COUNT(*) FROM plays").fetchone()[0] == 0

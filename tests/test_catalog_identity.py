@@ -1,0 +1,78 @@
+"""Track identity on real spellings seen in MixesDB-derived data (see fixtures/SOURCES.md)."""
+
+import csv
+from collections import defaultdict
+
+import pytest
+
+from catalog.identity import fold, parse_track_name, repair_mojibake, track_key
+from tests.conftest import shared_path
+
+SAME = [
+    # (artist, title) pairs that name one recording.
+    [("Âme", "Rej"), ("Ame", "Rej (Original Mix)"), ("ÂME", "Rej (Extended Mix) [Innervisions]")],
+    [("OFFAIAH Feat. Cat Connors", "Somewhere Special [Defected]"), ("Offaiah", "Somewhere Special (feat. Cat Connors)")],
+    [("Laidback Luke & A-Trak", "Shake It Down [Mixmash"), ("A-Trak and Laidback Luke", "Shake It Down")],
+    [("Los Gaiteros de San Jacinto", "Mar√≠a Sol√° (Dub Mix)"), ("Los Gaiteros de San Jacinto", "Maria Sola (Dub)")],
+    [("Weiss", "Feel My Needs [Toolroom"), ("Weiss", "Feel My Needs [Toolroom]"), ("weiss", "feel my needs")],
+    [("Cubicolor", "Dead End Thrills (Patrice B√§umel Remix) [Anjunadeep]"),
+     ("Cubicolor", "Dead End Thrills (Patrice Bäumel Remix)")],
+    [("Kideko & George Kwali Feat. Nadia Rose & Sweetie Irie", "Crank It"), ("George Kwali & Kideko", "Crank It")],
+]
+DIFFERENT = [
+    [("Shakedown", "At Night [Defected]"), ("Shakedown", "At Night (Purple Disco Machine Remix) [Defected]")],
+    [("Way Out West", "Set My Mind"), ("Way Out West", "Set My Mind (Luttrell Remix)")],
+    [("Lee Walker", "Freak Like Me"), ("Lee Walker", "Freak Like Me (Armand Van Helden Remix)")],
+    [("Âme", "Rej"), ("Âme", "Rej (Dixon Edit)"), ("Âme", "Rej (Dub)")],
+]
+
+
+@pytest.mark.parametrize("spellings", SAME)
+def test_spellings_of_one_track_collapse(spellings):
+    assert len({track_key(a, t) for a, t in spellings}) == 1
+
+
+@pytest.mark.parametrize("versions", DIFFERENT)
+def test_different_versions_stay_apart(versions):
+    assert len({track_key(a, t) for a, t in versions}) == len(versions)
+
+
+def test_mojibake_is_repaired_and_clean_text_untouched():
+    assert repair_mojibake("≈Åukasz Tomaszewski") == "Łukasz Tomaszewski"
+    assert repair_mojibake("Ni√±a Dioz") == "Niña Dioz"
+    assert repair_mojibake("Ñaño Bäumel") == "Ñaño Bäumel"
+    assert repair_mojibake("Plain") == "Plain"
+
+
+def test_fold_keeps_other_scripts_and_undecomposable_letters():
+    assert fold("Łukasz Røyksopp Æther") == "lukasz royksopp aether"
+    assert fold("ردي شعراتك") == "ردي شعراتك"
+    assert track_key("Autostrad", "(ردي شعراتك (فرقة العكسي")
+
+
+def test_parse_track_name_parts():
+    name = parse_track_name("A & B feat. C", "Song (feat. D) (E Remix) [Label]")
+    assert name.artists == ("A", "B")
+    assert name.featured == ("C", "D")
+    assert (name.title, name.version) == ("Song", "E Remix")
+
+
+def test_empty_names_are_refused():
+    with pytest.raises(ValueError):
+        track_key("", "Title")
+    with pytest.raises(ValueError):
+        track_key("Artist", "   ")
+
+
+def test_real_sets_collapse_most_respellings_of_one_spotify_track():
+    """On the 1,031 real sets, most tracks spelled several ways under one Spotify ID get one key."""
+    spellings = defaultdict(set)
+    for name in ("input", "heldout"):
+        path = shared_path("fixtures", "sets", f"mixesdb-spotify-sets-{name}.csv")
+        with path.open(encoding="utf-8-sig") as handle:
+            for row in csv.DictReader(handle):
+                spellings[row["spotify_id"]].add((row["artist"], row["song"]))
+    respelled = [s for s in spellings.values() if len(s) > 1]
+    collapsed = sum(1 for s in respelled if len({track_key(a, t) for a, t in s}) == 1)
+    assert len(respelled) > 300
+    assert collapsed / len(respelled) >= 0.70

@@ -1,0 +1,82 @@
+import json
+
+import pytest
+
+from catalog.importer import import_tracklists
+from catalog.queries import count_catalog, search_tracks
+from errors import BadInputError
+
+CSV = """set_id,position,artist,title,set_title,date,djs,styles,spotify_id
+s1,1,Âme,Rej,Live @ Panorama Bar,2019-05-01,Dixon;Âme,Deep House,4uLU6hMCjMI75M1A2tKUQC
+s1,2,Dixon,Route 66,Live @ Panorama Bar,2019-05-01,Dixon;Âme,Deep House,
+s2,1,Ame,Rej (Original Mix),Another Set,2020,Someone,Techno,
+s1,3,,No Artist,Live @ Panorama Bar,2019-05-01,,,
+s2,x,Foo,Bar,Another Set,2020,,,
+s2,2,Foo,Bar,Another Set,2020,,,not-an-id
+s2,3,Baz,Qux,Another Set,2020,,,
+s2,3,Baz,Duplicate Position,Another Set,2020,,,
+"""
+
+
+@pytest.fixture
+def csv_file(tmp_path):
+    path = tmp_path / "sets.csv"
+    path.write_text(CSV, encoding="utf-8")
+    return path
+
+
+def test_import_reports_bad_rows_by_line_and_imports_the_rest(conn, csv_file):
+    report = import_tracklists(conn, csv_file)
+    assert report.sets == 2
+    assert report.plays == 4
+    assert [(b.line, b.reason.split(" ")[0]) for b in report.bad_rows] == [
+        (5, "needs"), (6, "position"), (7, "spotify_id"), (9, "set")
+    ]
+    counts = count_catalog(conn)
+    assert (counts.sets, counts.tracks, counts.plays) == (2, 3, 4)  # Âme - Rej collapses across sets
+    row = conn.execute("SELECT djs, styles, date FROM sets WHERE source_key = 's1'").fetchone()
+    assert json.loads(row["djs"]) == ["Dixon", "Âme"]
+    assert json.loads(row["styles"]) == ["Deep House"]
+
+
+def test_reimporting_adds_nothing_twice(conn, csv_file):
+    import_tracklists(conn, csv_file)
+    before = count_catalog(conn)
+    report = import_tracklists(conn, csv_file)
+    assert count_catalog(conn) == before
+    assert report.new_tracks == 0
+
+
+def test_external_track_ids_define_identity(conn, tmp_path):
+    path = tmp_path / "ids.csv"
+    path.write_text("set_id,position,track_id,artist,title\na,1,T1,X,Same\na,2,T2,X,Same\nb,1,T1,Y,Other\n")
+    import_tracklists(conn, path)
+    assert count_catalog(conn).tracks == 2
+
+
+def test_json_rows_import_like_csv(conn, tmp_path):
+    path = tmp_path / "sets.json"
+    path.write_text(json.dumps([
+        {"set_id": "j1", "position": 1, "artist": "A", "title": "One", "djs": ["X", "Y"]},
+        {"set_id": "j1", "position": 2, "artist": "B", "title": "Two"},
+        "not a row",
+    ]))
+    report = import_tracklists(conn, path)
+    assert (report.sets, report.plays, len(report.bad_rows)) == (1, 2, 1)
+    assert search_tracks(conn, "a one")[0]["title"] == "One"
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [("", "empty"), ("foo,bar\n1,2\n", "needs set_id"), ("[", "not valid JSON")],
+)
+def test_unusable_files_are_refused_clearly(conn, tmp_path, content, message):
+    path = tmp_path / ("bad.json" if content.startswith("[") else "bad.csv")
+    path.write_text(content)
+    with pytest.raises(BadInputError, match=message):
+        import_tracklists(conn, path)
+
+
+def test_missing_file_is_refused(conn, tmp_path):
+    with pytest.raises(BadInputError, match="does not exist"):
+        import_tracklists(conn, tmp_path / "nope.csv")

@@ -1,0 +1,75 @@
+import pytest
+
+from errors import BadInputError
+from spotify.ids import parse_query, parse_spotify_ref
+
+TRACK = "4uLU6hMCjMI75M1A2tKUQC"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        TRACK,
+        f"  {TRACK}\n",
+        f"spotify:track:{TRACK}",
+        f"https://open.spotify.com/track/{TRACK}",
+        f"https://open.spotify.com/track/{TRACK}?si=1a2b3c4d5e6f",
+        f"https://open.spotify.com/intl-de/track/{TRACK}?si=x",
+        f"https://open.spotify.com/intl-pt-br/track/{TRACK}",
+        f"open.spotify.com/track/{TRACK}",
+        f"http://open.spotify.com/track/{TRACK}/",
+        f"https://open.spotify.com/embed/track/{TRACK}",
+        f"<https://open.spotify.com/track/{TRACK}>",
+        f"'spotify:track:{TRACK}'",
+    ],
+)
+def test_every_track_form_gives_the_id(text):
+    query = parse_query(text)
+    assert query.kind == "track"
+    assert query.spotify_id == TRACK
+
+
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("", "Nothing to look up"),
+        ("   ", "Nothing to look up"),
+        ("spotify:track:", "URI"),
+        ("spotify:track:abc", "22"),
+        ("spotify:track:4uLU6hMCjMI75M1A2tKUQC!", "22"),
+        ("spotify:album:4uLU6hMCjMI75M1A2tKUQC", "album"),
+        ("spotify:playlist:37i9dQZF1DXcBWIGoYBM5M", "playlist"),
+        ("spotify:artist:0OdUWJ0sBjDrqHygGUXeCF", "artist"),
+        ("spotify:user:bob:playlist:37i9dQZF1DXcBWIGoYBM5M", "playlist"),
+        ("https://open.spotify.com/album/4uLU6hMCjMI75M1A2tKUQC", "album"),
+        ("https://open.spotify.com/playlist/37i9dQZF1DXcBWIGoYBM5M?si=a", "playlist"),
+        ("https://open.spotify.com/artist/0OdUWJ0sBjDrqHygGUXeCF", "artist"),
+        ("https://open.spotify.com/episode/0OdUWJ0sBjDrqHygGUXeCF", "episode"),
+        ("https://open.spotify.com/", "not to a track"),
+        ("https://open.spotify.com/track/", "not to a track"),
+        ("https://open.spotify.com/track/short", "22"),
+        ("https://open.spotify.com/track/4uLU6hMCjMI75M1A2tKUQC-extra", "22"),
+        ("https://www.youtube.com/watch?v=dQw4w9WgXcQ", "not a Spotify link"),
+        ("https://soundcloud.com/artist/track", "not a Spotify link"),
+        ("ftp://open.spotify.com.evil.com/track/4uLU6hMCjMI75M1A2tKUQC", "not a Spotify link"),
+        ("spotify:", "URI"),
+        ("spotify:track:4uLU6hMCjMI75M1A2tKUQC:extra", "URI"),
+        ("x", "too short"),
+    ],
+)
+def test_malformed_input_gets_a_clear_message(text, fragment):
+    with pytest.raises(BadInputError) as caught:
+        parse_query(text)
+    assert fragment.lower() in str(caught.value).lower()
+
+
+def test_text_queries_split_artist_and_title():
+    query = parse_query("Motor City Drum Ensemble - Raw Cuts #3")
+    assert (query.kind, query.artist, query.title) == ("text", "Motor City Drum Ensemble", "Raw Cuts #3")
+    assert parse_query("Raw Cuts").title == "Raw Cuts"
+    assert parse_query("Âme – Rej").artist == "Âme"  # en dash
+
+
+def test_playlists_are_accepted_where_asked_for():
+    query = parse_spotify_ref("https://open.spotify.com/playlist/37i9dQZF1DXcBWIGoYBM5M", allow=("track", "playlist"))
+    assert (query.kind, query.spotify_id) == ("playlist", "37i9dQZF1DXcBWIGoYBM5M")
