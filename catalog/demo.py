@@ -15,22 +15,11 @@ import random
 import sqlite3
 from dataclasses import dataclass, field
 
-from catalog.store import PlayRecord, SetRecord, TrackRecord, save_sets, upsert_track
 from catalog.db import transaction
+from catalog.keys import CAMELOT, KEYS
+from catalog.store import PlayRecord, SetRecord, TrackRecord, save_sets, upsert_track
 
 DEFAULT_SEED = 7
-
-KEYS = [f"{note} {mode}" for mode in ("minor", "major") for note in
-        ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")]
-
-# Camelot wheel: minor keys are 'A', major keys 'B'.
-CAMELOT = {
-    "G# minor": "1A", "D# minor": "2A", "A# minor": "3A", "F minor": "4A", "C minor": "5A", "G minor": "6A",
-    "D minor": "7A", "A minor": "8A", "E minor": "9A", "B minor": "10A", "F# minor": "11A", "C# minor": "12A",
-    "B major": "1B", "F# major": "2B", "C# major": "3B", "G# major": "4B", "D# major": "5B", "A# major": "6B",
-    "F major": "7B", "C major": "8B", "G major": "9B", "D major": "10B", "A major": "11B", "E major": "12B",
-}
-
 
 @dataclass(frozen=True)
 class Style:

@@ -98,3 +98,32 @@ def count_catalog(conn: sqlite3.Connection) -> CatalogCounts:
                   (SELECT COUNT(*) FROM tracks WHERE is_demo = 1)"""
     ).fetchone()
     return CatalogCounts(*row)
+
+
+def track_styles(conn: sqlite3.Connection, track_ids: list[int], *, top: int = 2) -> dict[int, list[str]]:
+    """Each track's most frequent styles over the sets that play it (up to `top`)."""
+    import json
+    from collections import Counter
+
+    counters: dict[int, Counter] = {}
+    ids = [int(t) for t in track_ids]
+    for start in range(0, len(ids), 900):
+        chunk = ids[start : start + 900]
+        marks = ",".join("?" * len(chunk))
+        for track_id, styles in conn.execute(
+            f"SELECT p.track_id, s.styles FROM plays p JOIN sets s ON s.id = p.set_id WHERE p.track_id IN ({marks})",
+            chunk,
+        ):
+            counters.setdefault(track_id, Counter()).update(json.loads(styles or "[]"))
+    return {t: [s for s, _ in c.most_common(top)] for t, c in counters.items()}
+
+
+def all_styles(conn: sqlite3.Connection) -> list[str]:
+    """Every style named by a set, most common first."""
+    import json
+    from collections import Counter
+
+    counter: Counter = Counter()
+    for (styles,) in conn.execute("SELECT styles FROM sets"):
+        counter.update(json.loads(styles or "[]"))
+    return [s for s, _ in counter.most_common()]

@@ -1,0 +1,55 @@
+from ui.callbacks import controls_from, merge_picks, spotify_uris, table_row, vote
+from ui.service import evidence_text, split_queries
+
+ID_A, ID_B = "4uLU6hMCjMI75M1A2tKUQC", "7ouMYWpwJ422jRcDASZB7P"
+
+
+def test_controls_from_widget_values():
+    controls = controls_from(30, 0.4, 6, ["Techno"], ["harmonic", "hide_picked"], [{"track_id": 9}])
+    assert (controls.n, controls.blend, controls.bpm_percent) == (30, 0.4, 6.0)
+    assert controls.harmonic_only and not controls.allow_half_double and not controls.one_per_artist
+    assert controls.styles == ("Techno",) and controls.hide == frozenset({9})
+    assert controls_from(None, None, 0, None, None, None).bpm_percent is None
+
+
+def test_table_row_formats_key_badge_and_version():
+    row = table_row({"track_id": 5, "rank": 1, "artist": "A", "title": "T", "version": "Dub", "bpm": 123.6,
+                     "camelot": "8A", "harmony": "compatible", "styles": ["House"], "final_score": 0.5})
+    assert row["id"] == 5 and row["title_version"] == "T (Dub)" and row["bpm"] == 124
+    assert row["key_badge"] == "8A ✓"
+
+
+def test_merge_picks_follows_visible_ticks_and_keeps_hidden_picks():
+    candidates = [{"track_id": i, "artist": f"A{i}", "title": f"T{i}"} for i in range(1, 6)]
+    picks = merge_picks([1, 2], [{"id": 1}, {"id": 2}, {"id": 3}], [], candidates)
+    assert [p["track_id"] for p in picks] == [1, 2]
+    # track 1 is filtered out of view, 2 unticked, 3 ticked
+    picks = merge_picks([3], [{"id": 2}, {"id": 3}], picks, candidates)
+    assert [p["track_id"] for p in picks] == [1, 3]
+
+
+def test_vote_moves_a_track_between_liked_and_disliked():
+    rows = [{"id": 7}, {"id": 8}]
+    feedback = vote({"row": 0, "column_id": "like", "row_id": 7}, rows, None)
+    assert feedback == {"liked": [7], "disliked": []}
+    feedback = vote({"row": 0, "column_id": "dislike", "row_id": 7}, rows, feedback)
+    assert feedback == {"liked": [], "disliked": [7]}
+    assert vote({"row": 1, "column_id": "artist"}, rows, feedback) == feedback
+
+
+def test_spotify_uris_skip_demo_tracks():
+    picks = [{"spotify_id": ID_A, "is_demo": False}, {"spotify_id": ID_B, "is_demo": True}, {"spotify_id": None}]
+    assert spotify_uris(picks) == f"spotify:track:{ID_A}"
+
+
+def test_split_queries_for_crates():
+    assert split_queries(f"spotify:track:{ID_A}, spotify:track:{ID_B}") == [f"spotify:track:{ID_A}", f"spotify:track:{ID_B}"]
+    assert split_queries(f"{ID_A}\n{ID_B}\n") == [ID_A, ID_B]
+    assert split_queries("Âme - Rej, Pt. 2") == ["Âme - Rej, Pt. 2"]
+    assert split_queries("Âme - Rej; Dixon - Route 66") == ["Âme - Rej", "Dixon - Route 66"]
+
+
+def test_evidence_text_names_the_evidence():
+    text = evidence_text({"shared_sets": 14, "example_sets": [{"title": "X @ Y", "date": "2019-01-01"}],
+                          "followed_count": 3, "shared_label": "Innervisions"})
+    assert text == "played together in 14 sets · e.g. X @ Y (2019) · often played right after (3×) · same label (Innervisions)"

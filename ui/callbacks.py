@@ -1,0 +1,254 @@
+"""Dashboard callbacks: plain functions (tested by calling them) and their wiring.
+
+Shared state lives in `dcc.Store`s: `results-store` (the query and its candidates),
+`picks-store` (picked tracks), `feedback-store` (👍/👎 track ids).
+"""
+
+from __future__ import annotations
+
+from dash import ALL, Input, Output, State, ctx, html, no_update
+
+from ui import figures
+from ui.ranking import Controls, Feedback, rank
+from ui.service import answer_query, open_catalog, suggest
+
+_HARMONY_MARK = {"same": "●", "compatible": "✓", "clash": "✗", "unknown": ""}
+
+
+# -- pure callback bodies ---------------------------------------------------------------------------
+def suggestions_for(settings, text: str) -> list:
+    conn = open_catalog(settings)
+    try:
+        return [html.Option(value=label) for label in suggest(conn, text)]
+    finally:
+        if conn is not None:
+            conn.close()
+
+
+def alert(message: str | None, level: str = "info"):
+    if not message:
+        return None
+    return html.Div(message, className=f"alert alert-{level}", role="alert")
+
+
+def search(settings, loader, text: str | None) -> tuple[dict, object]:
+    """(results-store data, alert) for a pasted query."""
+    if not text or not text.strip():
+        return {"query": None, "candidates": []}, alert("Paste a Spotify track link, URI or ID, or type artist - title.")
+    answer = answer_query(text, settings, loader)
+    return answer.to_store(), alert(answer.message, answer.level)
+
+
+def controls_from(n, blend, bpm, styles, flags, picks) -> Controls:
+    flags = set(flags or [])
+    return Controls(
+        n=int(n or 20),
+        blend=float(blend or 0.0),
+        bpm_percent=float(bpm) if bpm else None,
+        allow_half_double="half_double" in flags,
+        harmonic_only="harmonic" in flags,
+        one_per_artist="one_per_artist" in flags,
+        styles=tuple(styles or ()),
+        hide=frozenset(p["track_id"] for p in picks or []) if "hide_picked" in flags else frozenset(),
+    )
+
+
+def table_row(row: dict) -> dict:
+    """A ranked candidate → the results table's cells (`id` is the track id)."""
+    version = f" ({row['version']})" if row.get("version") else ""
+    key = row.get("camelot") or ""
+    mark = _HARMONY_MARK.get(row.get("harmony", "unknown"), "")
+    return {
+        "id": row["track_id"],
+        "rank": row["rank"],
+        "artist": row.get("artist", ""),
+        "title_version": f"{row.get('title', '')}{version}",
+        "evidence": row.get("evidence", ""),
+        "bpm": round(row["bpm"]) if row.get("bpm") else None,
+        "key_badge": f"{key} {mark}".strip(),
+        "harmony": row.get("harmony", "unknown"),
+        "style": ", ".join(row.get("styles") or []),
+        "final_score": row.get("final_score"),
+        "like": "👍",
+        "dislike": "👎",
+    }
+
+
+def ranked_rows(store: dict | None, controls: Controls, feedback: dict | None) -> list[dict]:
+    if not store or not store.get("candidates"):
+        return []
+    feedback = feedback or {}
+    return rank(
+        store["candidates"],
+        store.get("query") or {},
+        controls,
+        Feedback(liked=tuple(feedback.get("liked", [])), disliked=tuple(feedback.get("disliked", []))),
+    )
+
+
+def query_card(store: dict | None):
+    query = (store or {}).get("query")
+    if not query:
+        return html.Div("Paste a track to start digging.", className="muted")
+    facts = []
+    if query.get("bpm"):
+        facts.append(f"{query['bpm']:.0f} BPM")
+    if query.get("key"):
+        facts.append(f"{query['key']} / {query.get('camelot') or '?'}")
+    if query.get("styles"):
+        facts.append(", ".join(query["styles"]))
+    if query.get("source"):
+        facts.append(f"from {query['source']}")
+    children = [
+        html.Div(query.get("artist", ""), className="query-artist"),
+        html.Div(query.get("title", "") + (f" ({query['version']})" if query.get("version") else ""),
+                 className="query-title"),
+        html.Div(" · ".join(facts), className="query-facts"),
+    ]
+    if query.get("is_demo"):
+        children.append(html.Div("demo track — never sent to Spotify", className="badge demo-badge"))
+    elif query.get("spotify_id"):
+        children.append(html.Iframe(src=f"https://open.spotify.com/embed/track/{query['spotify_id']}",
+                                    className="spotify-embed", title="Spotify player"))
+    return children
+
+
+def merge_picks(selected_ids: list | None, visible_rows: list | None, picks: list | None, candidates: list) -> list:
+    """Picks after the table's selection changed: visible rows follow the ticks, hidden picks stay."""
+    visible = {row["id"] for row in visible_rows or []}
+    selected = set(selected_ids or [])
+    kept = [p for p in picks or [] if p["track_id"] not in visible or p["track_id"] in selected]
+    have = {p["track_id"] for p in kept}
+    by_id = {c["track_id"]: c for c in candidates}
+    for track_id in selected_ids or []:
+        if track_id not in have and track_id in by_id:
+            c = by_id[track_id]
+            kept.append({k: c.get(k) for k in ("track_id", "artist", "title", "version", "spotify_id", "is_demo",
+                                                 "bpm", "camelot", "label", "audio_path")})
+            have.add(track_id)
+    return kept
+
+
+def vote(active_cell: dict | None, rows: list | None, feedback: dict | None) -> dict:
+    """A click on a 👍/👎 cell → the new feedback (a track is either liked or disliked)."""
+    feedback = {"liked": list((feedback or {}).get("liked", [])), "disliked": list((feedback or {}).get("disliked", []))}
+    if not active_cell or active_cell.get("column_id") not in ("like", "dislike") or not rows:
+        return feedback
+    track_id = active_cell.get("row_id")
+    if track_id is None:
+        track_id = rows[active_cell["row"]]["id"]
+    for bucket in ("liked", "disliked"):
+        if track_id in feedback[bucket]:
+            feedback[bucket].remove(track_id)
+    feedback["liked" if active_cell["column_id"] == "like" else "disliked"].append(track_id)
+    return feedback
+
+
+def picks_view(picks: list | None):
+    if not picks:
+        return "Tick tracks in the table to pick them."
+    items = [html.Li(f"{p['artist']} – {p['title']}") for p in picks]
+    return [html.Div(f"{len(picks)} picked", className="muted"), html.Ol(items)]
+
+
+def spotify_uris(picks: list | None) -> str:
+    return "\n".join(f"spotify:track:{p['spotify_id']}" for p in picks or [] if p.get("spotify_id") and not p.get("is_demo"))
+
+
+def figure_for(tab: str, store: dict | None, rows: list[dict], picks: list | None):
+    query = (store or {}).get("query") or {}
+    if not rows:
+        return figures.empty_figure("Results will be drawn here.")
+    picked = {p["track_id"] for p in picks or []}
+    if tab == "bpm-key":
+        return figures.bpm_key_scatter(query, rows)
+    if tab == "styles":
+        return figures.style_bars(rows)
+    return figures.neighbourhood_map(query, rows, picked)
+
+
+# -- wiring -----------------------------------------------------------------------------------------
+def register_callbacks(app, settings, loader) -> None:
+    app.callback(Output("search-suggestions", "children"), Input("search-input", "value"))(
+        lambda text: suggestions_for(settings, text)
+    )
+
+    @app.callback(
+        Output("results-store", "data"),
+        Output("search-alert", "children"),
+        Output("search-input", "value"),
+        Output("feedback-store", "data"),
+        Input("search-button", "n_clicks"),
+        Input("search-input", "n_submit"),
+        Input({"type": "example-chip", "index": ALL}, "n_clicks"),
+        State("search-input", "value"),
+        prevent_initial_call=True,
+    )
+    def on_search(_clicks, _submit, chip_clicks, text):
+        chip = ctx.triggered_id if isinstance(ctx.triggered_id, dict) else None
+        if chip is not None and not any(chip_clicks or []):
+            return no_update, no_update, no_update, no_update  # chips being drawn, not clicked
+        if chip is not None:
+            text = f"spotify:track:{chip['index']}"
+        store, message = search(settings, loader, text)
+        return store, message, text if chip is not None else no_update, {"liked": [], "disliked": []}
+
+    @app.callback(
+        Output("results-table", "data"),
+        Output("results-table", "selected_row_ids"),
+        Output("query-card", "children"),
+        Output("control-styles", "options"),
+        Input("results-store", "data"),
+        Input("control-n", "value"),
+        Input("control-blend", "value"),
+        Input("control-bpm", "value"),
+        Input("control-styles", "value"),
+        Input("control-flags", "value"),
+        Input("feedback-store", "data"),
+        State("picks-store", "data"),
+    )
+    def on_controls(store, n, blend, bpm, styles, flags, feedback, picks):
+        rows = ranked_rows(store, controls_from(n, blend, bpm, styles, flags, picks), feedback)
+        picked = {p["track_id"] for p in picks or []}
+        style_options = sorted({s for c in (store or {}).get("candidates", []) for s in c.get("styles") or []})
+        return ([table_row(r) for r in rows], [r["track_id"] for r in rows if r["track_id"] in picked],
+                query_card(store), style_options)
+
+    @app.callback(
+        Output("picks-store", "data"),
+        Input("results-table", "selected_row_ids"),
+        State("results-table", "data"),
+        State("picks-store", "data"),
+        State("results-store", "data"),
+        prevent_initial_call=True,
+    )
+    def on_pick(selected, rows, picks, store):
+        return merge_picks(selected, rows, picks, (store or {}).get("candidates", []))
+
+    app.callback(Output("picks-list", "children"), Input("picks-store", "data"))(picks_view)
+    app.callback(Output("export-copy-uris", "content"), Input("export-copy-uris", "n_clicks"),
+                 State("picks-store", "data"), prevent_initial_call=True)(lambda _n, picks: spotify_uris(picks))
+
+    @app.callback(
+        Output("feedback-store", "data", allow_duplicate=True),
+        Input("results-table", "active_cell"),
+        State("results-table", "data"),
+        State("feedback-store", "data"),
+        prevent_initial_call=True,
+    )
+    def on_vote(active_cell, rows, feedback):
+        if not active_cell or active_cell.get("column_id") not in ("like", "dislike"):
+            return no_update
+        return vote(active_cell, rows, feedback)
+
+    @app.callback(
+        Output("figure-graph", "figure"),
+        Input("figure-tabs", "value"),
+        Input("results-table", "data"),
+        Input("picks-store", "data"),
+        State("results-store", "data"),
+    )
+    def on_figure(tab, table_rows, picks, store):
+        ids = [row["id"] for row in table_rows or []]
+        by_id = {c["track_id"]: c for c in (store or {}).get("candidates", [])}
+        return figure_for(tab, store, [by_id[i] for i in ids if i in by_id], picks)

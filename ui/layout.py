@@ -1,0 +1,193 @@
+"""The dashboard's layout: one small function per section.
+
+Component ids are kebab-case with an area prefix (`search-input`, `results-table`).
+"""
+
+from __future__ import annotations
+
+from dash import dash_table, dcc, html
+
+RESULT_COLUMNS = [
+    {"id": "rank", "name": "#", "type": "numeric"},
+    {"id": "artist", "name": "Artist"},
+    {"id": "title_version", "name": "Title"},
+    {"id": "evidence", "name": "Why"},
+    {"id": "bpm", "name": "BPM", "type": "numeric"},
+    {"id": "key_badge", "name": "Key"},
+    {"id": "style", "name": "Style"},
+    {"id": "final_score", "name": "Score", "type": "numeric"},
+    {"id": "like", "name": "👍"},
+    {"id": "dislike", "name": "👎"},
+]
+
+
+def header(status_children) -> html.Header:
+    return html.Header(
+        className="app-header",
+        children=[
+            html.Div([html.Span("◉", className="logo-mark"), html.Span("Cratedigger", className="logo-text")],
+                     className="logo"),
+            html.Div(status_children, id="status-bar", className="status-bar"),
+        ],
+    )
+
+
+def search_section(examples: list[dict]) -> html.Section:
+    chips = [
+        html.Button(f"{e['artist']} - {e['title']}", id={"type": "example-chip", "index": e["spotify_id"]},
+                    className="chip", title=f"spotify:track:{e['spotify_id']}", n_clicks=0)
+        for e in examples
+    ]
+    return html.Section(
+        className="panel search-panel",
+        children=[
+            html.Label("Paste a Spotify track link, URI or ID — or type artist - title", htmlFor="search-input"),
+            html.Div(
+                className="search-row",
+                children=[
+                    dcc.Input(id="search-input", type="text", list="search-suggestions", autoFocus=True,
+                              placeholder="https://open.spotify.com/track/…  ·  spotify:track:…  ·  Artist - Title",
+                              debounce=False, className="search-input", autoComplete="off"),
+                    html.Button("Dig", id="search-button", className="primary-button", n_clicks=0),
+                ],
+            ),
+            html.Datalist(id="search-suggestions"),
+            html.Div(["Try: ", *chips], className="examples") if chips else None,
+            html.Div(id="search-alert", role="status", **{"aria-live": "polite"}),
+        ],
+    )
+
+
+def query_section() -> html.Section:
+    return html.Section(id="query-card", className="panel query-card")
+
+
+def controls_section() -> html.Section:
+    return html.Section(
+        className="panel controls",
+        children=[
+            html.Div([html.Label("Results"), dcc.Slider(id="control-n", min=5, max=50, step=5, value=20,
+                                                         marks={5: "5", 20: "20", 50: "50"})], className="control"),
+            html.Div([html.Label("DJ sets ↔ sound"), dcc.Slider(id="control-blend", min=0, max=1, step=0.1, value=0.3,
+                                                                marks={0: "sets", 1: "sound"})], className="control"),
+            html.Div([html.Label("BPM range ± %"), dcc.Slider(id="control-bpm", min=0, max=16, step=1, value=0,
+                                                              marks={0: "off", 4: "4", 8: "8", 16: "16"})],
+                     className="control"),
+            html.Div([html.Label("Style"), dcc.Dropdown(id="control-styles", multi=True, placeholder="any style",
+                                                         className="dark-dropdown")], className="control"),
+            dcc.Checklist(
+                id="control-flags",
+                className="control flags",
+                options=[
+                    {"label": " harmonic mixing only", "value": "harmonic"},
+                    {"label": " half/double time", "value": "half_double"},
+                    {"label": " one per artist", "value": "one_per_artist"},
+                    {"label": " hide picked", "value": "hide_picked"},
+                ],
+                value=["half_double"],
+            ),
+        ],
+    )
+
+
+def results_section() -> html.Section:
+    return html.Section(
+        className="panel results",
+        children=[
+            dash_table.DataTable(
+                id="results-table",
+                columns=RESULT_COLUMNS,
+                data=[],
+                row_selectable="multi",
+                selected_row_ids=[],
+                sort_action="native",
+                page_action="none",
+                cell_selectable=True,
+                style_as_list_view=True,
+                style_table={"overflowX": "auto"},
+                style_cell={"backgroundColor": "#15171c", "color": "#e6e6e6", "border": "none",
+                            "fontFamily": "inherit", "fontSize": "14px", "padding": "6px 8px", "textAlign": "left",
+                            "whiteSpace": "normal", "height": "auto", "maxWidth": "380px"},
+                style_header={"backgroundColor": "#0d0e11", "color": "#9aa0aa", "fontWeight": "600",
+                              "borderBottom": "1px solid #2a2d35"},
+                style_data_conditional=[
+                    {"if": {"state": "active"}, "backgroundColor": "#222631", "border": "1px solid #3d8bfd"},
+                    {"if": {"filter_query": '{harmony} = "same"', "column_id": "key_badge"}, "color": "#3ddc97"},
+                    {"if": {"filter_query": '{harmony} = "compatible"', "column_id": "key_badge"}, "color": "#8fd3ff"},
+                    {"if": {"filter_query": '{harmony} = "clash"', "column_id": "key_badge"}, "color": "#ff8a7a"},
+                    {"if": {"column_id": ["like", "dislike"]}, "cursor": "pointer", "textAlign": "center",
+                     "width": "36px"},
+                ],
+                css=[{"selector": ".dash-spreadsheet-menu", "rule": "display: none"}],
+            ),
+            html.Div(id="results-preview", className="preview"),
+        ],
+    )
+
+
+def picks_section() -> html.Section:
+    return html.Section(
+        className="panel picks",
+        children=[
+            html.H3("Picks"),
+            html.Div(id="picks-list", className="picks-list", children="Tick tracks in the table to pick them."),
+            html.Div(
+                className="export-row",
+                children=[
+                    dcc.Input(id="export-name", type="text", value="Cratedigger picks", className="text-input",
+                              placeholder="playlist name"),
+                    html.Button("CSV", id="export-csv", className="button", n_clicks=0),
+                    html.Button("M3U8", id="export-m3u", className="button", n_clicks=0),
+                    html.Button("rekordbox XML", id="export-rekordbox", className="button", n_clicks=0),
+                    dcc.Clipboard(id="export-copy-uris", title="copy Spotify URIs", className="clipboard"),
+                ],
+            ),
+            html.Div(id="export-status", className="export-status"),
+            dcc.Download(id="export-download"),
+        ],
+    )
+
+
+def figures_section() -> html.Section:
+    return html.Section(
+        className="panel figures",
+        children=[
+            dcc.Tabs(
+                id="figure-tabs",
+                value="map",
+                className="tabs",
+                children=[
+                    dcc.Tab(label="Neighbourhood", value="map", className="tab", selected_className="tab--selected"),
+                    dcc.Tab(label="BPM × key", value="bpm-key", className="tab", selected_className="tab--selected"),
+                    dcc.Tab(label="Styles", value="styles", className="tab", selected_className="tab--selected"),
+                ],
+            ),
+            dcc.Graph(id="figure-graph", config={"displayModeBar": False}, className="figure"),
+        ],
+    )
+
+
+def stores() -> list:
+    return [
+        dcc.Store(id="results-store"),
+        dcc.Store(id="picks-store", data=[]),
+        dcc.Store(id="feedback-store", data={"liked": [], "disliked": []}),
+    ]
+
+
+def page(status_children, examples: list[dict]) -> html.Div:
+    return html.Div(
+        className="app",
+        children=[
+            header(status_children),
+            html.Main(
+                className="grid",
+                children=[
+                    html.Div([search_section(examples), query_section(), controls_section()], className="left"),
+                    html.Div([results_section(), figures_section()], className="center"),
+                    html.Div([picks_section()], className="right"),
+                ],
+            ),
+            *stores(),
+        ],
+    )

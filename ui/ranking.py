@@ -1,0 +1,122 @@
+"""Re-ranking a query's candidates with the dashboard's controls and the DJ's feedback.
+
+Pure functions over JSON-friendly dicts (what `dcc.Store` holds), so changing a
+control never recomputes recommendations. A candidate dict has at least
+`track_id, artist, title, score` and optionally `sound_score, bpm, camelot,
+styles, label, artists`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from catalog.identity import fold
+from catalog.keys import harmonic_match
+
+# Feedback moves an attribute's weight by this much per vote, within these bounds; a track's
+# multiplier is the product over its artist, label and style, so no track's weight can exceed
+# another's by more than (MAX_WEIGHT / MIN_WEIGHT) ** 3.
+FEEDBACK_STEP = 0.35
+MIN_WEIGHT, MAX_WEIGHT = 0.5, 2.0
+
+
+@dataclass(frozen=True)
+class Controls:
+    """The dashboard's ranking controls; defaults change nothing."""
+
+    n: int = 20
+    blend: float = 0.0  # 0 = only DJ-set evidence, 1 = only sound
+    bpm_percent: float | None = None  # keep tracks within ± this % of the query's BPM
+    allow_half_double: bool = True
+    harmonic_only: bool = False
+    one_per_artist: bool = False
+    styles: tuple[str, ...] = ()
+    hide: frozenset[int] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class Feedback:
+    liked: tuple[int, ...] = ()
+    disliked: tuple[int, ...] = ()
+
+
+def bpm_within(bpm: float | None, query_bpm: float | None, percent: float, *, half_double: bool) -> bool:
+    """True when `bpm` is within ± `percent` % of `query_bpm` (or of its half/double when allowed).
+
+    Unknown tempos pass: a filter should not hide what it cannot judge.
+    """
+    if not bpm or not query_bpm:
+        return True
+    targets = [query_bpm, query_bpm / 2, query_bpm * 2] if half_double else [query_bpm]
+    return any(abs(bpm - t) <= t * percent / 100 for t in targets)
+
+
+def _normalised(values: list[float | None]) -> list[float]:
+    """Scores scaled so the best is 1 (ratios kept, negatives clipped to 0; None → 0)."""
+    top = max((v for v in values if v is not None), default=0.0)
+    if top <= 0:
+        return [0.0] * len(values)
+    return [0.0 if v is None else max(v, 0.0) / top for v in values]
+
+
+def _attributes(candidate: dict) -> list[str]:
+    artists = candidate.get("artists") or [candidate.get("artist", "")]
+    attributes = [f"artist:{fold(a)}" for a in artists[:1] if a]
+    if candidate.get("label"):
+        attributes.append(f"label:{fold(candidate['label'])}")
+    attributes += [f"style:{s}" for s in (candidate.get("styles") or [])[:1]]
+    return attributes
+
+
+def feedback_weights(candidates: list[dict], feedback: Feedback) -> dict[str, float]:
+    """Bounded weight per attribute (artist, label, style) from 👍/👎 votes."""
+    by_id = {c["track_id"]: c for c in candidates}
+    votes: dict[str, int] = {}
+    for track_id, sign in [(t, 1) for t in feedback.liked] + [(t, -1) for t in feedback.disliked]:
+        for attribute in _attributes(by_id.get(track_id, {})):
+            votes[attribute] = votes.get(attribute, 0) + sign
+    return {a: min(MAX_WEIGHT, max(MIN_WEIGHT, 1 + FEEDBACK_STEP * v)) for a, v in votes.items()}
+
+
+def rank(candidates: list[dict], query: dict, controls: Controls, feedback: Feedback = Feedback()) -> list[dict]:
+    """The candidates to show, best first, each with `rank`, `final_score` and `harmony` added."""
+    cf = _normalised([c.get("score") for c in candidates])
+    sound = _normalised([c.get("sound_score") for c in candidates])
+    weights = feedback_weights(candidates, feedback)
+    dismissed = set(feedback.disliked) | set(controls.hide)
+    wanted_styles = set(controls.styles)
+    query_camelot = query.get("camelot")
+    scored = []
+    for candidate, cf_score, sound_score in zip(candidates, cf, sound, strict=True):
+        if candidate["track_id"] in dismissed:
+            continue
+        harmony = harmonic_match(query_camelot, candidate.get("camelot"))
+        if controls.harmonic_only and harmony not in ("same", "compatible"):
+            continue
+        if controls.bpm_percent is not None and not bpm_within(
+            candidate.get("bpm"), query.get("bpm"), controls.bpm_percent, half_double=controls.allow_half_double
+        ):
+            continue
+        if wanted_styles and not wanted_styles & set(candidate.get("styles") or []):
+            continue
+        has_cf = candidate.get("score") is not None
+        has_sound = candidate.get("sound_score") is not None
+        if has_cf and has_sound:
+            base = (1 - controls.blend) * cf_score + controls.blend * sound_score
+        else:
+            base = cf_score if has_cf else sound_score
+        multiplier = 1.0
+        for attribute in _attributes(candidate):
+            multiplier *= weights.get(attribute, 1.0)
+        scored.append((base * multiplier + 1e-9 * multiplier, candidate, harmony))
+    scored.sort(key=lambda item: (-item[0], item[1]["track_id"]))
+    shown, artists_seen = [], set()
+    for final, candidate, harmony in scored:
+        artist = fold((candidate.get("artists") or [candidate.get("artist", "")])[0] or "")
+        if controls.one_per_artist and artist in artists_seen:
+            continue
+        artists_seen.add(artist)
+        shown.append({**candidate, "final_score": round(final, 4), "harmony": harmony, "rank": len(shown) + 1})
+        if len(shown) >= controls.n:
+            break
+    return shown

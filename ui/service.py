@@ -1,0 +1,152 @@
+"""From what a DJ pasted to a query card and a list of candidates (JSON-friendly dicts).
+
+`answer_query` is the dashboard's one heavy call; it returns everything the
+controls later re-rank without coming back here. Errors become messages.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass
+
+from catalog.db import connect
+from catalog.queries import resolve_query, search_tracks, track_styles, tracks_by_ids
+from errors import ArtifactMissingError, CratediggerError
+from spotify.ids import is_spotify_id, parse_query
+
+CANDIDATES = 150  # fetched once per query; controls pick from these
+_LINES = re.compile(r"[\n;]+")
+_REF_GAPS = re.compile(r"[,\s]+")
+
+
+@dataclass
+class Answer:
+    query: dict | None = None
+    seeds: list[dict] | None = None
+    candidates: list[dict] | None = None
+    message: str | None = None
+    level: str = "info"  # 'info', 'warning' or 'error'
+
+    def to_store(self) -> dict:
+        return {
+            "query": self.query,
+            "seeds": self.seeds or [],
+            "candidates": self.candidates or [],
+            "message": self.message,
+            "level": self.level,
+        }
+
+
+def open_catalog(settings) -> sqlite3.Connection | None:
+    if not settings.catalog_path.is_file():
+        return None
+    return connect(settings.catalog_path, readonly=True)
+
+
+def suggest(conn: sqlite3.Connection | None, text: str, *, limit: int = 8) -> list[str]:
+    """Autocomplete labels (`artist - title (version)`) for what has been typed so far."""
+    text = (text or "").strip()
+    if conn is None or len(text) < 2 or "spotify" in text.lower() or "/" in text:
+        return []
+    return [_label(row) for row in search_tracks(conn, text, limit=limit)]
+
+
+def _label(row) -> str:
+    version = f" ({row['version']})" if row["version"] else ""
+    return f"{row['artist']} - {row['title']}{version}"
+
+
+def track_card(row, styles: list[str], n_sets: int | None = None) -> dict:
+    """The JSON form of a catalog track for the query card and the results table."""
+    import json
+
+    return {
+        "track_id": row["id"],
+        "artist": row["artist"],
+        "artists": json.loads(row["artists"] or "[]") or [row["artist"]],
+        "title": row["title"],
+        "version": row["version"],
+        "label": row["label"],
+        "spotify_id": row["spotify_id"],
+        "is_demo": bool(row["is_demo"]),
+        "bpm": row["tempo"],
+        "key": row["musical_key"],
+        "camelot": row["camelot"],
+        "styles": styles,
+        "audio_path": row["audio_path"],
+        "n_sets": n_sets,
+    }
+
+
+def _looks_like_ref(text: str) -> bool:
+    return is_spotify_id(text) or text.lower().startswith("spotify:") or "spotify.com" in text.lower()
+
+
+def split_queries(text: str) -> list[str]:
+    """Several pasted tracks (one per line or `;`; Spotify refs also by `,` or spaces) → one text each."""
+    out: list[str] = []
+    for line in (p.strip() for p in _LINES.split(text or "")):
+        pieces = [p for p in _REF_GAPS.split(line) if p]
+        if len(pieces) > 1 and all(_looks_like_ref(p) for p in pieces):
+            out += pieces
+        elif line:
+            out.append(line)
+    return out or [text]
+
+
+def evidence_text(candidate: dict) -> str:
+    """One line of evidence: 'played together in 14 sets · e.g. … · often played right after (3×)'."""
+    pieces = []
+    shared = candidate.get("shared_sets") or 0
+    if shared:
+        pieces.append(f"played together in {shared} set{'s' if shared != 1 else ''}")
+        examples = candidate.get("example_sets") or []
+        if examples:
+            first = examples[0]
+            date = f" ({first['date'][:4]})" if first.get("date") else ""
+            pieces.append(f"e.g. {first['title']}{date}")
+    if candidate.get("followed_count"):
+        pieces.append(f"often played right after ({candidate['followed_count']}×)")
+    if candidate.get("sound_score") is not None:
+        pieces.append("sounds alike")
+    if candidate.get("shared_artists"):
+        pieces.append("same artist")
+    if candidate.get("shared_label"):
+        pieces.append(f"same label ({candidate['shared_label']})")
+    return " · ".join(pieces) or "similar listeners' picks"
+
+
+def answer_query(text: str, settings, loader, *, n: int = CANDIDATES) -> Answer:
+    """Resolve `text` (one or several tracks) and fetch `n` candidates with their evidence."""
+    try:
+        conn = open_catalog(settings)
+        if conn is None:
+            return Answer(message="The catalog is empty: run `python cli.py demo` or import tracklists.", level="warning")
+        seeds = [resolve_query(conn, parse_query(part)) for part in split_queries(text)]
+        seed_ids = list(dict.fromkeys(row["id"] for row in seeds))
+        styles = track_styles(conn, seed_ids)
+        seed_cards = [track_card(row, styles.get(row["id"], [])) for row in seeds]
+        try:
+            recommender = loader.get()
+        except ArtifactMissingError as error:
+            return Answer(query=seed_cards[0], seeds=seed_cards, message=str(error), level="warning")
+        recommendations = recommender.similar(seed_ids, n=n)
+        ids = [r.track_id for r in recommendations]
+        rows = tracks_by_ids(conn, ids)
+        result_styles = track_styles(conn, ids)
+        candidates = []
+        for rec in recommendations:
+            card = track_card(rows[rec.track_id], result_styles.get(rec.track_id, [])) if rec.track_id in rows else {}
+            candidate = {**card, **rec.to_dict(), "sound_score": None}
+            candidate["evidence"] = evidence_text(candidate)
+            candidates.append(candidate)
+        query = dict(seed_cards[0])
+        query["source"] = "DJ sets"
+        if len(seed_cards) > 1:
+            query["title"] = f"{len(seed_cards)} tracks"
+            query["artist"] = ", ".join(c["artist"] for c in seed_cards[:3])
+        message = None if candidates else "No DJ set plays this track with others yet: nothing to recommend."
+        return Answer(query=query, seeds=seed_cards, candidates=candidates, message=message, level="info")
+    except CratediggerError as error:
+        return Answer(message=str(error), level="error" if error.exit_code == 2 else "warning")
