@@ -1,0 +1,103 @@
+"""Implicit-feedback ALS (Hu, Koren & Volinsky 2008) on a set × track matrix, via `implicit`.
+
+>>> factors = train_als(play_matrix(plays).matrix, AlsParams(factors=16, iterations=5))
+>>> factors.item_factors.shape
+(n_tracks, 16)
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from errors import CratediggerError
+from models.weighting import weight
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AlsParams:
+    """Settings of one ALS training; `weighting` is applied to the counts before `alpha` scales them."""
+
+    factors: int = 128
+    iterations: int = 15
+    regularization: float = 0.05
+    alpha: float = 1.0
+    weighting: str = "bm25"
+    random_state: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class AlsFactors:
+    """What ALS learned.
+
+    set_factors : np.ndarray [shape=(n_sets, factors), dtype=float32]
+    item_factors : np.ndarray [shape=(n_tracks, factors), dtype=float32]
+    """
+
+    set_factors: np.ndarray
+    item_factors: np.ndarray
+    seconds: float
+
+
+class ModelFitError(CratediggerError):
+    """Training produced unusable factors (NaN or infinite)."""
+
+
+def _new_model(params: AlsParams):
+    from implicit.cpu.als import AlternatingLeastSquares  # the class; implicit.als.* is a factory
+
+    return AlternatingLeastSquares(
+        factors=params.factors,
+        regularization=params.regularization,
+        alpha=params.alpha,
+        iterations=params.iterations,
+        random_state=params.random_state,
+    )
+
+
+def fit_implicit_als(weighted: sp.csr_matrix, params: AlsParams, *, show_progress: bool = False):
+    """A fitted `implicit` CPU ALS model on an already weighted matrix (BLAS limited to one thread)."""
+    import implicit.cpu.als  # noqa: F401 - load its BLAS before limiting the BLAS threads
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1, "blas"):
+        model = _new_model(params)  # checks the BLAS configuration when built
+        model.fit(sp.csr_matrix(weighted, dtype=np.float32), show_progress=show_progress)
+    return model
+
+
+def train_als(
+    counts: sp.csr_matrix, params: AlsParams | None = None, *, show_progress: bool = False
+) -> AlsFactors:
+    """Weight `counts` (sets × tracks) by `params.weighting` and factorise it."""
+    params = params or AlsParams()
+    if params.factors < 1 or params.iterations < 1:
+        raise ValueError(f"factors={params.factors} and iterations={params.iterations} must be positive")
+    weighted = weight(counts, params.weighting)
+    start = time.perf_counter()
+    model = fit_implicit_als(weighted, params, show_progress=show_progress)
+    seconds = time.perf_counter() - start
+    set_factors = np.ascontiguousarray(model.user_factors, dtype=np.float32)
+    item_factors = np.ascontiguousarray(model.item_factors, dtype=np.float32)
+    if not (np.isfinite(set_factors).all() and np.isfinite(item_factors).all()):
+        raise ModelFitError(
+            f"ALS produced NaN or infinite factors (regularization={params.regularization}, alpha={params.alpha}): "
+            "raise the regularization or lower alpha."
+        )
+    log.info("ALS %s on %s in %.1fs", params, counts.shape, seconds)
+    return AlsFactors(set_factors=set_factors, item_factors=item_factors, seconds=seconds)
+
+
+def normalised(factors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (zero rows stay zero), for cosine similarity by dot product."""
+    norms = np.linalg.norm(factors, axis=1, keepdims=True)
+    return (factors / np.maximum(norms, 1e-12)).astype(np.float32)

@@ -1,0 +1,58 @@
+"""Scoring engines a published run can carry: each scores every track for a list of seed tracks.
+
+An engine works in column space (0 … n_tracks-1 of the run's `track_ids`); `scores(seeds, weights)`
+returns one float32 score per column, higher is better, and treats several seeds as a weighted
+sum. Engines are rebuilt from a run's arrays with `engine_from_run`; `to_arrays` is what a run saves.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from errors import ArtifactMissingError
+
+
+class AlsEngine:
+    """Cosine similarity of ALS item factors.
+
+    item_factors : np.ndarray [shape=(n_tracks, factors)]
+    """
+
+    name = "als"
+
+    def __init__(self, item_factors: np.ndarray):
+        self.item_factors = item_factors
+        norms = np.linalg.norm(np.asarray(item_factors, dtype=np.float32), axis=1)
+        self._inverse_norms = np.where(norms > 0, 1.0 / np.maximum(norms, 1e-12), 0.0).astype(np.float32)
+
+    @property
+    def n_tracks(self) -> int:
+        return self.item_factors.shape[0]
+
+    def scores(self, seeds: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        seeds = np.asarray(seeds, dtype=np.int64)
+        weights = (
+            np.ones(len(seeds), dtype=np.float32) if weights is None else np.asarray(weights, np.float32)
+        )
+        query = (weights * self._inverse_norms[seeds])[:, None] * np.asarray(self.item_factors[seeds])
+        return (self.item_factors @ query.sum(axis=0)) * self._inverse_norms
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        return {"item_factors": np.asarray(self.item_factors)}
+
+    @classmethod
+    def from_arrays(cls, arrays) -> AlsEngine:
+        return cls(arrays("item_factors"))
+
+
+ENGINES = {AlsEngine.name: AlsEngine}
+
+
+def engine_from_run(run):
+    """The engine named in the run's metadata (`engine`), built from its arrays."""
+    name = run.metadata.get("engine", "als")
+    if name not in ENGINES:
+        raise ArtifactMissingError(
+            f"Run {run.run_id} uses engine {name!r}, which this Cratedigger does not know: update it or retrain."
+        )
+    return ENGINES[name].from_arrays(run.array)

@@ -1,0 +1,162 @@
+"""The set × track play matrix, from the catalog or from a CSV of tracklists.
+
+Rows are sets, columns are tracks; a cell counts how often the set plays the track.
+`Plays` holds the raw play list as parallel numpy columns (one SQL query reads it);
+`play_matrix` turns it into a `PlayMatrix` with id maps in both directions.
+
+>>> plays = Plays(set_keys=np.array([10, 10, 11]), track_keys=np.array([7, 8, 7]), positions=np.array([1, 2, 1]))
+>>> m = play_matrix(plays)
+>>> m.matrix.toarray().tolist()
+[[1.0, 1.0], [1.0, 0.0]]
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from errors import BadInputError
+
+
+@dataclass(frozen=True)
+class Plays:
+    """One row per play, as parallel arrays.
+
+    set_keys : np.ndarray [shape=(n_plays,)]   catalog set id (int) or external set id (str)
+    track_keys : np.ndarray [shape=(n_plays,)] catalog track id (int) or external track id (str)
+    positions : np.ndarray [shape=(n_plays,)]  1-based position in the tracklist; 0 when unknown
+    """
+
+    set_keys: np.ndarray
+    track_keys: np.ndarray
+    positions: np.ndarray
+    artists: dict = field(default_factory=dict)  # track key -> artist text, when the source knows it
+
+    def __len__(self) -> int:
+        return len(self.set_keys)
+
+    def fingerprint(self) -> str:
+        """A short hash of the plays: equal inputs give equal fingerprints."""
+        digest = hashlib.sha256()
+        for column in (self.set_keys, self.track_keys, self.positions):
+            digest.update(
+                np.ascontiguousarray(column).astype(str if column.dtype.kind in "OUS" else np.int64).tobytes()
+            )
+        return digest.hexdigest()[:16]
+
+    def subset(self, mask: np.ndarray) -> Plays:
+        return Plays(self.set_keys[mask], self.track_keys[mask], self.positions[mask], self.artists)
+
+
+@dataclass(frozen=True)
+class PlayMatrix:
+    """Play counts of sets × tracks with the ids of its rows and columns.
+
+    matrix : scipy.sparse.csr_matrix [shape=(n_sets, n_tracks), dtype=float32]
+    set_ids : np.ndarray [shape=(n_sets,)]     the set key of each row, sorted
+    track_ids : np.ndarray [shape=(n_tracks,)] the track key of each column, sorted
+    """
+
+    matrix: sp.csr_matrix
+    set_ids: np.ndarray
+    track_ids: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.matrix.shape
+
+    def track_index(self, track_ids) -> np.ndarray:
+        """Column of each track id; -1 for ids not in the matrix."""
+        return _lookup(self.track_ids, track_ids)
+
+    def set_index(self, set_ids) -> np.ndarray:
+        """Row of each set id; -1 for ids not in the matrix."""
+        return _lookup(self.set_ids, set_ids)
+
+
+def _lookup(sorted_ids: np.ndarray, wanted) -> np.ndarray:
+    wanted = np.asarray(wanted, dtype=sorted_ids.dtype if len(sorted_ids) else None)
+    if len(sorted_ids) == 0:
+        return np.full(wanted.shape, -1, dtype=np.int64)
+    where = np.searchsorted(sorted_ids, wanted)
+    where = np.minimum(where, len(sorted_ids) - 1)
+    return np.where(sorted_ids[where] == wanted, where, -1).astype(np.int64)
+
+
+def load_plays(conn: sqlite3.Connection) -> Plays:
+    """Every play of the catalog in one query, ordered by set and position."""
+    rows = conn.execute(
+        "SELECT set_id, track_id, position FROM plays ORDER BY set_id, position, part"
+    ).fetchall()
+    if not rows:
+        empty = np.zeros(0, dtype=np.int64)
+        return Plays(empty, empty.copy(), empty.copy())
+    table = np.array(rows, dtype=np.int64)
+    return Plays(table[:, 0].copy(), table[:, 1].copy(), table[:, 2].copy())
+
+
+def read_plays_csv(path: Path | str) -> Plays:
+    """Plays from a CSV with columns `set_id, track_id[, position, artist, title]` (others ignored).
+
+    Rows keep the file's order within a set when `position` is missing. Raises
+    `BadInputError` naming the file when it lacks the two required columns.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise BadInputError(
+            f"{path} does not exist: give a CSV with columns set_id, track_id[, position, artist, title]."
+        )
+    sets, tracks, positions, artists = [], [], [], {}
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        columns = {name.strip().lower(): name for name in reader.fieldnames or [] if name}
+        if "set_id" not in columns or "track_id" not in columns:
+            raise BadInputError(
+                f"{path} has columns {sorted(columns)}; it needs set_id and track_id "
+                "(and optionally position, artist, title)."
+            )
+        set_col, track_col = columns["set_id"], columns["track_id"]
+        position_col, artist_col = columns.get("position"), columns.get("artist")
+        counter: dict[str, int] = {}
+        for row in reader:
+            set_id, track_id = (row.get(set_col) or "").strip(), (row.get(track_col) or "").strip()
+            if not set_id or not track_id:
+                continue
+            counter[set_id] = counter.get(set_id, 0) + 1
+            position = counter[set_id]
+            if position_col:
+                text = (row.get(position_col) or "").strip()
+                position = int(text) if text.lstrip("-").isdigit() else position
+            sets.append(set_id)
+            tracks.append(track_id)
+            positions.append(position)
+            if artist_col and row.get(artist_col):
+                artists.setdefault(track_id, row[artist_col].strip())
+    if not sets:
+        raise BadInputError(f"{path} has no rows with both a set_id and a track_id.")
+    set_keys, track_keys = np.array(sets, dtype=object), np.array(tracks, dtype=object)
+    positions_array = np.array(positions, dtype=np.int64)
+    order = np.lexsort((positions_array, set_keys.astype(str)))
+    return Plays(set_keys[order], track_keys[order], positions_array[order], artists)
+
+
+def play_matrix(plays: Plays) -> PlayMatrix:
+    """Sets × tracks CSR of play counts (a track played twice in one set counts 2)."""
+    set_ids, rows = np.unique(plays.set_keys, return_inverse=True)
+    track_ids, cols = np.unique(plays.track_keys, return_inverse=True)
+    data = np.ones(len(rows), dtype=np.float32)
+    matrix = sp.csr_matrix((data, (rows.ravel(), cols.ravel())), shape=(len(set_ids), len(track_ids)))
+    matrix.sum_duplicates()
+    return PlayMatrix(matrix=matrix, set_ids=set_ids, track_ids=track_ids)
+
+
+def catalog_matrix(conn: sqlite3.Connection) -> tuple[PlayMatrix, Plays]:
+    """The play matrix of the whole catalog, and the plays it was built from."""
+    plays = load_plays(conn)
+    return play_matrix(plays), plays

@@ -1,0 +1,309 @@
+"""Serving recommendations from the published run, with the catalog's evidence for each.
+
+`Recommender` is read-only: a run's engine (scores) plus the catalog (names and evidence).
+`RecommenderLoader` hands out the current one and swaps in a newly published run without a restart;
+a request that already holds the old object finishes with it.
+
+>>> rec = Recommender.from_current(settings)
+>>> [r.track_id for r in rec.similar([42], n=5)]
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from catalog.db import connect
+from catalog.identity import fold
+from catalog.queries import tracks_by_ids
+from errors import BadInputError, NotFoundError
+from models.artifacts import Run, current_run, current_run_id, load_run
+from models.engines import engine_from_run
+
+log = logging.getLogger(__name__)
+
+MAX_EXAMPLES = 3
+
+
+@dataclass(frozen=True)
+class ExampleSet:
+    """A set that plays both the query and the recommended track."""
+
+    set_id: int
+    title: str
+    date: str | None
+    url: str | None
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """One recommended track, its score and the evidence behind it."""
+
+    track_id: int
+    score: float
+    engine: str
+    artist: str = ""
+    title: str = ""
+    spotify_id: str | None = None
+    label: str | None = None
+    shared_sets: int = 0  # sets that play a query track and this one
+    examples: tuple[ExampleSet, ...] = ()
+    followed_count: int = 0  # sets where this track was played right after a query track
+    shared_artists: tuple[str, ...] = ()
+    shared_label: str | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "track_id": self.track_id,
+            "artist": self.artist,
+            "title": self.title,
+            "spotify_id": self.spotify_id,
+            "label": self.label,
+            "score": round(float(self.score), 6),
+            "engine": self.engine,
+            "shared_sets": self.shared_sets,
+            "examples": [example.title for example in self.examples],
+            "example_sets": [
+                {"set_id": e.set_id, "title": e.title, "date": e.date, "url": e.url} for e in self.examples
+            ],
+            "followed_count": self.followed_count,
+            "shared_artists": list(self.shared_artists),
+            "shared_label": self.shared_label,
+        }
+
+
+@dataclass(frozen=True)
+class _TrackInfo:
+    artist: str
+    title: str
+    spotify_id: str | None
+    label: str | None
+    artists: tuple[str, ...] = field(default=())
+
+
+def _placeholders(values: Sequence) -> str:
+    return ",".join("?" * len(values))
+
+
+class Recommender:
+    """Similar tracks from one run, explained from the catalog. Safe to share between threads."""
+
+    def __init__(self, run: Run, catalog_path: Path | str):
+        self.run = run
+        self.engine = engine_from_run(run)
+        self.track_ids = np.asarray(run.array("track_ids", mmap=False), dtype=np.int64)
+        self.catalog_path = Path(catalog_path)
+        self._local = threading.local()
+
+    @classmethod
+    def from_current(cls, settings) -> Recommender:
+        return cls(current_run(settings.models_dir), settings.catalog_path)
+
+    @property
+    def run_id(self) -> str:
+        return self.run.run_id
+
+    # -- catalog access -------------------------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            if not self.catalog_path.is_file():
+                raise NotFoundError(
+                    f"No catalog at {self.catalog_path}: import tracklists or build the demo first."
+                )
+            conn = connect(self.catalog_path, readonly=True)
+            self._local.conn = conn
+        return conn
+
+    def _track_info(self, track_ids: Iterable[int]) -> dict[int, _TrackInfo]:
+        info: dict[int, _TrackInfo] = {}
+        for track_id, row in tracks_by_ids(self._conn(), list(track_ids)).items():
+            try:
+                artists = tuple(a for a in json.loads(row["artists"] or "[]") if a)
+            except ValueError:
+                artists = ()
+            info[track_id] = _TrackInfo(
+                artist=row["artist"],
+                title=row["title"],
+                spotify_id=row["spotify_id"],
+                label=row["label"],
+                artists=artists or (row["artist"],),
+            )
+        return info
+
+    # -- queries --------------------------------------------------------------------------------
+    def columns(self, track_ids: Sequence[int]) -> np.ndarray:
+        """Column of each track id in this run; -1 where the run has never seen the track."""
+        ids = np.asarray(track_ids, dtype=np.int64)
+        where = np.minimum(np.searchsorted(self.track_ids, ids), max(len(self.track_ids) - 1, 0))
+        found = (len(self.track_ids) > 0) & (self.track_ids[where] == ids)
+        return np.where(found, where, -1)
+
+    def knows(self, track_id: int) -> bool:
+        return bool(self.columns([track_id])[0] >= 0)
+
+    def similar(
+        self,
+        track_ids: Sequence[int],
+        n: int = 20,
+        *,
+        exclude: Iterable[int] = (),
+        one_per_artist: bool = False,
+        weights: Sequence[float] | None = None,
+        explain: bool = True,
+    ) -> list[Recommendation]:
+        """The `n` tracks that best go with `track_ids` (seeds never come back), best first.
+
+        Several seeds are scored together (weighted sum, `weights` default 1 each). `exclude` drops
+        tracks (e.g. already in the destination playlist); `one_per_artist` keeps each artist's best.
+        Raises `BadInputError` for n < 1 or no seeds, `NotFoundError` when no seed is in the model.
+        """
+        if n < 1:
+            raise BadInputError(f"n={n} must be at least 1.")
+        seeds = [int(t) for t in track_ids]
+        if not seeds:
+            raise BadInputError("Give at least one track to find similar tracks for.")
+        columns = self.columns(seeds)
+        known = columns >= 0
+        if not known.any():
+            raise NotFoundError(
+                "None of the query tracks occurs in a set the model was trained on, so there is no evidence "
+                "to recommend from yet."
+            )
+        seed_weights = np.ones(len(seeds), np.float32) if weights is None else np.asarray(weights, np.float32)
+        scores = np.asarray(self.engine.scores(columns[known], seed_weights[known]), dtype=np.float32).copy()
+        banned = self.columns(list(set(seeds) | {int(t) for t in exclude}))
+        scores[banned[banned >= 0]] = -np.inf
+        picked = self._top(scores, n, seeds if one_per_artist else None)
+        if not explain:
+            return [
+                Recommendation(
+                    track_id=int(self.track_ids[c]), score=float(scores[c]), engine=self.engine.name
+                )
+                for c in picked
+            ]
+        return self._explain(seeds, [(int(self.track_ids[c]), float(scores[c])) for c in picked])
+
+    def _top(self, scores: np.ndarray, n: int, one_per_artist_seeds: list[int] | None) -> list[int]:
+        finite = int(np.isfinite(scores).sum())
+        if finite == 0:
+            return []
+        want = min(n if one_per_artist_seeds is None else n * 4, finite)
+        while True:
+            part = np.argpartition(-scores, want - 1)[:want] if want < len(scores) else np.arange(len(scores))
+            order = part[np.lexsort((part, -scores[part]))]
+            order = [int(c) for c in order if np.isfinite(scores[c])]
+            if one_per_artist_seeds is None:
+                return order[:n]
+            info = self._track_info(int(self.track_ids[c]) for c in order)
+            seen: set[str] = set()
+            kept = []
+            for c in order:
+                track = info.get(int(self.track_ids[c]))
+                artist = fold(track.artists[0]) if track and track.artists else f"#{c}"
+                if artist in seen:
+                    continue
+                seen.add(artist)
+                kept.append(c)
+                if len(kept) == n:
+                    return kept
+            if want >= finite:
+                return kept
+            want = min(want * 4, finite)
+
+    def _explain(self, seeds: list[int], picked: list[tuple[int, float]]) -> list[Recommendation]:
+        if not picked:
+            return []
+        results = [track_id for track_id, _ in picked]
+        conn = self._conn()
+        shared: dict[int, list[tuple]] = {t: [] for t in results}
+        for row in conn.execute(
+            f"""SELECT DISTINCT p.track_id, s.id, s.title, s.date, s.url
+                FROM plays p JOIN sets s ON s.id = p.set_id
+                WHERE p.track_id IN ({_placeholders(results)})
+                  AND p.set_id IN (SELECT set_id FROM plays WHERE track_id IN ({_placeholders(seeds)}))""",
+            [*results, *seeds],
+        ):
+            shared[row[0]].append((row[1], row[2], row[3], row[4]))
+        followed = dict(
+            conn.execute(
+                f"""SELECT p2.track_id, COUNT(DISTINCT p2.set_id)
+                    FROM plays p1 JOIN plays p2 ON p2.set_id = p1.set_id AND p2.position = p1.position + 1
+                    WHERE p1.track_id IN ({_placeholders(seeds)}) AND p2.track_id IN ({_placeholders(results)})
+                    GROUP BY p2.track_id""",
+                [*seeds, *results],
+            ).fetchall()
+        )
+        info = self._track_info([*results, *seeds])
+        seed_artists = {fold(a) for s in seeds if s in info for a in info[s].artists}
+        seed_labels = {fold(info[s].label) for s in seeds if s in info and info[s].label}
+        out = []
+        for track_id, score in picked:
+            track = info.get(track_id) or _TrackInfo("", "", None, None)
+            sets = sorted(shared[track_id], key=lambda s: (s[2] or "", s[0]), reverse=True)
+            out.append(
+                Recommendation(
+                    track_id=track_id,
+                    score=score,
+                    engine=self.engine.name,
+                    artist=track.artist,
+                    title=track.title,
+                    spotify_id=track.spotify_id,
+                    label=track.label,
+                    shared_sets=len(sets),
+                    examples=tuple(ExampleSet(*s) for s in sets[:MAX_EXAMPLES]),
+                    followed_count=int(followed.get(track_id, 0)),
+                    shared_artists=tuple(a for a in track.artists if fold(a) in seed_artists),
+                    shared_label=track.label if track.label and fold(track.label) in seed_labels else None,
+                )
+            )
+        return out
+
+
+class RecommenderLoader:
+    """The current `Recommender`, reloaded when `current` points at another run.
+
+    `get()` checks the pointer at most every `check_every` seconds; loading happens outside the
+    requests' way (the old object keeps serving until the new one is ready).
+    """
+
+    def __init__(self, models_dir: Path | str, catalog_path: Path | str, *, check_every: float = 2.0):
+        self.models_dir = Path(models_dir)
+        self.catalog_path = Path(catalog_path)
+        self.check_every = check_every
+        self._lock = threading.Lock()
+        self._recommender: Recommender | None = None
+        self._checked_at = float("-inf")
+
+    @classmethod
+    def from_settings(cls, settings, **kwargs) -> RecommenderLoader:
+        return cls(settings.models_dir, settings.catalog_path, **kwargs)
+
+    def get(self) -> Recommender:
+        """The recommender of the published run; `ArtifactMissingError` when nothing is published."""
+        now = time.monotonic()
+        current = self._recommender
+        if current is not None and now - self._checked_at < self.check_every:
+            return current
+        if not self._lock.acquire(blocking=current is None):
+            return current  # another thread is checking or loading; keep serving the old run
+        try:
+            self._checked_at = time.monotonic()
+            run_id = current_run_id(self.models_dir)
+            if self._recommender is None or (run_id is not None and run_id != self._recommender.run_id):
+                if run_id is None:
+                    current_run(self.models_dir)  # raises with what to do
+                loaded = Recommender(load_run(self.models_dir / run_id), self.catalog_path)
+                log.info("loaded model run %s", loaded.run_id)
+                self._recommender = loaded
+            return self._recommender
+        finally:
+            self._lock.release()

@@ -1,0 +1,99 @@
+"""The play matrix and its weightings."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from catalog.db import connect
+from errors import BadInputError
+from models.matrix import Plays, load_plays, play_matrix, read_plays_csv
+from models.weighting import bm25_weight, damp_dj_repeats, min_support, weight
+from tests.models_catalog import HOUSE_SETS, TECHNO_SETS, build_catalog
+
+
+def test_play_matrix_counts_repeats_and_maps_ids():
+    plays = Plays(
+        set_keys=np.array([30, 30, 30, 10]),
+        track_keys=np.array([7, 9, 7, 9]),
+        positions=np.array([1, 2, 3, 1]),
+    )
+    m = play_matrix(plays)
+    assert m.set_ids.tolist() == [10, 30] and m.track_ids.tolist() == [7, 9]
+    assert m.matrix.toarray().tolist() == [[0.0, 1.0], [2.0, 1.0]]
+    assert m.track_index([9, 8, 7]).tolist() == [1, -1, 0]
+    assert m.set_index([30, 99]).tolist() == [1, -1]
+
+
+def test_catalog_matrix_has_one_row_per_set_and_plays_in_order(tmp_path):
+    ids = build_catalog(tmp_path)
+    plays = load_plays(connect(tmp_path / "catalog.sqlite", readonly=True))
+    m = play_matrix(plays)
+    assert m.shape == (len(HOUSE_SETS) + len(TECHNO_SETS), len(ids))
+    first_set = plays.track_keys[plays.set_keys == plays.set_keys[0]].tolist()
+    assert first_set == [ids[name] for name in HOUSE_SETS[0]]
+    assert m.matrix.sum() == sum(len(s) for s in HOUSE_SETS + TECHNO_SETS)
+    assert (
+        plays.fingerprint() == load_plays(connect(tmp_path / "catalog.sqlite", readonly=True)).fingerprint()
+    )
+
+
+def test_empty_catalog_gives_empty_matrix(tmp_path):
+    m = play_matrix(load_plays(connect(tmp_path / "catalog.sqlite")))
+    assert m.shape == (0, 0) and m.track_index([1]).tolist() == [-1]
+
+
+def test_read_plays_csv_orders_by_position_and_keeps_artists(tmp_path):
+    path = tmp_path / "sets.csv"
+    path.write_text(
+        "\ufeffset_id,track_id,position,artist,title,extra\nA,x,2,Bob,T,1\nA,y,1,Ann,U,1\nB,x,,Bob,T,\n,z,1,,,\n"
+    )
+    plays = read_plays_csv(path)
+    assert plays.set_keys.tolist() == ["A", "A", "B"]
+    assert plays.track_keys.tolist() == ["y", "x", "x"]
+    assert plays.artists == {"x": "Bob", "y": "Ann"}
+    assert play_matrix(plays).matrix.toarray().tolist() == [[1.0, 1.0], [1.0, 0.0]]
+
+
+def test_read_plays_csv_without_required_columns_is_bad_input(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("set,track\n1,2\n")
+    with pytest.raises(BadInputError, match="set_id and track_id"):
+        read_plays_csv(path)
+    with pytest.raises(BadInputError, match="does not exist"):
+        read_plays_csv(tmp_path / "missing.csv")
+
+
+def test_binary_and_confidence_weights():
+    counts = sp.csr_matrix(np.array([[2.0, 0.0], [1.0, 3.0]], dtype=np.float32))
+    assert weight(counts, "binary").toarray().tolist() == [[1.0, 0.0], [1.0, 1.0]]
+    conf = weight(counts, "confidence", alpha=2.0).toarray()
+    assert conf[0, 0] == pytest.approx(1 + 2 * np.log(3)) and conf[0, 1] == 0
+    with pytest.raises(BadInputError, match="weighting='nope'"):
+        weight(counts, "nope")
+
+
+def test_bm25_matches_hand_computation():
+    counts = sp.csr_matrix(np.array([[1, 1, 0], [1, 0, 0], [1, 1, 1]], dtype=np.float32))
+    weighted = bm25_weight(counts, k1=1.2, b=0.75).toarray()
+    n_sets, avg = 3, 2.0
+    idf = np.log(n_sets) - np.log1p(np.array([3, 2, 1]))
+    idf = np.maximum(idf, 0)
+    norm = 0.25 + 0.75 * np.array([2, 1, 3]) / avg
+    expected = counts.toarray() * 2.2 / (1.2 * norm[:, None] + 1) * idf[None, :]
+    np.testing.assert_allclose(weighted, expected, rtol=1e-5)
+
+
+def test_min_support_masks():
+    counts = sp.csr_matrix(np.array([[1, 1, 0], [1, 0, 0], [1, 0, 1]], dtype=np.float32))
+    rows, cols = min_support(counts, min_sets=2, min_tracks=2)
+    assert cols.tolist() == [True, False, False]
+    assert rows.tolist() == [False, False, False]
+    rows, cols = min_support(counts, min_sets=1, min_tracks=2)
+    assert rows.tolist() == [True, False, True]
+
+
+def test_one_dj_replaying_a_track_is_damped():
+    counts = sp.csr_matrix(np.ones((4, 1), dtype=np.float32))
+    damped = damp_dj_repeats(counts, np.array([0, 0, 0, 1])).toarray().ravel()
+    np.testing.assert_allclose(damped, [1 / np.sqrt(3)] * 3 + [1.0], rtol=1e-6)
+    assert damp_dj_repeats(counts, np.array([-1, -1, -1, -1])).toarray().ravel().tolist() == [1, 1, 1, 1]
