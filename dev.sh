@@ -12,6 +12,7 @@ need_system_packages() {
     command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
     command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chromium)
     command -v chromedriver >/dev/null 2>&1 || [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
+    [ -d /usr/share/fonts/truetype/noto ] || missing+=(fonts-noto-color-emoji)
     if [ ${#missing[@]} -eq 0 ]; then
         return 0
     fi

@@ -64,6 +64,7 @@ def register(subparsers) -> None:
     )
     train.add_argument("--seed", type=int, default=defaults.random_state, help="random seed (%(default)s)")
     train.add_argument("--publish", action="store_true", help="make the new run current when it is written")
+    train.add_argument("--if-missing", action="store_true", help="do nothing when a run is already published")
     train.set_defaults(handler=run_train_als)
 
     publish = subparsers.add_parser(
@@ -89,8 +90,12 @@ def register(subparsers) -> None:
 def run_train_als(args, settings) -> int:
     from models.als import AlsParams
     from models.artifacts import publish
+    from models.artifacts import current_run_id
     from models.pipeline import train_als_run
 
+    if args.if_missing and current_run_id(settings.models_dir):
+        print(f"A model is already published ({current_run_id(settings.models_dir)}); not retraining.")
+        return 0
     params = AlsParams(
         factors=args.factors,
         iterations=args.iterations,

@@ -50,6 +50,6 @@ def test_split_queries_for_crates():
 
 
 def test_evidence_text_names_the_evidence():
-    text = evidence_text({"shared_sets": 14, "example_sets": [{"title": "X @ Y", "date": "2019-01-01"}],
+    text = evidence_text({"shared_sets": 14, "example_sets": [{"title": "2019-01-01 - X @ Y", "date": "2019-01-01"}],
                           "followed_count": 3, "shared_label": "Innervisions"})
     assert text == "played together in 14 sets · e.g. X @ Y (2019) · often played right after (3×) · same label (Innervisions)"

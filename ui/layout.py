@@ -15,7 +15,7 @@ RESULT_COLUMNS = [
     {"id": "bpm", "name": "BPM", "type": "numeric"},
     {"id": "key_badge", "name": "Key"},
     {"id": "style", "name": "Style"},
-    {"id": "final_score", "name": "Score", "type": "numeric"},
+    {"id": "final_score", "name": "Score", "type": "numeric", "format": {"specifier": ".2f"}},
     {"id": "like", "name": "👍"},
     {"id": "dislike", "name": "👎"},
 ]
@@ -106,8 +106,14 @@ def results_section() -> html.Section:
                 style_as_list_view=True,
                 style_table={"overflowX": "auto"},
                 style_cell={"backgroundColor": "#15171c", "color": "#e6e6e6", "border": "none",
-                            "fontFamily": "inherit", "fontSize": "14px", "padding": "6px 8px", "textAlign": "left",
-                            "whiteSpace": "normal", "height": "auto", "maxWidth": "380px"},
+                            "fontFamily": "Inter, system-ui, sans-serif", "fontSize": "13px", "padding": "6px 8px", "textAlign": "left",
+                            "whiteSpace": "normal", "height": "auto", "lineHeight": "1.35"},
+                style_cell_conditional=[
+                    {"if": {"column_id": "evidence"}, "minWidth": "230px", "color": "#aeb4be"},
+                    {"if": {"column_id": "title_version"}, "minWidth": "140px"},
+                    {"if": {"column_id": ["rank", "bpm", "final_score", "key_badge"]}, "width": "52px",
+                     "whiteSpace": "nowrap"},
+                ],
                 style_header={"backgroundColor": "#0d0e11", "color": "#9aa0aa", "fontWeight": "600",
                               "borderBottom": "1px solid #2a2d35"},
                 style_data_conditional=[

@@ -16,6 +16,7 @@ from errors import ArtifactMissingError, CratediggerError
 from spotify.ids import is_spotify_id, parse_query
 
 CANDIDATES = 150  # fetched once per query; controls pick from these
+_DATE_PREFIX = re.compile(r"^\s*[-–]?\s*\d{4}(?:-[\dX]{2}){0,2}\s+-\s+")  # MixesDB titles start with the date
 _LINES = re.compile(r"[\n;]+")
 _REF_GAPS = re.compile(r"[,\s]+")
 
@@ -105,7 +106,7 @@ def evidence_text(candidate: dict) -> str:
         if examples:
             first = examples[0]
             date = f" ({first['date'][:4]})" if first.get("date") else ""
-            pieces.append(f"e.g. {first['title']}{date}")
+            pieces.append(f"e.g. {_DATE_PREFIX.sub('', first['title'])}{date}")
     if candidate.get("followed_count"):
         pieces.append(f"often played right after ({candidate['followed_count']}×)")
     if candidate.get("sound_score") is not None:

@@ -1,0 +1,92 @@
+"""Real-browser tests of the dashboard: Selenium 4, headless Chromium, the app on 127.0.0.1."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.browser_support import ServedApp, console_errors, screenshot, start_browser
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def demo_data(tmp_path_factory):
+    """A small demo crate with a published ALS run, built through the real CLI."""
+    import os
+
+    from cli import main
+
+    folder = tmp_path_factory.mktemp("browser-data")
+    old = os.environ.get("CRATEDIGGER_DATA_DIR")
+    os.environ["CRATEDIGGER_DATA_DIR"] = str(folder)
+    try:
+        assert main(["demo", "--sets", "500"]) == 0
+        assert main(["train-als", "--publish", "--factors", "32", "--iterations", "8"]) == 0
+    finally:
+        if old is None:
+            os.environ.pop("CRATEDIGGER_DATA_DIR", None)
+        else:
+            os.environ["CRATEDIGGER_DATA_DIR"] = old
+    return folder
+
+
+@pytest.fixture(scope="module")
+def served(demo_data):
+    app = ServedApp(demo_data)
+    yield app
+    app.stop()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    driver = start_browser(download_dir=tmp_path_factory.mktemp("downloads"))
+    yield driver
+    driver.quit()
+
+
+def _popular_demo_id(folder) -> tuple[str, str]:
+    import sqlite3
+
+    conn = sqlite3.connect(folder / "catalog.sqlite")
+    row = conn.execute(
+        """SELECT t.spotify_id, t.title FROM tracks t JOIN plays p ON p.track_id = t.id
+           GROUP BY t.id ORDER BY COUNT(*) DESC LIMIT 1"""
+    ).fetchone()
+    return row[0], row[1]
+
+
+def _search(driver, text: str) -> None:
+    box = driver.find_element(By.ID, "search-input")
+    box.clear()
+    box.send_keys(text)
+    box.send_keys(Keys.ENTER)
+
+
+def test_pasting_a_demo_id_shows_results_with_evidence(served, browser, demo_data):
+    spotify_id, title = _popular_demo_id(demo_data)
+    browser.get(served.url)
+    wait = WebDriverWait(browser, 30)
+    wait.until(EC.presence_of_element_located((By.ID, "search-input")))
+    _search(browser, f"https://open.spotify.com/track/{spotify_id}?si=abc")
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#results-table td[data-dash-column='artist']")) >= 10)
+    assert title in browser.find_element(By.ID, "query-card").text
+    evidence = [c.text for c in browser.find_elements(By.CSS_SELECTOR, "#results-table td[data-dash-column='evidence']")]
+    assert any("played together in" in text for text in evidence)
+    screenshot(browser, "dashboard-results")
+    assert console_errors(browser) == []
+
+
+def test_malformed_input_shows_a_readable_alert(served, browser):
+    browser.get(served.url)
+    wait = WebDriverWait(browser, 30)
+    wait.until(EC.presence_of_element_located((By.ID, "search-input")))
+    _search(browser, "https://open.spotify.com/album/4uLU6hMCjMI75M1A2tKUQC")
+    alert = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#search-alert .alert")))
+    assert "album, not a track" in alert.text
+    assert "Traceback" not in browser.page_source
+    screenshot(browser, "dashboard-bad-input")
+    assert console_errors(browser) == []
