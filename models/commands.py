@@ -89,8 +89,7 @@ def register(subparsers) -> None:
 
 def run_train_als(args, settings) -> int:
     from models.als import AlsParams
-    from models.artifacts import publish
-    from models.artifacts import current_run_id
+    from models.artifacts import current_run_id, publish
     from models.pipeline import train_als_run
 
     if args.if_missing and current_run_id(settings.models_dir):
