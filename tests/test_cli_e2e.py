@@ -1,0 +1,111 @@
+"""The command line end to end, as a user runs it: separate processes, a small generated crate."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SPOTIPY_")}
+    env["CRATEDIGGER_DATA_DIR"] = str(data_dir)
+    return subprocess.run([sys.executable, "cli.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=300)
+
+
+@pytest.fixture(scope="module")
+def crate(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("cli-data")
+    assert run_cli(folder, "demo", "--sets", "300").returncode == 0
+    trained = run_cli(folder, "train-als", "--publish", "--factors", "16", "--iterations", "5")
+    assert trained.returncode == 0, trained.stderr
+    return folder
+
+
+def _popular_spotify_id(folder: Path) -> str:
+    import sqlite3
+
+    conn = sqlite3.connect(folder / "catalog.sqlite")
+    return conn.execute(
+        "SELECT t.spotify_id FROM tracks t JOIN plays p ON p.track_id = t.id GROUP BY t.id ORDER BY COUNT(*) DESC"
+    ).fetchone()[0]
+
+
+def test_help_lists_every_verb():
+    result = subprocess.run([sys.executable, "cli.py", "--help"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0
+    for verb in ("import-tracklists", "demo", "train-als", "publish", "recommend"):
+        assert verb in result.stdout
+
+
+def test_recommend_json_on_the_demo_crate(crate):
+    spotify_id = _popular_spotify_id(crate)
+    result = run_cli(crate, "recommend", f"https://open.spotify.com/intl-de/track/{spotify_id}?si=x", "--n", "7",
+                     "--json")
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["query"]["spotify_id"] == spotify_id
+    assert len(answer["results"]) == 7
+    first = answer["results"][0]
+    assert {"track_id", "artist", "title", "spotify_id", "score", "shared_sets", "examples"} <= set(first)
+    assert first["shared_sets"] >= 1 and first["examples"]
+    assert all(r["spotify_id"] != spotify_id for r in answer["results"])
+
+
+@pytest.mark.parametrize(
+    "query, code, words",
+    [
+        ("spotify:album:4uLU6hMCjMI75M1A2tKUQC", 2, "album"),
+        ("https://open.spotify.com/track/short", 2, "22"),
+        ("4uLU6hMCjMI75M1A2tKUQC", 3, "not in the catalog"),
+        ("Nobody Ever - Made This", 3, "No track"),
+    ],
+)
+def test_bad_queries_get_one_sentence_and_an_exit_code(crate, query, code, words):
+    result = run_cli(crate, "recommend", query)
+    assert result.returncode == code
+    assert words in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_import_then_train_then_recommend_by_text(tmp_path):
+    """Two scenes that never mix: a track's recommendations come from its own scene."""
+    import random
+
+    rng = random.Random(0)
+    rows = ["set_id,position,artist,title"]
+    for s in range(60):
+        scene = "Deep" if s % 2 else "Hard"
+        for p, n in enumerate(rng.sample(range(8), 5)):
+            rows.append(f"set{s},{p + 1},{scene} Artist {n},{scene} Tune {n}")
+    rows.append("broken,notanumber,X,Y")
+    path = tmp_path / "sets.csv"
+    path.write_text("\n".join(rows) + "\n")
+    data = tmp_path / "data"
+    imported = run_cli(data, "import-tracklists", str(path))
+    assert imported.returncode == 0
+    assert "Imported 60 sets with 300 plays (16 new tracks)" in imported.stdout
+    assert ":302: skipped" in imported.stderr
+    again = run_cli(data, "import-tracklists", str(path))
+    assert "(0 new tracks)" in again.stdout
+    assert run_cli(data, "train-als", "--publish", "--factors", "8", "--iterations", "10").returncode == 0
+    answer = json.loads(run_cli(data, "recommend", "Deep Artist 3 - Deep Tune 3", "--json", "--n", "5").stdout)
+    assert answer["query"]["title"] == "Deep Tune 3"
+    assert [r["artist"].split()[0] for r in answer["results"]] == ["Deep"] * 5
+    assert all(r["shared_sets"] >= 1 for r in answer["results"])
+
+
+def test_recommend_without_a_published_model_says_what_to_do(tmp_path):
+    data = tmp_path / "data"
+    assert run_cli(data, "demo", "--sets", "50").returncode == 0
+    result = run_cli(data, "recommend", "Anything - At All")
+    assert result.returncode in (2, 3)
+    assert "Traceback" not in result.stderr
