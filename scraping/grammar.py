@@ -40,6 +40,13 @@ _VERSION_WORDS = re.compile(
     r"remaster(?:ed)?|extended|reprise|interpretation|refix|flip|cut|live|demo|re-?work|re-?mix|mixed)\b",
     re.IGNORECASE,
 )
+# A trailing `[...]` is a version rather than a label when it ends with one of these words
+# (`[Tiefschwarz Remix]`, `[Acapella]`, `[Live]`); `[Reprise]`, `[Hot Mix 5]`, `[Mix Mash]` stay labels.
+_BRACKET_VERSION = re.compile(
+    r"(?:\b(?:remix|rmx|rework|re-?edit|edit|acapella|a cappella|instrumental|version|bootleg|vip|dub|live|mix|"
+    r"remaster(?:ed)?|refix|flip|cut|vocal))$",
+    re.IGNORECASE,
+)
 _TRAILING_BRACKET = re.compile(r"\s*\[([^\[\]]*)\]\s*$")
 _TRAILING_PAREN = re.compile(r"\s*\(([^()]*(?:\([^()]*\)[^()]*)*)\)\s*$")
 _TITLE_FEAT = re.compile(r"\s*\((?:feat\.?|ft\.?|featuring)\s+([^()]*)\)", re.IGNORECASE)
@@ -117,7 +124,7 @@ def _split_label(text: str) -> tuple[str, str | None, str | None, str | None]:
         return text, None, None, None
     inner = match.group(1).strip()
     rest = text[: match.start()].rstrip()
-    if _VERSION_WORDS.search(inner) and not _CATALOG_SPLIT.search(inner):
+    if _BRACKET_VERSION.search(inner) and not _CATALOG_SPLIT.search(inner):
         # `[Vocal Version]` names a version, not a label; a label may still precede it.
         rest2, label, catalog, _ = _split_label(rest)
         return rest2, label, catalog, inner
@@ -136,7 +143,7 @@ def _split_version(title: str) -> tuple[str, str | None]:
     if match and match.start() > 0 and _VERSION_WORDS.search(match.group(1)):
         return title[: match.start()].rstrip(), match.group(1).strip()
     match = _TRAILING_BRACKET.search(title)
-    if match and match.start() > 0 and _VERSION_WORDS.search(match.group(1)):
+    if match and match.start() > 0 and _BRACKET_VERSION.search(match.group(1)):
         return title[: match.start()].rstrip(), match.group(1).strip()
     return title, None
 

@@ -11,7 +11,9 @@ import re
 from dataclasses import dataclass, field
 
 _DATE = re.compile(r"^(?P<y>[0-9X?]{4})(?:-(?P<m>[0-9X?]{2}))?(?:-(?P<d>[0-9X?]{2}))?\s+[-–]\s+", re.IGNORECASE)
-_DJ_SPLIT = re.compile(r"\s+(?:b2b|vs\.?|&|and)\s+|\s*,\s*", re.IGNORECASE)
+_DJ_SPLIT = re.compile(r"\s+(?:b2b|vs\.?|&|and|pres\.|presents)\s+|\s*,\s*", re.IGNORECASE)
+# '(Live)', '(Live PA)', '(DJ Set)' after a name say how they played, not who they are.
+_PERFORMANCE = re.compile(r"\s*\((?:live(?: pa| set)?|dj set|hybrid(?: set)?|b2b)\)\s*$", re.IGNORECASE)
 _TRAILING_PAREN = re.compile(r"\s*\(([^()]*)\)\s*$")
 
 
@@ -41,7 +43,8 @@ def parse_date(year: str, month: str | None, day: str | None) -> str | None:
 
 def split_djs(text: str) -> list[str]:
     """`"A b2b B & C, D vs E"` → `["A", "B", "C", "D", "E"]`."""
-    return [name.strip() for name in _DJ_SPLIT.split(text) if name and name.strip()]
+    names = (_PERFORMANCE.sub("", name).strip() for name in _DJ_SPLIT.split(text) if name)
+    return [name for name in names if name]
 
 
 def parse_page_title(title: str) -> PageTitle:
