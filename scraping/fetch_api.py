@@ -1,0 +1,196 @@
+"""Fetching MixesDB through its MediaWiki API (`/w/api.php`) with `requests`: the fast path for bulk.
+
+- category members: `action=query&list=categorymembers&cmtitle=Category:X&cmlimit=500`, continued
+  with `cmcontinue`;
+- pages: `action=query&prop=revisions&rvprop=content&rvslots=main&titles=A|B|…` (≤ 50 titles a request),
+  both answered in `formatversion=2` JSON (the `formatversion=1` shape, content under `"*"`, is read too).
+
+Every request goes through `HttpClient.get`: paced, robots.txt-checked, backed off on 429/5xx
+(honouring `Retry-After`), and challenge pages raise `ChallengeError` after the configured waits.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from errors import ExternalServiceError
+from scraping.html_page import is_challenge_page
+from scraping.page import page_url
+from scraping.polite import (
+    CHALLENGE_WAITS,
+    MAX_BACKOFF,
+    RETRIES,
+    ChallengeError,
+    Pacer,
+    Robots,
+    backoff_seconds,
+    parse_retry_after,
+)
+from scraping.rawcache import RawPage
+
+log = logging.getLogger(__name__)
+
+MAX_TITLES = 50  # MediaWiki's limit of titles per query for ordinary clients
+
+
+class HttpClient:
+    """GET with politeness; `notify(message)` tells the user about waits (the crawl prints it)."""
+
+    def __init__(self, base_url: str, *, user_agent: str, delay: float, timeout: float = 30.0,
+                 retries: int = RETRIES, max_backoff: float = MAX_BACKOFF,
+                 challenge_waits: tuple[float, ...] = CHALLENGE_WAITS, session=None,
+                 sleep: Callable[[float], None] = time.sleep, notify: Callable[[str], None] | None = None):
+        import requests
+
+        self.base_url = base_url.rstrip("/")
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = user_agent
+        self.timeout, self.retries, self.max_backoff = timeout, retries, max_backoff
+        self.challenge_waits = challenge_waits
+        self._sleep = sleep
+        self.notify = notify or (lambda message: log.warning("%s", message))
+        self.pacer = Pacer(delay, sleep=sleep)
+        self.robots = Robots(self.base_url, user_agent, self._get_plain)
+        self.requests = 0
+
+    def _get_plain(self, url: str) -> tuple[int, str]:
+        import requests
+
+        self.pacer.wait()
+        self.requests += 1
+        try:
+            response = self.session.get(url, timeout=self.timeout)
+        except requests.RequestException as error:
+            raise ExternalServiceError(f"MixesDB could not be reached at {url}: {error}") from error
+        return response.status_code, response.text
+
+    def get(self, url: str, params: dict | None = None) -> str:
+        """The body of `url`; raises `ExternalServiceError` (status set) or `ChallengeError` when it gives up."""
+        import requests
+
+        if not self.robots.allowed(url):
+            raise ExternalServiceError(f"robots.txt of {self.base_url} disallows {url}; not fetched.", status=None)
+        attempt = challenges = 0
+        while True:
+            self.pacer.wait()
+            self.requests += 1
+            try:
+                response = self.session.get(url, params=params, timeout=self.timeout)
+            except requests.RequestException as error:
+                status, retry_after, body = None, None, ""
+                reason = f"network error: {type(error).__name__}"
+            else:
+                status, body = response.status_code, response.text
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                reason = f"HTTP {status}"
+                if (status in (403, 429, 503) and is_challenge_page(body)) or response.headers.get(
+                    "cf-mitigated"
+                ) == "challenge":
+                    if challenges >= len(self.challenge_waits):
+                        raise ChallengeError(
+                            "MixesDB answered with a Cloudflare 'Just a moment...' browser check "
+                            f"{challenges + 1} times in a row. The crawl is paused and everything fetched so far "
+                            "is saved: wait a while (or try --via browser), then run the same command again.",
+                            status=status,
+                        )
+                    wait = self.challenge_waits[challenges]
+                    challenges += 1
+                    self.notify(f"MixesDB showed a Cloudflare challenge page; pausing {wait:.0f} s before retrying.")
+                    self._sleep(wait)
+                    continue
+                if status < 400:
+                    return body
+                if status not in (408, 425, 429) and status < 500:
+                    raise ExternalServiceError(f"MixesDB answered HTTP {status} for {url}.", status=status)
+            attempt += 1
+            if attempt > self.retries:
+                raise ExternalServiceError(
+                    f"MixesDB kept failing for {url} ({reason}) after {self.retries} retries.",
+                    status=status,
+                    retry_after=retry_after,
+                )
+            wait = backoff_seconds(attempt, retry_after, cap=self.max_backoff)
+            self.notify(f"MixesDB answered {reason}; waiting {wait:.1f} s (retry {attempt} of {self.retries}).")
+            self._sleep(wait)
+
+    def get_json(self, url: str, params: dict) -> dict:
+        import json
+
+        body = self.get(url, params)
+        try:
+            data = json.loads(body)
+        except ValueError as error:
+            from errors import MarkupChangedError
+
+            raise MarkupChangedError(f"MixesDB's api.php answered something that is not JSON ({body[:80]!r}).") from error
+        if "error" in data:
+            raise ExternalServiceError(f"MixesDB's api.php refused the query: {data['error']}")
+        return data
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def _content_of(page: dict) -> str | None:
+    revisions = page.get("revisions") or []
+    if not revisions:
+        return None
+    revision = revisions[0]
+    slot = (revision.get("slots") or {}).get("main") or revision
+    return slot.get("content", slot.get("*"))
+
+
+class ApiFetcher:
+    """Category members and page wikitext through `api.php`; produces `RawPage`s of form 'wikitext'."""
+
+    form = "wikitext"
+
+    def __init__(self, client: HttpClient, *, batch_size: int = MAX_TITLES):
+        self.client = client
+        self.batch_size = max(1, min(batch_size, MAX_TITLES))
+        self.api_url = client.base_url + "/w/api.php"
+
+    def category_members(self, category: str, cursor: str | None) -> tuple[list[str], str | None]:
+        """One batch of mix titles (namespace 0) of `category` and the cursor of the next batch (None at the end)."""
+        params = {
+            "action": "query", "list": "categorymembers", "cmtitle": f"Category:{category}",
+            "cmlimit": "500", "cmnamespace": "0", "cmtype": "page", "format": "json", "formatversion": "2",
+        }
+        if cursor:
+            params["cmcontinue"] = cursor
+        data = self.client.get_json(self.api_url, params)
+        members = (data.get("query") or {}).get("categorymembers")
+        if members is None:
+            from errors import MarkupChangedError
+
+            raise MarkupChangedError(f"api.php categorymembers for Category:{category} has no 'query.categorymembers'.")
+        titles = [member["title"] for member in members if member.get("ns", 0) == 0]
+        return titles, (data.get("continue") or {}).get("cmcontinue")
+
+    def fetch_pages(self, titles: list[str]) -> dict[str, RawPage | None]:
+        """Wikitext of up to `batch_size` titles in one request; a missing page maps to None."""
+        params = {
+            "action": "query", "prop": "revisions", "rvprop": "content", "rvslots": "main",
+            "titles": "|".join(titles), "format": "json", "formatversion": "2",
+        }
+        data = self.client.get_json(self.api_url, params)
+        query = data.get("query") or {}
+        renamed = {item["to"]: item["from"] for item in query.get("normalized", [])}
+        pages = query.get("pages") or []
+        if isinstance(pages, dict):  # formatversion=1
+            pages = list(pages.values())
+        found: dict[str, RawPage | None] = dict.fromkeys(titles)
+        for page in pages:
+            title = renamed.get(page.get("title"), page.get("title"))
+            if title not in found:
+                continue
+            content = None if "missing" in page else _content_of(page)
+            if content is not None:
+                found[title] = RawPage(title=title, form="wikitext", text=content,
+                                       url=page_url(self.client.base_url, title))
+        return found
+
+    def close(self) -> None:
+        self.client.close()

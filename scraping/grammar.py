@@ -1,0 +1,220 @@
+"""The tracklist-line grammar shared by the wikitext and HTML parsers.
+
+One MixesDB tracklist line, with its list marker already removed or not, e.g.
+
+    # [1:02:03] Roni Size & Reprazent - Down (Re-Edit) [Talkin' Loud - TLX 30]
+
+becomes a `TrackLine` of kind `track` with cue `1:02:03`, artist `Roni Size & Reprazent`
+(artists `["Roni Size", "Reprazent"]`, primary first), title `Down`, version `Re-Edit`,
+label `Talkin' Loud` and catalog number `TLX 30`. Other kinds: `unknown` (`?`, `ID - ID`,
+`Unknown`, a `?` artist or title, text with no `Artist - Title` in it), `gap` (`...`) and
+`heading` (`;Part 2`). A ` w/ ` mashup is a track whose `parts` are the pieces played together.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+
+# Cues: [00] [000] [1:02] [12:34] [1:02:03] [??] [3?] [0??] [084:06]; digits may be '?'.
+_CUE = re.compile(r"^\[\s*((?:[0-9?]{1,3}:){0,2}[0-9?]{1,3})\s*\]\s*")
+_LIST_MARKER = re.compile(r"^[#*:]+\s*")
+_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
+_WIKILINK = re.compile(r"\[\[(?:[^\]|]*\|)?([^\]]*)\]\]")
+_EXTLINK = re.compile(r"\[(?:https?:)?//[^\s\]]+\s*([^\]]*)\]")
+_TEMPLATE = re.compile(r"\{\{[^{}]*\}\}")
+_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
+_BOLD_ITALIC = re.compile(r"'{2,}")
+_SPACES = re.compile(r"\s+")
+_GAP = re.compile(r"^(?:\.{2,}|…+|-{2,})\s*(?:\.{2,}|…+)?$")
+# Separator between artist and title: ' - ' (or an en/em dash); tolerant forms come second.
+_SEPARATOR = re.compile(r"\s+[-–—]+\s+")
+_LOOSE_SEPARATORS = (re.compile(r"\s+[-–—](?=\S)"), re.compile(r"(?<=[^\s-])[-–—]\s+"))
+_MASHUP = re.compile(r"\s+w/\s+", re.IGNORECASE)
+_UNKNOWN_WORDS = {"", "?", "??", "???", "id", "unknown", "unknown artist", "unknown track", "unidentified", "tba"}
+_FEAT = re.compile(r"\s+\(?(?:feat\.?|ft\.?|featuring)\s+", re.IGNORECASE)
+_ARTIST_SPLIT = re.compile(r"\s+(?:&|vs\.?|versus|x|b2b)\s+|\s*,\s*|\s+&|&\s+", re.IGNORECASE)
+_VERSION_WORDS = re.compile(
+    r"\b(?:mix|remix|rmx|edit|dub|version|rework|re-?edit|bootleg|vip|instrumental|vocal|acapella|a cappella|"
+    r"remaster(?:ed)?|extended|reprise|interpretation|refix|flip|cut|live|demo|re-?work|re-?mix|mixed)\b",
+    re.IGNORECASE,
+)
+# A trailing `[...]` is a version rather than a label when it ends with one of these words
+# (`[Tiefschwarz Remix]`, `[Acapella]`, `[Live]`); `[Reprise]`, `[Hot Mix 5]`, `[Mix Mash]` stay labels.
+_BRACKET_VERSION = re.compile(
+    r"(?:\b(?:remix|rmx|rework|re-?edit|edit|acapella|a cappella|instrumental|version|bootleg|vip|dub|live|mix|"
+    r"remaster(?:ed)?|refix|flip|cut|vocal))$",
+    re.IGNORECASE,
+)
+_TRAILING_BRACKET = re.compile(r"\s*\[([^\[\]]*)\]\s*$")
+_TRAILING_PAREN = re.compile(r"\s*\(([^()]*(?:\([^()]*\)[^()]*)*)\)\s*$")
+_TITLE_FEAT = re.compile(r"\s*\((?:feat\.?|ft\.?|featuring)\s+([^()]*)\)", re.IGNORECASE)
+_CATALOG_SPLIT = re.compile(r"\s+[-–]\s+")
+
+
+@dataclass
+class TrackPart:
+    """One recording named on a line: artists (primary first), the artist text as written, title, version."""
+
+    artist: str
+    artists: list[str]
+    title: str
+    version: str | None = None
+    unknown: bool = False
+
+
+@dataclass
+class TrackLine:
+    """A parsed tracklist line. `kind` is 'track', 'unknown', 'gap' or 'heading'."""
+
+    kind: str
+    raw: str
+    cue: str | None = None
+    parts: list[TrackPart] = field(default_factory=list)
+    label: str | None = None
+    catalog: str | None = None
+    heading: str | None = None
+
+    @property
+    def is_track(self) -> bool:
+        return self.kind == "track"
+
+
+def clean_markup(text: str) -> str:
+    """Wikitext/HTML markup of one line reduced to its visible text (links, bold, comments, tags, entities)."""
+    if "<" in text:
+        text = _COMMENT.sub("", text)
+    if "[" in text:
+        text = _WIKILINK.sub(r"\1", text)
+        text = _EXTLINK.sub(r"\1", text)
+    if "{{" in text:
+        text = _TEMPLATE.sub("", text)
+    if "<" in text:
+        text = _TAG.sub("", text)
+    if "''" in text:
+        text = _BOLD_ITALIC.sub("", text)
+    if "&" in text:
+        text = html.unescape(text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def split_artists(artist: str) -> list[str]:
+    """`"A & B feat. C"` → `["A", "B", "C"]`: the credited artists in order, the primary one first."""
+    names: list[str] = []
+    for chunk in _FEAT.split(" " + artist + " "):
+        for name in _ARTIST_SPLIT.split(chunk.strip()):
+            name = name.strip()
+            if name.count(")") > name.count("("):  # the end of '(feat. B)'
+                name = name[: name.rfind(")")].strip()
+            if name and name not in names:
+                names.append(name)
+    return names or [artist.strip()]
+
+
+def _is_unknown(text: str) -> bool:
+    folded = text.strip().strip("'\"").strip().casefold()
+    return folded in _UNKNOWN_WORDS or set(folded) <= {"?", " "}
+
+
+def _split_label(text: str) -> tuple[str, str | None, str | None, str | None]:
+    """Peel a trailing `[Label - CAT 001]` off `text`: (rest, label, catalog, bracketed version)."""
+    match = _TRAILING_BRACKET.search(text)
+    if not match or match.start() == 0:
+        return text, None, None, None
+    inner = match.group(1).strip()
+    rest = text[: match.start()].rstrip()
+    if _BRACKET_VERSION.search(inner) and not _CATALOG_SPLIT.search(inner):
+        # `[Vocal Version]` names a version, not a label; a label may still precede it.
+        rest2, label, catalog, _ = _split_label(rest)
+        return rest2, label, catalog, inner
+    if not inner or _is_unknown(inner):
+        return rest, None, None, None
+    label, catalog = inner, None
+    pieces = _CATALOG_SPLIT.split(inner)
+    if len(pieces) >= 2 and any(ch.isdigit() for ch in pieces[-1]):
+        label, catalog = " - ".join(pieces[:-1]).strip(), pieces[-1].strip()
+    return rest, label or None, catalog, None
+
+
+def _split_version(title: str) -> tuple[str, str | None]:
+    """`"Down (Re-Edit)"` → `("Down", "Re-Edit")`; a trailing bracket without version words stays in the title."""
+    match = _TRAILING_PAREN.search(title)
+    if match and match.start() > 0 and _VERSION_WORDS.search(match.group(1)):
+        return title[: match.start()].rstrip(), match.group(1).strip()
+    match = _TRAILING_BRACKET.search(title)
+    if match and match.start() > 0 and _BRACKET_VERSION.search(match.group(1)):
+        return title[: match.start()].rstrip(), match.group(1).strip()
+    return title, None
+
+
+def _split_outside_brackets(text: str, pattern: re.Pattern[str]) -> tuple[str, str] | None:
+    """Split at the first match of `pattern` that is not inside (), [] or {}."""
+    for match in pattern.finditer(text):
+        before = text[: match.start()]
+        if before.count("(") == before.count(")") and before.count("[") == before.count("]"):
+            return before.strip(), text[match.end() :].strip()
+    return None
+
+
+def parse_track_part(text: str, version: str | None = None) -> TrackPart:
+    """`"Artist - Title (Remix)"` → a `TrackPart`; no separator gives an unknown part titled `text`."""
+    split = _split_outside_brackets(text, _SEPARATOR)
+    if split is None:
+        for loose in _LOOSE_SEPARATORS:
+            split = _split_outside_brackets(text, loose)
+            if split is not None and split[0] and split[1]:
+                break
+            split = None
+    if split is None or not split[0] or not split[1]:
+        return TrackPart(artist="", artists=[], title=text.strip(), version=version, unknown=True)
+    artist, title = split
+    featured: list[str] = []
+    feat = _TITLE_FEAT.search(title)
+    if feat:
+        featured = split_artists(feat.group(1))
+        title = (title[: feat.start()] + title[feat.end() :]).strip()
+    title, title_version = _split_version(title)
+    artists = split_artists(artist) + [name for name in featured if name not in artist]
+    unknown = _is_unknown(artist) or _is_unknown(title)
+    return TrackPart(artist=artist, artists=artists, title=title, version=version or title_version, unknown=unknown)
+
+
+def parse_tracklist_line(line: str) -> TrackLine | None:
+    """Parse one tracklist line (wikitext or the text of an HTML list item); None for an empty line."""
+    raw = line.strip()
+    if not raw:
+        return None
+    if raw.startswith(";"):
+        heading = clean_markup(raw.lstrip(";"))
+        return TrackLine(kind="heading", raw=raw, heading=heading) if heading else None
+    text = clean_markup(_LIST_MARKER.sub("", raw))
+    cue = None
+    match = _CUE.match(text)
+    if match:
+        cue = match.group(1)
+        text = text[match.end() :].strip()
+    if not text:
+        return TrackLine(kind="unknown", raw=raw, cue=cue) if cue else None
+    if _GAP.match(text):
+        return TrackLine(kind="gap", raw=raw, cue=cue)
+    if text.startswith("+ "):  # '+ Artist - Title': played on top of the previous track
+        text = text[2:]
+    text, label, catalog, bracket_version = _split_label(text)
+    pieces = _MASHUP.split(text)
+    parts = [parse_track_part(piece) for piece in pieces if piece.strip()]
+    if bracket_version and parts:
+        last = parts[-1]
+        if last.version is None:
+            last.version = bracket_version
+        else:
+            last.title = f"{last.title} ({last.version})"
+            last.version = bracket_version
+    if not parts:
+        return TrackLine(kind="unknown", raw=raw, cue=cue, label=label, catalog=catalog)
+    if len(parts) == 1 and parts[0].unknown:
+        return TrackLine(kind="unknown", raw=raw, cue=cue, parts=parts, label=label, catalog=catalog)
+    known = [part for part in parts if not part.unknown]
+    if not known:
+        return TrackLine(kind="unknown", raw=raw, cue=cue, parts=parts, label=label, catalog=catalog)
+    return TrackLine(kind="track", raw=raw, cue=cue, parts=parts, label=label, catalog=catalog)
