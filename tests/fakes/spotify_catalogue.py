@@ -97,21 +97,37 @@ def load_entries() -> list[Entry]:
 _VERSION_TAIL = re.compile(r"\s+-\s+(.*\b(?:remix|mix|edit|dub|version|rework)\b.*)$", re.IGNORECASE)
 
 
-def with_distractors(entries: list[Entry], *, seed: int = 7) -> list[Entry]:
+_PLAIN_TAIL = re.compile(r"^(?:original|extended|radio|club|album|main)\b|\bremaster", re.IGNORECASE)
+
+
+def with_distractors(entries: list[Entry], *, seed: int = 7, originals: set[str] | None = None) -> list[Entry]:
     """`entries` plus look-alikes: for every entry another artist's remix of the same title and a cover
-    of it by another artist; for a remix also its original. Generated IDs never collide with real ones."""
+    of it by another artist; for a remix (not an extended/radio/original mix) also its original.
+    `originals`, when given, limits the originals to those IDs (e.g. the remixes whose tracklist line
+    names the remix: where the line does not say which version, the original is the better answer and
+    the truth label could not be told apart). Generated IDs never collide with real ones."""
     rng = random.Random(seed)
     artist_pool = sorted({e.artists[0] for e in entries})
     out = list(entries)
+    taken = {(e.artists[0].casefold(), e.name.casefold()) for e in entries}
+
+    def add(candidate: Entry) -> None:  # never a second copy of a real recording
+        key = (candidate.artists[0].casefold(), candidate.name.casefold())
+        if key not in taken:
+            taken.add(key)
+            out.append(candidate)
+
     for entry in entries:
         base = _VERSION_TAIL.sub("", entry.name)
         other = rng.choice(artist_pool)
-        out.append(Entry(fake_id("remix" + entry.spotify_id), entry.artists, f"{base} - {other} Remix", real=False))
+        add(Entry(fake_id("remix" + entry.spotify_id), entry.artists, f"{base} - {other} Remix", real=False))
         cover_artist = rng.choice(artist_pool)
         if cover_artist != entry.artists[0]:
-            out.append(Entry(fake_id("cover" + entry.spotify_id), (cover_artist,), base, real=False))
-        if base != entry.name:
-            out.append(Entry(fake_id("orig" + entry.spotify_id), entry.artists, base, real=False))
+            add(Entry(fake_id("cover" + entry.spotify_id), (cover_artist,), base, real=False))
+        tail = entry.name[len(base):].strip(" -")
+        wanted = originals is None or entry.spotify_id in originals
+        if base != entry.name and wanted and not _PLAIN_TAIL.search(tail):
+            add(Entry(fake_id("orig" + entry.spotify_id), entry.artists, base, real=False))
     return out
 
 

@@ -140,7 +140,13 @@ class FakeSpotify:
         for word in wanted["any"]:
             ids = self.index["track"].get(word, set()) | self.index["artist"].get(word, set())
             candidates = set(ids) if candidates is None else candidates & ids
-        found = sorted(candidates or (), key=lambda i: (-self.rank[i], i))
+        asked = set(wanted["track"] + wanted["any"])
+
+        def relevance(track_id: str) -> tuple:  # like Spotify: closest names first, then popularity
+            extra = len(set(fold_words(self.tracks[track_id]["name"])) - asked)
+            return (extra, -self.rank[track_id], track_id)
+
+        found = sorted(candidates or (), key=relevance)
         return [self.tracks[i] for i in found[offset : offset + limit]], len(found)
 
     # ---- errors on demand ----------------------------------------------------------------
