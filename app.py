@@ -17,6 +17,7 @@ from config import load_settings
 from errors import ArtifactMissingError, CratediggerError
 from ui import layout
 from ui.callbacks import register_callbacks
+from ui.export import spotify_state
 from ui.service import open_catalog
 
 log = logging.getLogger(__name__)
@@ -74,11 +75,14 @@ def example_tracks(settings, limit: int = EXAMPLES) -> list[dict]:
 
 def create_app(settings=None) -> dash.Dash:
     from models.recommender import RecommenderLoader
+    from spotify.oauth import register_spotify_routes
 
     settings = settings or load_settings()
     loader = RecommenderLoader.from_settings(settings)
     app = dash.Dash(__name__, title="Cratedigger", update_title=None, suppress_callback_exceptions=False)
-    app.layout = lambda: layout.page(status_children(settings, loader), example_tracks(settings))
+    app.layout = lambda: layout.page(status_children(settings, loader), example_tracks(settings),
+                                     spotify_state(settings))
+    register_spotify_routes(app.server, settings)
     register_callbacks(app, settings, loader)
     app.server.config["CRATEDIGGER_SETTINGS"] = settings
     return app

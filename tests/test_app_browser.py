@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -41,9 +43,13 @@ def served(demo_data):
     app.stop()
 
 
+DOWNLOADS: list[Path] = []
+
+
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    driver = start_browser(download_dir=tmp_path_factory.mktemp("downloads"))
+    DOWNLOADS[:] = [tmp_path_factory.mktemp("downloads")]
+    driver = start_browser(download_dir=DOWNLOADS[0])
     yield driver
     driver.quit()
 
@@ -89,4 +95,47 @@ def test_malformed_input_shows_a_readable_alert(served, browser):
     assert "album, not a track" in alert.text
     assert "Traceback" not in browser.page_source
     screenshot(browser, "dashboard-bad-input")
+    assert console_errors(browser) == []
+
+
+def _wait_rows(driver, at_least: int = 1):
+    WebDriverWait(driver, 30).until(
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, "#results-table td[data-dash-column='artist']")) >= at_least)
+
+
+def test_filter_pick_three_and_download_them_as_csv(served, browser, demo_data, tmp_path_factory):
+    import csv
+    import time
+
+    spotify_id, _ = _popular_demo_id(demo_data)
+    browser.get(served.url)
+    WebDriverWait(browser, 30).until(EC.presence_of_element_located((By.ID, "search-input")))
+    _search(browser, spotify_id)
+    _wait_rows(browser, 10)
+    # A filter: harmonic mixing only → every key badge is a same-key or neighbour mark.
+    browser.find_element(By.CSS_SELECTOR, "#control-flags input[value='harmonic']").click()
+    WebDriverWait(browser, 10).until(lambda d: all(
+        c.text.endswith(("●", "✓")) for c in d.find_elements(By.CSS_SELECTOR, "#results-table td[data-dash-column='key_badge']")))
+    _wait_rows(browser, 3)
+    rows = browser.find_elements(By.CSS_SELECTOR, "#results-table tbody tr")[1:]  # first row is the header
+    picked = []
+    for row in rows[:3]:
+        row.find_element(By.CSS_SELECTOR, "input[type='checkbox']").click()
+        picked.append(row.find_element(By.CSS_SELECTOR, "td[data-dash-column='title_version']").text)
+    WebDriverWait(browser, 10).until(lambda d: "3 picked" in d.find_element(By.ID, "picks-list").text)
+    browser.find_element(By.ID, "export-csv").click()
+    folder = DOWNLOADS[0]
+    deadline = time.monotonic() + 20
+    files = []
+    while time.monotonic() < deadline:
+        files = [f for f in folder.glob("*.csv") if not f.name.endswith(".crdownload")]
+        if files:
+            break
+        time.sleep(0.2)
+    assert files, "the CSV download did not arrive"
+    with files[0].open(encoding="utf-8") as handle:
+        exported = list(csv.DictReader(handle))
+    titles = [(r["title"] + (f" ({r['version']})" if r.get("version") else "")) for r in exported]
+    assert titles == picked
+    screenshot(browser, "dashboard-picks")
     assert console_errors(browser) == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dash import ALL, Input, Output, State, ctx, html, no_update
 
 from ui import figures
+from ui.export import export_file, export_spotify
 from ui.ranking import Controls, Feedback, rank
 from ui.service import answer_query, open_catalog, suggest
 
@@ -240,6 +241,37 @@ def register_callbacks(app, settings, loader) -> None:
         if not active_cell or active_cell.get("column_id") not in ("like", "dislike"):
             return no_update
         return vote(active_cell, rows, feedback)
+
+    @app.callback(
+        Output("export-download", "data"),
+        Output("export-status", "children"),
+        Input("export-csv", "n_clicks"),
+        Input("export-m3u", "n_clicks"),
+        Input("export-rekordbox", "n_clicks"),
+        State("picks-store", "data"),
+        State("export-name", "value"),
+        prevent_initial_call=True,
+    )
+    def on_export_file(_csv, _m3u, _rekordbox, picks, name):
+        fmt = {"export-csv": "csv", "export-m3u": "m3u", "export-rekordbox": "rekordbox"}[ctx.triggered_id]
+        download, message = export_file(settings, picks, fmt, name)
+        return (download if download else no_update), alert(message, "info" if download else "warning")
+
+    if settings.has_spotify_credentials:
+        @app.callback(
+            Output("export-status", "children", allow_duplicate=True),
+            Input("export-spotify", "n_clicks"),
+            State("picks-store", "data"),
+            State("export-name", "value"),
+            State("export-public", "value"),
+            prevent_initial_call=True,
+        )
+        def on_export_spotify(_clicks, picks, name, public):
+            message, url = export_spotify(settings, picks, name, "public" in (public or []))
+            children = [message]
+            if url:
+                children += [" ", html.A("Open the playlist", href=url, target="_blank", id="export-playlist-link")]
+            return alert(children, "info" if url else "warning")
 
     @app.callback(
         Output("figure-graph", "figure"),

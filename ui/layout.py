@@ -9,6 +9,8 @@ from dash import dash_table, dcc, html
 
 RESULT_COLUMNS = [
     {"id": "rank", "name": "#", "type": "numeric"},
+    {"id": "like", "name": "👍"},
+    {"id": "dislike", "name": "👎"},
     {"id": "artist", "name": "Artist"},
     {"id": "title_version", "name": "Title"},
     {"id": "evidence", "name": "Why"},
@@ -16,8 +18,6 @@ RESULT_COLUMNS = [
     {"id": "key_badge", "name": "Key"},
     {"id": "style", "name": "Style"},
     {"id": "final_score", "name": "Score", "type": "numeric", "format": {"specifier": ".2f"}},
-    {"id": "like", "name": "👍"},
-    {"id": "dislike", "name": "👎"},
 ]
 
 
@@ -131,7 +131,24 @@ def results_section() -> html.Section:
     )
 
 
-def picks_section() -> html.Section:
+def spotify_export_row(spotify_state: str):
+    """The Spotify half of the export panel; what it offers depends on set-up and login."""
+    if spotify_state == "unconfigured":
+        return html.Div(
+            "Spotify export: set SPOTIPY_CLIENT_ID and SPOTIPY_CLIENT_SECRET for your own Spotify app "
+            "(see the README). File exports work without it.", className="muted small")
+    login = (html.A("Log in with Spotify", href="/spotify/login?next=/", id="export-spotify-login",
+                    className="button")
+             if spotify_state == "logged-out" else html.Span("Logged in to Spotify", className="muted small"))
+    return html.Div(className="export-row", children=[
+        dcc.Checklist(id="export-public", options=[{"label": " public", "value": "public"}], value=[],
+                      className="flags inline"),
+        html.Button("Create Spotify playlist", id="export-spotify", className="primary-button", n_clicks=0),
+        login,
+    ])
+
+
+def picks_section(spotify_state: str = "unconfigured") -> html.Section:
     return html.Section(
         className="panel picks",
         children=[
@@ -141,14 +158,15 @@ def picks_section() -> html.Section:
                 className="export-row",
                 children=[
                     dcc.Input(id="export-name", type="text", value="Cratedigger picks", className="text-input",
-                              placeholder="playlist name"),
+                              placeholder="playlist name", persistence=True, persistence_type="session"),
                     html.Button("CSV", id="export-csv", className="button", n_clicks=0),
                     html.Button("M3U8", id="export-m3u", className="button", n_clicks=0),
                     html.Button("rekordbox XML", id="export-rekordbox", className="button", n_clicks=0),
                     dcc.Clipboard(id="export-copy-uris", title="copy Spotify URIs", className="clipboard"),
                 ],
             ),
-            html.Div(id="export-status", className="export-status"),
+            spotify_export_row(spotify_state),
+            html.Div(id="export-status", className="export-status", role="status"),
             dcc.Download(id="export-download"),
         ],
     )
@@ -175,13 +193,14 @@ def figures_section() -> html.Section:
 
 def stores() -> list:
     return [
-        dcc.Store(id="results-store"),
-        dcc.Store(id="picks-store", data=[]),
+        # session storage: picks and results survive the Spotify login redirect
+        dcc.Store(id="results-store", storage_type="session"),
+        dcc.Store(id="picks-store", data=[], storage_type="session"),
         dcc.Store(id="feedback-store", data={"liked": [], "disliked": []}),
     ]
 
 
-def page(status_children, examples: list[dict]) -> html.Div:
+def page(status_children, examples: list[dict], spotify_state: str = "unconfigured") -> html.Div:
     return html.Div(
         className="app",
         children=[
@@ -191,7 +210,7 @@ def page(status_children, examples: list[dict]) -> html.Div:
                 children=[
                     html.Div([search_section(examples), query_section(), controls_section()], className="left"),
                     html.Div([results_section(), figures_section()], className="center"),
-                    html.Div([picks_section()], className="right"),
+                    html.Div([picks_section(spotify_state)], className="right"),
                 ],
             ),
             *stores(),

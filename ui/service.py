@@ -115,7 +115,7 @@ def evidence_text(candidate: dict) -> str:
         pieces.append("same artist")
     if candidate.get("shared_label"):
         pieces.append(f"same label ({candidate['shared_label']})")
-    return " · ".join(pieces) or "similar listeners' picks"
+    return " · ".join(pieces) or "linked through other sets (never in the same set yet)"
 
 
 def answer_query(text: str, settings, loader, *, n: int = CANDIDATES) -> Answer:

@@ -1,0 +1,91 @@
+"""The dashboard's exports: files for DJ software, and Spotify playlists through the OAuth flow.
+
+Plain functions of the picks (`picks-store` dicts); the callbacks only wire them.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+from catalog.playlist_export import export_tracks, load_export_tracks
+from errors import CratediggerError
+from ui.service import open_catalog
+
+SUFFIX = {"csv": ".csv", "m3u": ".m3u8", "rekordbox": ".xml"}
+
+
+def safe_filename(name: str) -> str:
+    cleaned = re.sub(r"[^\w\- ]+", "", name or "").strip()
+    return re.sub(r"\s+", "-", cleaned)[:80] or "cratedigger-picks"
+
+
+def export_file(settings, picks: list[dict], fmt: str, name: str) -> tuple[dict | None, str]:
+    """(`dcc.Download` data or None, a status sentence) for the picks written as `fmt`."""
+    if not picks:
+        return None, "Pick some tracks first (tick them in the table)."
+    conn = open_catalog(settings)
+    if conn is None:
+        return None, "The catalog is missing, so there is nothing to export."
+    try:
+        tracks = load_export_tracks(conn, [str(p["track_id"]) for p in picks])
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / f"{safe_filename(name)}{SUFFIX[fmt]}"
+            report = export_tracks(tracks, fmt, path, name=name or "Cratedigger picks")
+            content = path.read_text(encoding="utf-8") if path.exists() else ""
+    except CratediggerError as error:
+        return None, str(error)
+    finally:
+        conn.close()
+    left_out = f" Left out {len(report.skipped)}: {'; '.join(report.skipped)}." if report.skipped else ""
+    if report.written == 0 or not content:
+        return None, f"Nothing to write as {fmt.upper()}.{left_out}"
+    download = {"content": content, "filename": path.name, "type": "text/plain"}
+    return download, f"Exported {report.written} tracks as {fmt.upper()}.{left_out}"
+
+
+def spotify_state(settings) -> str:
+    """'unconfigured', 'logged-out' or 'logged-in' for this browser session (inside a request)."""
+    if not settings.has_spotify_credentials:
+        return "unconfigured"
+    from spotify.oauth import browser_session_id, session_cache
+
+    session_id = browser_session_id()
+    if session_id and session_cache(settings, session_id).get_cached_token():
+        return "logged-in"
+    return "logged-out"
+
+
+def export_spotify(settings, picks: list[dict], name: str, public: bool) -> tuple[str, str | None]:
+    """(status sentence, playlist link or None) after creating a playlist of the picks."""
+    if not picks:
+        return "Pick some tracks first (tick them in the table).", None
+    state = spotify_state(settings)
+    if state == "unconfigured":
+        return ("Spotify export needs your own Spotify app: set SPOTIPY_CLIENT_ID and SPOTIPY_CLIENT_SECRET "
+                "(see the README). The CSV, M3U8 and rekordbox exports work without it."), None
+    if state == "logged-out":
+        return "Log in with Spotify first (the link below), then create the playlist.", None
+    from spotify.export import PartialExportError, export_to_spotify
+    from spotify.oauth import current_user_client
+
+    demo = [p for p in picks if p.get("is_demo")]
+    if demo:
+        return (f"{len(demo)} picked track(s) are demo tracks, which are never sent to Spotify: "
+                "untick them or export to a file."), None
+    ids = [p["spotify_id"] for p in picks if p.get("spotify_id")]
+    missing = len(picks) - len(ids)
+    conn = open_catalog(settings)
+    try:
+        url = export_to_spotify(current_user_client(settings), name or "Cratedigger picks", public, ids,
+                                conn=conn, settings=settings)
+    except PartialExportError as error:
+        return str(error), error.url
+    except CratediggerError as error:
+        return str(error), None
+    finally:
+        if conn is not None:
+            conn.close()
+    note = f" {missing} picked track(s) have no Spotify match and were left out." if missing else ""
+    return f"Created the playlist with {len(ids)} tracks.{note}", url
