@@ -49,8 +49,12 @@ def spotify_state(settings) -> str:
     """'unconfigured', 'logged-out' or 'logged-in' for this browser session (inside a request)."""
     if not settings.has_spotify_credentials:
         return "unconfigured"
+    from flask import has_request_context
+
     from spotify.oauth import browser_session_id, session_cache
 
+    if not has_request_context():  # Dash builds the layout once at start-up to check it
+        return "logged-out"
     session_id = browser_session_id()
     if session_id and session_cache(settings, session_id).get_cached_token():
         return "logged-in"
