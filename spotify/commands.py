@@ -95,9 +95,9 @@ def export_command(args: argparse.Namespace, settings) -> int:
 
 
 def _export_to_spotify(conn, tracks, name: str, public: bool, settings) -> int:
+    from spotify.client import SpotifyClient, build_spotipy
     from spotify.export import demo_track_message, export_to_spotify
     from spotify.oauth import cli_cache, oauth_manager
-    from spotify.client import SpotifyClient, build_spotipy
 
     demo = [t.display for t in tracks if t.is_demo]
     if demo:

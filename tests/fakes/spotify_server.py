@@ -374,7 +374,7 @@ def _handler(fake: FakeSpotify) -> type[BaseHTTPRequestHandler]:
                     body = fake.issue_token(info["user"], info["scope"], refresh=False)
                     return self._send(200, body)
             self._send(400, {"error": "unsupported_grant_type",
-                             "error_description": f"grant_type must be client_credentials, authorization_code or refresh_token"})
+                             "error_description": "grant_type must be client_credentials, authorization_code or refresh_token"})
 
         # -- Web API --
         def _api(self, method: str, path: str, query: dict, raw: bytes) -> None:
