@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "catalog.commands",
     "models.commands",
     "scraping.commands",
+    "spotify.commands",
 ]
 
 EXIT_OK, EXIT_USAGE, EXIT_FAILED = 0, 2, 3

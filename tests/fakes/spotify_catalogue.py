@@ -62,8 +62,9 @@ def split_credits(artist: str) -> tuple[str, ...]:
     return tuple(parts) or (artist.strip(),)
 
 
-def set_rows(sets_dir: Path = SETS_DIR) -> list[dict]:
+def set_rows(sets_dir: Path | None = None) -> list[dict]:
     """All rows of the real set CSVs (empty when `../shared` is absent)."""
+    sets_dir = SETS_DIR if sets_dir is None else sets_dir
     rows: list[dict] = []
     for path in sorted(sets_dir.glob("*.csv")) if sets_dir.is_dir() else []:
         with path.open(encoding="utf-8-sig", newline="") as handle:

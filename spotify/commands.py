@@ -1,0 +1,120 @@
+"""Command-line verbs of the Spotify area: `match-spotify` and `export`.
+
+    python cli.py match-spotify [--limit N] [--threshold T] [--retry-rejected]
+    python cli.py export --tracks FILE|IDs --to spotify|csv|m3u|rekordbox --name NAME [--out PATH] [--public]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+from errors import BadInputError
+
+EXPORT_TARGETS = ("spotify", "csv", "m3u", "rekordbox")
+_SUFFIX = {"csv": ".csv", "m3u": ".m3u8", "rekordbox": ".xml"}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    match = subparsers.add_parser(
+        "match-spotify",
+        help="link catalog tracks to Spotify tracks by search and fuzzy matching (resumable)",
+        description="Search Spotify for catalog tracks without a Spotify ID (most played first), accept confident "
+        "matches (stored with their confidence and ISRC), remember rejects, and print a coverage report. "
+        "Needs SPOTIPY_CLIENT_ID and SPOTIPY_CLIENT_SECRET. Demo tracks are never sent to Spotify.",
+    )
+    match.add_argument("--limit", type=int, help="match at most N tracks in this run")
+    match.add_argument("--threshold", type=float, default=None, help="minimum confidence to accept (default 0.90)")
+    match.add_argument("--retry-rejected", action="store_true", help="search earlier rejects again")
+    match.add_argument("--no-progress", action="store_true", help="no progress bar")
+    match.set_defaults(handler=match_spotify_command)
+
+    export = subparsers.add_parser(
+        "export",
+        help="export tracks as a Spotify playlist or a CSV / M3U8 / rekordbox XML file",
+        description="Export tracks (catalog ids or Spotify IDs/URIs/links, given inline or as a file with one per "
+        "line) to a new Spotify playlist, or to a CSV, M3U8 or rekordbox XML file (no Spotify account needed).",
+    )
+    export.add_argument("--tracks", required=True, help="a file with one track per line, or ids separated by commas")
+    export.add_argument("--to", required=True, choices=EXPORT_TARGETS, help="where to export")
+    export.add_argument("--name", required=True, help="the playlist's name")
+    export.add_argument("--out", type=Path, help="output file (default: data/exports/<name>.<ext>)")
+    export.add_argument("--public", action="store_true", help="make the Spotify playlist public (default private)")
+    export.set_defaults(handler=export_command)
+
+
+def match_spotify_command(args: argparse.Namespace, settings) -> int:
+    from catalog.db import connect
+    from spotify.catalog_matching import coverage, match_catalog
+    from spotify.client import SpotifyClient
+    from spotify.matching import DEFAULT_THRESHOLD
+
+    threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
+    if not 0 < threshold <= 1:
+        raise BadInputError(f"--threshold {threshold} must be between 0 and 1.")
+    conn = connect(settings.catalog_path)
+    client = SpotifyClient.from_settings(settings, conn=conn)
+    try:
+        counts = match_catalog(
+            conn,
+            lambda query, limit: client.search_tracks(query, limit=limit),
+            limit=args.limit,
+            threshold=threshold,
+            retry_rejected=args.retry_rejected,
+            show_progress=not args.no_progress,
+        )
+    finally:
+        report = coverage(conn)
+    print(f"This run: {counts['accepted']} matched, {counts['rejected']} rejected, {counts['error']} errors "
+          f"({client.requests_made} Spotify requests).")
+    print("\n".join(report.lines()))
+    return 0
+
+
+def _default_out(settings, name: str, fmt: str) -> Path:
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") or "playlist"
+    return settings.data_dir / "exports" / f"{stem}{_SUFFIX[fmt]}"
+
+
+def export_command(args: argparse.Namespace, settings) -> int:
+    from catalog.db import connect
+    from catalog.playlist_export import export_tracks, load_export_tracks, parse_track_refs
+
+    name = " ".join(args.name.split())
+    if not name:
+        raise BadInputError("--name must not be empty.")
+    conn = connect(settings.catalog_path)
+    tracks = load_export_tracks(conn, parse_track_refs(args.tracks))
+    if args.to != "spotify":
+        report = export_tracks(tracks, args.to, args.out or _default_out(settings, name, args.to), name=name)
+        print("\n".join(report.lines()))
+        return 0
+    return _export_to_spotify(conn, tracks, name, args.public, settings)
+
+
+def _export_to_spotify(conn, tracks, name: str, public: bool, settings) -> int:
+    from spotify.client import SpotifyClient, build_spotipy
+    from spotify.export import demo_track_message, export_to_spotify
+    from spotify.oauth import cli_cache, oauth_manager
+
+    demo = [t.display for t in tracks if t.is_demo]
+    if demo:
+        raise BadInputError(demo_track_message(demo))
+    missing = [t.display for t in tracks if not t.spotify_id]
+    ids = [t.spotify_id for t in tracks if t.spotify_id]
+    if not ids:
+        raise BadInputError("None of these tracks has a Spotify link (run `python cli.py match-spotify` first), "
+                            "or export to csv/m3u/rekordbox instead.")
+    cache = cli_cache(settings)
+    manager = oauth_manager(settings, cache, open_browser=True)
+    if not cache.get_cached_token():
+        print(f"Log in to Spotify in the browser that opens (redirect URI {settings.spotify_redirect}; "
+              "the dashboard must not be running on that port).", file=sys.stderr)
+    client = SpotifyClient(build_spotipy(settings, manager))
+    url = export_to_spotify(client, name, public, ids, conn=conn)
+    print(f"Created the Spotify playlist {name!r} with {len(ids)} tracks: {url}")
+    if missing:
+        print(f"Left out {len(missing)} track(s) without a Spotify link: " + "; ".join(missing[:10]))
+    return 0

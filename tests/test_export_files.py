@@ -1,0 +1,151 @@
+"""File exports (CSV, M3U8, rekordbox XML) and the `export` verb."""
+
+from __future__ import annotations
+
+import csv
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+
+import cli
+from catalog.db import connect
+from catalog.playlist_export import (
+    CSV_COLUMNS,
+    ExportTrack,
+    file_location,
+    load_export_tracks,
+    parse_track_refs,
+    rekordbox_tonality,
+    write_csv,
+    write_m3u8,
+    write_rekordbox_xml,
+)
+from catalog.store import TrackRecord, update_track_audio, upsert_track
+from errors import BadInputError
+
+REAL_EXPORT = Path(__file__).parent / "fixtures" / "rekordbox" / "rekordbox6-collection-export.xml"
+SID = "4LZuV8PF9iAyTMxt4UACeg"
+
+
+@pytest.fixture
+def tracks(tmp_path):
+    audio = tmp_path / "music dir" / "Dapayk Solo – Halo (Beatamines Remix).mp3"
+    audio.parent.mkdir()
+    audio.write_bytes(b"ID3" + b"\0" * 1000)
+    return [
+        ExportTrack("Dapayk Solo", "Halo", "Beatamines Remix", spotify_id=SID, duration_ms=412_000, tempo=124.0,
+                    musical_key="F minor", camelot="4A", label="Mo's Ferry", audio_path=str(audio)),
+        ExportTrack("Cajmere", "Baby Talk", spotify_id="37NR1khxrlGjZf5Xug0V72", duration_ms=300_400),
+        ExportTrack("Nobody", "No Link, Anywhere"),
+    ]
+
+
+def test_csv(tracks, tmp_path):
+    report = write_csv(tracks, tmp_path / "out" / "p.csv")
+    rows = list(csv.DictReader(report.path.open(encoding="utf-8")))
+    assert list(rows[0]) == CSV_COLUMNS and len(rows) == 3 and report.written == 3
+    assert rows[0]["spotify_url"] == f"https://open.spotify.com/track/{SID}"
+    assert rows[0]["bpm"] == "124.00" and rows[0]["duration_s"] == "412" and rows[0]["local_path"].endswith(".mp3")
+    assert rows[2]["title"] == "No Link, Anywhere" and rows[2]["spotify_id"] == ""
+
+
+def test_m3u8_prefers_local_files_then_links(tracks, tmp_path):
+    report = write_m3u8(tracks, tmp_path / "p.m3u8", name="Friday\nwarm-up")
+    lines = report.path.read_text(encoding="utf-8").splitlines()
+    assert lines[:2] == ["#EXTM3U", "#PLAYLIST:Friday warm-up"]
+    assert lines[2] == "#EXTINF:412,Dapayk Solo - Halo (Beatamines Remix)"
+    assert lines[3] == str(Path(tracks[0].audio_path).resolve())
+    assert lines[4:] == ["#EXTINF:300,Cajmere - Baby Talk", "https://open.spotify.com/track/37NR1khxrlGjZf5Xug0V72"]
+    assert report.written == 2 and "No Link, Anywhere" in report.skipped[0]
+
+
+def _structure(root):
+    """(tag, sorted attribute names) along the paths rekordbox reads."""
+    track_attrs = {frozenset(t.attrib) for t in root.find("COLLECTION").findall("TRACK")}
+    return root.tag, sorted(root.find("PRODUCT").attrib), track_attrs
+
+
+def test_rekordbox_xml_matches_the_real_structure(tracks, tmp_path):
+    report = write_rekordbox_xml(tracks, tmp_path / "p.xml", name="Friday warm-up")
+    assert report.written == 1 and len(report.skipped) == 2
+    ours, real = ET.parse(report.path).getroot(), ET.parse(REAL_EXPORT).getroot()
+    assert report.path.read_text(encoding="utf-8").startswith('<?xml version="1.0" encoding="UTF-8"?>')
+    assert ours.tag == real.tag == "DJ_PLAYLISTS" and ours.get("Version") == real.get("Version")
+    assert sorted(ours.find("PRODUCT").attrib) == sorted(real.find("PRODUCT").attrib)
+    real_attrs = set(real.find("COLLECTION").find("TRACK").attrib)
+    (track,) = ours.find("COLLECTION").findall("TRACK")
+    assert set(track.attrib) == real_attrs  # every attribute rekordbox writes, no others
+    assert ours.find("COLLECTION").get("Entries") == "1"
+    assert track.get("Tonality") == "Fm" and track.get("AverageBpm") == "124.00" and track.get("Mix") == "Beatamines Remix"
+    assert track.get("Location").startswith("file://localhost/") and "%20" in track.get("Location")
+    assert Path(unquote(track.get("Location")[len("file://localhost"):])) == Path(tracks[0].audio_path).resolve()
+    root_node = ours.find("PLAYLISTS/NODE")
+    real_root = real.find("PLAYLISTS/NODE")
+    assert (root_node.get("Type"), root_node.get("Name")) == (real_root.get("Type"), real_root.get("Name")) == ("0", "ROOT")
+    (playlist,) = root_node.findall("NODE")
+    assert set(playlist.attrib) == set(real_root.find("NODE").attrib)
+    assert (playlist.get("Type"), playlist.get("KeyType"), playlist.get("Entries")) == ("1", "0", "1")
+    assert [t.get("Key") for t in playlist.findall("TRACK")] == [track.get("TrackID")]
+
+
+def test_rekordbox_needs_a_local_file(tracks, tmp_path):
+    with pytest.raises(BadInputError, match="local audio file"):
+        write_rekordbox_xml(tracks[1:], tmp_path / "p.xml", name="x")
+
+
+def test_tonality_and_location():
+    assert [rekordbox_tonality(k) for k in ("A minor", "F# major", "Am", None)] == ["Am", "F#", "Am", ""]
+    assert file_location(Path("/music/a b#.mp3")) == "file://localhost/music/a%20b%23.mp3"
+
+
+def test_refs_from_file_and_text(tmp_path):
+    listing = tmp_path / "t.txt"
+    listing.write_text("# picked\ntrack_id\n12\nspotify:track:" + SID + "\n", encoding="utf-8")
+    assert parse_track_refs(str(listing)) == ["12", "spotify:track:" + SID]
+    assert parse_track_refs("1, 2 3") == ["1", "2", "3"]
+
+
+def test_unknown_refs_are_named(tmp_path):
+    conn = connect(tmp_path / "c.sqlite")
+    with pytest.raises(BadInputError, match="99 .no catalog track.*nonsense"):
+        load_export_tracks(conn, ["99", "nonsense"])
+
+
+@pytest.fixture
+def catalog(tmp_path, monkeypatch):
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ["spotify.commands"])
+    monkeypatch.setenv("CRATEDIGGER_DATA_DIR", str(tmp_path))
+    for key in ("SPOTIPY_CLIENT_ID", "SPOTIPY_CLIENT_SECRET"):
+        monkeypatch.delenv(key, raising=False)
+    conn = connect(tmp_path / "catalog.sqlite")
+    a = upsert_track(conn, TrackRecord("Dapayk Solo", "Halo (Beatamines Remix)", spotify_id=SID))
+    b = upsert_track(conn, TrackRecord("Demo Band", "Demo Song", spotify_id="0" * 22, is_demo=True))
+    audio = tmp_path / "halo.mp3"
+    audio.write_bytes(b"ID3" + b"\0" * 100)
+    update_track_audio(conn, a, tempo=124.0, audio_path=str(audio))
+    return conn, a, b
+
+
+def test_export_verb_writes_each_format(catalog, tmp_path, capsys):
+    conn, a, b = catalog
+    for fmt, suffix in (("csv", ".csv"), ("m3u", ".m3u8"), ("rekordbox", ".xml")):
+        assert cli.main(["export", "--tracks", f"{a},spotify:track:{SID}", "--to", fmt, "--name", "My Set!"]) == 0
+        assert (tmp_path / "exports" / f"My-Set{suffix}").is_file()
+    assert "Wrote 2 tracks" in capsys.readouterr().out
+    out = tmp_path / "x.csv"
+    assert cli.main(["export", "--tracks", str(b), "--to", "csv", "--name", "d", "--out", str(out)]) == 0
+    assert "Demo Song" in out.read_text(encoding="utf-8")  # demo tracks may go to files
+
+
+def test_export_verb_refuses_demo_tracks_for_spotify(catalog, capsys):
+    conn, a, b = catalog
+    assert cli.main(["export", "--tracks", f"{a},{b}", "--to", "spotify", "--name", "x"]) == 2
+    assert "demo track" in capsys.readouterr().err
+
+
+def test_export_verb_bad_input_is_one_line(catalog, capsys):
+    assert cli.main(["export", "--tracks", "12345", "--to", "csv", "--name", "x"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and "Traceback" not in err

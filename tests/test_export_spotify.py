@@ -1,0 +1,68 @@
+"""`python cli.py export --to spotify` against the fake, with a command-line login already cached."""
+
+from __future__ import annotations
+
+import stat
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+import requests
+
+import cli
+from catalog.db import connect
+from catalog.store import TrackRecord, upsert_track
+from config import load_settings
+from spotify.oauth import cli_cache, oauth_manager
+from tests.fakes.spotify_catalogue import Entry, fake_id, track_object
+from tests.fakes.spotify_server import FakeSpotify
+
+ENTRIES = [Entry(fake_id(f"cli{i}"), (f"Artist {i}",), f"Title {i}") for i in range(130)]
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    with FakeSpotify([track_object(e) for e in ENTRIES]) as fake:
+        monkeypatch.setattr(cli, "COMMAND_MODULES", ["spotify.commands"])
+        values = {
+            "CRATEDIGGER_DATA_DIR": str(tmp_path), "SPOTIPY_CLIENT_ID": fake.client_id,
+            "SPOTIPY_CLIENT_SECRET": fake.client_secret, "CRATEDIGGER_SPOTIFY_API_URL": fake.api_url,
+            "CRATEDIGGER_SPOTIFY_ACCOUNTS_URL": fake.accounts_url, "CRATEDIGGER_PORT": "8765",
+        }
+        for key, value in values.items():
+            monkeypatch.setenv(key, value)
+        yield fake, load_settings()
+
+
+def cli_login(fake, settings):
+    """What the browser does in the real flow: authorize, come back with a code, exchange it."""
+    manager = oauth_manager(settings, cli_cache(settings))
+    answer = requests.get(manager.get_authorize_url(state="s1"), allow_redirects=False, timeout=5)
+    code = parse_qs(urlparse(answer.headers["Location"]).query)["code"][0]
+    manager.get_access_token(code=code, as_dict=False, check_cache=False)
+
+
+def test_export_verb_creates_the_playlist_in_order(env, tmp_path, capsys):
+    fake, settings = env
+    cli_login(fake, settings)
+    assert stat.S_IMODE(cli_cache(settings).path.stat().st_mode) == 0o600
+    conn = connect(settings.catalog_path)
+    ids = [upsert_track(conn, TrackRecord(e.artists[0], e.name, spotify_id=e.spotify_id)) for e in reversed(ENTRIES)]
+    no_link = upsert_track(conn, TrackRecord("Unlinked", "Song"))
+    listing = tmp_path / "picked.txt"
+    listing.write_text("\n".join(map(str, ids[:60] + [no_link] + ids[60:])), encoding="utf-8")
+    assert cli.main(["export", "--tracks", str(listing), "--to", "spotify", "--name", "Friday"]) == 0
+    out = capsys.readouterr().out
+    (playlist,) = fake.playlists.values()
+    assert playlist.uris == [f"spotify:track:{e.spotify_id}" for e in reversed(ENTRIES)]
+    assert playlist.public is False and f"open.spotify.com/playlist/{playlist.id}" in out
+    assert "Left out 1 track(s) without a Spotify link: Unlinked - Song" in out
+
+
+def test_export_verb_reports_quota(env, capsys):
+    fake, settings = env
+    cli_login(fake, settings)
+    conn = connect(settings.catalog_path)
+    track = upsert_track(conn, TrackRecord("A", "B", spotify_id=ENTRIES[0].spotify_id))
+    fake.rate_limited("POST /v1/me/playlists", retry_after=None, quota=True)
+    assert cli.main(["export", "--tracks", str(track), "--to", "spotify", "--name", "x"]) == 3
+    assert "QUOTA_EXCEEDED" in capsys.readouterr().err
