@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
+
+import numpy as np
 from dataclasses import dataclass
 
 from catalog.db import connect
@@ -118,6 +120,23 @@ def evidence_text(candidate: dict) -> str:
     return " · ".join(pieces) or "linked through other sets (never in the same set yet)"
 
 
+def place_on_map(recommender, seed_ids: list[int], query: dict, candidates: list[dict]) -> None:
+    """Give the query and candidates `x`, `y` map coordinates from the engine's item vectors, if it has any."""
+    vectors = getattr(recommender.engine, "item_factors", None)
+    if vectors is None or not candidates:
+        return
+    from models.projection import pca_2d
+
+    columns = recommender.columns([*seed_ids, *(c["track_id"] for c in candidates)])
+    if (columns < 0).any():
+        return
+    xy = pca_2d(np.asarray(vectors[columns]))
+    seed_xy = xy[: len(seed_ids)].mean(axis=0)
+    query["x"], query["y"] = float(seed_xy[0]), float(seed_xy[1])
+    for candidate, (x, y) in zip(candidates, xy[len(seed_ids):], strict=True):
+        candidate["x"], candidate["y"] = float(x), float(y)
+
+
 def answer_query(text: str, settings, loader, *, n: int = CANDIDATES) -> Answer:
     """Resolve `text` (one or several tracks) and fetch `n` candidates with their evidence."""
     try:
@@ -144,6 +163,7 @@ def answer_query(text: str, settings, loader, *, n: int = CANDIDATES) -> Answer:
             candidates.append(candidate)
         query = dict(seed_cards[0])
         query["source"] = "DJ sets"
+        place_on_map(recommender, seed_ids, query, candidates)
         if len(seed_cards) > 1:
             query["title"] = f"{len(seed_cards)} tracks"
             query["artist"] = ", ".join(c["artist"] for c in seed_cards[:3])
