@@ -110,11 +110,14 @@ def track_styles(conn: sqlite3.Connection, track_ids: list[int], *, top: int = 2
     for start in range(0, len(ids), 900):
         chunk = ids[start : start + 900]
         marks = ",".join("?" * len(chunk))
-        for track_id, styles in conn.execute(
-            f"SELECT p.track_id, s.styles FROM plays p JOIN sets s ON s.id = p.set_id WHERE p.track_id IN ({marks})",
+        for track_id, styles, count in conn.execute(
+            f"""SELECT p.track_id, s.styles, COUNT(*) FROM plays p JOIN sets s ON s.id = p.set_id
+                WHERE p.track_id IN ({marks}) GROUP BY p.track_id, s.styles""",
             chunk,
         ):
-            counters.setdefault(track_id, Counter()).update(json.loads(styles or "[]"))
+            counter = counters.setdefault(track_id, Counter())
+            for style in json.loads(styles or "[]"):
+                counter[style] += count
     return {t: [s for s, _ in c.most_common(top)] for t, c in counters.items()}
 
 
