@@ -18,6 +18,7 @@ from errors import ArtifactMissingError, CratediggerError
 from ui import layout
 from ui.callbacks import register_callbacks
 from ui.export import spotify_state
+from ui.media import register_media_routes
 from ui.service import open_catalog
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ def create_app(settings=None) -> dash.Dash:
     app.layout = lambda: layout.page(status_children(settings, loader), example_tracks(settings),
                                      spotify_state(settings))
     register_spotify_routes(app.server, settings)
+    register_media_routes(app.server, settings)
     register_callbacks(app, settings, loader)
     app.server.config["CRATEDIGGER_SETTINGS"] = settings
     return app

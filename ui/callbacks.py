@@ -156,6 +156,26 @@ def spotify_uris(picks: list | None) -> str:
     return "\n".join(f"spotify:track:{p['spotify_id']}" for p in picks or [] if p.get("spotify_id") and not p.get("is_demo"))
 
 
+def preview_for(active_cell: dict | None, store: dict | None):
+    """A player for the clicked row: its cached audio, else Spotify's player (real tracks only)."""
+    if not active_cell or active_cell.get("row_id") is None:
+        return html.Div("Click a row to preview it.", className="muted small")
+    by_id = {c["track_id"]: c for c in (store or {}).get("candidates", [])}
+    track = by_id.get(active_cell["row_id"])
+    if track is None:
+        return None
+    name = f"{track.get('artist', '')} – {track.get('title', '')}"
+    if track.get("audio_path"):
+        return html.Div([html.Div(name, className="small"),
+                         html.Audio(src=f"/audio/{track['track_id']}", controls=True, autoPlay=True,
+                                    id="preview-audio")])
+    if track.get("spotify_id") and not track.get("is_demo"):
+        return html.Iframe(src=f"https://open.spotify.com/embed/track/{track['spotify_id']}",
+                           className="spotify-embed", title=f"Spotify player: {name}")
+    return html.Div(f"No preview for {name} yet (no audio cached; run `python cli.py fetch-audio`).",
+                    className="muted small")
+
+
 def figure_for(tab: str, store: dict | None, rows: list[dict], picks: list | None):
     query = (store or {}).get("query") or {}
     if not rows:
@@ -272,6 +292,9 @@ def register_callbacks(app, settings, loader) -> None:
             if url:
                 children += [" ", html.A("Open the playlist", href=url, target="_blank", id="export-playlist-link")]
             return alert(children, "info" if url else "warning")
+
+    app.callback(Output("results-preview", "children"), Input("results-table", "active_cell"),
+                 State("results-store", "data"))(preview_for)
 
     @app.callback(
         Output("figure-graph", "figure"),
