@@ -38,11 +38,11 @@ def ensure_crate(data_dir: Path) -> None:
 
 
 def server_times(data_dir: Path, n_queries: int) -> dict[str, list[float]]:
+    from threadpoolctl import threadpool_limits
+
     from config import load_settings
     from models.recommender import RecommenderLoader
     from ui.callbacks import controls_from, ranked_rows, search, table_row, vote
-
-    from threadpoolctl import threadpool_limits
 
     threadpool_limits(1, user_api="blas")  # as app.create_app does
     settings = load_settings()

@@ -321,3 +321,27 @@ class SpotifyClient:
         if len(uris) > 100:
             raise BadInputError(f"{len(uris)} items in one request; Spotify accepts at most 100.")
         return self.call(f"add {len(uris)} tracks to the playlist", self.sp.playlist_add_items, playlist_id, uris)
+
+    def playlist_track_ids(self, ref: str, *, limit: int = 500) -> list[str]:
+        """Spotify IDs of a playlist's tracks in order (`GET /playlists/{id}/items`; `/tracks` is removed).
+
+        `ref` is a playlist ID, URI or link; local files and episodes are skipped; at most `limit` IDs.
+        """
+        from spotify.ids import parse_spotify_ref
+
+        playlist_id = parse_spotify_ref(ref, allow=("playlist",)).spotify_id
+        ids: list[str] = []
+        offset = 0
+        while len(ids) < limit:
+            page = self.call("read the playlist", self.sp._get, f"playlists/{playlist_id}/items",
+                             limit=100, offset=offset) or {}
+            items = page.get("items") or []
+            for entry in items:
+                track = (entry or {}).get("item") or (entry or {}).get("track") or {}
+                if track.get("id") and track.get("type", "track") == "track" and not entry.get("is_local"):
+                    ids.append(track["id"])
+            offset += len(items)
+            if not items or offset >= int(page.get("total") or 0):
+                break
+        return ids[:limit]
+

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import re
 import sqlite3
-
-import numpy as np
 from dataclasses import dataclass
 
+import numpy as np
+
 from catalog.db import connect
-from catalog.queries import resolve_query, search_tracks, track_styles, tracks_by_ids
-from errors import ArtifactMissingError, CratediggerError
+from catalog.queries import resolve_query, search_tracks, track_by_spotify_id, track_styles, tracks_by_ids
+from errors import ArtifactMissingError, BadInputError, CratediggerError, NotFoundError
 from spotify.ids import is_spotify_id, parse_query
 
 CANDIDATES = 150  # fetched once per query; controls pick from these
@@ -120,6 +120,36 @@ def evidence_text(candidate: dict) -> str:
     return " · ".join(pieces) or "linked through other sets (never in the same set yet)"
 
 
+def playlist_tracks(settings, playlist_ref: str) -> list[str]:
+    """Spotify track IDs of a pasted playlist, read with the app's own credentials."""
+    if not settings.has_spotify_credentials:
+        raise BadInputError(
+            "Reading a Spotify playlist needs Spotify credentials (SPOTIPY_CLIENT_ID and SPOTIPY_CLIENT_SECRET); "
+            "without them, paste the playlist's tracks one per line."
+        )
+    from spotify.client import SpotifyClient
+
+    return SpotifyClient.from_settings(settings).playlist_track_ids(playlist_ref)
+
+
+def resolve_seeds(conn: sqlite3.Connection, settings, parts: list[str]) -> list:
+    """Catalog rows of the pasted tracks; a playlist link expands to those of its tracks the catalog knows."""
+    seeds = []
+    for part in parts:
+        query = parse_query(part, allow=("track", "playlist"))
+        if query.kind != "playlist":
+            seeds.append(resolve_query(conn, query))
+            continue
+        ids = playlist_tracks(settings, part)
+        known = [row for row in (track_by_spotify_id(conn, i) for i in ids) if row is not None]
+        if not known:
+            raise NotFoundError(
+                f"None of the playlist's {len(ids)} tracks is in a DJ set we know, so there is nothing to dig from."
+            )
+        seeds += known
+    return seeds
+
+
 def place_on_map(recommender, seed_ids: list[int], query: dict, candidates: list[dict]) -> None:
     """Give the query and candidates `x`, `y` map coordinates from the engine's item vectors, if it has any."""
     vectors = getattr(recommender.engine, "item_factors", None)
@@ -143,7 +173,7 @@ def answer_query(text: str, settings, loader, *, n: int = CANDIDATES) -> Answer:
         conn = open_catalog(settings)
         if conn is None:
             return Answer(message="The catalog is empty: run `python cli.py demo` or import tracklists.", level="warning")
-        seeds = [resolve_query(conn, parse_query(part)) for part in split_queries(text)]
+        seeds = resolve_seeds(conn, settings, split_queries(text))
         seed_ids = list(dict.fromkeys(row["id"] for row in seeds))
         styles = track_styles(conn, seed_ids)
         seed_cards = [track_card(row, styles.get(row["id"], [])) for row in seeds]

@@ -1,0 +1,85 @@
+"""The dashboard's query service on a two-scene catalog (see tests/models_catalog.py)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from models.als import AlsParams
+from models.artifacts import publish
+from models.pipeline import train_als_run
+from models.recommender import RecommenderLoader
+from tests.fakes.spotify_server import FakeSpotify, Playlist
+from tests.models_catalog import SPOTIFY, build_catalog, settings_for
+from ui.service import answer_query
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("service")
+    ids = build_catalog(folder)
+    settings = settings_for(folder)
+    publish(settings.models_dir, train_als_run(settings, AlsParams(factors=8, iterations=10)))
+    return settings, RecommenderLoader.from_settings(settings), ids
+
+
+def scene(candidates, n=3):
+    return {c["title"][-2] for c in candidates[:n]}  # "Tune H1" → "H"
+
+
+def test_one_track_gives_its_scene_with_evidence_and_map(world):
+    settings, loader, _ = world
+    answer = answer_query(f"spotify:track:{SPOTIFY['h1']}", settings, loader)
+    assert answer.message is None and answer.query["title"] == "Tune H1"
+    assert scene(answer.candidates) == {"H"}
+    first = answer.candidates[0]
+    assert first["shared_sets"] >= 1 and "played together in" in first["evidence"]
+    assert answer.query["x"] is not None and all("x" in c for c in answer.candidates)
+
+
+def test_a_crate_of_two_tracks_excludes_both_seeds(world):
+    settings, loader, _ = world
+    answer = answer_query(f"{SPOTIFY['t1']}\n{SPOTIFY['t2']}", settings, loader)
+    assert answer.query["title"] == "2 tracks"
+    titles = [c["title"] for c in answer.candidates]
+    assert "Tune T1" not in titles and "Tune T2" not in titles
+    assert scene(answer.candidates, 2) == {"T"}
+
+
+def test_a_playlist_link_becomes_a_crate_through_spotify(world):
+    settings, loader, _ = world
+    with FakeSpotify([]) as fake:
+        fake.playlists["P" * 22] = Playlist("P" * 22, "someone", "Warm-up", True, "",
+                                            uris=[f"spotify:track:{SPOTIFY['t3']}", "spotify:track:" + "Z" * 22])
+        configured = replace(settings, spotify_client_id=fake.client_id, spotify_client_secret=fake.client_secret,
+                             spotify_api_url=fake.api_url, spotify_accounts_url=fake.accounts_url)
+        answer = answer_query(f"https://open.spotify.com/playlist/{'P' * 22}?si=x", configured, loader)
+    assert answer.message is None, answer.message
+    assert answer.query["title"] == "Tune T3"
+    assert scene(answer.candidates, 2) == {"T"}
+
+
+def test_a_playlist_without_credentials_says_what_to_do(world):
+    settings, loader, _ = world
+    answer = answer_query(f"https://open.spotify.com/playlist/{'P' * 22}", settings, loader)
+    assert answer.level == "error" and "one per line" in answer.message
+
+
+@pytest.mark.parametrize("text, words", [
+    ("https://open.spotify.com/album/" + "A" * 22, "album"),
+    ("Z" * 22, "not in the catalog"),
+    ("nobody - nothing", "No track"),
+])
+def test_bad_queries_become_messages(world, text, words):
+    settings, loader, _ = world
+    answer = answer_query(text, settings, loader)
+    assert answer.candidates is None and words in answer.message
+
+
+def test_no_published_model_still_shows_the_query(tmp_path):
+    build_catalog(tmp_path)
+    settings = settings_for(tmp_path)
+    answer = answer_query(SPOTIFY["h1"], settings, RecommenderLoader.from_settings(settings))
+    assert answer.query["title"] == "Tune H1" and answer.level == "warning"
+    assert "train" in answer.message.lower() or "publish" in answer.message.lower()
