@@ -68,7 +68,7 @@ class CrawlSummary:
             f"pages processed: {self.pages} ({self.requests} requests)",
             f"sets added: {self.sets_added} (updated: {self.sets_updated})",
             f"track lines: {self.track_lines}; identified tracks: {self.identified}; unknown IDs: {self.unknown}",
-            f"pages skipped (older than --since): {self.skipped}",
+            f"pages skipped (older than --since, repeats, redirects): {self.skipped}",
             f"pages failed: {sum(self.failed.values())}",
         ]
         out += [f"  {count} × {reason}" for reason, count in self.failed.most_common()]
@@ -157,6 +157,12 @@ def store_page(conn: sqlite3.Connection, raw: RawPage, *, base_url: str, summary
             conn.execute("UPDATE crawl_pages SET state = 'failed', last_error = ?, attempts = attempts + 1, "
                          "updated_at = datetime('now') WHERE title = ?", (str(error), raw.title))
         return
+    if parsed.kind != "mix":  # a repeat of, or redirect to, another page: nothing of its own to store
+        summary.skipped += 1
+        with transaction(conn):
+            conn.execute("UPDATE crawl_pages SET state = 'skipped', last_error = ?, attempts = attempts + 1, "
+                         "updated_at = datetime('now') WHERE title = ?", (f"{parsed.kind} page", raw.title))
+        return
     record = to_set_record(parsed, base_url=base_url)
     if parsed.title != raw.title:  # keep the frontier's key
         record.source_key = raw.title
@@ -215,7 +221,8 @@ def crawl(conn: sqlite3.Connection, fetcher, cache: RawCache, plan: CrawlPlan, *
         if plan.limit is not None:
             titles = titles[: plan.limit]
         summary.skipped = conn.execute(
-            "SELECT COUNT(*) FROM crawl_pages WHERE kind = 'mix' AND state = 'skipped'").fetchone()[0]
+            "SELECT COUNT(*) FROM crawl_pages WHERE kind = 'mix' AND state = 'skipped' AND last_error IS NULL"
+        ).fetchone()[0]
         bar = tqdm(total=len(titles), unit="page", desc=f"crawl via {via}", disable=not progress or None,
                    dynamic_ncols=True)
         with bar:

@@ -31,6 +31,8 @@ _GAP = re.compile(r"^(?:\.{2,}|…+|-{2,})\s*(?:\.{2,}|…+)?$")
 # Separator between artist and title: ' - ' (or an en/em dash); tolerant forms come second.
 _SEPARATOR = re.compile(r"\s+[-–—]+\s+")
 _LOOSE_SEPARATORS = (re.compile(r"\s+[-–—](?=\S)"), re.compile(r"(?<=[^\s-])[-–—]\s+"))
+# Text outside list items that is still a tracklist entry: a bare cue line or a gap.
+LOOSE_ENTRY = re.compile(r"^\s*(?:\[[0-9?:]+\]|\.{2,}|…)")
 _MASHUP = re.compile(r"\s+w/\s+", re.IGNORECASE)
 _UNKNOWN_WORDS = {"", "?", "??", "???", "id", "unknown", "unknown artist", "unknown track", "unidentified", "tba"}
 _FEAT = re.compile(r"\s+\(?(?:feat\.?|ft\.?|featuring)\s+", re.IGNORECASE)

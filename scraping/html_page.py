@@ -17,6 +17,7 @@ from html.parser import HTMLParser
 from urllib.parse import unquote, urljoin
 
 from errors import MarkupChangedError
+from scraping.grammar import LOOSE_ENTRY
 from scraping.page import ParsedPage, lines_from_text
 
 _TRACKLIST_START = re.compile(r"""<h[23][^>]*\bid=["']Tracklist["'][^>]*>|<span[^>]*\bid=["']Tracklist["'][^>]*>""")
@@ -68,7 +69,7 @@ class _TracklistLines(HTMLParser):
 
     def _flush_loose(self) -> None:
         for line in "".join(self._loose).splitlines():
-            if line.strip():
+            if LOOSE_ENTRY.match(line):  # notes between lists are not entries; '...' and '[12] …' are
                 self.lines.append(line.strip())
         self._loose = []
 
@@ -145,6 +146,9 @@ def parse_mix_html(page: str, title: str | None = None) -> ParsedPage:
     if fragment is None:
         if any(c.casefold() == "tracklist: none" for c in categories):
             return ParsedPage(title=title, categories=categories)
+        if categories and not any(c.casefold().startswith("tracklist:") for c in categories):
+            # No tracklist and no tracklist category: a repeat or stub page, not a changed layout.
+            return ParsedPage(title=title, categories=categories, kind="no-tracklist")
         raise MarkupChangedError(
             f"MixesDB page {title!r}: no h2#Tracklist heading. The page layout may have changed; the page was skipped."
         )

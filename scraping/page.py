@@ -22,7 +22,7 @@ SOURCE = "mixesdb"
 class ParsedPage:
     """One mix page: title parts, categories and its tracklist lines (tracks, unknowns, gaps, headings).
 
-    `kind` is 'mix', or 'repeat'/'redirect' for pages that only point at another page (no tracklist).
+    `kind` is 'mix', or 'repeat'/'redirect'/'no-tracklist' for pages with no tracklist of their own.
     """
 
     title: str
