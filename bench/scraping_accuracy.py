@@ -30,7 +30,9 @@ if not SAMPLE.exists():
 
 UNKNOWN = {"ID", "UNKNOWN", "UNKNOWN ARTIST"}
 # How readers take a trailing bracket: a version when it ends in one of these words, else the label.
-VERSION_END = re.compile(r"\b(remix|rmx|rework|edit|acapella|instrumental|version|bootleg|vip|dub|live|mix)$", re.I)
+VERSION_END = re.compile(
+    r"\b(remix|rmx|rework|edit|acapella|instrumental|version|bootleg|vip|dub|live|mix)$", re.I
+)
 
 
 def human_reading(line: str) -> tuple[str, str] | None:
@@ -85,7 +87,9 @@ def main() -> int:
             got = ("", "")
             if parsed is not None and parsed.kind == "track" and len(parsed.parts) == 1:
                 part = parsed.parts[0]
-                full = part.title + (f" ({part.version})" if part.version and f"({part.version})" in raw else "")
+                full = part.title + (
+                    f" ({part.version})" if part.version and f"({part.version})" in raw else ""
+                )
                 full = full + (f" [{part.version}]" if part.version and f"[{part.version}]" in raw else "")
                 if parsed.label is None and raw.rstrip().endswith("]") and f"[{part.version}]" not in raw:
                     full = full  # a bracket the parser dropped as unknown: compared as is
@@ -95,7 +99,9 @@ def main() -> int:
             else:
                 wrong.append((raw, expected, got))
     print(f"pages: {len(pages)}, parser crashes: {crashes}")
-    print(f"lines read as 'Artist - Title': {scored}; parsed to exactly that: {right} ({100 * right / scored:.2f}%)")
+    print(
+        f"lines read as 'Artist - Title': {scored}; parsed to exactly that: {right} ({100 * right / scored:.2f}%)"
+    )
     print(f"other lines (unknowns, gaps, headings, no or several ' - ', mashups): {unscored}")
     for raw, expected, got in wrong[: args.show]:
         print(f"  {raw!r}\n     expected {expected}\n     got      {got}")

@@ -38,10 +38,20 @@ MAX_TITLES = 50  # MediaWiki's limit of titles per query for ordinary clients
 class HttpClient:
     """GET with politeness; `notify(message)` tells the user about waits (the crawl prints it)."""
 
-    def __init__(self, base_url: str, *, user_agent: str, delay: float, timeout: float = 30.0,
-                 retries: int = RETRIES, max_backoff: float = MAX_BACKOFF,
-                 challenge_waits: tuple[float, ...] = CHALLENGE_WAITS, session=None,
-                 sleep: Callable[[float], None] = time.sleep, notify: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        user_agent: str,
+        delay: float,
+        timeout: float = 30.0,
+        retries: int = RETRIES,
+        max_backoff: float = MAX_BACKOFF,
+        challenge_waits: tuple[float, ...] = CHALLENGE_WAITS,
+        session=None,
+        sleep: Callable[[float], None] = time.sleep,
+        notify: Callable[[str], None] | None = None,
+    ):
         import requests
 
         self.base_url = base_url.rstrip("/")
@@ -71,7 +81,9 @@ class HttpClient:
         import requests
 
         if not self.robots.allowed(url):
-            raise ExternalServiceError(f"robots.txt of {self.base_url} disallows {url}; not fetched.", status=None)
+            raise ExternalServiceError(
+                f"robots.txt of {self.base_url} disallows {url}; not fetched.", status=None
+            )
         attempt = challenges = 0
         while True:
             self.pacer.wait()
@@ -97,7 +109,9 @@ class HttpClient:
                         )
                     wait = self.challenge_waits[challenges]
                     challenges += 1
-                    self.notify(f"MixesDB showed a Cloudflare challenge page; pausing {wait:.0f} s before retrying.")
+                    self.notify(
+                        f"MixesDB showed a Cloudflare challenge page; pausing {wait:.0f} s before retrying."
+                    )
                     self._sleep(wait)
                     continue
                 if status < 400:
@@ -112,7 +126,9 @@ class HttpClient:
                     retry_after=retry_after,
                 )
             wait = backoff_seconds(attempt, retry_after, cap=self.max_backoff)
-            self.notify(f"MixesDB answered {reason}; waiting {wait:.1f} s (retry {attempt} of {self.retries}).")
+            self.notify(
+                f"MixesDB answered {reason}; waiting {wait:.1f} s (retry {attempt} of {self.retries})."
+            )
             self._sleep(wait)
 
     def get_json(self, url: str, params: dict) -> dict:
@@ -124,7 +140,9 @@ class HttpClient:
         except ValueError as error:
             from errors import MarkupChangedError
 
-            raise MarkupChangedError(f"MixesDB's api.php answered something that is not JSON ({body[:80]!r}).") from error
+            raise MarkupChangedError(
+                f"MixesDB's api.php answered something that is not JSON ({body[:80]!r})."
+            ) from error
         if "error" in data:
             raise ExternalServiceError(f"MixesDB's api.php refused the query: {data['error']}")
         return data
@@ -155,8 +173,14 @@ class ApiFetcher:
     def category_members(self, category: str, cursor: str | None) -> tuple[list[str], str | None]:
         """One batch of mix titles (namespace 0) of `category` and the cursor of the next batch (None at the end)."""
         params = {
-            "action": "query", "list": "categorymembers", "cmtitle": f"Category:{category}",
-            "cmlimit": "500", "cmnamespace": "0", "cmtype": "page", "format": "json", "formatversion": "2",
+            "action": "query",
+            "list": "categorymembers",
+            "cmtitle": f"Category:{category}",
+            "cmlimit": "500",
+            "cmnamespace": "0",
+            "cmtype": "page",
+            "format": "json",
+            "formatversion": "2",
         }
         if cursor:
             params["cmcontinue"] = cursor
@@ -165,15 +189,22 @@ class ApiFetcher:
         if members is None:
             from errors import MarkupChangedError
 
-            raise MarkupChangedError(f"api.php categorymembers for Category:{category} has no 'query.categorymembers'.")
+            raise MarkupChangedError(
+                f"api.php categorymembers for Category:{category} has no 'query.categorymembers'."
+            )
         titles = [member["title"] for member in members if member.get("ns", 0) == 0]
         return titles, (data.get("continue") or {}).get("cmcontinue")
 
     def fetch_pages(self, titles: list[str]) -> dict[str, RawPage | None]:
         """Wikitext of up to `batch_size` titles in one request; a missing page maps to None."""
         params = {
-            "action": "query", "prop": "revisions", "rvprop": "content", "rvslots": "main",
-            "titles": "|".join(titles), "format": "json", "formatversion": "2",
+            "action": "query",
+            "prop": "revisions",
+            "rvprop": "content",
+            "rvslots": "main",
+            "titles": "|".join(titles),
+            "format": "json",
+            "formatversion": "2",
         }
         data = self.client.get_json(self.api_url, params)
         query = data.get("query") or {}
@@ -188,8 +219,9 @@ class ApiFetcher:
                 continue
             content = None if "missing" in page else _content_of(page)
             if content is not None:
-                found[title] = RawPage(title=title, form="wikitext", text=content,
-                                       url=page_url(self.client.base_url, title))
+                found[title] = RawPage(
+                    title=title, form="wikitext", text=content, url=page_url(self.client.base_url, title)
+                )
         return found
 
     def close(self) -> None:

@@ -34,7 +34,18 @@ _LOOSE_SEPARATORS = (re.compile(r"\s+[-–—](?=\S)"), re.compile(r"(?<=[^\s-])
 # Text outside list items that is still a tracklist entry: a bare cue line or a gap.
 LOOSE_ENTRY = re.compile(r"^\s*(?:\[[0-9?:]+\]|\.{2,}|…)")
 _MASHUP = re.compile(r"\s+w/\s+", re.IGNORECASE)
-_UNKNOWN_WORDS = {"", "?", "??", "???", "id", "unknown", "unknown artist", "unknown track", "unidentified", "tba"}
+_UNKNOWN_WORDS = {
+    "",
+    "?",
+    "??",
+    "???",
+    "id",
+    "unknown",
+    "unknown artist",
+    "unknown track",
+    "unidentified",
+    "tba",
+}
 _FEAT = re.compile(r"\s+\(?(?:feat\.?|ft\.?|featuring)\s+", re.IGNORECASE)
 _ARTIST_SPLIT = re.compile(r"\s+(?:&|vs\.?|versus|x|b2b)\s+|\s*,\s*|\s+&|&\s+", re.IGNORECASE)
 _VERSION_WORDS = re.compile(
@@ -179,7 +190,9 @@ def parse_track_part(text: str, version: str | None = None) -> TrackPart:
     title, title_version = _split_version(title)
     artists = split_artists(artist) + [name for name in featured if name not in artist]
     unknown = _is_unknown(artist) or _is_unknown(title)
-    return TrackPart(artist=artist, artists=artists, title=title, version=version or title_version, unknown=unknown)
+    return TrackPart(
+        artist=artist, artists=artists, title=title, version=version or title_version, unknown=unknown
+    )
 
 
 def parse_tracklist_line(line: str) -> TrackLine | None:

@@ -20,7 +20,9 @@ from errors import MarkupChangedError
 from scraping.grammar import LOOSE_ENTRY
 from scraping.page import ParsedPage, lines_from_text
 
-_TRACKLIST_START = re.compile(r"""<h[23][^>]*\bid=["']Tracklist["'][^>]*>|<span[^>]*\bid=["']Tracklist["'][^>]*>""")
+_TRACKLIST_START = re.compile(
+    r"""<h[23][^>]*\bid=["']Tracklist["'][^>]*>|<span[^>]*\bid=["']Tracklist["'][^>]*>"""
+)
 _BODY_BOTTOM = re.compile(r"""<div[^>]*\bid=["']bodyBottom["']""")
 _NEXT_HEADING = re.compile(r"<h2\b")
 _WG_CATEGORIES = re.compile(r'"wgCategories"\s*:\s*(\[[^\]]*\])')
@@ -30,7 +32,9 @@ _CATLINK = re.compile(r"""<a[^>]*\btitle=["']Category:([^"']+)["']""")
 _FIRST_HEADING = re.compile(r"""<h1[^>]*\bid=["']firstHeading["'][^>]*>(.*?)</h1>""", re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
 _HTML_END = re.compile(r"</html\s*>\s*$", re.IGNORECASE)
-_CHALLENGE = re.compile(r"<title>\s*Just a moment\.\.\.\s*</title>|cf-browser-verification|challenge-platform", re.I)
+_CHALLENGE = re.compile(
+    r"<title>\s*Just a moment\.\.\.\s*</title>|cf-browser-verification|challenge-platform", re.I
+)
 
 _ENTRY_TAGS = {"li", "dt"}
 _ROW_CLASSES = {"list-track"}

@@ -132,7 +132,13 @@ def to_set_record(page: ParsedPage, *, base_url: str = "https://www.mixesdb.com"
                 n_unknown += 1
                 continue
             plays.append(
-                PlayRecord(position=position, track=track, cue=line.cue, part=index if mashup else 0, raw_line=line.raw)
+                PlayRecord(
+                    position=position,
+                    track=track,
+                    cue=line.cue,
+                    part=index if mashup else 0,
+                    raw_line=line.raw,
+                )
             )
     return SetRecord(
         source=SOURCE,

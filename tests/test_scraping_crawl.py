@@ -34,10 +34,12 @@ def snapshot(db_path: Path) -> tuple[list, list]:
     conn = sqlite3.connect(db_path)
     sets = conn.execute(
         "SELECT source_key, url, date, djs, venue, city, show, styles, tracklist_complete, n_lines, n_unknown "
-        "FROM sets ORDER BY source_key").fetchall()
+        "FROM sets ORDER BY source_key"
+    ).fetchall()
     plays = conn.execute(
         "SELECT s.source_key, p.position, p.part, p.cue, t.key, t.label, t.catalog_number FROM plays p "
-        "JOIN sets s ON s.id = p.set_id JOIN tracks t ON t.id = p.track_id ORDER BY 1, 2, 3").fetchall()
+        "JOIN sets s ON s.id = p.set_id JOIN tracks t ON t.id = p.track_id ORDER BY 1, 2, 3"
+    ).fetchall()
     conn.close()
     return sets, plays
 
@@ -50,12 +52,26 @@ class Sleeps(list):
 
 
 def run_api_crawl(site, data: Path, plan: CrawlPlan, *, sleeps=None, batch=50, **client_kwargs):
-    client = HttpClient(site.base_url, user_agent=UA, delay=0, sleep=sleeps if sleeps is not None else Sleeps(), notify=lambda m: None,
-                        **client_kwargs)
+    client = HttpClient(
+        site.base_url,
+        user_agent=UA,
+        delay=0,
+        sleep=sleeps if sleeps is not None else Sleeps(),
+        notify=lambda m: None,
+        **client_kwargs,
+    )
     conn = connect(data / "catalog.sqlite")
     try:
-        return crawl(conn, ApiFetcher(client, batch_size=batch), RawCache(data / "raw" / "mixesdb"), plan, via="api",
-                     base_url=site.base_url, progress=False, notify=lambda m: None)
+        return crawl(
+            conn,
+            ApiFetcher(client, batch_size=batch),
+            RawCache(data / "raw" / "mixesdb"),
+            plan,
+            via="api",
+            base_url=site.base_url,
+            progress=False,
+            notify=lambda m: None,
+        )
     finally:
         conn.close()
         client.close()
@@ -76,7 +92,9 @@ def expected_from_fixtures(pages: dict[str, str]) -> tuple[int, int]:
 def site():
     pages = fixture_pages()
     pages.update(synthetic_pages(25, category="Essential Mix"))
-    mcde = (FIXTURES / "mix-page-2011-07-04-motor-city-drum-ensemble-dj-kicks.html").read_text(encoding="utf-8")
+    mcde = (FIXTURES / "mix-page-2011-07-04-motor-city-drum-ensemble-dj-kicks.html").read_text(
+        encoding="utf-8"
+    )
     with FakeMixesDB(pages, html_pages={MCDE_TITLE: mcde}, api_cap=10) as fake:
         yield fake
 
@@ -110,7 +128,9 @@ def test_parse_raw_rebuilds_the_catalog_without_network(site, tmp_path):
     for suffix in ("-wal", "-shm"):
         Path(str(tmp_path / "catalog.sqlite") + suffix).unlink(missing_ok=True)
     conn = connect(tmp_path / "catalog.sqlite")
-    summary = parse_raw(conn, RawCache(tmp_path / "raw" / "mixesdb"), base_url=site_base(want), progress=False)
+    summary = parse_raw(
+        conn, RawCache(tmp_path / "raw" / "mixesdb"), base_url=site_base(want), progress=False
+    )
     conn.close()
     assert summary.sets_added == len(want[0])
     assert snapshot(tmp_path / "catalog.sqlite") == want
@@ -131,7 +151,9 @@ def test_since_limit_and_titles_file(site, tmp_path):
     assert all(date >= "2012-06" for date in dates) and skipped >= 5
     other = tmp_path / "titles"
     other.mkdir()
-    summary = run_api_crawl(site, other, CrawlPlan(titles=["2018-05-05 - Ivy Lab - Essential Mix", "No Such Mix"]))
+    summary = run_api_crawl(
+        site, other, CrawlPlan(titles=["2018-05-05 - Ivy Lab - Essential Mix", "No Such Mix"])
+    )
     assert summary.sets_added == 1 and summary.failed == {"page does not exist": 1}
 
 
@@ -139,7 +161,9 @@ def test_429_retry_after_is_honoured_and_capped(site, tmp_path):
     site.add_fault("prop=revisions", status=429, retry_after="2", times=2)
     site.add_fault("list=categorymembers", status=429, retry_after="86400", times=1)
     sleeps = Sleeps()
-    summary = run_api_crawl(site, tmp_path, CrawlPlan(categories=["Essential Mix"]), sleeps=sleeps, max_backoff=30)
+    summary = run_api_crawl(
+        site, tmp_path, CrawlPlan(categories=["Essential Mix"]), sleeps=sleeps, max_backoff=30
+    )
     assert 30 in sleeps and sleeps.count(2.0) == 2  # capped, then honoured twice
     assert sum(summary.failed.values()) == 0 and summary.sets_added == expected_from_fixtures(site.pages)[0]
 
@@ -147,7 +171,9 @@ def test_429_retry_after_is_honoured_and_capped(site, tmp_path):
 def test_persistent_500_fails_those_pages_and_the_crawl_goes_on(site, tmp_path):
     site.add_fault("Ivy+Lab", status=500, times=100)
     sleeps = Sleeps()
-    summary = run_api_crawl(site, tmp_path, CrawlPlan(categories=["Essential Mix"]), sleeps=sleeps, batch=1, retries=2)
+    summary = run_api_crawl(
+        site, tmp_path, CrawlPlan(categories=["Essential Mix"]), sleeps=sleeps, batch=1, retries=2
+    )
     assert summary.failed == {"HTTP 500": 1}
     assert sleeps == [2.0, 4.0]  # exponential back-off without Retry-After
     assert summary.sets_added == expected_from_fixtures(site.pages)[0] - 1
@@ -161,11 +187,21 @@ def test_challenge_pauses_the_crawl_and_a_rerun_finishes(site, tmp_path):
     site.add_fault("prop=revisions", challenge=True, times=3)
     sleeps = Sleeps()
     with pytest.raises(ChallengeError, match="Just a moment"):
-        run_api_crawl(site, tmp_path, CrawlPlan(categories=["Essential Mix"]), sleeps=sleeps,
-                      challenge_waits=(5.0, 10.0))
+        run_api_crawl(
+            site,
+            tmp_path,
+            CrawlPlan(categories=["Essential Mix"]),
+            sleeps=sleeps,
+            challenge_waits=(5.0, 10.0),
+        )
     assert sleeps == [5.0, 10.0]
     conn = sqlite3.connect(tmp_path / "catalog.sqlite")
-    assert conn.execute("SELECT COUNT(*) FROM crawl_pages WHERE kind = 'mix' AND state = 'pending'").fetchone()[0] > 0
+    assert (
+        conn.execute("SELECT COUNT(*) FROM crawl_pages WHERE kind = 'mix' AND state = 'pending'").fetchone()[
+            0
+        ]
+        > 0
+    )
     conn.close()
     summary = run_api_crawl(site, tmp_path, CrawlPlan(categories=["Essential Mix"]))
     assert summary.sets_added == expected_from_fixtures(site.pages)[0]
@@ -207,7 +243,11 @@ def test_retry_after_forms():
     assert parse_retry_after("7") == 7.0
     assert parse_retry_after(None) is None and parse_retry_after("soon") is None
     assert 0 <= parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") <= 1  # in the past: no wait
-    assert backoff_seconds(1, None) == 2 and backoff_seconds(3, None) == 8 and backoff_seconds(1, 999, cap=60) == 60
+    assert (
+        backoff_seconds(1, None) == 2
+        and backoff_seconds(3, None) == 8
+        and backoff_seconds(1, 999, cap=60) == 60
+    )
 
 
 # ---- through the command line -------------------------------------------------------------------------
@@ -224,15 +264,32 @@ def cli_env(data: Path) -> dict[str, str]:
 
 
 def test_crawl_verb_summary_and_challenge_message(site, tmp_path):
-    args = ["crawl", "--category", "Essential Mix", "--via", "api", "--base-url", site.base_url, "--delay", "0",
-            "--no-progress"]
-    result = subprocess.run(cli_command(*args), cwd=ROOT, env=cli_env(tmp_path), capture_output=True, text=True,
-                            timeout=120)
+    args = [
+        "crawl",
+        "--category",
+        "Essential Mix",
+        "--via",
+        "api",
+        "--base-url",
+        site.base_url,
+        "--delay",
+        "0",
+        "--no-progress",
+    ]
+    result = subprocess.run(
+        cli_command(*args), cwd=ROOT, env=cli_env(tmp_path), capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     want_sets, want_plays = expected_from_fixtures(site.pages)
     assert f"sets added: {want_sets}" in result.stdout and f"identified tracks: {want_plays}" in result.stdout
-    bad = subprocess.run(cli_command("crawl", "--since", "June"), cwd=ROOT, env=cli_env(tmp_path),
-                         capture_output=True, text=True, timeout=60)
+    bad = subprocess.run(
+        cli_command("crawl", "--since", "June"),
+        cwd=ROOT,
+        env=cli_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert bad.returncode == 2 and "Nothing to crawl" in bad.stderr or "YYYY-MM" in bad.stderr
 
 
@@ -241,25 +298,44 @@ def test_kill_minus_nine_then_resume_equals_an_uninterrupted_crawl(tmp_path):
     pages = fixture_pages()
     pages.update(synthetic_pages(60, category="Essential Mix"))
     with FakeMixesDB(pages, api_cap=20, response_delay=0.04) as fake:
-        args = ["crawl", "--category", "Essential Mix", "--via", "api", "--base-url", fake.base_url, "--delay", "0",
-                "--batch", "2", "--no-progress"]
+        args = [
+            "crawl",
+            "--category",
+            "Essential Mix",
+            "--via",
+            "api",
+            "--base-url",
+            fake.base_url,
+            "--delay",
+            "0",
+            "--batch",
+            "2",
+            "--no-progress",
+        ]
         whole = tmp_path / "whole"
-        done = subprocess.run(cli_command(*args), cwd=ROOT, env=cli_env(whole), capture_output=True, text=True,
-                              timeout=300)
+        done = subprocess.run(
+            cli_command(*args), cwd=ROOT, env=cli_env(whole), capture_output=True, text=True, timeout=300
+        )
         assert done.returncode == 0, done.stderr
         killed = tmp_path / "killed"
         rng = random.Random(3)
         kills = 0
         for _ in range(4):
-            process = subprocess.Popen(cli_command(*args), cwd=ROOT, env=cli_env(killed),
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            process = subprocess.Popen(
+                cli_command(*args),
+                cwd=ROOT,
+                env=cli_env(killed),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             time.sleep(rng.uniform(0.6, 1.6))
             if process.poll() is None:
                 os.kill(process.pid, signal.SIGKILL)
                 kills += 1
             process.wait(timeout=30)
-        final = subprocess.run(cli_command(*args), cwd=ROOT, env=cli_env(killed), capture_output=True, text=True,
-                               timeout=300)
+        final = subprocess.run(
+            cli_command(*args), cwd=ROOT, env=cli_env(killed), capture_output=True, text=True, timeout=300
+        )
         assert final.returncode == 0, final.stderr
     assert kills >= 2
     assert snapshot(killed / "catalog.sqlite") == snapshot(whole / "catalog.sqlite")
@@ -274,13 +350,18 @@ CHROMEDRIVER = os.environ.get("SE_CHROMEDRIVER", "/usr/bin/chromedriver")
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not shutil.which(CHROMEDRIVER) and not os.path.exists(CHROMEDRIVER), reason="no chromedriver")
+@pytest.mark.skipif(
+    not os.path.exists(CHROMEDRIVER) or not (shutil.which("chromium") or shutil.which("chromium-browser")),
+    reason="needs chromium and chromedriver",
+)
 def test_browser_crawl_gives_the_same_records_as_the_api(tmp_path):
     from scraping.fetch_browser import BrowserFetcher
 
     pages = fixture_pages()
     pages.update(synthetic_pages(205, category="Essential Mix"))  # > 200: the category page paginates
-    mcde = (FIXTURES / "mix-page-2011-07-04-motor-city-drum-ensemble-dj-kicks.html").read_text(encoding="utf-8")
+    mcde = (FIXTURES / "mix-page-2011-07-04-motor-city-drum-ensemble-dj-kicks.html").read_text(
+        encoding="utf-8"
+    )
     with FakeMixesDB(pages, html_pages={MCDE_TITLE: mcde}) as fake:
         keep = sorted(fixture_pages())  # crawl the real pages and a few synthetic ones, not all 217
         titles = keep + [t for t in sorted(pages) if t.startswith("2020-")][:3]
@@ -288,8 +369,16 @@ def test_browser_crawl_gives_the_same_records_as_the_api(tmp_path):
         fake.add_fault("Sonar_At_Night", challenge=True, times=1)
         sleeps = Sleeps()
         client = HttpClient(fake.base_url, user_agent=UA, delay=0)
-        fetcher = BrowserFetcher(fake.base_url, user_agent=UA, delay=0, chromedriver=CHROMEDRIVER,
-                                 robots=client.robots, sleep=sleeps, challenge_waits=(0.5,), notify=lambda m: None)
+        fetcher = BrowserFetcher(
+            fake.base_url,
+            user_agent=UA,
+            delay=0,
+            chromedriver=CHROMEDRIVER,
+            robots=client.robots,
+            sleep=sleeps,
+            challenge_waits=(0.5,),
+            notify=lambda m: None,
+        )
         browser_dir = tmp_path / "browser"
         conn = connect(browser_dir / "catalog.sqlite")
         try:
@@ -297,8 +386,16 @@ def test_browser_crawl_gives_the_same_records_as_the_api(tmp_path):
             assert len(listed) == 200 and "pagefrom=" in next_url
             rest, end = fetcher.category_members("Essential Mix", next_url)
             assert len(rest) == len(pages) - 200 and end is None
-            summary = crawl(conn, fetcher, RawCache(browser_dir / "raw"), CrawlPlan(titles=titles + [MCDE_TITLE]),
-                            via="browser", base_url=fake.base_url, progress=False, notify=lambda m: None)
+            summary = crawl(
+                conn,
+                fetcher,
+                RawCache(browser_dir / "raw"),
+                CrawlPlan(titles=titles + [MCDE_TITLE]),
+                via="browser",
+                base_url=fake.base_url,
+                progress=False,
+                notify=lambda m: None,
+            )
         finally:
             fetcher.close()
             conn.close()

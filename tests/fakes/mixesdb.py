@@ -51,10 +51,19 @@ class Fault:
 class FakeMixesDB:
     """The fake site; use as a context manager or call `start()`/`stop()`. `base_url` once started."""
 
-    def __init__(self, pages: dict[str, str], *, html_pages: dict[str, str] | None = None,
-                 robots: str = DEFAULT_ROBOTS, api_cap: int = 500, response_delay: float = 0.0):
+    def __init__(
+        self,
+        pages: dict[str, str],
+        *,
+        html_pages: dict[str, str] | None = None,
+        robots: str = DEFAULT_ROBOTS,
+        api_cap: int = 500,
+        response_delay: float = 0.0,
+    ):
         self.pages = dict(pages)  # title → wikitext
-        self.html_pages = dict(html_pages or {})  # title → verbatim HTML (and its categories via wgCategories)
+        self.html_pages = dict(
+            html_pages or {}
+        )  # title → verbatim HTML (and its categories via wgCategories)
         self.robots = robots
         self.api_cap = api_cap
         self.response_delay = response_delay
@@ -143,8 +152,14 @@ class FakeMixesDB:
 
     # ---- request handling ------------------------------------------------------------------------------
 
-    def _send(self, handler, status: int, body: str, content_type: str = "text/html; charset=UTF-8",
-              headers: dict[str, str] | None = None) -> None:
+    def _send(
+        self,
+        handler,
+        status: int,
+        body: str,
+        content_type: str = "text/html; charset=UTF-8",
+        headers: dict[str, str] | None = None,
+    ) -> None:
         data = body.encode("utf-8")
         handler.send_response(status)
         handler.send_header("Content-Type", content_type)
@@ -168,8 +183,13 @@ class FakeMixesDB:
                 headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
                 reason = {429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
                 text = reason.get(fault.status, "Error")
-                return self._send(handler, fault.status, f"<html><head><title>{fault.status} {text}</title></head>"
-                                  f"<body><h1>{text}</h1></body></html>", headers=headers)
+                return self._send(
+                    handler,
+                    fault.status,
+                    f"<html><head><title>{fault.status} {text}</title></head>"
+                    f"<body><h1>{text}</h1></body></html>",
+                    headers=headers,
+                )
         url = urlsplit(handler.path)
         query = {key: values[-1] for key, values in parse_qs(url.query, keep_blank_values=True).items()}
         path = unquote(url.path)
@@ -177,7 +197,9 @@ class FakeMixesDB:
             return self._send(handler, 200, self.robots, "text/plain; charset=UTF-8")
         if path == "/w/api.php":
             status, data = self._api(query)
-            return self._send(handler, status, json.dumps(data, ensure_ascii=False), "application/json; charset=utf-8")
+            return self._send(
+                handler, status, json.dumps(data, ensure_ascii=False), "application/json; charset=utf-8"
+            )
         if path in ("/w/index.php", "/db/index.php"):
             title = query.get("title", "").replace("_", " ")
             if query.get("action") == "raw":
@@ -192,7 +214,9 @@ class FakeMixesDB:
             if title.startswith("Category:"):
                 return self._category_page(handler, title.removeprefix("Category:"), None)
             return self._mix_page(handler, title)
-        return self._send(handler, 404, "<html><head><title>Not Found</title></head><body>Not Found</body></html>")
+        return self._send(
+            handler, 404, "<html><head><title>Not Found</title></head><body>Not Found</body></html>"
+        )
 
     def _mix_page(self, handler, title: str) -> None:
         if title in self.html_pages:
@@ -216,12 +240,13 @@ class FakeMixesDB:
     def _api(self, query: dict[str, str]) -> tuple[int, dict]:
         v2 = query.get("formatversion") == "2"
         if query.get("action") != "query":
-            return 200, {"error": {"code": "badvalue", "info": "Unrecognized value for parameter \"action\"."}}
+            return 200, {"error": {"code": "badvalue", "info": 'Unrecognized value for parameter "action".'}}
         result: dict = {"batchcomplete": True if v2 else ""}
         if query.get("list") == "categorymembers":
             titles, next_cursor = self._members_batch(query, "cm")
-            result["query"] = {"categorymembers": [{"pageid": self.page_id(t), "ns": 0, "title": t}
-                                                   for t in titles]}
+            result["query"] = {
+                "categorymembers": [{"pageid": self.page_id(t), "ns": 0, "title": t} for t in titles]
+            }
             if next_cursor:
                 result["continue"] = {"cmcontinue": next_cursor, "continue": "-||"}
             return 200, result
@@ -235,13 +260,21 @@ class FakeMixesDB:
             else:
                 titles = [t for t in query.get("titles", "").split("|") if t]
                 if len(titles) > 50:
-                    return 200, {"error": {"code": "toomanyvalues",
-                                           "info": "Too many values supplied for parameter \"titles\". The limit is 50."}}
+                    return 200, {
+                        "error": {
+                            "code": "toomanyvalues",
+                            "info": 'Too many values supplied for parameter "titles". The limit is 50.',
+                        }
+                    }
             result["query"] = self._revisions(titles, v2, normalize=query.get("generator") is None)
             return 200, result
-        return 200, {"error": {"code": "unsupported", "info": "this fake answers categorymembers and revisions"}}
+        return 200, {
+            "error": {"code": "unsupported", "info": "this fake answers categorymembers and revisions"}
+        }
 
-    def _members_batch(self, query: dict[str, str], prefix: str, cap: int | None = None) -> tuple[list[str], str | None]:
+    def _members_batch(
+        self, query: dict[str, str], prefix: str, cap: int | None = None
+    ) -> tuple[list[str], str | None]:
         category = query.get(f"{prefix}title", "").removeprefix("Category:")
         titles = self.members(category)
         limit_text = query.get(f"{prefix}limit", "10")
@@ -264,15 +297,28 @@ class FakeMixesDB:
             if title and title[0].islower():
                 title = title[0].upper() + title[1:]
             if normalize and title != requested:
-                normalized.append({"fromencoded": False, "from": requested, "to": title} if v2
-                                  else {"from": requested, "to": title})
+                normalized.append(
+                    {"fromencoded": False, "from": requested, "to": title}
+                    if v2
+                    else {"from": requested, "to": title}
+                )
             text = self.pages.get(title)
             if text is None:
                 pages.append({"ns": 0, "title": title, "missing": True if v2 else ""})
                 continue
-            slot = {"contentmodel": "wikitext", "contentformat": "text/x-wiki", ("content" if v2 else "*"): text}
-            pages.append({"pageid": self.page_id(title), "ns": 0, "title": title,
-                          "revisions": [{"slots": {"main": slot}}]})
+            slot = {
+                "contentmodel": "wikitext",
+                "contentformat": "text/x-wiki",
+                ("content" if v2 else "*"): text,
+            }
+            pages.append(
+                {
+                    "pageid": self.page_id(title),
+                    "ns": 0,
+                    "title": title,
+                    "revisions": [{"slots": {"main": slot}}],
+                }
+            )
         body: dict = {}
         if normalized:
             body["normalized"] = normalized
@@ -289,7 +335,9 @@ def fixture_pages(limit: int | None = None) -> dict[str, str]:
 
     path = Path(__file__).resolve().parents[1] / "fixtures" / "mixesdb" / "essential-mix-wikitext-12.json"
     raw = json.loads(path.read_text(encoding="utf-8"))
-    pages = {unquote(key.removeprefix("/w/")).replace("_", " "): value["tracklist"] for key, value in raw.items()}
+    pages = {
+        unquote(key.removeprefix("/w/")).replace("_", " "): value["tracklist"] for key, value in raw.items()
+    }
     return dict(list(pages.items())[:limit]) if limit else pages
 
 

@@ -31,8 +31,12 @@ def _href(title: str) -> str:
 def inline(text: str) -> str:
     """Wiki inline markup → HTML (links, bold, italics), text escaped."""
     out = html.escape(text, quote=False)
-    out = _WIKILINK.sub(lambda m: f'<a href="{_href(m[1])}" title="{html.escape(m[1])}">{m[2] or m[1]}</a>', out)
-    out = _EXTLINK.sub(lambda m: f'<a rel="nofollow" class="external text" href="{m[1]}">{m[2] or m[1]}</a>', out)
+    out = _WIKILINK.sub(
+        lambda m: f'<a href="{_href(m[1])}" title="{html.escape(m[1])}">{m[2] or m[1]}</a>', out
+    )
+    out = _EXTLINK.sub(
+        lambda m: f'<a rel="nofollow" class="external text" href="{m[1]}">{m[2] or m[1]}</a>', out
+    )
     out = _BOLD.sub(r"<b>\1</b>", out)
     return _ITALIC.sub(r"<i>\1</i>", out)
 
@@ -101,7 +105,9 @@ def render_mix_page(title: str, wikitext: str, *, related: list[str] = ()) -> st
             name = heading[2]
             anchor = name.replace(" ", "_")
             level = len(heading[1])
-            body.append(f'<h{level} id="{html.escape(anchor)}"><span class="mw-headline">{html.escape(name)}</span></h{level}>')
+            body.append(
+                f'<h{level} id="{html.escape(anchor)}"><span class="mw-headline">{html.escape(name)}</span></h{level}>'
+            )
             if name.lower().startswith("tracklist"):
                 section = []
             continue
@@ -111,15 +117,25 @@ def render_mix_page(title: str, wikitext: str, *, related: list[str] = ()) -> st
             body.append(f"<p>{inline(line.strip())}\n</p>")
     if section is not None:
         body.append(_tracklist_html(section))
-    config = json.dumps({"wgPageName": title.replace(" ", "_"), "wgTitle": title, "wgCategories": categories,
-                         "wgNamespaceNumber": 0}, ensure_ascii=False)
-    related_html = "".join(f'<li><a href="{_href(t)}" title="{html.escape(t)}">{html.escape(t)}</a></li>'
-                           for t in related)
-    catlinks = "".join(f'<li><a href="{_href("Category:" + c)}" title="Category:{html.escape(c)}">{html.escape(c)}</a></li>'
-                       for c in categories)
+    config = json.dumps(
+        {
+            "wgPageName": title.replace(" ", "_"),
+            "wgTitle": title,
+            "wgCategories": categories,
+            "wgNamespaceNumber": 0,
+        },
+        ensure_ascii=False,
+    )
+    related_html = "".join(
+        f'<li><a href="{_href(t)}" title="{html.escape(t)}">{html.escape(t)}</a></li>' for t in related
+    )
+    catlinks = "".join(
+        f'<li><a href="{_href("Category:" + c)}" title="Category:{html.escape(c)}">{html.escape(c)}</a></li>'
+        for c in categories
+    )
     return f"""<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8" /><title>{html.escape(title)} | DJ sets &amp; tracklists on MixesDB</title>
 <script>RLCONF={config};</script></head>
-<body class="mediawiki ltr ns-0 page-{html.escape(title.replace(' ', '_'))} skin-monobook"><div id="globalWrapper"><div id="column-content"><div id="content" class="mw-body" role="main">
+<body class="mediawiki ltr ns-0 page-{html.escape(title.replace(" ", "_"))} skin-monobook"><div id="globalWrapper"><div id="column-content"><div id="content" class="mw-body" role="main">
     <h1 id="firstHeading" class="firstHeading" lang="en"><span id="pageIcons"></span>{html.escape(title)}</h1>
     <div id="bodyContent" class="mw-body-content"><div id="mw-content-text" class="mw-content-ltr"><div class="mw-parser-output">
     {chr(10).join(body)}
@@ -133,7 +149,9 @@ def render_mix_page(title: str, wikitext: str, *, related: list[str] = ()) -> st
 
 def render_category_page(category: str, titles: list[str], next_from: str | None) -> str:
     """An old-style category page: `ul#catMixesList li a` and a "next 200" link with `pagefrom=`."""
-    items = "".join(f'<li><a href="{_href(t)}" title="{html.escape(t)}">{html.escape(t)}</a></li>' for t in titles)
+    items = "".join(
+        f'<li><a href="{_href(t)}" title="{html.escape(t)}">{html.escape(t)}</a></li>' for t in titles
+    )
     cat = "Category:" + category
     next_link = ""
     if next_from:
