@@ -48,13 +48,21 @@ def human_reading(line: str) -> tuple[str, str] | None:
     if label and not VERSION_END.search(label.group(1)):  # '[Acapella]', '[Tiefschwarz Remix]' are versions
         text = text[: label.start()]
     text = re.sub(r"\s*\((?:feat\.?|ft\.?|featuring) [^()]*\)", "", text, flags=re.IGNORECASE).strip()
+    # 'Title (X Remix) (Label)': after a version in parentheses, a second bracket names the label
+    text = re.sub(
+        r"(\([^()]*\b(?:remix|mix|edit|re-edit|refix|acapella|dub)\))\s*"
+        r"\((?![^()]*\b(?:remix|mix|edit|dub|mashup|version|sample|hip hop)\b)[^()]*\)$",
+        r"\1",
+        text,
+        flags=re.I,
+    )
     text = " ".join(text.split())
     if " w/ " in text or text.count(" - ") != 1:
         return None
     artist, title = (side.strip() for side in text.split(" - "))
     if not artist or not title or artist.strip("?") == "" or title.strip("?") == "":
         return None
-    if artist.upper() in UNKNOWN or title.upper() in UNKNOWN or title.startswith("?"):
+    if artist.upper() in UNKNOWN or title.upper() in UNKNOWN or title.startswith(("?", "Unknown")):
         return None
     return artist, title
 
