@@ -35,6 +35,10 @@ log = logging.getLogger(__name__)
 MAX_TITLES = 50  # MediaWiki's limit of titles per query for ordinary clients
 
 
+class ApiRefusedError(ExternalServiceError):
+    """api.php answered with an `error` object (an unsupported or refused query)."""
+
+
 class HttpClient:
     """GET with politeness; `notify(message)` tells the user about waits (the crawl prints it)."""
 
@@ -144,7 +148,7 @@ class HttpClient:
                 f"MixesDB's api.php answered something that is not JSON ({body[:80]!r})."
             ) from error
         if "error" in data:
-            raise ExternalServiceError(f"MixesDB's api.php refused the query: {data['error']}")
+            raise ApiRefusedError(f"MixesDB's api.php refused the query: {data['error']}")
         return data
 
     def close(self) -> None:
@@ -193,10 +197,36 @@ class ApiFetcher:
                 f"api.php categorymembers for Category:{category} has no 'query.categorymembers'."
             )
         titles = [member["title"] for member in members if member.get("ns", 0) == 0]
-        return titles, (data.get("continue") or {}).get("cmcontinue")
+        legacy = ((data.get("query-continue") or {}).get("categorymembers") or {}).get("cmcontinue")
+        return titles, (data.get("continue") or {}).get("cmcontinue") or legacy
 
     def fetch_pages(self, titles: list[str]) -> dict[str, RawPage | None]:
-        """Wikitext of up to `batch_size` titles in one request; a missing page maps to None."""
+        """Wikitext of up to `batch_size` titles in one request; a missing page maps to None.
+
+        Pages the answer leaves without content (or all of them, if api.php refuses the query) are read
+        one by one from `index.php?action=raw` instead.
+        """
+        try:
+            found, missing = self._revisions(titles)
+        except ApiRefusedError as error:
+            log.warning("%s; reading the pages through action=raw instead", error)
+            found, missing = dict.fromkeys(titles), set()
+        for title in titles:
+            if found[title] is None and title not in missing:
+                found[title] = self._raw(title)
+        return found
+
+    def _raw(self, title: str) -> RawPage | None:
+        """One page's wikitext from `/w/index.php?title=…&action=raw`; None when the page does not exist."""
+        try:
+            text = self.client.get(self.client.base_url + "/w/index.php", {"title": title, "action": "raw"})
+        except ExternalServiceError as error:
+            if error.status == 404:
+                return None
+            raise
+        return RawPage(title=title, form="wikitext", text=text, url=page_url(self.client.base_url, title))
+
+    def _revisions(self, titles: list[str]) -> tuple[dict[str, RawPage | None], set[str]]:
         params = {
             "action": "query",
             "prop": "revisions",
@@ -213,16 +243,20 @@ class ApiFetcher:
         if isinstance(pages, dict):  # formatversion=1
             pages = list(pages.values())
         found: dict[str, RawPage | None] = dict.fromkeys(titles)
+        missing: set[str] = set()
         for page in pages:
             title = renamed.get(page.get("title"), page.get("title"))
             if title not in found:
                 continue
-            content = None if "missing" in page else _content_of(page)
+            if "missing" in page or "invalid" in page:
+                missing.add(title)
+                continue
+            content = _content_of(page)
             if content is not None:
                 found[title] = RawPage(
                     title=title, form="wikitext", text=content, url=page_url(self.client.base_url, title)
                 )
-        return found
+        return found, missing
 
     def close(self) -> None:
         self.client.close()

@@ -14,7 +14,7 @@ import html
 import json
 import re
 from html.parser import HTMLParser
-from urllib.parse import unquote, urljoin
+from urllib.parse import unquote, urljoin, urlsplit
 
 from errors import MarkupChangedError
 from scraping.grammar import LOOSE_ENTRY
@@ -186,12 +186,15 @@ class _CategoryLinks(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "a" and self._anchor is not None:
-            text = "".join(self._anchor_text).strip().lower()
+            text = "".join(self._anchor_text).strip()
+            lowered = text.lower()
             href = self._anchor.get("href") or ""
-            if text.startswith("next") and "pagefrom=" in href:
+            if lowered.startswith("next") and ("pagefrom=" in href or "from=" in href):
                 self.next_href = self.next_href or href
-            elif self._depth and self._anchor.get("title") and not text.startswith(("next", "previous")):
-                self.titles.append(self._anchor["title"] or "")
+            elif self._depth and not lowered.startswith(("next", "previous")):
+                title = self._anchor.get("title") or _title_from_href(href) or text
+                if title:
+                    self.titles.append(title)
             self._anchor = None
         elif self._depth and tag in ("ul", "div"):
             self._depth -= 1
@@ -199,6 +202,14 @@ class _CategoryLinks(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self._anchor is not None:
             self._anchor_text.append(data)
+
+
+def _title_from_href(href: str) -> str | None:
+    """`/w/2011-07-04_-_Motor_City…` → `2011-07-04 - Motor City…`; None for other links."""
+    path = urlsplit(href).path
+    if "/w/" not in path:
+        return None
+    return unquote(path.split("/w/", 1)[1]).replace("_", " ") or None
 
 
 def parse_category_html(page: str, *, page_url: str = "") -> tuple[list[str], str | None]:

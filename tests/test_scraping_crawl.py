@@ -33,7 +33,7 @@ def snapshot(db_path: Path) -> tuple[list, list]:
     """Sets and plays of a catalog in a comparable form."""
     conn = sqlite3.connect(db_path)
     sets = conn.execute(
-        "SELECT source_key, url, date, djs, venue, city, show, styles, tracklist_complete, n_lines, n_unknown "
+        "SELECT source_key, substr(url, instr(url, '/w/')), date, djs, venue, city, show, styles, tracklist_complete, n_lines, n_unknown "
         "FROM sets ORDER BY source_key"
     ).fetchall()
     plays = conn.execute(
@@ -123,22 +123,16 @@ def test_api_crawl_follows_continuation_and_stores_every_set(site, tmp_path):
 def test_parse_raw_rebuilds_the_catalog_without_network(site, tmp_path):
     run_api_crawl(site, tmp_path, CrawlPlan(categories=["Essential Mix"]))
     want = snapshot(tmp_path / "catalog.sqlite")
+    base_url = site.base_url
     site.stop()
     (tmp_path / "catalog.sqlite").unlink()
     for suffix in ("-wal", "-shm"):
         Path(str(tmp_path / "catalog.sqlite") + suffix).unlink(missing_ok=True)
     conn = connect(tmp_path / "catalog.sqlite")
-    summary = parse_raw(
-        conn, RawCache(tmp_path / "raw" / "mixesdb"), base_url=site_base(want), progress=False
-    )
+    summary = parse_raw(conn, RawCache(tmp_path / "raw" / "mixesdb"), base_url=base_url, progress=False)
     conn.close()
     assert summary.sets_added == len(want[0])
     assert snapshot(tmp_path / "catalog.sqlite") == want
-
-
-def site_base(snap) -> str:
-    url = snap[0][0][1]
-    return url.split("/w/")[0]
 
 
 def test_since_limit_and_titles_file(site, tmp_path):
@@ -222,6 +216,35 @@ def test_robots_txt_is_honoured(site, tmp_path):
     summary = run_api_crawl(site, tmp_path, CrawlPlan(titles=["2018-05-05 - Ivy Lab - Essential Mix"]))
     assert summary.failed == {"disallowed by robots.txt": 1}
     assert [p for p, _, _ in site.requests] == ["/robots.txt"]
+
+
+@pytest.mark.parametrize("options", [{"formatversion": "1"}, {"revisions_by_titles": False}])
+def test_other_api_answers_give_the_same_catalog(tmp_path, options):
+    """formatversion=1 answers, or an api.php that refuses bulk revisions (then action=raw is read)."""
+    pages = fixture_pages()
+    with FakeMixesDB(pages, api_cap=5) as plain:
+        run_api_crawl(plain, tmp_path / "plain", CrawlPlan(categories=["Essential Mix"]))
+    with FakeMixesDB(pages, api_cap=5, **options) as other:
+        summary = run_api_crawl(other, tmp_path / "other", CrawlPlan(categories=["Essential Mix", "No Such"]))
+        raw_reads = sum("action=raw" in p for p, _, _ in other.requests)
+    assert summary.failed == {}
+    assert raw_reads == (0 if "formatversion" in options else len(pages))
+    assert snapshot(tmp_path / "other" / "catalog.sqlite") == snapshot(tmp_path / "plain" / "catalog.sqlite")
+
+
+def test_category_links_without_title_attributes():
+    from scraping.html_page import parse_category_html
+
+    page = (
+        '<div id="mw-pages"><h2>Pages in category "Techno"</h2><div class="mw-category"><ul>'
+        '<li><a href="/w/2020-01-01_-_A_%26_B_@_Club">2020-01-01 - A &amp; B @ Club</a></li>'
+        '<li><a href="/w/Category:Techno_Live" title="Category:Techno Live">Techno Live</a></li></ul></div>'
+        '<a href="/db/index.php?title=Category:Techno&amp;pagefrom=2020-02" title="Category:Techno">next page</a>'
+        "</div>"
+    )
+    titles, next_url = parse_category_html(page, page_url="http://127.0.0.1:1/w/Category:Techno")
+    assert titles == ["2020-01-01 - A & B @ Club"]
+    assert next_url == "http://127.0.0.1:1/db/index.php?title=Category:Techno&pagefrom=2020-02"
 
 
 def test_pacer_keeps_the_delay_with_jitter():

@@ -59,14 +59,16 @@ class FakeMixesDB:
         robots: str = DEFAULT_ROBOTS,
         api_cap: int = 500,
         response_delay: float = 0.0,
+        formatversion: str | None = None,
+        revisions_by_titles: bool = True,
     ):
         self.pages = dict(pages)  # title → wikitext
-        self.html_pages = dict(
-            html_pages or {}
-        )  # title → verbatim HTML (and its categories via wgCategories)
+        self.html_pages = dict(html_pages or {})  # title → verbatim HTML (categories from its wgCategories)
         self.robots = robots
         self.api_cap = api_cap
         self.response_delay = response_delay
+        self.formatversion = formatversion  # '1' or '2' forces that answer shape whatever is asked
+        self.revisions_by_titles = revisions_by_titles  # False: refuse prop=revisions&titles= (raw fallback)
         self.faults: list[Fault] = []
         self.requests: list[tuple[str, str, float]] = []
         self._lock = threading.Lock()
@@ -238,7 +240,7 @@ class FakeMixesDB:
     # ---- api.php ---------------------------------------------------------------------------------------
 
     def _api(self, query: dict[str, str]) -> tuple[int, dict]:
-        v2 = query.get("formatversion") == "2"
+        v2 = (self.formatversion or query.get("formatversion")) == "2"
         if query.get("action") != "query":
             return 200, {"error": {"code": "badvalue", "info": 'Unrecognized value for parameter "action".'}}
         result: dict = {"batchcomplete": True if v2 else ""}
@@ -258,6 +260,10 @@ class FakeMixesDB:
                 if next_cursor:
                     result["continue"] = {"gcmcontinue": next_cursor, "continue": "gcmcontinue||"}
             else:
+                if not self.revisions_by_titles:
+                    return 200, {
+                        "error": {"code": "disabled", "info": "prop=revisions by titles is off here"}
+                    }
                 titles = [t for t in query.get("titles", "").split("|") if t]
                 if len(titles) > 50:
                     return 200, {
