@@ -432,3 +432,27 @@ def test_browser_crawl_gives_the_same_records_as_the_api(tmp_path):
     assert len(mcde_plays) == 22
     assert [p for p in browser_plays if p[0] != MCDE_TITLE] == api_plays
     assert [s for s in browser_sets if s[0] != MCDE_TITLE] == api_sets
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(
+    not os.path.exists(CHROMEDRIVER) or not (shutil.which("chromium") or shutil.which("chromium-browser")),
+    reason="needs chromium and chromedriver",
+)
+def test_crawl_verb_via_browser_lists_the_category_and_resumes(site, tmp_path):
+    args = ["crawl", "--category", "Essential Mix", "--via", "browser", "--base-url", site.base_url]
+    args += ["--delay", "0", "--limit", "5", "--no-progress"]
+    first = subprocess.run(
+        cli_command(*args), cwd=ROOT, env=cli_env(tmp_path), capture_output=True, text=True, timeout=180
+    )
+    assert first.returncode == 0, first.stderr
+    assert "sets added: 4" in first.stdout  # the third page is a {{Repeat}}: skipped
+    second = subprocess.run(
+        cli_command(*args), cwd=ROOT, env=cli_env(tmp_path), capture_output=True, text=True, timeout=180
+    )
+    assert second.returncode == 0, second.stderr
+    assert "sets added: 5" in second.stdout
+    sets, _ = snapshot(tmp_path / "catalog.sqlite")
+    assert len(sets) == 9
+    assert any(path.startswith("/w/Category:Essential_Mix") for path, _, _ in site.requests)
+    assert all(agent == UA for path, agent, _ in site.requests if path != "/favicon.ico")
