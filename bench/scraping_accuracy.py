@@ -30,7 +30,9 @@ if not SAMPLE.exists():
 
 UNKNOWN = {"ID", "UNKNOWN", "UNKNOWN ARTIST"}
 # How readers take a trailing bracket: a version when it ends in one of these words, else the label.
-VERSION_END = re.compile(r"\b(remix|rmx|rework|edit|acapella|instrumental|version|bootleg|vip|dub|live|mix)$", re.I)
+VERSION_END = re.compile(
+    r"\b(remix|rmx|rework|edit|acapella|instrumental|version|bootleg|vip|dub|live|mix)$", re.I
+)
 
 
 def human_reading(line: str) -> tuple[str, str] | None:
@@ -46,13 +48,21 @@ def human_reading(line: str) -> tuple[str, str] | None:
     if label and not VERSION_END.search(label.group(1)):  # '[Acapella]', '[Tiefschwarz Remix]' are versions
         text = text[: label.start()]
     text = re.sub(r"\s*\((?:feat\.?|ft\.?|featuring) [^()]*\)", "", text, flags=re.IGNORECASE).strip()
+    # 'Title (X Remix) (Label)': after a version in parentheses, a second bracket names the label
+    text = re.sub(
+        r"(\([^()]*\b(?:remix|mix|edit|re-edit|refix|acapella|dub)\))\s*"
+        r"\((?![^()]*\b(?:remix|mix|edit|dub|mashup|version|sample|hip hop)\b)[^()]*\)$",
+        r"\1",
+        text,
+        flags=re.I,
+    )
     text = " ".join(text.split())
     if " w/ " in text or text.count(" - ") != 1:
         return None
     artist, title = (side.strip() for side in text.split(" - "))
     if not artist or not title or artist.strip("?") == "" or title.strip("?") == "":
         return None
-    if artist.upper() in UNKNOWN or title.upper() in UNKNOWN or title.startswith("?"):
+    if artist.upper() in UNKNOWN or title.upper() in UNKNOWN or title.startswith(("?", "Unknown")):
         return None
     return artist, title
 
@@ -85,7 +95,9 @@ def main() -> int:
             got = ("", "")
             if parsed is not None and parsed.kind == "track" and len(parsed.parts) == 1:
                 part = parsed.parts[0]
-                full = part.title + (f" ({part.version})" if part.version and f"({part.version})" in raw else "")
+                full = part.title + (
+                    f" ({part.version})" if part.version and f"({part.version})" in raw else ""
+                )
                 full = full + (f" [{part.version}]" if part.version and f"[{part.version}]" in raw else "")
                 if parsed.label is None and raw.rstrip().endswith("]") and f"[{part.version}]" not in raw:
                     full = full  # a bracket the parser dropped as unknown: compared as is
@@ -95,7 +107,9 @@ def main() -> int:
             else:
                 wrong.append((raw, expected, got))
     print(f"pages: {len(pages)}, parser crashes: {crashes}")
-    print(f"lines read as 'Artist - Title': {scored}; parsed to exactly that: {right} ({100 * right / scored:.2f}%)")
+    print(
+        f"lines read as 'Artist - Title': {scored}; parsed to exactly that: {right} ({100 * right / scored:.2f}%)"
+    )
     print(f"other lines (unknowns, gaps, headings, no or several ' - ', mashups): {unscored}")
     for raw, expected, got in wrong[: args.show]:
         print(f"  {raw!r}\n     expected {expected}\n     got      {got}")

@@ -17,7 +17,9 @@ STYLES = frozenset(
     Leftfield|Melodic House|Melodic Techno|Minimal|Minimal Techno|Neo Soul|New Beat|New Wave|Nu Disco|Pop|
     Progressive|Progressive House|Progressive Trance|Psytrance|Psychedelic|R&B|Rap|Reggae|Rock|Soul|
     Soulful House|Synth Pop|Tech House|Tech Trance|Techno|Trance|Trap|Tribal|Tribal House|Trip Hop|
-    UK Bass|UK Funky|UK Garage|Uplifting Trance|Vocal House|Wave|World|Worldwide""".replace("\n", "").split("|")
+    UK Bass|UK Funky|UK Garage|Uplifting Trance|Vocal House|Wave|World|Worldwide""".replace("\n", "").split(
+        "|"
+    )
 )
 STYLES = frozenset(style.strip() for style in STYLES)
 

@@ -20,19 +20,38 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Crawl MixesDB categories or a list of page titles into the catalog. State is saved as it goes: "
         "after an interruption, run the same command again to continue.",
     )
-    crawl.add_argument("--category", action="append", default=[], metavar="NAME",
-                       help="a MixesDB category, e.g. 'Techno' (repeatable); its mixes are crawled, following pagination")
+    crawl.add_argument(
+        "--category",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a MixesDB category, e.g. 'Techno' (repeatable); its mixes are crawled, following pagination",
+    )
     crawl.add_argument("--titles", type=Path, metavar="FILE", help="a file with one mix page title per line")
     crawl.add_argument("--since", metavar="YYYY-MM", help="skip mixes dated before this month")
     crawl.add_argument("--limit", type=int, metavar="N", help="fetch at most N mix pages in this run")
-    crawl.add_argument("--via", choices=("api", "browser"), default="api",
-                       help="api: MediaWiki api.php, fast, in bulk (default); browser: headless Chromium via Selenium")
-    crawl.add_argument("--base-url", metavar="URL", help="MixesDB address (default from settings: https://www.mixesdb.com)")
-    crawl.add_argument("--delay", type=float, default=None, metavar="SECONDS",
-                       help="seconds between requests, plus random jitter (default 1.0)")
+    crawl.add_argument(
+        "--via",
+        choices=("api", "browser"),
+        default="api",
+        help="api: MediaWiki api.php, fast, in bulk (default); browser: headless Chromium via Selenium",
+    )
+    crawl.add_argument(
+        "--base-url", metavar="URL", help="MixesDB address (default from settings: https://www.mixesdb.com)"
+    )
+    crawl.add_argument(
+        "--delay",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="seconds between requests, plus random jitter (default 1.0)",
+    )
     crawl.add_argument("--batch", type=int, default=50, metavar="N", help="titles per api.php request (1-50)")
-    crawl.add_argument("--refresh", action="store_true",
-                       help="list categories again and re-fetch pages even if they are in the raw cache")
+    crawl.add_argument(
+        "--refresh",
+        action="store_true",
+        help="list categories again and re-fetch pages even if they are in the raw cache",
+    )
     crawl.add_argument("--no-progress", action="store_true", help="no progress bar")
     crawl.set_defaults(handler=run_crawl)
 
@@ -42,7 +61,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parse_raw.add_argument("--no-progress", action="store_true", help="no progress bar")
     parse_raw.set_defaults(handler=run_parse_raw)
 
-    parse = subparsers.add_parser("parse", help="parse one saved MixesDB page (.html) or wikitext (.wiki/.txt)")
+    parse = subparsers.add_parser(
+        "parse", help="parse one saved MixesDB page (.html) or wikitext (.wiki/.txt)"
+    )
     parse.add_argument("path", type=Path, help="the saved page or wikitext file")
     parse.add_argument("--title", help="the page title (wikitext files; default: the file name)")
     parse.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -59,23 +80,33 @@ def run_parse(args: argparse.Namespace, settings) -> int:
         sys.stdout.write("\n")
         return 0
     print(f"{data['title']}")
-    print(f"  date: {data['date'] or '?'}   djs: {', '.join(data['djs']) or '?'}   "
-          f"venue: {data['venue'] or '-'}   show: {data['show'] or '-'}")
+    print(
+        f"  date: {data['date'] or '?'}   djs: {', '.join(data['djs']) or '?'}   "
+        f"venue: {data['venue'] or '-'}   show: {data['show'] or '-'}"
+    )
     print(f"  styles: {', '.join(data['styles']) or '-'}   complete: {data['tracklist_complete']}")
     for track in data["tracks"]:
         cue = f"[{track['cue']}]" if track["cue"] else ""
         if track["unknown"]:
             name = "(unknown)" + (f" {track['title']}" if track["title"] else "")
         else:
-            name = f"{track['artist']} - {track['title']}" + (f" ({track['version']})" if track["version"] else "")
-        label = f" [{track['label']}{' - ' + track['catalog'] if track['catalog'] else ''}]" if track["label"] else ""
+            name = f"{track['artist']} - {track['title']}" + (
+                f" ({track['version']})" if track["version"] else ""
+            )
+        label = (
+            f" [{track['label']}{' - ' + track['catalog'] if track['catalog'] else ''}]"
+            if track["label"]
+            else ""
+        )
         print(f"  {track['position']:>3}. {cue:<9} {name}{label}")
     return 0
 
 
 def _read_titles(path: Path) -> list[str]:
     if not path.is_file():
-        raise BadInputError(f"--titles {path}: no such file. Give a text file with one MixesDB page title per line.")
+        raise BadInputError(
+            f"--titles {path}: no such file. Give a text file with one MixesDB page title per line."
+        )
     titles = []
     for line in path.read_text(encoding="utf-8").splitlines():
         line = line.strip()
@@ -118,8 +149,15 @@ def run_crawl(args: argparse.Namespace, settings) -> int:
     fetcher = make_fetcher(args.via, base_url=base_url, settings=settings, delay=delay, batch=args.batch)
     conn = connect(settings.catalog_path)
     try:
-        summary = crawl(conn, fetcher, RawCache(settings.raw_dir / "mixesdb"), plan, via=args.via,
-                        base_url=base_url, progress=not args.no_progress)
+        summary = crawl(
+            conn,
+            fetcher,
+            RawCache(settings.raw_dir / "mixesdb"),
+            plan,
+            via=args.via,
+            base_url=base_url,
+            progress=not args.no_progress,
+        )
     except ChallengeError as error:
         print(f"crawl paused: {error}", file=sys.stderr)
         return 3
@@ -139,8 +177,14 @@ def make_fetcher(via: str, *, base_url: str, settings, delay: float, batch: int 
         return ApiFetcher(client, batch_size=batch)
     from scraping.fetch_browser import BrowserFetcher
 
-    return BrowserFetcher(base_url, user_agent=settings.http_user_agent, delay=delay,
-                          chromedriver=settings.chromedriver, chromium=settings.chromium, robots=client.robots)
+    return BrowserFetcher(
+        base_url,
+        user_agent=settings.http_user_agent,
+        delay=delay,
+        chromedriver=settings.chromedriver,
+        chromium=settings.chromium,
+        robots=client.robots,
+    )
 
 
 def run_parse_raw(args: argparse.Namespace, settings) -> int:

@@ -68,7 +68,7 @@ class CrawlSummary:
             f"pages processed: {self.pages} ({self.requests} requests)",
             f"sets added: {self.sets_added} (updated: {self.sets_updated})",
             f"track lines: {self.track_lines}; identified tracks: {self.identified}; unknown IDs: {self.unknown}",
-            f"pages skipped (older than --since): {self.skipped}",
+            f"pages skipped (older than --since, repeats, redirects): {self.skipped}",
             f"pages failed: {sum(self.failed.values())}",
         ]
         out += [f"  {count} × {reason}" for reason, count in self.failed.most_common()]
@@ -80,10 +80,14 @@ def _reason(error: Exception) -> str:
     if isinstance(error, ExternalServiceError) and error.status:
         return f"HTTP {error.status}"
     text = str(error)
-    for marker, reason in (("no '== Tracklist ==' section", "no tracklist section"),
-                           ("no h2#Tracklist", "no tracklist section"), ("truncated", "truncated page"),
-                           ("does not exist", "page does not exist"), ("robots.txt", "disallowed by robots.txt"),
-                           ("challenge", "challenge page")):
+    for marker, reason in (
+        ("no '== Tracklist ==' section", "no tracklist section"),
+        ("no h2#Tracklist", "no tracklist section"),
+        ("truncated", "truncated page"),
+        ("does not exist", "page does not exist"),
+        ("robots.txt", "disallowed by robots.txt"),
+        ("challenge", "challenge page"),
+    ):
         if marker in text:
             return reason
     return type(error).__name__
@@ -108,16 +112,20 @@ def seed(conn: sqlite3.Connection, plan: CrawlPlan) -> None:
     with transaction(conn):
         for category in plan.categories:
             title = f"Category:{category}"
-            conn.execute("INSERT OR IGNORE INTO crawl_pages (title, kind, origin) VALUES (?, 'category', ?)",
-                         (title, title))
+            conn.execute(
+                "INSERT OR IGNORE INTO crawl_pages (title, kind, origin) VALUES (?, 'category', ?)",
+                (title, title),
+            )
             if plan.refresh:
-                conn.execute("UPDATE crawl_pages SET state = 'pending' WHERE title = ? AND kind = 'category'",
-                             (title,))
+                conn.execute(
+                    "UPDATE crawl_pages SET state = 'pending' WHERE title = ? AND kind = 'category'", (title,)
+                )
         _add_mix_pages(conn, plan.titles, TITLES_ORIGIN, plan.since)
 
 
-def list_categories(conn: sqlite3.Connection, fetcher, plan: CrawlPlan, via: str,
-                    notify: Callable[[str], None]) -> None:
+def list_categories(
+    conn: sqlite3.Connection, fetcher, plan: CrawlPlan, via: str, notify: Callable[[str], None]
+) -> None:
     """List every pending category of the plan, batch by batch, each batch committed with its cursor."""
     for category in plan.categories:
         title = f"Category:{category}"
@@ -134,11 +142,15 @@ def list_categories(conn: sqlite3.Connection, fetcher, plan: CrawlPlan, via: str
             with transaction(conn):
                 _add_mix_pages(conn, titles, title, plan.since)
                 if cursor:
-                    conn.execute("INSERT OR REPLACE INTO crawl_state (key, value) VALUES (?, ?)", (key, cursor))
+                    conn.execute(
+                        "INSERT OR REPLACE INTO crawl_state (key, value) VALUES (?, ?)", (key, cursor)
+                    )
                 else:
                     conn.execute("DELETE FROM crawl_state WHERE key = ?", (key,))
-                    conn.execute("UPDATE crawl_pages SET state = 'done', updated_at = datetime('now') "
-                                 "WHERE title = ?", (title,))
+                    conn.execute(
+                        "UPDATE crawl_pages SET state = 'done', updated_at = datetime('now') WHERE title = ?",
+                        (title,),
+                    )
             if not cursor:
                 break
         log.info("listed %d mixes of %s", listed, title)
@@ -154,18 +166,34 @@ def store_page(conn: sqlite3.Connection, raw: RawPage, *, base_url: str, summary
     except MarkupChangedError as error:
         summary.failed[_reason(error)] += 1
         with transaction(conn):
-            conn.execute("UPDATE crawl_pages SET state = 'failed', last_error = ?, attempts = attempts + 1, "
-                         "updated_at = datetime('now') WHERE title = ?", (str(error), raw.title))
+            conn.execute(
+                "UPDATE crawl_pages SET state = 'failed', last_error = ?, attempts = attempts + 1, "
+                "updated_at = datetime('now') WHERE title = ?",
+                (str(error), raw.title),
+            )
+        return
+    if parsed.kind != "mix":  # a repeat of, or redirect to, another page: nothing of its own to store
+        summary.skipped += 1
+        with transaction(conn):
+            conn.execute(
+                "UPDATE crawl_pages SET state = 'skipped', last_error = ?, attempts = attempts + 1, "
+                "updated_at = datetime('now') WHERE title = ?",
+                (f"{parsed.kind} page", raw.title),
+            )
         return
     record = to_set_record(parsed, base_url=base_url)
     if parsed.title != raw.title:  # keep the frontier's key
         record.source_key = raw.title
     with transaction(conn):
-        existed = conn.execute("SELECT 1 FROM sets WHERE source = ? AND source_key = ?",
-                               (record.source, record.source_key)).fetchone()
+        existed = conn.execute(
+            "SELECT 1 FROM sets WHERE source = ? AND source_key = ?", (record.source, record.source_key)
+        ).fetchone()
         save_set(conn, record)
-        conn.execute("UPDATE crawl_pages SET state = 'done', last_error = NULL, attempts = attempts + 1, "
-                     "updated_at = datetime('now') WHERE title = ?", (raw.title,))
+        conn.execute(
+            "UPDATE crawl_pages SET state = 'done', last_error = NULL, attempts = attempts + 1, "
+            "updated_at = datetime('now') WHERE title = ?",
+            (raw.title,),
+        )
     summary.pages += 1
     summary.sets_added += existed is None
     summary.sets_updated += existed is not None
@@ -193,13 +221,23 @@ def pending_mix_pages(conn: sqlite3.Connection, plan: CrawlPlan) -> list[str]:
     marks = ",".join("?" * len(origins))
     rows = conn.execute(
         f"SELECT title FROM crawl_pages WHERE kind = 'mix' AND state = 'pending' AND origin IN ({marks}) "
-        "ORDER BY rowid", origins,
+        "ORDER BY rowid",
+        origins,
     ).fetchall()
     return [row["title"] for row in rows]
 
 
-def crawl(conn: sqlite3.Connection, fetcher, cache: RawCache, plan: CrawlPlan, *, via: str, base_url: str,
-          progress: bool = True, notify: Callable[[str], None] | None = None) -> CrawlSummary:
+def crawl(
+    conn: sqlite3.Connection,
+    fetcher,
+    cache: RawCache,
+    plan: CrawlPlan,
+    *,
+    via: str,
+    base_url: str,
+    progress: bool = True,
+    notify: Callable[[str], None] | None = None,
+) -> CrawlSummary:
     """Run (or continue) the crawl of `plan` with `fetcher` ('api' or 'browser'); returns what it did.
 
     A `ChallengeError` stops the crawl (state saved) and is re-raised for the caller to report.
@@ -215,9 +253,15 @@ def crawl(conn: sqlite3.Connection, fetcher, cache: RawCache, plan: CrawlPlan, *
         if plan.limit is not None:
             titles = titles[: plan.limit]
         summary.skipped = conn.execute(
-            "SELECT COUNT(*) FROM crawl_pages WHERE kind = 'mix' AND state = 'skipped'").fetchone()[0]
-        bar = tqdm(total=len(titles), unit="page", desc=f"crawl via {via}", disable=not progress or None,
-                   dynamic_ncols=True)
+            "SELECT COUNT(*) FROM crawl_pages WHERE kind = 'mix' AND state = 'skipped' AND last_error IS NULL"
+        ).fetchone()[0]
+        bar = tqdm(
+            total=len(titles),
+            unit="page",
+            desc=f"crawl via {via}",
+            disable=not progress or None,
+            dynamic_ncols=True,
+        )
         with bar:
             for start in range(0, len(titles), fetcher.batch_size):
                 batch = titles[start : start + fetcher.batch_size]
@@ -241,8 +285,12 @@ def crawl(conn: sqlite3.Connection, fetcher, cache: RawCache, plan: CrawlPlan, *
                         fetched = {}
                     for title, raw in fetched.items():
                         if raw is None:
-                            _fail(conn, [title], MarkupChangedError(f"MixesDB page {title!r} does not exist"),
-                                  summary)
+                            _fail(
+                                conn,
+                                [title],
+                                MarkupChangedError(f"MixesDB page {title!r} does not exist"),
+                                summary,
+                            )
                             conn.execute("UPDATE crawl_pages SET state = 'failed' WHERE title = ?", (title,))
                             bar.update(1)
                         else:
@@ -252,21 +300,30 @@ def crawl(conn: sqlite3.Connection, fetcher, cache: RawCache, plan: CrawlPlan, *
                     if title in pages:
                         store_page(conn, pages[title], base_url=base_url, summary=summary)
                         bar.update(1)
-                bar.set_postfix(sets=summary.sets_added + summary.sets_updated, tracks=summary.identified,
-                                failed=sum(summary.failed.values()))
+                bar.set_postfix(
+                    sets=summary.sets_added + summary.sets_updated,
+                    tracks=summary.identified,
+                    failed=sum(summary.failed.values()),
+                )
     finally:
-        summary.requests = getattr(fetcher, "requests", 0) + getattr(getattr(fetcher, "client", None), "requests", 0)
+        summary.requests = getattr(fetcher, "requests", 0) + getattr(
+            getattr(fetcher, "client", None), "requests", 0
+        )
     return summary
 
 
-def parse_raw(conn: sqlite3.Connection, cache: RawCache, *, base_url: str, progress: bool = True) -> CrawlSummary:
+def parse_raw(
+    conn: sqlite3.Connection, cache: RawCache, *, base_url: str, progress: bool = True
+) -> CrawlSummary:
     """Re-parse every cached page into the catalog (no network); pages that now parse are marked done."""
     from tqdm import tqdm
 
     summary = CrawlSummary()
     for raw in tqdm(cache, total=len(cache), unit="page", desc="parse-raw", disable=not progress or None):
         with transaction(conn):
-            conn.execute("INSERT OR IGNORE INTO crawl_pages (title, kind, origin, state) VALUES (?, 'mix', ?, 'pending')",
-                         (raw.title, "raw-cache"))
+            conn.execute(
+                "INSERT OR IGNORE INTO crawl_pages (title, kind, origin, state) VALUES (?, 'mix', ?, 'pending')",
+                (raw.title, "raw-cache"),
+            )
             store_page(conn, raw, base_url=base_url, summary=summary)
     return summary

@@ -35,13 +35,27 @@ log = logging.getLogger(__name__)
 MAX_TITLES = 50  # MediaWiki's limit of titles per query for ordinary clients
 
 
+class ApiRefusedError(ExternalServiceError):
+    """api.php answered with an `error` object (an unsupported or refused query)."""
+
+
 class HttpClient:
     """GET with politeness; `notify(message)` tells the user about waits (the crawl prints it)."""
 
-    def __init__(self, base_url: str, *, user_agent: str, delay: float, timeout: float = 30.0,
-                 retries: int = RETRIES, max_backoff: float = MAX_BACKOFF,
-                 challenge_waits: tuple[float, ...] = CHALLENGE_WAITS, session=None,
-                 sleep: Callable[[float], None] = time.sleep, notify: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        user_agent: str,
+        delay: float,
+        timeout: float = 30.0,
+        retries: int = RETRIES,
+        max_backoff: float = MAX_BACKOFF,
+        challenge_waits: tuple[float, ...] = CHALLENGE_WAITS,
+        session=None,
+        sleep: Callable[[float], None] = time.sleep,
+        notify: Callable[[str], None] | None = None,
+    ):
         import requests
 
         self.base_url = base_url.rstrip("/")
@@ -71,7 +85,9 @@ class HttpClient:
         import requests
 
         if not self.robots.allowed(url):
-            raise ExternalServiceError(f"robots.txt of {self.base_url} disallows {url}; not fetched.", status=None)
+            raise ExternalServiceError(
+                f"robots.txt of {self.base_url} disallows {url}; not fetched.", status=None
+            )
         attempt = challenges = 0
         while True:
             self.pacer.wait()
@@ -97,7 +113,9 @@ class HttpClient:
                         )
                     wait = self.challenge_waits[challenges]
                     challenges += 1
-                    self.notify(f"MixesDB showed a Cloudflare challenge page; pausing {wait:.0f} s before retrying.")
+                    self.notify(
+                        f"MixesDB showed a Cloudflare challenge page; pausing {wait:.0f} s before retrying."
+                    )
                     self._sleep(wait)
                     continue
                 if status < 400:
@@ -112,7 +130,9 @@ class HttpClient:
                     retry_after=retry_after,
                 )
             wait = backoff_seconds(attempt, retry_after, cap=self.max_backoff)
-            self.notify(f"MixesDB answered {reason}; waiting {wait:.1f} s (retry {attempt} of {self.retries}).")
+            self.notify(
+                f"MixesDB answered {reason}; waiting {wait:.1f} s (retry {attempt} of {self.retries})."
+            )
             self._sleep(wait)
 
     def get_json(self, url: str, params: dict) -> dict:
@@ -124,9 +144,11 @@ class HttpClient:
         except ValueError as error:
             from errors import MarkupChangedError
 
-            raise MarkupChangedError(f"MixesDB's api.php answered something that is not JSON ({body[:80]!r}).") from error
+            raise MarkupChangedError(
+                f"MixesDB's api.php answered something that is not JSON ({body[:80]!r})."
+            ) from error
         if "error" in data:
-            raise ExternalServiceError(f"MixesDB's api.php refused the query: {data['error']}")
+            raise ApiRefusedError(f"MixesDB's api.php refused the query: {data['error']}")
         return data
 
     def close(self) -> None:
@@ -155,8 +177,14 @@ class ApiFetcher:
     def category_members(self, category: str, cursor: str | None) -> tuple[list[str], str | None]:
         """One batch of mix titles (namespace 0) of `category` and the cursor of the next batch (None at the end)."""
         params = {
-            "action": "query", "list": "categorymembers", "cmtitle": f"Category:{category}",
-            "cmlimit": "500", "cmnamespace": "0", "cmtype": "page", "format": "json", "formatversion": "2",
+            "action": "query",
+            "list": "categorymembers",
+            "cmtitle": f"Category:{category}",
+            "cmlimit": "500",
+            "cmnamespace": "0",
+            "cmtype": "page",
+            "format": "json",
+            "formatversion": "2",
         }
         if cursor:
             params["cmcontinue"] = cursor
@@ -165,15 +193,48 @@ class ApiFetcher:
         if members is None:
             from errors import MarkupChangedError
 
-            raise MarkupChangedError(f"api.php categorymembers for Category:{category} has no 'query.categorymembers'.")
+            raise MarkupChangedError(
+                f"api.php categorymembers for Category:{category} has no 'query.categorymembers'."
+            )
         titles = [member["title"] for member in members if member.get("ns", 0) == 0]
-        return titles, (data.get("continue") or {}).get("cmcontinue")
+        legacy = ((data.get("query-continue") or {}).get("categorymembers") or {}).get("cmcontinue")
+        return titles, (data.get("continue") or {}).get("cmcontinue") or legacy
 
     def fetch_pages(self, titles: list[str]) -> dict[str, RawPage | None]:
-        """Wikitext of up to `batch_size` titles in one request; a missing page maps to None."""
+        """Wikitext of up to `batch_size` titles in one request; a missing page maps to None.
+
+        Pages the answer leaves without content (or all of them, if api.php refuses the query) are read
+        one by one from `index.php?action=raw` instead.
+        """
+        try:
+            found, missing = self._revisions(titles)
+        except ApiRefusedError as error:
+            log.warning("%s; reading the pages through action=raw instead", error)
+            found, missing = dict.fromkeys(titles), set()
+        for title in titles:
+            if found[title] is None and title not in missing:
+                found[title] = self._raw(title)
+        return found
+
+    def _raw(self, title: str) -> RawPage | None:
+        """One page's wikitext from `/w/index.php?title=…&action=raw`; None when the page does not exist."""
+        try:
+            text = self.client.get(self.client.base_url + "/w/index.php", {"title": title, "action": "raw"})
+        except ExternalServiceError as error:
+            if error.status == 404:
+                return None
+            raise
+        return RawPage(title=title, form="wikitext", text=text, url=page_url(self.client.base_url, title))
+
+    def _revisions(self, titles: list[str]) -> tuple[dict[str, RawPage | None], set[str]]:
         params = {
-            "action": "query", "prop": "revisions", "rvprop": "content", "rvslots": "main",
-            "titles": "|".join(titles), "format": "json", "formatversion": "2",
+            "action": "query",
+            "prop": "revisions",
+            "rvprop": "content",
+            "rvslots": "main",
+            "titles": "|".join(titles),
+            "format": "json",
+            "formatversion": "2",
         }
         data = self.client.get_json(self.api_url, params)
         query = data.get("query") or {}
@@ -182,15 +243,20 @@ class ApiFetcher:
         if isinstance(pages, dict):  # formatversion=1
             pages = list(pages.values())
         found: dict[str, RawPage | None] = dict.fromkeys(titles)
+        missing: set[str] = set()
         for page in pages:
             title = renamed.get(page.get("title"), page.get("title"))
             if title not in found:
                 continue
-            content = None if "missing" in page else _content_of(page)
+            if "missing" in page or "invalid" in page:
+                missing.add(title)
+                continue
+            content = _content_of(page)
             if content is not None:
-                found[title] = RawPage(title=title, form="wikitext", text=content,
-                                       url=page_url(self.client.base_url, title))
-        return found
+                found[title] = RawPage(
+                    title=title, form="wikitext", text=content, url=page_url(self.client.base_url, title)
+                )
+        return found, missing
 
     def close(self) -> None:
         self.client.close()

@@ -45,7 +45,9 @@ _STATUS_SCRIPT = (
 )
 
 
-def start_chromium(*, user_agent: str, chromedriver: str, chromium: str | None = None, page_timeout: float = 60.0):
+def start_chromium(
+    *, user_agent: str, chromedriver: str, chromium: str | None = None, page_timeout: float = 60.0
+):
     """A headless Chromium driver and its temporary profile folder (remove it after `driver.quit()`)."""
     os.environ.setdefault("SE_AVOID_STATS", "true")
     if not (os.path.isfile(chromedriver) and os.access(chromedriver, os.X_OK)):
@@ -70,7 +72,9 @@ def start_chromium(*, user_agent: str, chromedriver: str, chromium: str | None =
         driver = webdriver.Chrome(service=Service(chromedriver), options=options)
     except WebDriverException as error:
         shutil.rmtree(profile, ignore_errors=True)
-        raise ConfigError(f"Chromium could not be started through {chromedriver}: {error.msg or error}") from error
+        raise ConfigError(
+            f"Chromium could not be started through {chromedriver}: {error.msg or error}"
+        ) from error
     driver.set_page_load_timeout(page_timeout)
     return driver, profile
 
@@ -81,10 +85,21 @@ class BrowserFetcher:
     form = "html"
     batch_size = 1
 
-    def __init__(self, base_url: str, *, user_agent: str, delay: float, chromedriver: str,
-                 chromium: str | None = None, robots=None, retries: int = RETRIES,
-                 max_backoff: float = MAX_BACKOFF, challenge_waits: tuple[float, ...] = CHALLENGE_WAITS,
-                 sleep: Callable[[float], None] = time.sleep, notify: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        user_agent: str,
+        delay: float,
+        chromedriver: str,
+        chromium: str | None = None,
+        robots=None,
+        retries: int = RETRIES,
+        max_backoff: float = MAX_BACKOFF,
+        challenge_waits: tuple[float, ...] = CHALLENGE_WAITS,
+        sleep: Callable[[float], None] = time.sleep,
+        notify: Callable[[str], None] | None = None,
+    ):
         self.base_url = base_url.rstrip("/")
         self.user_agent = user_agent
         self.robots = robots
@@ -132,7 +147,9 @@ class BrowserFetcher:
                         )
                     wait = self.challenge_waits[challenges]
                     challenges += 1
-                    self.notify(f"MixesDB showed a Cloudflare challenge page; pausing {wait:.0f} s before retrying.")
+                    self.notify(
+                        f"MixesDB showed a Cloudflare challenge page; pausing {wait:.0f} s before retrying."
+                    )
                     self._sleep(wait)
                     continue
                 status = self.driver.execute_script(_STATUS_SCRIPT)
@@ -143,9 +160,13 @@ class BrowserFetcher:
                 reason = f"HTTP {status}"
             attempt += 1
             if attempt > self.retries:
-                raise ExternalServiceError(f"MixesDB kept failing for {url} ({reason}) after {self.retries} retries.")
+                raise ExternalServiceError(
+                    f"MixesDB kept failing for {url} ({reason}) after {self.retries} retries."
+                )
             wait = backoff_seconds(attempt, None, cap=self.max_backoff)
-            self.notify(f"MixesDB answered {reason}; waiting {wait:.1f} s (retry {attempt} of {self.retries}).")
+            self.notify(
+                f"MixesDB answered {reason}; waiting {wait:.1f} s (retry {attempt} of {self.retries})."
+            )
             self._sleep(wait)
 
     def category_members(self, category: str, cursor: str | None) -> tuple[list[str], str | None]:

@@ -31,13 +31,27 @@ _GAP = re.compile(r"^(?:\.{2,}|…+|-{2,})\s*(?:\.{2,}|…+)?$")
 # Separator between artist and title: ' - ' (or an en/em dash); tolerant forms come second.
 _SEPARATOR = re.compile(r"\s+[-–—]+\s+")
 _LOOSE_SEPARATORS = (re.compile(r"\s+[-–—](?=\S)"), re.compile(r"(?<=[^\s-])[-–—]\s+"))
+# Text outside list items that is still a tracklist entry: a bare cue line or a gap.
+LOOSE_ENTRY = re.compile(r"^\s*(?:\[[0-9?:]+\]|\.{2,}|…)")
 _MASHUP = re.compile(r"\s+w/\s+", re.IGNORECASE)
-_UNKNOWN_WORDS = {"", "?", "??", "???", "id", "unknown", "unknown artist", "unknown track", "unidentified", "tba"}
+_UNKNOWN_WORDS = {
+    "",
+    "?",
+    "??",
+    "???",
+    "id",
+    "unknown",
+    "unknown artist",
+    "unknown track",
+    "unidentified",
+    "tba",
+}
 _FEAT = re.compile(r"\s+\(?(?:feat\.?|ft\.?|featuring)\s+", re.IGNORECASE)
 _ARTIST_SPLIT = re.compile(r"\s+(?:&|vs\.?|versus|x|b2b)\s+|\s*,\s*|\s+&|&\s+", re.IGNORECASE)
 _VERSION_WORDS = re.compile(
     r"\b(?:mix|remix|rmx|edit|dub|version|rework|re-?edit|bootleg|vip|instrumental|vocal|acapella|a cappella|"
-    r"remaster(?:ed)?|extended|reprise|interpretation|refix|flip|cut|live|demo|re-?work|re-?mix|mixed)\b",
+    r"remaster(?:ed)?|extended|reprise|interpretation|refix|flip|cut|live|demo|re-?work|re-?mix|mixed|"
+    r"a?cc?app?ella|\w+pella|mash-?up|reconstruction|remake|rerub|interlude|bonus beats|re-?lick|megamix|medley)\b",
     re.IGNORECASE,
 )
 # A trailing `[...]` is a version rather than a label when it ends with one of these words
@@ -62,6 +76,7 @@ class TrackPart:
     title: str
     version: str | None = None
     unknown: bool = False
+    label: str | None = None  # a label written in parentheses after the version, if any
 
 
 @dataclass
@@ -137,15 +152,24 @@ def _split_label(text: str) -> tuple[str, str | None, str | None, str | None]:
     return rest, label or None, catalog, None
 
 
-def _split_version(title: str) -> tuple[str, str | None]:
-    """`"Down (Re-Edit)"` → `("Down", "Re-Edit")`; a trailing bracket without version words stays in the title."""
+def _split_version(title: str) -> tuple[str, str | None, str | None]:
+    """`"Down (Re-Edit)"` → `("Down", "Re-Edit", None)`: title, version and a label in parentheses.
+
+    A trailing bracket without version words stays in the title, except after a version:
+    `"Phantom Pt II (Soulwax Remix) (Ed Banger)"` → `("Phantom Pt II", "Soulwax Remix", "Ed Banger")`.
+    """
     match = _TRAILING_PAREN.search(title)
-    if match and match.start() > 0 and _VERSION_WORDS.search(match.group(1)):
-        return title[: match.start()].rstrip(), match.group(1).strip()
+    if match and match.start() > 0:
+        inner = match.group(1).strip()
+        if _VERSION_WORDS.search(inner):
+            return title[: match.start()].rstrip(), inner, None
+        before = _TRAILING_PAREN.search(title[: match.start()])
+        if before and before.start() > 0 and _VERSION_WORDS.search(before.group(1)):
+            return title[: before.start()].rstrip(), before.group(1).strip(), inner
     match = _TRAILING_BRACKET.search(title)
     if match and match.start() > 0 and _BRACKET_VERSION.search(match.group(1)):
-        return title[: match.start()].rstrip(), match.group(1).strip()
-    return title, None
+        return title[: match.start()].rstrip(), match.group(1).strip(), None
+    return title, None, None
 
 
 def _split_outside_brackets(text: str, pattern: re.Pattern[str]) -> tuple[str, str] | None:
@@ -174,10 +198,17 @@ def parse_track_part(text: str, version: str | None = None) -> TrackPart:
     if feat:
         featured = split_artists(feat.group(1))
         title = (title[: feat.start()] + title[feat.end() :]).strip()
-    title, title_version = _split_version(title)
+    title, title_version, paren_label = _split_version(title)
     artists = split_artists(artist) + [name for name in featured if name not in artist]
     unknown = _is_unknown(artist) or _is_unknown(title)
-    return TrackPart(artist=artist, artists=artists, title=title, version=version or title_version, unknown=unknown)
+    return TrackPart(
+        artist=artist,
+        artists=artists,
+        title=title,
+        version=version or title_version,
+        unknown=unknown,
+        label=paren_label,
+    )
 
 
 def parse_tracklist_line(line: str) -> TrackLine | None:
@@ -212,6 +243,8 @@ def parse_tracklist_line(line: str) -> TrackLine | None:
             last.version = bracket_version
     if not parts:
         return TrackLine(kind="unknown", raw=raw, cue=cue, label=label, catalog=catalog)
+    if label is None and parts[-1].label:
+        label = parts[-1].label
     if len(parts) == 1 and parts[0].unknown:
         return TrackLine(kind="unknown", raw=raw, cue=cue, parts=parts, label=label, catalog=catalog)
     known = [part for part in parts if not part.unknown]

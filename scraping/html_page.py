@@ -14,12 +14,15 @@ import html
 import json
 import re
 from html.parser import HTMLParser
-from urllib.parse import unquote, urljoin
+from urllib.parse import unquote, urljoin, urlsplit
 
 from errors import MarkupChangedError
+from scraping.grammar import LOOSE_ENTRY
 from scraping.page import ParsedPage, lines_from_text
 
-_TRACKLIST_START = re.compile(r"""<h[23][^>]*\bid=["']Tracklist["'][^>]*>|<span[^>]*\bid=["']Tracklist["'][^>]*>""")
+_TRACKLIST_START = re.compile(
+    r"""<h[23][^>]*\bid=["']Tracklist["'][^>]*>|<span[^>]*\bid=["']Tracklist["'][^>]*>"""
+)
 _BODY_BOTTOM = re.compile(r"""<div[^>]*\bid=["']bodyBottom["']""")
 _NEXT_HEADING = re.compile(r"<h2\b")
 _WG_CATEGORIES = re.compile(r'"wgCategories"\s*:\s*(\[[^\]]*\])')
@@ -29,7 +32,9 @@ _CATLINK = re.compile(r"""<a[^>]*\btitle=["']Category:([^"']+)["']""")
 _FIRST_HEADING = re.compile(r"""<h1[^>]*\bid=["']firstHeading["'][^>]*>(.*?)</h1>""", re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
 _HTML_END = re.compile(r"</html\s*>\s*$", re.IGNORECASE)
-_CHALLENGE = re.compile(r"<title>\s*Just a moment\.\.\.\s*</title>|cf-browser-verification|challenge-platform", re.I)
+_CHALLENGE = re.compile(
+    r"<title>\s*Just a moment\.\.\.\s*</title>|cf-browser-verification|challenge-platform", re.I
+)
 
 _ENTRY_TAGS = {"li", "dt"}
 _ROW_CLASSES = {"list-track"}
@@ -68,7 +73,7 @@ class _TracklistLines(HTMLParser):
 
     def _flush_loose(self) -> None:
         for line in "".join(self._loose).splitlines():
-            if line.strip():
+            if LOOSE_ENTRY.match(line):  # notes between lists are not entries; '...' and '[12] …' are
                 self.lines.append(line.strip())
         self._loose = []
 
@@ -145,6 +150,9 @@ def parse_mix_html(page: str, title: str | None = None) -> ParsedPage:
     if fragment is None:
         if any(c.casefold() == "tracklist: none" for c in categories):
             return ParsedPage(title=title, categories=categories)
+        if categories and not any(c.casefold().startswith("tracklist:") for c in categories):
+            # No tracklist and no tracklist category: a repeat or stub page, not a changed layout.
+            return ParsedPage(title=title, categories=categories, kind="no-tracklist")
         raise MarkupChangedError(
             f"MixesDB page {title!r}: no h2#Tracklist heading. The page layout may have changed; the page was skipped."
         )
@@ -178,12 +186,15 @@ class _CategoryLinks(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "a" and self._anchor is not None:
-            text = "".join(self._anchor_text).strip().lower()
+            text = "".join(self._anchor_text).strip()
+            lowered = text.lower()
             href = self._anchor.get("href") or ""
-            if text.startswith("next") and "pagefrom=" in href:
+            if lowered.startswith("next") and ("pagefrom=" in href or "from=" in href):
                 self.next_href = self.next_href or href
-            elif self._depth and self._anchor.get("title") and not text.startswith(("next", "previous")):
-                self.titles.append(self._anchor["title"] or "")
+            elif self._depth and not lowered.startswith(("next", "previous")):
+                title = self._anchor.get("title") or _title_from_href(href) or text
+                if title:
+                    self.titles.append(title)
             self._anchor = None
         elif self._depth and tag in ("ul", "div"):
             self._depth -= 1
@@ -191,6 +202,14 @@ class _CategoryLinks(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self._anchor is not None:
             self._anchor_text.append(data)
+
+
+def _title_from_href(href: str) -> str | None:
+    """`/w/2011-07-04_-_Motor_City…` → `2011-07-04 - Motor City…`; None for other links."""
+    path = urlsplit(href).path
+    if "/w/" not in path:
+        return None
+    return unquote(path.split("/w/", 1)[1]).replace("_", " ") or None
 
 
 def parse_category_html(page: str, *, page_url: str = "") -> tuple[list[str], str | None]:

@@ -22,7 +22,7 @@ SOURCE = "mixesdb"
 class ParsedPage:
     """One mix page: title parts, categories and its tracklist lines (tracks, unknowns, gaps, headings).
 
-    `kind` is 'mix', or 'repeat'/'redirect' for pages that only point at another page (no tracklist).
+    `kind` is 'mix', or 'repeat'/'redirect'/'no-tracklist' for pages with no tracklist of their own.
     """
 
     title: str
@@ -132,7 +132,13 @@ def to_set_record(page: ParsedPage, *, base_url: str = "https://www.mixesdb.com"
                 n_unknown += 1
                 continue
             plays.append(
-                PlayRecord(position=position, track=track, cue=line.cue, part=index if mashup else 0, raw_line=line.raw)
+                PlayRecord(
+                    position=position,
+                    track=track,
+                    cue=line.cue,
+                    part=index if mashup else 0,
+                    raw_line=line.raw,
+                )
             )
     return SetRecord(
         source=SOURCE,

@@ -19,7 +19,9 @@ def parse_page(text: str, *, title: str | None, form: str) -> ParsedPage:
         return parse_mix_html(text, title)
     if form == "wikitext":
         if not title:
-            raise BadInputError("Wikitext does not name its page: pass --title 'YYYY-MM-DD - Artist @ Venue'.")
+            raise BadInputError(
+                "Wikitext does not name its page: pass --title 'YYYY-MM-DD - Artist @ Venue'."
+            )
         return parse_wikitext(text, title)
     raise BadInputError(f"form={form!r} must be 'html' or 'wikitext'")
 
@@ -27,10 +29,14 @@ def parse_page(text: str, *, title: str | None, form: str) -> ParsedPage:
 def parse_file(path: Path, *, title: str | None = None) -> ParsedPage:
     """Parse a saved page (`.html`) or raw wikitext (`.wiki`/`.txt`); the title defaults to the file name."""
     if not path.is_file():
-        raise BadInputError(f"{path} is not a file. Give the path of a saved MixesDB page (.html) or wikitext (.wiki).")
+        raise BadInputError(
+            f"{path} is not a file. Give the path of a saved MixesDB page (.html) or wikitext (.wiki)."
+        )
     suffix = path.suffix.lower()
     if suffix not in HTML_SUFFIXES | WIKITEXT_SUFFIXES:
-        raise BadInputError(f"{path}: unknown kind of file {suffix!r}; use .html for pages, .wiki or .txt for wikitext.")
+        raise BadInputError(
+            f"{path}: unknown kind of file {suffix!r}; use .html for pages, .wiki or .txt for wikitext."
+        )
     text = path.read_text(encoding="utf-8", errors="replace")
     if suffix in HTML_SUFFIXES:
         return parse_page(text, title=title, form="html")

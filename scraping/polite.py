@@ -35,8 +35,15 @@ class ChallengeError(ExternalServiceError):
 class Pacer:
     """Spaces requests: `wait()` blocks until `delay` (+ jitter) has passed since the previous request."""
 
-    def __init__(self, delay: float = DEFAULT_DELAY, *, jitter: float = DEFAULT_JITTER, sleep=time.sleep,
-                 clock=time.monotonic, rng: random.Random | None = None):
+    def __init__(
+        self,
+        delay: float = DEFAULT_DELAY,
+        *,
+        jitter: float = DEFAULT_JITTER,
+        sleep=time.sleep,
+        clock=time.monotonic,
+        rng: random.Random | None = None,
+    ):
         if delay < 0:
             from errors import BadInputError
 
@@ -76,7 +83,7 @@ def backoff_seconds(attempt: int, retry_after: float | None, *, cap: float = MAX
     """Wait before retry number `attempt` (1-based): Retry-After when given, else 2, 4, 8 … s; at most `cap`."""
     if retry_after is not None:
         return min(max(retry_after, 0.0), cap)
-    return min(2.0 ** attempt, cap)
+    return min(2.0**attempt, cap)
 
 
 class Robots:

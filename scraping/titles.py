@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-_DATE = re.compile(r"^(?P<y>[0-9X?]{4})(?:-(?P<m>[0-9X?]{2}))?(?:-(?P<d>[0-9X?]{2}))?\s+[-–]\s+", re.IGNORECASE)
+_DATE = re.compile(
+    r"^(?P<y>[0-9X?]{4})(?:-(?P<m>[0-9X?]{2}))?(?:-(?P<d>[0-9X?]{2}))?\s+[-–]\s+", re.IGNORECASE
+)
 _DJ_SPLIT = re.compile(r"\s+(?:b2b|vs\.?|&|and|pres\.|presents)\s+|\s*,\s*", re.IGNORECASE)
 # '(Live)', '(Live PA)', '(DJ Set)' after a name say how they played, not who they are.
 _PERFORMANCE = re.compile(r"\s*\((?:live(?: pa| set)?|dj set|hybrid(?: set)?|b2b)\)\s*$", re.IGNORECASE)

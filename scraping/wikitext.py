@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from errors import MarkupChangedError
+from scraping.grammar import LOOSE_ENTRY
 from scraping.page import ParsedPage, lines_from_text
 
 _COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
@@ -18,7 +19,7 @@ _LEVEL2_HEADING = re.compile(r"^==[^=].*?==\s*$", re.MULTILINE)
 _CATEGORY = re.compile(r"\[\[\s*Category\s*:\s*([^\]|]+)(?:\|[^\]]*)?\]\]", re.IGNORECASE)
 _REDIRECT = re.compile(r"^\s*#REDIRECT\b", re.IGNORECASE)
 _REPEAT = re.compile(r"\{\{\s*Repeat\b", re.IGNORECASE)
-_ENTRY = re.compile(r"^\s*(?:[#*;]|\[[0-9?:]+\]|\.{2,}|…)")
+_LIST_ITEM = re.compile(r"^\s*[#*;]")
 
 
 def categories_of(wikitext: str) -> list[str]:
@@ -51,7 +52,7 @@ def tracklist_lines(wikitext: str) -> list[str] | None:
             continue
         if stripped.startswith("=") and stripped.endswith("="):  # '=== Part 1 ===' inside the section
             lines.append(";" + stripped.strip("= "))
-        elif in_list or _ENTRY.match(stripped):
+        elif in_list or _LIST_ITEM.match(stripped) or LOOSE_ENTRY.match(stripped):
             lines.append(stripped)
     return lines
 

@@ -30,8 +30,10 @@ def essential_mix(prefix: str):
 
 
 def entries(page):
-    return [(line.kind, line.cue, [(p.artist, p.title, p.version) for p in line.parts], line.label, line.catalog)
-            for line in page.lines]
+    return [
+        (line.kind, line.cue, [(p.artist, p.title, p.version) for p in line.parts], line.label, line.catalog)
+        for line in page.lines
+    ]
 
 
 # ---- the line grammar ---------------------------------------------------------------------------------
@@ -44,19 +46,62 @@ def entries(page):
         ("# [1:02:03] A - B (C Remix) [L]", "1:02:03", "A", "B", "C Remix", "L", None),
         ("[3?] Robert Hood - The Pace", "3?", "Robert Hood", "The Pace", None, None, None),
         ("# [0??] TC & DMinds - Jump (VIP) [D Style]", "0??", "TC & DMinds", "Jump", "VIP", "D Style", None),
-        ("# [084:06] Rudimental Feat. Anne-Marie - Love [Asylum]", "084:06", "Rudimental Feat. Anne-Marie", "Love",
-         None, "Asylum", None),
-        ("# Loose Joints - Pop Your Funk [Vocal Version]", None, "Loose Joints", "Pop Your Funk", "Vocal Version",
-         None, None),
+        (
+            "# [084:06] Rudimental Feat. Anne-Marie - Love [Asylum]",
+            "084:06",
+            "Rudimental Feat. Anne-Marie",
+            "Love",
+            None,
+            "Asylum",
+            None,
+        ),
+        (
+            "# Loose Joints - Pop Your Funk [Vocal Version]",
+            None,
+            "Loose Joints",
+            "Pop Your Funk",
+            "Vocal Version",
+            None,
+            None,
+        ),
         ("# Cameo - Money [Reprise]", None, "Cameo", "Money", None, "Reprise", None),
-        ("# [40:47] I:Cube - [http://www.discogs.com/release/4397 Disco Cubizm (Daft Punk Remix)] [Versatile]",
-         "40:47", "I:Cube", "Disco Cubizm", "Daft Punk Remix", "Versatile", None),
-        ("# ''Special Request - Untitled [Unreleased]''", None, "Special Request", "Untitled", None, "Unreleased", None),
-        ("# Markus Schulz -Fly To Colors (Genix Remix) [Coldharbour]", None, "Markus Schulz", "Fly To Colors",
-         "Genix Remix", "Coldharbour", None),
+        (
+            "# [40:47] I:Cube - [http://www.discogs.com/release/4397 Disco Cubizm (Daft Punk Remix)] [Versatile]",
+            "40:47",
+            "I:Cube",
+            "Disco Cubizm",
+            "Daft Punk Remix",
+            "Versatile",
+            None,
+        ),
+        (
+            "# ''Special Request - Untitled [Unreleased]''",
+            None,
+            "Special Request",
+            "Untitled",
+            None,
+            "Unreleased",
+            None,
+        ),
+        (
+            "# Markus Schulz -Fly To Colors (Genix Remix) [Coldharbour]",
+            None,
+            "Markus Schulz",
+            "Fly To Colors",
+            "Genix Remix",
+            "Coldharbour",
+            None,
+        ),
         ("# [088]TC - Texaco Garage [D Style]", "088", "TC", "Texaco Garage", None, "D Style", None),
-        ("<li> [20] Rick 'Poppa' Howard - Can Your Love Find It's Way</li>", "20", "Rick 'Poppa' Howard",
-         "Can Your Love Find It's Way", None, None, None),
+        (
+            "<li> [20] Rick 'Poppa' Howard - Can Your Love Find It's Way</li>",
+            "20",
+            "Rick 'Poppa' Howard",
+            "Can Your Love Find It's Way",
+            None,
+            None,
+            None,
+        ),
     ],
 )
 def test_track_lines(line, cue, artist, title, version, label, catalog):
@@ -69,8 +114,19 @@ def test_track_lines(line, cue, artist, title, version, label, catalog):
 
 
 @pytest.mark.parametrize(
-    "line", ["# ?", "[051] ?", "# [0??] ?", "# ID - ID", "# [0:32:06] ID - ID", "# Unknown", "# [000] Intro",
-             "# ''? - Bass Too Dark [Metalheadz]''", "# David Guetta & Nicky Romero - ID [Protocol]", "# [???]"],
+    "line",
+    [
+        "# ?",
+        "[051] ?",
+        "# [0??] ?",
+        "# ID - ID",
+        "# [0:32:06] ID - ID",
+        "# Unknown",
+        "# [000] Intro",
+        "# ''? - Bass Too Dark [Metalheadz]''",
+        "# David Guetta & Nicky Romero - ID [Protocol]",
+        "# [???]",
+    ],
 )
 def test_unknown_lines(line):
     assert parse_tracklist_line(line).kind == "unknown"
@@ -88,9 +144,13 @@ def test_heading_and_blank():
 
 
 def test_mashup_parts_and_unknown_part():
-    line = parse_tracklist_line("# [22:30] Doctor P - Sweet Shop w/ Justice vs. Simian - We Are Your Friends (Acapella)")
+    line = parse_tracklist_line(
+        "# [22:30] Doctor P - Sweet Shop w/ Justice vs. Simian - We Are Your Friends (Acapella)"
+    )
     assert [(p.artist, p.title, p.version) for p in line.parts] == [
-        ("Doctor P", "Sweet Shop", None), ("Justice vs. Simian", "We Are Your Friends", "Acapella")]
+        ("Doctor P", "Sweet Shop", None),
+        ("Justice vs. Simian", "We Are Your Friends", "Acapella"),
+    ]
     assert line.parts[1].artists == ["Justice", "Simian"]
     line = parse_tracklist_line("# [29:10] Bobby Burns & Afrojack - Ghettoblaster w/ ID")
     assert line.kind == "track" and [p.unknown for p in line.parts] == [False, True]
@@ -115,7 +175,9 @@ def test_split_artists_keeps_primary_first(artist, names):
 
 
 def test_featured_artist_in_title_moves_to_artists():
-    (part,) = parse_tracklist_line("# [0:22:56] Foreign Beggars - The Sauce (feat. Black Josh & Ivy Lab)").parts
+    (part,) = parse_tracklist_line(
+        "# [0:22:56] Foreign Beggars - The Sauce (feat. Black Josh & Ivy Lab)"
+    ).parts
     assert part.title == "The Sauce"
     assert part.artists == ["Foreign Beggars", "Black Josh", "Ivy Lab"]
 
@@ -126,23 +188,71 @@ def test_featured_artist_in_title_moves_to_artists():
 @pytest.mark.parametrize(
     ("title", "date", "djs", "venue", "city", "show"),
     [
-        ("2006-08-16 - Richie Hawtin @ Cocorico, Riccione", "2006-08-16", ["Richie Hawtin"], "Cocorico", "Riccione",
-         None),
-        ("2011-07-04 - Motor City Drum Ensemble - DJ-Kicks", "2011-07-04", ["Motor City Drum Ensemble"], None, None,
-         "DJ-Kicks"),
-        ("2009-08-2X - Motor City Drum Ensemble @ Beach Bar, Electric Elephant Festival, Croatia", "2009-08",
-         ["Motor City Drum Ensemble"], "Beach Bar, Electric Elephant Festival", "Croatia", None),
-        ("2022-07 - Danilo Plessow aka MCDE @ Sunrise Stage, Polifonic Festival, Puglia", "2022-07",
-         ["Danilo Plessow aka MCDE"], "Sunrise Stage, Polifonic Festival", "Puglia", None),
-        ("2018-06-16 - Motor City Drum Ensemble b2b Jeremy Underground @ Sonar, Barcelona", "2018-06-16",
-         ["Motor City Drum Ensemble", "Jeremy Underground"], "Sonar", "Barcelona", None),
-        ("2016-05-21 - Motor City Drum Ensemble vs Jeremy Underground @ Robert Johnson, Germany (Resident Advisor, RA.530)",
-         "2016-05-21", ["Motor City Drum Ensemble", "Jeremy Underground"], "Robert Johnson", "Germany",
-         "Resident Advisor, RA.530"),
-        ("2009-12-26 - Benna, Audio Werner, Motor City Drum Ensemble @ Easygoing, Harry Klein, Munich", "2009-12-26",
-         ["Benna", "Audio Werner", "Motor City Drum Ensemble"], "Easygoing, Harry Klein", "Munich", None),
+        (
+            "2006-08-16 - Richie Hawtin @ Cocorico, Riccione",
+            "2006-08-16",
+            ["Richie Hawtin"],
+            "Cocorico",
+            "Riccione",
+            None,
+        ),
+        (
+            "2011-07-04 - Motor City Drum Ensemble - DJ-Kicks",
+            "2011-07-04",
+            ["Motor City Drum Ensemble"],
+            None,
+            None,
+            "DJ-Kicks",
+        ),
+        (
+            "2009-08-2X - Motor City Drum Ensemble @ Beach Bar, Electric Elephant Festival, Croatia",
+            "2009-08",
+            ["Motor City Drum Ensemble"],
+            "Beach Bar, Electric Elephant Festival",
+            "Croatia",
+            None,
+        ),
+        (
+            "2022-07 - Danilo Plessow aka MCDE @ Sunrise Stage, Polifonic Festival, Puglia",
+            "2022-07",
+            ["Danilo Plessow aka MCDE"],
+            "Sunrise Stage, Polifonic Festival",
+            "Puglia",
+            None,
+        ),
+        (
+            "2018-06-16 - Motor City Drum Ensemble b2b Jeremy Underground @ Sonar, Barcelona",
+            "2018-06-16",
+            ["Motor City Drum Ensemble", "Jeremy Underground"],
+            "Sonar",
+            "Barcelona",
+            None,
+        ),
+        (
+            "2016-05-21 - Motor City Drum Ensemble vs Jeremy Underground @ Robert Johnson, Germany (Resident Advisor, RA.530)",
+            "2016-05-21",
+            ["Motor City Drum Ensemble", "Jeremy Underground"],
+            "Robert Johnson",
+            "Germany",
+            "Resident Advisor, RA.530",
+        ),
+        (
+            "2009-12-26 - Benna, Audio Werner, Motor City Drum Ensemble @ Easygoing, Harry Klein, Munich",
+            "2009-12-26",
+            ["Benna", "Audio Werner", "Motor City Drum Ensemble"],
+            "Easygoing, Harry Klein",
+            "Munich",
+            None,
+        ),
         ("199X - Pete Tong @ Manumission", None, ["Pete Tong"], "Manumission", None, None),
-        ("2026 - Tonino & Lanka @ Ritter Butzke, Berlin", "2026", ["Tonino", "Lanka"], "Ritter Butzke", "Berlin", None),
+        (
+            "2026 - Tonino & Lanka @ Ritter Butzke, Berlin",
+            "2026",
+            ["Tonino", "Lanka"],
+            "Ritter Butzke",
+            "Berlin",
+            None,
+        ),
     ],
 )
 def test_page_titles(title, date, djs, venue, city, show):
@@ -153,7 +263,11 @@ def test_page_titles(title, date, djs, venue, city, show):
 def test_page_title_examples_name_the_expected_djs():
     cases = json.loads((FIXTURES / "page-title-examples-with-artists.json").read_text(encoding="utf-8"))
     assert len(cases) == 48
-    wrong = [(c["expect"], c["expectArtists"]) for c in cases if parse_page_title(c["expect"]).djs != c["expectArtists"]]
+    wrong = [
+        (c["expect"], c["expectArtists"])
+        for c in cases
+        if parse_page_title(c["expect"]).djs != c["expectArtists"]
+    ]
     assert not wrong
     for case in cases:  # every example title starts with its (possibly partial) date
         assert parse_page_title(case["expect"]).date == case["expect"].split(" - ")[0]
@@ -170,7 +284,11 @@ def test_mcde_page_has_exactly_its_22_tracks():
     first, last = tracks[0], tracks[-1]
     assert (first["cue"], first["artist"], first["title"]) == ("00", "Sun Ra", "Door To The Cosmos")
     assert (last["position"], last["cue"], last["artist"], last["title"]) == (
-        22, "70", "James Mason", "Sweet Power, Your Embrace")
+        22,
+        "70",
+        "James Mason",
+        "Sweet Power, Your Embrace",
+    )
     assert tracks[2]["artist"] == "Rhythm & Sound"  # &amp; decoded
     assert page.styles == ["House", "Deep House", "Funk", "Disco"]
     assert page.tracklist_complete is True
@@ -181,19 +299,34 @@ def test_mcde_page_has_exactly_its_22_tracks():
 def test_mcde_page_json_shape_and_record():
     data = parse_mix_html(MCDE.read_text(encoding="utf-8")).to_json()
     assert list(data) == ["title", "date", "djs", "venue", "show", "styles", "tracklist_complete", "tracks"]
-    assert list(data["tracks"][0]) == ["position", "cue", "artists", "artist", "title", "version", "label", "catalog",
-                                       "unknown"]
+    assert list(data["tracks"][0]) == [
+        "position",
+        "cue",
+        "artists",
+        "artist",
+        "title",
+        "version",
+        "label",
+        "catalog",
+        "unknown",
+    ]
     record = to_set_record(parse_mix_html(MCDE.read_text(encoding="utf-8")))
     assert record.source == "mixesdb" and record.source_key == data["title"]
     assert record.url == "https://www.mixesdb.com/w/2011-07-04_-_Motor_City_Drum_Ensemble_-_DJ-Kicks"
     assert len(record.plays) == 22 and [p.position for p in record.plays] == list(range(1, 23))
-    assert record.date == "2011-07-04" and record.show == "DJ-Kicks" and record.djs == ["Motor City Drum Ensemble"]
+    assert (
+        record.date == "2011-07-04"
+        and record.show == "DJ-Kicks"
+        and record.djs == ["Motor City Drum Ensemble"]
+    )
 
 
 def test_html_and_wikitext_parse_the_same_lines():
     """The HTML list items of the saved page are the same tracklist lines the wikitext parser reads."""
     page = parse_mix_html(MCDE.read_text(encoding="utf-8"))
-    wikitext = "== Tracklist ==\n" + "\n".join("# " + line.raw for line in page.lines) + "\n[[Category:House]]\n"
+    wikitext = (
+        "== Tracklist ==\n" + "\n".join("# " + line.raw for line in page.lines) + "\n[[Category:House]]\n"
+    )
     again = parse_wikitext(wikitext, page.title)
     assert entries(again) == entries(page)
 
@@ -216,10 +349,14 @@ def test_malformed_html_names_page_and_what_is_missing(mutate, missing):
 
 
 def test_category_page_links_and_next_page():
-    body = "".join(f'<li><a href="/w/{t.replace(" ", "_")}" title="{t}">{t}</a></li>' for t in ["A - B", "C - D"])
-    page = (f'<html><body><ul id="catMixesList">{body}</ul><a href="/db/index.php?title=Category:X&amp;pagefrom=C+-+D"'
-            ' title="Category:X">next 200</a><ul id="relatedPages-List"><li><a href="/w/Z" title="Z">Z</a></li></ul>'
-            "</body></html>")
+    body = "".join(
+        f'<li><a href="/w/{t.replace(" ", "_")}" title="{t}">{t}</a></li>' for t in ["A - B", "C - D"]
+    )
+    page = (
+        f'<html><body><ul id="catMixesList">{body}</ul><a href="/db/index.php?title=Category:X&amp;pagefrom=C+-+D"'
+        ' title="Category:X">next 200</a><ul id="relatedPages-List"><li><a href="/w/Z" title="Z">Z</a></li></ul>'
+        "</body></html>"
+    )
     titles, next_url = parse_category_html(page, page_url="http://127.0.0.1:9/w/Category:X")
     assert titles == ["A - B", "C - D"]
     assert next_url == "http://127.0.0.1:9/db/index.php?title=Category:X&pagefrom=C+-+D"
@@ -247,8 +384,13 @@ def test_list_block_with_headings_gaps_and_unknowns():
     assert kinds.count("heading") == 2 and kinds.count("gap") == 6
     assert page.n_tracks == 13 and page.n_unknown == 9
     assert page.lines[0].heading == "Chris Liebing b2b Charlotte de Witte"
-    assert entries(page)[2] == ("track", "003", [("Andre Salata & Roland Leesker", "Oi", None)], "Afro Acid Digital",
-                                "AAD 046")
+    assert entries(page)[2] == (
+        "track",
+        "003",
+        [("Andre Salata & Roland Leesker", "Oi", None)],
+        "Afro Acid Digital",
+        "AAD 046",
+    )
     record = to_set_record(page)
     assert len(record.plays) == 13 and record.n_unknown == 9 and record.extra_lines == 6
     title = page.to_json()
@@ -261,7 +403,9 @@ def test_mashups_become_parts_of_one_position():
     record = to_set_record(page)
     mashup = [p for p in record.plays if p.cue == "22:30"]
     assert [(p.part, p.track.artist, p.track.title) for p in mashup] == [
-        (1, "Doctor P", "Sweet Shop"), (2, "Justice vs. Simian", "We Are Your Friends")]
+        (1, "Doctor P", "Sweet Shop"),
+        (2, "Justice vs. Simian", "We Are Your Friends"),
+    ]
     assert mashup[0].position == mashup[1].position
     ghetto = [p for p in record.plays if p.cue == "29:10"]
     assert [(p.part, p.track.title) for p in ghetto] == [(1, "Ghettoblaster")]  # the 'w/ ID' part is unknown
@@ -329,7 +473,9 @@ def test_wikitext_without_tracklist_raises():
 
 def run_cli(*args, **kwargs):
     code = "import sys, cli; cli.COMMAND_MODULES[:] = ['scraping.commands']; sys.exit(cli.main(sys.argv[1:]))"
-    return subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True, **kwargs
+    )
 
 
 def test_parse_verb_json_on_html_and_wikitext(tmp_path):
@@ -338,14 +484,19 @@ def test_parse_verb_json_on_html_and_wikitext(tmp_path):
     data = json.loads(result.stdout)
     assert len(data["tracks"]) == 22 and data["styles"][0] == "House"
     wiki = tmp_path / "page.wiki"
-    wiki.write_text("== Tracklist ==\n# [00] A - B [L - CAT 1]\n# ?\n...\n# [05] C feat. D - E (F Remix)\n",
-                    encoding="utf-8")
+    wiki.write_text(
+        "== Tracklist ==\n# [00] A - B [L - CAT 1]\n# ?\n...\n# [05] C feat. D - E (F Remix)\n",
+        encoding="utf-8",
+    )
     result = run_cli("parse", str(wiki), "--title", "2020-02 - X b2b Y @ Club, Town", "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["djs"] == ["X", "Y"] and data["date"] == "2020-02" and data["venue"] == "Club"
     assert [(t["position"], t["artist"], t["title"], t["unknown"]) for t in data["tracks"]] == [
-        (1, "A", "B", False), (2, None, "?", True), (3, "C feat. D", "E", False)]
+        (1, "A", "B", False),
+        (2, None, "?", True),
+        (3, "C feat. D", "E", False),
+    ]
     assert data["tracks"][0]["catalog"] == "CAT 1" and data["tracks"][2]["artists"] == ["C", "D"]
     assert data["tracks"][2]["version"] == "F Remix"
 
