@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import html
 import logging
-import os
-import shutil
 import threading
 from dataclasses import replace
 
@@ -20,20 +18,17 @@ import pytest
 from config import load_settings
 from spotify.export import export_to_spotify
 from spotify.oauth import current_user_client, register_spotify_routes
+from tests.browser_support import start_browser
 from tests.fakes.spotify_catalogue import Entry, fake_id, track_object
 from tests.fakes.spotify_server import FakeSpotify
 
 pytestmark = pytest.mark.browser
-CHROMEDRIVER = os.environ.get("SE_CHROMEDRIVER", "/usr/bin/chromedriver")
-CHROMIUM = os.environ.get("CRATEDIGGER_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 ENTRIES = [Entry(fake_id(f"b{i}"), (f"Artist {i}",), f"Title {i}") for i in range(240)]
 SELECTED = [e.spotify_id for e in ENTRIES[::-1][:215]]  # reversed order, > 2 chunks
 
 
 @pytest.fixture
 def served(tmp_path):
-    if not (os.path.exists(CHROMEDRIVER) and CHROMIUM):
-        pytest.skip("chromium / chromedriver not installed")
     from flask import Flask, request
     from werkzeug.serving import make_server
 
@@ -70,15 +65,7 @@ def served(tmp_path):
 
 @pytest.fixture
 def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    os.environ.setdefault("SE_AVOID_STATS", "true")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver = start_browser()
     driver.set_page_load_timeout(30)
     yield driver
     driver.quit()
