@@ -29,6 +29,7 @@ ENV_CONTACT = "CRATEDIGGER_CONTACT"
 ENV_LIBRARY_DIR = "CRATEDIGGER_LIBRARY_DIR"
 ENV_CHROMEDRIVER = "SE_CHROMEDRIVER"
 ENV_CHROMIUM = "CRATEDIGGER_CHROMIUM"
+ENV_OFFLINE = "CRATEDIGGER_OFFLINE"
 
 DEFAULT_PORT = 8050
 
@@ -59,6 +60,7 @@ class Settings:
     library_dir: Path | None = None
     chromedriver: str = "/usr/bin/chromedriver"
     chromium: str | None = None
+    offline: bool = False  # never probe or embed outside services (Spotify's player)
 
     @property
     def catalog_path(self) -> Path:
@@ -136,4 +138,5 @@ def load_settings(environ: dict[str, str] | None = None, dotenv_path: Path | Non
         library_dir=Path(library).expanduser().resolve() if library else None,
         chromedriver=env.get(ENV_CHROMEDRIVER) or defaults.chromedriver,
         chromium=env.get(ENV_CHROMIUM) or None,
+        offline=_truthy(env.get(ENV_OFFLINE), False),
     )

@@ -73,7 +73,7 @@ class ServedApp:
         self.url = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("SPOTIPY_")}  # no real credentials
         env.update({"CRATEDIGGER_DATA_DIR": str(data_dir), "CRATEDIGGER_PORT": str(self.port),
-                    "CRATEDIGGER_HOST": "127.0.0.1", **(extra_env or {})})
+                    "CRATEDIGGER_HOST": "127.0.0.1", "CRATEDIGGER_OFFLINE": "1", **(extra_env or {})})
         self.log_path = data_dir / "app.log"
         self._log = self.log_path.open("w")
         self.process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=self._log,

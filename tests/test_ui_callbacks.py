@@ -53,3 +53,45 @@ def test_evidence_text_names_the_evidence():
     text = evidence_text({"shared_sets": 14, "example_sets": [{"title": "2019-01-01 - X @ Y", "date": "2019-01-01"}],
                           "followed_count": 3, "shared_label": "Innervisions"})
     assert text == "played together in 14 sets · e.g. X @ Y (2019) · often played right after (3×) · same label (Innervisions)"
+
+
+def test_the_spotify_player_appears_only_when_allowed():
+    from ui.callbacks import preview_for, query_card
+
+    store = {"query": {"title": "T", "artist": "A", "spotify_id": ID_A, "is_demo": False},
+             "candidates": [{"track_id": 1, "artist": "A", "title": "T", "spotify_id": ID_A, "is_demo": False}]}
+    assert "embed/track" not in str(query_card(store, player=False))
+    assert f"embed/track/{ID_A}" in str(query_card(store, player=True))
+    cell = {"row": 0, "column_id": "artist", "row_id": 1}
+    assert "No preview" in str(preview_for(cell, store, player=False))
+    assert "embed/track" in str(preview_for(cell, store, player=True))
+
+
+def test_offline_setting_skips_the_probe(monkeypatch, settings):
+    from ui import online
+
+    monkeypatch.setattr(online._SPOTIFY, "check", lambda: (_ for _ in ()).throw(AssertionError("probed")))
+    assert settings.offline  # set for every test run by conftest
+    assert online.spotify_player_available(settings) is False
+
+
+def test_reachability_probe_on_loopback():
+    import socket
+    import time
+
+    from ui.online import Reachability
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    open_port = Reachability(("127.0.0.1", listener.getsockname()[1]))
+    assert open_port.check() is False  # the first answer never waits for the probe
+    deadline = time.monotonic() + 5
+    while not open_port.reachable and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert open_port.check() is True
+    listener.close()
+    closed = Reachability(("127.0.0.1", 1))
+    closed.check()
+    time.sleep(0.2)
+    assert closed.check() is False

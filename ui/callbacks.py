@@ -10,6 +10,7 @@ from dash import ALL, Input, Output, State, ctx, html, no_update
 
 from ui import figures
 from ui.export import export_file, export_spotify
+from ui.online import spotify_player_available
 from ui.ranking import Controls, Feedback, rank
 from ui.service import answer_query, open_catalog, suggest
 
@@ -87,7 +88,7 @@ def ranked_rows(store: dict | None, controls: Controls, feedback: dict | None) -
     )
 
 
-def query_card(store: dict | None):
+def query_card(store: dict | None, *, player: bool = False):
     query = (store or {}).get("query")
     if not query:
         return html.Div("Paste a track to start digging.", className="muted")
@@ -108,7 +109,7 @@ def query_card(store: dict | None):
     ]
     if query.get("is_demo"):
         children.append(html.Div("demo track — never sent to Spotify", className="badge demo-badge"))
-    elif query.get("spotify_id"):
+    elif query.get("spotify_id") and player:
         children.append(html.Iframe(src=f"https://open.spotify.com/embed/track/{query['spotify_id']}",
                                     className="spotify-embed", title="Spotify player"))
     return children
@@ -156,7 +157,7 @@ def spotify_uris(picks: list | None) -> str:
     return "\n".join(f"spotify:track:{p['spotify_id']}" for p in picks or [] if p.get("spotify_id") and not p.get("is_demo"))
 
 
-def preview_for(active_cell: dict | None, store: dict | None):
+def preview_for(active_cell: dict | None, store: dict | None, *, player: bool = False):
     """A player for the clicked row: its cached audio, else Spotify's player (real tracks only)."""
     if not active_cell or active_cell.get("row_id") is None:
         return html.Div("Click a row to preview it.", className="muted small")
@@ -169,7 +170,7 @@ def preview_for(active_cell: dict | None, store: dict | None):
         return html.Div([html.Div(name, className="small"),
                          html.Audio(src=f"/audio/{track['track_id']}", controls=True, autoPlay=True,
                                     id="preview-audio")])
-    if track.get("spotify_id") and not track.get("is_demo"):
+    if track.get("spotify_id") and not track.get("is_demo") and player:
         return html.Iframe(src=f"https://open.spotify.com/embed/track/{track['spotify_id']}",
                            className="spotify-embed", title=f"Spotify player: {name}")
     return html.Div(f"No preview for {name} yet (no audio cached; run `python cli.py fetch-audio`).",
@@ -233,7 +234,7 @@ def register_callbacks(app, settings, loader) -> None:
         picked = {p["track_id"] for p in picks or []}
         style_options = sorted({s for c in (store or {}).get("candidates", []) for s in c.get("styles") or []})
         return ([table_row(r) for r in rows], [r["track_id"] for r in rows if r["track_id"] in picked],
-                query_card(store), style_options)
+                query_card(store, player=spotify_player_available(settings)), style_options)
 
     @app.callback(
         Output("picks-store", "data"),
@@ -294,7 +295,8 @@ def register_callbacks(app, settings, loader) -> None:
             return alert(children, "info" if url else "warning")
 
     app.callback(Output("results-preview", "children"), Input("results-table", "active_cell"),
-                 State("results-store", "data"))(preview_for)
+                 State("results-store", "data"))(
+        lambda cell, store: preview_for(cell, store, player=spotify_player_available(settings)))
 
     @app.callback(
         Output("figure-graph", "figure"),
