@@ -10,46 +10,17 @@ from __future__ import annotations
 import logging
 
 import dash
-from dash import html
 
-from catalog.queries import count_catalog
 from config import load_settings
-from errors import ArtifactMissingError, CratediggerError
 from ui import layout
 from ui.callbacks import register_callbacks
 from ui.export import spotify_state
 from ui.media import register_media_routes
 from ui.service import open_catalog
+from ui.status import status_children
 
 log = logging.getLogger(__name__)
 EXAMPLES = 4
-
-
-def status_children(settings, loader) -> list:
-    """Which model run is loaded and what the catalog holds, in words."""
-    parts = []
-    try:
-        run = loader.get().run
-        metrics = run.metadata.get("metrics", {}).get("default") or run.metadata.get("metrics", {})
-        figure = f" · R-precision {metrics['r_precision']:.3f}" if isinstance(metrics, dict) and "r_precision" in metrics else ""
-        parts.append(html.Span(f"model {run.run_id}{figure}", className="status-item"))
-    except (ArtifactMissingError, CratediggerError) as error:
-        parts.append(html.Span(f"no model published — {error}", className="status-item warn"))
-    conn = open_catalog(settings)
-    if conn is None:
-        parts.append(html.Span("catalog empty: run `python cli.py demo`", className="status-item warn"))
-    else:
-        counts = count_catalog(conn)
-        conn.close()
-        parts.append(html.Span(
-            f"{counts.sets:,} sets · {counts.tracks:,} tracks · {counts.spotify_matched:,} on Spotify · "
-            f"{counts.with_audio:,} with audio", className="status-item"))
-        if counts.demo_tracks:
-            parts.append(html.Span("demo crate", className="status-item badge demo-badge"))
-    if not settings.has_spotify_credentials:
-        parts.append(html.Span("Spotify export off (no SPOTIPY_CLIENT_ID) — file exports work",
-                               className="status-item muted"))
-    return parts
 
 
 def example_tracks(settings, limit: int = EXAMPLES) -> list[dict]:

@@ -95,3 +95,12 @@ def test_reachability_probe_on_loopback():
     closed.check()
     time.sleep(0.2)
     assert closed.check() is False
+
+
+def test_model_summary_reads_run_metadata():
+    from ui.status import model_summary
+
+    text = model_summary({"engine": "als", "created_at": "2026-11-23T20:13:52+00:00",
+                          "counts": {"sets": 1600, "tracks": 3581}, "metrics": {"default": {"r_precision": 0.0521}}})
+    assert text == "ALS model from 2026-11-23 20:13 · 1,600 sets × 3,581 tracks · R-precision 0.052"
+    assert model_summary({"engine": "als", "metrics": {}}).startswith("ALS model")
