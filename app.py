@@ -17,6 +17,7 @@ from ui.callbacks import register_callbacks
 from ui.export import spotify_state
 from ui.media import register_media_routes
 from ui.service import open_catalog
+from ui.sound import SoundIndexLoader
 from ui.status import status_children
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,15 @@ def example_tracks(settings, limit: int = EXAMPLES) -> list[dict]:
     return picked
 
 
+def background_jobs(settings) -> dash.DiskcacheManager:
+    """Where background callbacks (audio analysis of an upload) keep their state: the data folder's cache."""
+    import diskcache
+
+    folder = settings.cache_dir / "dash-jobs"
+    folder.mkdir(parents=True, exist_ok=True)
+    return dash.DiskcacheManager(diskcache.Cache(str(folder)), expire=3600)
+
+
 def create_app(settings=None) -> dash.Dash:
     from models.recommender import RecommenderLoader
     from spotify.oauth import register_spotify_routes
@@ -56,12 +66,14 @@ def create_app(settings=None) -> dash.Dash:
 
     threadpool_limits(1, user_api="blas")
     loader = RecommenderLoader.from_settings(settings)
-    app = dash.Dash(__name__, title="Cratedigger", update_title=None, suppress_callback_exceptions=False)
+    sound_loader = SoundIndexLoader(settings)
+    app = dash.Dash(__name__, title="Cratedigger", update_title=None, suppress_callback_exceptions=False,
+                    background_callback_manager=background_jobs(settings))
     app.layout = lambda: layout.page(status_children(settings, loader), example_tracks(settings),
                                      spotify_state(settings))
     register_spotify_routes(app.server, settings)
     register_media_routes(app.server, settings)
-    register_callbacks(app, settings, loader)
+    register_callbacks(app, settings, loader, sound_loader)
     app.server.config["CRATEDIGGER_SETTINGS"] = settings
     return app
 

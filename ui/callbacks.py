@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dash import ALL, Input, Output, State, ctx, html, no_update
 
+from errors import CratediggerError
 from ui import figures
 from ui.export import export_file, export_spotify
 from ui.online import spotify_player_available
 from ui.ranking import Controls, Feedback, rank
-from ui.service import answer_query, open_catalog, suggest
+from ui.service import answer_query, cards_for, open_catalog, suggest
 
 _HARMONY_MARK = {"same": "●", "compatible": "✓", "clash": "✗", "unknown": ""}
 
@@ -33,12 +34,35 @@ def alert(message: str | None, level: str = "info"):
     return html.Div(message, className=f"alert alert-{level}", role="alert")
 
 
-def search(settings, loader, text: str | None) -> tuple[dict, object]:
+def search(settings, loader, text: str | None, sound_loader=None) -> tuple[dict, object]:
     """(results-store data, alert) for a pasted query."""
     if not text or not text.strip():
         return {"query": None, "candidates": []}, alert("Paste a Spotify track link, URI or ID, or type artist - title.")
-    answer = answer_query(text, settings, loader)
+    answer = answer_query(text, settings, loader, sound_loader=sound_loader)
     return answer.to_store(), alert(answer.message, answer.level)
+
+
+def upload(settings, contents: str | None, filename: str | None, set_progress=lambda value: None):
+    """(results-store data, alert) for a dropped audio file: its sound neighbours (background job)."""
+    from ui.sound import analyse_upload
+
+    if not contents:
+        return no_update, no_update
+    try:
+        result = analyse_upload(settings, contents, filename or "upload",
+                                progress=lambda step, total, what: set_progress((str(step), f"{what}…")))
+    except CratediggerError as error:
+        return no_update, alert(str(error), "error" if error.exit_code == 2 else "warning")
+    conn = open_catalog(settings)
+    try:
+        candidates = cards_for(conn, [(t, {"sound_score": s, "engine": "sound"}) for t, s in result["neighbours"]])
+    finally:
+        conn.close()
+    query = result["query"]
+    message = (f"{filename}: {query['bpm']:.0f} BPM, {query['key']} ({query['camelot']}). "
+               "Answered from sound: tracks whose audio is closest to it.")
+    return {"query": query, "seeds": [], "candidates": candidates, "message": message, "level": "info"}, \
+        alert(message, "info")
 
 
 def controls_from(n, blend, bpm, styles, flags, picks) -> Controls:
@@ -179,6 +203,8 @@ def preview_for(active_cell: dict | None, store: dict | None, *, player: bool = 
 
 def figure_for(tab: str, store: dict | None, rows: list[dict], picks: list | None):
     query = (store or {}).get("query") or {}
+    if tab == "spectrogram":
+        return figures.spectrogram(query)
     if not rows:
         return figures.empty_figure("Results will be drawn here.")
     picked = {p["track_id"] for p in picks or []}
@@ -186,11 +212,13 @@ def figure_for(tab: str, store: dict | None, rows: list[dict], picks: list | Non
         return figures.bpm_key_scatter(query, rows)
     if tab == "styles":
         return figures.style_bars(rows)
+    if tab == "spectrogram":
+        return figures.spectrogram(query)
     return figures.neighbourhood_map(query, rows, picked)
 
 
 # -- wiring -----------------------------------------------------------------------------------------
-def register_callbacks(app, settings, loader) -> None:
+def register_callbacks(app, settings, loader, sound_loader=None) -> None:
     app.callback(Output("search-suggestions", "children"), Input("search-input", "value"))(
         lambda text: suggestions_for(settings, text)
     )
@@ -212,8 +240,23 @@ def register_callbacks(app, settings, loader) -> None:
             return no_update, no_update, no_update, no_update  # chips being drawn, not clicked
         if chip is not None:
             text = f"spotify:track:{chip['index']}"
-        store, message = search(settings, loader, text)
+        store, message = search(settings, loader, text, sound_loader)
         return store, message, text if chip is not None else no_update, {"liked": [], "disliked": []}
+
+    @app.callback(
+        Output("results-store", "data", allow_duplicate=True),
+        Output("search-alert", "children", allow_duplicate=True),
+        Input("upload-audio", "contents"),
+        State("upload-audio", "filename"),
+        background=True,
+        running=[(Output("upload-progress-row", "hidden"), False, True),
+                 (Output("upload-audio", "disabled"), True, False)],
+        progress=[Output("upload-progress", "value"), Output("upload-progress-label", "children")],
+        cancel=[Input("upload-cancel", "n_clicks")],
+        prevent_initial_call=True,
+    )
+    def on_upload(set_progress, contents, filename):
+        return upload(settings, contents, filename, set_progress)
 
     @app.callback(
         Output("results-table", "data"),

@@ -97,3 +97,14 @@ def style_bars(rows: list[dict]) -> go.Figure:
     figure = go.Figure(go.Bar(x=styles, y=[counts[s] for s in styles], marker_color=[colours[s] for s in styles]))
     figure.update_layout(**_LAYOUT, yaxis=dict(title="results"), showlegend=False)
     return figure
+
+
+def spectrogram(query: dict) -> go.Figure:
+    """The query's log-mel spectrogram (when its audio was analysed)."""
+    mel = query.get("spectrogram")
+    if not mel:
+        return empty_figure("No audio analysed for this query: drop its file above to see its spectrogram.")
+    figure = go.Figure(go.Heatmap(z=mel, colorscale="Magma", showscale=False, hoverinfo="skip"))
+    figure.update_layout(**_LAYOUT, xaxis=dict(title="time →", showticklabels=False),
+                         yaxis=dict(title="mel band (low → high)", showticklabels=False))
+    return figure

@@ -53,9 +53,29 @@ def search_section(examples: list[dict]) -> html.Section:
             ),
             html.Datalist(id="search-suggestions"),
             html.Div(["Try: ", *chips], className="examples") if chips else None,
+            upload_zone(),
             html.Div(id="search-alert", role="status", **{"aria-live": "polite"}),
         ],
     )
+
+
+def upload_zone() -> html.Div:
+    return html.Div(className="upload", children=[
+        dcc.Upload(
+            id="upload-audio",
+            className="upload-zone",
+            accept=".mp3,.wav,.flac,.aiff,.aif,.m4a,.ogg,audio/*",
+            max_size=60 * 1024 * 1024,
+            children=html.Div(["Drop an audio file (mp3, wav, flac, aiff, m4a) or ",
+                               html.Span("choose one", className="link"),
+                               " to find tracks that sound like it"]),
+        ),
+        html.Div(id="upload-progress-row", className="progress-row", hidden=True, children=[
+            html.Progress(id="upload-progress", value="0", max="5"),
+            html.Span(id="upload-progress-label", className="muted small"),
+            html.Button("Cancel", id="upload-cancel", className="button", n_clicks=0),
+        ]),
+    ])
 
 
 def query_section() -> html.Section:
@@ -184,6 +204,8 @@ def figures_section() -> html.Section:
                     dcc.Tab(label="Neighbourhood", value="map", className="tab", selected_className="tab--selected"),
                     dcc.Tab(label="BPM × key", value="bpm-key", className="tab", selected_className="tab--selected"),
                     dcc.Tab(label="Styles", value="styles", className="tab", selected_className="tab--selected"),
+                    dcc.Tab(label="Spectrogram", value="spectrogram", className="tab",
+                            selected_className="tab--selected"),
                 ],
             ),
             dcc.Graph(id="figure-graph", config={"displayModeBar": False}, className="figure"),

@@ -78,10 +78,25 @@ def feedback_weights(candidates: list[dict], feedback: Feedback) -> dict[str, fl
     return {a: min(MAX_WEIGHT, max(MIN_WEIGHT, 1 + FEEDBACK_STEP * v)) for a, v in votes.items()}
 
 
+def blended(candidate: dict, cf_score: float, sound_score: float, blend: float, query_has_cf: bool) -> float:
+    """(1 - blend) · DJ-set score + blend · sound score, each in [0, 1].
+
+    A candidate without a sound score is judged by its DJ-set score alone (sound cannot tell); one
+    without a DJ-set score gets 0 there when other candidates have one (no set links it to the query).
+    """
+    has_cf, has_sound = candidate.get("score") is not None, candidate.get("sound_score") is not None
+    if not has_cf and not has_sound:
+        return 0.0
+    cf_value = cf_score if has_cf else (0.0 if query_has_cf else sound_score)
+    sound_value = sound_score if has_sound else cf_value
+    return (1 - blend) * cf_value + blend * sound_value
+
+
 def rank(candidates: list[dict], query: dict, controls: Controls, feedback: Feedback = Feedback()) -> list[dict]:
     """The candidates to show, best first, each with `rank`, `final_score` and `harmony` added."""
     cf = _normalised([c.get("score") for c in candidates])
     sound = _normalised([c.get("sound_score") for c in candidates])
+    query_has_cf = any(c.get("score") is not None for c in candidates)
     weights = feedback_weights(candidates, feedback)
     dismissed = set(feedback.disliked) | set(controls.hide)
     wanted_styles = set(controls.styles)
@@ -99,12 +114,7 @@ def rank(candidates: list[dict], query: dict, controls: Controls, feedback: Feed
             continue
         if wanted_styles and not wanted_styles & set(candidate.get("styles") or []):
             continue
-        has_cf = candidate.get("score") is not None
-        has_sound = candidate.get("sound_score") is not None
-        if has_cf and has_sound:
-            base = (1 - controls.blend) * cf_score + controls.blend * sound_score
-        else:
-            base = cf_score if has_cf else sound_score
+        base = blended(candidate, cf_score, sound_score, controls.blend, query_has_cf)
         multiplier = 1.0
         for attribute in _attributes(candidate):
             multiplier *= weights.get(attribute, 1.0)

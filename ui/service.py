@@ -18,6 +18,8 @@ from errors import ArtifactMissingError, BadInputError, CratediggerError, NotFou
 from spotify.ids import is_spotify_id, parse_query
 
 CANDIDATES = 150  # fetched once per query; controls pick from these
+SOUND_EXTRA = 40  # sound-alike tracks added to a DJ-set answer, for the blend slider
+SOUNDS_ALIKE = 0.5  # cosine similarity from which "sounds alike" is said
 _DATE_PREFIX = re.compile(r"^\s*[-–]?\s*\d{4}(?:-[\dX]{2}){0,2}\s+-\s+")  # MixesDB titles start with the date
 _LINES = re.compile(r"[\n;]+")
 _REF_GAPS = re.compile(r"[,\s]+")
@@ -111,8 +113,8 @@ def evidence_text(candidate: dict) -> str:
             pieces.append(f"e.g. {_DATE_PREFIX.sub('', first['title'])}{date}")
     if candidate.get("followed_count"):
         pieces.append(f"often played right after ({candidate['followed_count']}×)")
-    if candidate.get("sound_score") is not None:
-        pieces.append("sounds alike")
+    if candidate.get("sound_score") is not None and candidate["sound_score"] >= SOUNDS_ALIKE:
+        pieces.append(f"sounds alike ({candidate['sound_score']:.2f})")
     if candidate.get("shared_artists"):
         pieces.append("same artist")
     if candidate.get("shared_label"):
@@ -157,18 +159,57 @@ def place_on_map(recommender, seed_ids: list[int], query: dict, candidates: list
         return
     from models.projection import pca_2d
 
-    columns = recommender.columns([*seed_ids, *(c["track_id"] for c in candidates)])
-    if (columns < 0).any():
+    seed_columns = recommender.columns(seed_ids)
+    seed_columns = seed_columns[seed_columns >= 0]
+    placed = [(c, col) for c, col in zip(candidates, recommender.columns([c["track_id"] for c in candidates]),
+                                         strict=True) if col >= 0]
+    if not len(seed_columns) or not placed:
         return
-    xy = pca_2d(np.asarray(vectors[columns]))
-    seed_xy = xy[: len(seed_ids)].mean(axis=0)
+    xy = pca_2d(np.asarray(vectors[np.concatenate([seed_columns, [col for _, col in placed]])]))
+    seed_xy = xy[: len(seed_columns)].mean(axis=0)
     query["x"], query["y"] = float(seed_xy[0]), float(seed_xy[1])
-    for candidate, (x, y) in zip(candidates, xy[len(seed_ids):], strict=True):
+    for (candidate, _), (x, y) in zip(placed, xy[len(seed_columns):], strict=True):
         candidate["x"], candidate["y"] = float(x), float(y)
 
 
-def answer_query(text: str, settings, loader, *, n: int = CANDIDATES) -> Answer:
-    """Resolve `text` (one or several tracks) and fetch `n` candidates with their evidence."""
+def cards_for(conn, scored: list[tuple[int, dict]]) -> list[dict]:
+    """Catalog cards merged with each result's scores and evidence, in the given order."""
+    ids = [track_id for track_id, _ in scored]
+    rows = tracks_by_ids(conn, ids)
+    styles = track_styles(conn, ids)
+    cards = []
+    for track_id, extra in scored:
+        if track_id not in rows:
+            continue
+        card = {**track_card(rows[track_id], styles.get(track_id, [])), "score": None, "sound_score": None, **extra}
+        card["evidence"] = evidence_text(card)
+        cards.append(card)
+    return cards
+
+
+def sound_candidates(conn, sound, seed_id: int, n: int) -> list[dict]:
+    ids, scores = sound.neighbours_of_track(seed_id, n)
+    return cards_for(conn, [(int(t), {"sound_score": float(s), "engine": "sound"}) for t, s in zip(ids, scores, strict=True)])
+
+
+def add_sound(conn, sound, seed_id: int, candidates: list[dict]) -> list[dict]:
+    """Sound scores for DJ-set candidates, plus the best sound-alikes no set links to the query."""
+    similarity = sound.similarity(seed_id, [c["track_id"] for c in candidates])
+    for candidate in candidates:
+        if candidate["track_id"] in similarity:
+            candidate["sound_score"] = similarity[candidate["track_id"]]
+            candidate["evidence"] = evidence_text(candidate)
+    have = {c["track_id"] for c in candidates} | {seed_id}
+    extra = [c for c in sound_candidates(conn, sound, seed_id, SOUND_EXTRA + len(have)) if c["track_id"] not in have]
+    return candidates + extra[:SOUND_EXTRA]
+
+
+def answer_query(text: str, settings, loader, *, sound_loader=None, n: int = CANDIDATES) -> Answer:
+    """Resolve `text` (one or several tracks) and fetch `n` candidates with their evidence.
+
+    DJ-set evidence comes from the published run; a track no set in the model contains is answered
+    from sound when the run has its embedding; when both engines know it, candidates carry both scores.
+    """
     try:
         conn = open_catalog(settings)
         if conn is None:
@@ -177,26 +218,30 @@ def answer_query(text: str, settings, loader, *, n: int = CANDIDATES) -> Answer:
         seed_ids = list(dict.fromkeys(row["id"] for row in seeds))
         styles = track_styles(conn, seed_ids)
         seed_cards = [track_card(row, styles.get(row["id"], [])) for row in seeds]
-        try:
-            recommender = loader.get()
-        except ArtifactMissingError as error:
-            return Answer(query=seed_cards[0], seeds=seed_cards, message=str(error), level="warning")
-        recommendations = recommender.similar(seed_ids, n=n)
-        ids = [r.track_id for r in recommendations]
-        rows = tracks_by_ids(conn, ids)
-        result_styles = track_styles(conn, ids)
-        candidates = []
-        for rec in recommendations:
-            card = track_card(rows[rec.track_id], result_styles.get(rec.track_id, [])) if rec.track_id in rows else {}
-            candidate = {**card, **rec.to_dict(), "sound_score": None}
-            candidate["evidence"] = evidence_text(candidate)
-            candidates.append(candidate)
         query = dict(seed_cards[0])
-        query["source"] = "DJ sets"
-        place_on_map(recommender, seed_ids, query, candidates)
         if len(seed_cards) > 1:
             query["title"] = f"{len(seed_cards)} tracks"
             query["artist"] = ", ".join(c["artist"] for c in seed_cards[:3])
+        sound = sound_loader.get() if sound_loader is not None else None
+        try:
+            recommender = loader.get()
+        except ArtifactMissingError as error:
+            return Answer(query=query, seeds=seed_cards, message=str(error), level="warning")
+        if not any(recommender.knows(s) for s in seed_ids):
+            if sound is None or not sound.knows(seed_ids[0]):
+                raise NotFoundError(
+                    "No DJ set in the model contains this track and it has no sound analysis yet: "
+                    "run `python cli.py fetch-audio` and `embed`, or drop its audio file here."
+                )
+            query["source"] = "sound (no DJ set plays it yet)"
+            return Answer(query=query, seeds=seed_cards, candidates=sound_candidates(conn, sound, seed_ids[0], n))
+        recommendations = recommender.similar(seed_ids, n=n)
+        candidates = cards_for(conn, [(r.track_id, r.to_dict()) for r in recommendations])
+        query["source"] = "DJ sets"
+        if sound is not None and sound.knows(seed_ids[0]):
+            candidates = add_sound(conn, sound, seed_ids[0], candidates)
+            query["source"] = "DJ sets and sound"
+        place_on_map(recommender, seed_ids, query, candidates)
         message = None if candidates else "No DJ set plays this track with others yet: nothing to recommend."
         return Answer(query=query, seeds=seed_cards, candidates=candidates, message=message, level="info")
     except CratediggerError as error:
