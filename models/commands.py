@@ -27,42 +27,55 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _add_data_options(parser, *, holdout: bool = True) -> None:
+    parser.add_argument(
+        "--data",
+        metavar="FILE",
+        help="evaluate a CSV (set_id, track_id[, position, artist, title]) instead of the catalog",
+    )
+    if holdout:
+        parser.add_argument(
+            "--holdout", type=_fraction, default=0.2, help="share of each test set held out (%(default)s)"
+        )
+        parser.add_argument(
+            "--min-set",
+            type=_positive_int,
+            default=10,
+            help="sets with at least this many tracks are tested (%(default)s)",
+        )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random split (%(default)s)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def _fraction(text: str) -> float:
+    value = _positive_float(text)
+    if not value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be between 0 and 1")
+    return value
+
+
 def register(subparsers) -> None:
-    from models.als import AlsParams
     from models.weighting import WEIGHTINGS
 
-    defaults = AlsParams()
     train = subparsers.add_parser(
         "train-als",
-        help="train ALS on the catalog's set × track matrix into a new run folder",
-        description="Build the set × track matrix from the catalog, train implicit ALS on it and write "
-        "a new run folder under the data folder's models/ (factors, id maps, metadata.json).",
+        help="train the model (ALS and the default hybrid) on the catalog into a new run folder",
+        description="Build the set × track matrix from the catalog, train implicit ALS (and, with the default "
+        "engine, the hybrid around it) and write a new run folder under the data folder's models/ "
+        "(factors, id maps, metadata.json with parameters, input fingerprint and counts).",
     )
     train.add_argument(
-        "--factors", type=_positive_int, default=defaults.factors, help="latent factors (%(default)s)"
+        "--engine",
+        choices=("default", "als"),
+        default="default",
+        help="default: the hybrid (set neighbours, ALS, artists, transitions); als: ALS alone (%(default)s)",
     )
-    train.add_argument(
-        "--iterations", type=_positive_int, default=defaults.iterations, help="ALS sweeps (%(default)s)"
-    )
-    train.add_argument(
-        "--regularization",
-        type=_positive_float,
-        default=defaults.regularization,
-        help="L2 regularisation (%(default)s)",
-    )
-    train.add_argument(
-        "--alpha",
-        type=_positive_float,
-        default=defaults.alpha,
-        help="confidence scale of the weighted plays (%(default)s)",
-    )
-    train.add_argument(
-        "--weighting",
-        choices=WEIGHTINGS,
-        default=defaults.weighting,
-        help="how plays are weighted before training (%(default)s)",
-    )
-    train.add_argument("--seed", type=int, default=defaults.random_state, help="random seed (%(default)s)")
+    train.add_argument("--factors", type=_positive_int, help="ALS latent factors")
+    train.add_argument("--iterations", type=_positive_int, help="ALS sweeps")
+    train.add_argument("--regularization", type=_positive_float, help="ALS L2 regularisation")
+    train.add_argument("--alpha", type=_positive_float, help="ALS confidence scale of the weighted plays")
+    train.add_argument("--weighting", choices=WEIGHTINGS, help="how plays are weighted before ALS")
+    train.add_argument("--seed", type=int, help="ALS random seed")
     train.add_argument("--publish", action="store_true", help="make the new run current when it is written")
     train.add_argument("--if-missing", action="store_true", help="do nothing when a run is already published")
     train.set_defaults(handler=run_train_als)
@@ -86,29 +99,137 @@ def register(subparsers) -> None:
     recommend.add_argument("--json", action="store_true", help="print JSON instead of a table")
     recommend.set_defaults(handler=run_recommend)
 
+    evaluate = subparsers.add_parser(
+        "evaluate",
+        help="hold out tracks of real sets and measure every model on finding them",
+        description="For every set with at least --min-set tracks, hold out --holdout of its tracks at random; train "
+        "on the rest plus all other sets; rank for each test set with its kept tracks as the query. Reports "
+        "R-precision, NDCG@10, HR@10, catalogue coverage and next-track HR@10 for the default model and each "
+        "baseline. Without --data the catalog is evaluated and the metrics go into the current run's metadata.",
+    )
+    _add_data_options(evaluate)
+    evaluate.set_defaults(handler=run_evaluate)
+
+    tune = subparsers.add_parser(
+        "tune",
+        help="choose the default model's blend weights on a validation split and record them",
+        description="Tune the hybrid's weights on a validation split (the evaluation protocol with its own seed); "
+        "the choice goes to models/tuned.json and is used by train-als and retrain.",
+    )
+    _add_data_options(tune)
+    tune.set_defaults(handler=run_tune)
+
+    retrain = subparsers.add_parser(
+        "retrain",
+        help="matrix → tune and evaluate → train → publish if at least as good as the current run",
+        description="Rebuild the model from the catalog end to end. The new run is published only if its "
+        "R-precision is at least the current run's (or with --force).",
+    )
+    retrain.add_argument("--force", action="store_true", help="publish even if the new run evaluates worse")
+    retrain.add_argument("--seed", type=int, default=0, help="seed of the evaluation split (%(default)s)")
+    retrain.add_argument("--json", action="store_true", help="print the evaluation as JSON")
+    retrain.set_defaults(handler=run_retrain)
+
 
 def run_train_als(args, settings) -> int:
     from models.als import AlsParams
     from models.artifacts import current_run_id, publish
-    from models.pipeline import train_als_run
+    from models.pipeline import train_run, tuned_hybrid_params
 
     if args.if_missing and current_run_id(settings.models_dir):
         print(f"A model is already published ({current_run_id(settings.models_dir)}); not retraining.")
         return 0
-    params = AlsParams(
-        factors=args.factors,
-        iterations=args.iterations,
-        regularization=args.regularization,
-        alpha=args.alpha,
-        weighting=args.weighting,
-        random_state=args.seed,
-    )
-    run = train_als_run(settings, params, show_progress=sys.stderr.isatty())
+    base = tuned_hybrid_params(settings.models_dir).als if args.engine == "default" else AlsParams()
+    given = {
+        "factors": args.factors,
+        "iterations": args.iterations,
+        "regularization": args.regularization,
+        "alpha": args.alpha,
+        "weighting": args.weighting,
+        "random_state": args.seed,
+    }
+    als = AlsParams(**{**base.to_dict(), **{k: v for k, v in given.items() if v is not None}})
+    run = train_run(settings, engine=args.engine, als=als, show_progress=sys.stderr.isatty())
     counts = run.metadata["counts"]
     print(f"Trained run {run.run_id}: {counts['sets']} sets × {counts['tracks']} tracks in {run.path}")
     if args.publish:
         publish(settings.models_dir, run)
         print(f"Published {run.run_id} as the current model.")
+    return 0
+
+
+def _dataset(args, settings):
+    from models.dataset import dataset_from_csv
+    from models.pipeline import load_catalog_dataset
+
+    return dataset_from_csv(args.data) if args.data else load_catalog_dataset(settings)
+
+
+def run_evaluate(args, settings) -> int:
+    from models.artifacts import current_run, current_run_id, update_metadata
+    from models.evaluation import format_table, run_evaluation
+    from models.pipeline import tuned_hybrid_params
+
+    dataset = _dataset(args, settings)
+    report = run_evaluation(
+        dataset,
+        holdout=args.holdout,
+        min_set=args.min_set,
+        seed=args.seed,
+        params=tuned_hybrid_params(settings.models_dir),
+    )
+    if not args.data and current_run_id(settings.models_dir):
+        run = current_run(settings.models_dir)
+        if run.metadata.get("input", {}).get("fingerprint") == dataset.plays.fingerprint():
+            update_metadata(
+                run, metrics=report["models"], evaluation={k: report[k] for k in ("protocol", "counts")}
+            )
+            report["recorded_in"] = run.run_id
+    print(json.dumps(report, indent=2) if args.json else format_table(report))
+    return 0
+
+
+def run_tune(args, settings) -> int:
+    from models.evaluation import tuned_params
+    from models.pipeline import record_tuned, tuned_hybrid_params
+
+    dataset = _dataset(args, settings)
+    params, objective = tuned_params(
+        dataset,
+        dataset.plays,
+        tuned_hybrid_params(settings.models_dir),
+        seed=args.seed,
+        holdout=args.holdout,
+        min_set=args.min_set,
+    )
+    details = {"validation_objective": objective, "data": dataset.source, "seed": args.seed}
+    if not args.data:
+        details["recorded_in"] = str(record_tuned(settings.models_dir, params, details))
+    payload = {"parameters": params.to_dict(), **details}
+    if args.json:
+        print(json.dumps(payload, indent=2))
+    else:
+        weights = ", ".join(f"{k} {v:g}" for k, v in params.weights.items())
+        where = f"; recorded in {details['recorded_in']}" if "recorded_in" in details else ""
+        print(f"Tuned weights: {weights} (validation R-precision + NDCG@10 = {objective:.4f}){where}")
+    return 0
+
+
+def run_retrain(args, settings) -> int:
+    from models.evaluation import format_table
+    from models.pipeline import retrain
+
+    run, published, report = retrain(settings, force=args.force, seed=args.seed)
+    if args.json:
+        print(json.dumps({"run": run.run_id, "published": published, **report}, indent=2))
+        return 0
+    print(format_table(report))
+    verdict = (
+        "published as the current model"
+        if published
+        else "not published: the current run evaluates better (use --force)"
+    )
+    print(f"Run {run.run_id}: {verdict}.")
     return 0
 
 

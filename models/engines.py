@@ -40,12 +40,51 @@ class AlsEngine:
     def to_arrays(self) -> dict[str, np.ndarray]:
         return {"item_factors": np.asarray(self.item_factors)}
 
+    def metadata(self) -> dict:
+        return {}
+
     @classmethod
-    def from_arrays(cls, arrays) -> AlsEngine:
-        return cls(arrays("item_factors"))
+    def from_run(cls, run) -> AlsEngine:
+        return cls(run.array("item_factors"))
 
 
-ENGINES = {AlsEngine.name: AlsEngine}
+class HybridEngine:
+    """The default model (`models.hybrid`): set neighbours, ALS, artist back-off, transitions, popularity."""
+
+    name = "default"
+
+    def __init__(self, model):
+        self.model = model
+
+    @property
+    def n_tracks(self) -> int:
+        return self.model.set_tracks.shape[1]
+
+    def scores(self, seeds: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        import scipy.sparse as sp
+
+        seeds = np.asarray(seeds, dtype=np.int64)
+        values = np.ones(len(seeds), np.float32) if weights is None else np.asarray(weights, np.float32)
+        query = sp.csr_matrix(
+            (values, (np.zeros(len(seeds), dtype=np.int64), seeds)), shape=(1, self.n_tracks)
+        )
+        return self.model.scores(query)[0]
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        return self.model.to_arrays()
+
+    def metadata(self) -> dict:
+        return {"hybrid": self.model.params.to_dict()}
+
+    @classmethod
+    def from_run(cls, run) -> HybridEngine:
+        from models.hybrid import HybridModel, HybridParams
+
+        params = HybridParams.from_dict(run.metadata.get("parameters", {}).get("hybrid", {}))
+        return cls(HybridModel.from_arrays(run.array, params))
+
+
+ENGINES = {AlsEngine.name: AlsEngine, HybridEngine.name: HybridEngine}
 
 
 def engine_from_run(run):
@@ -55,4 +94,4 @@ def engine_from_run(run):
         raise ArtifactMissingError(
             f"Run {run.run_id} uses engine {name!r}, which this Cratedigger does not know: update it or retrain."
         )
-    return ENGINES[name].from_arrays(run.array)
+    return ENGINES[name].from_run(run)

@@ -36,7 +36,7 @@ class Plays:
     set_keys: np.ndarray
     track_keys: np.ndarray
     positions: np.ndarray
-    artists: dict = field(default_factory=dict)  # track key -> artist text, when the source knows it
+    names: dict = field(default_factory=dict)  # track key -> (artist, title) text, when the source knows it
 
     def __len__(self) -> int:
         return len(self.set_keys)
@@ -51,7 +51,7 @@ class Plays:
         return digest.hexdigest()[:16]
 
     def subset(self, mask: np.ndarray) -> Plays:
-        return Plays(self.set_keys[mask], self.track_keys[mask], self.positions[mask], self.artists)
+        return Plays(self.set_keys[mask], self.track_keys[mask], self.positions[mask], self.names)
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ def load_plays(conn: sqlite3.Connection) -> Plays:
 def read_plays_csv(path: Path | str) -> Plays:
     """Plays from a CSV with columns `set_id, track_id[, position, artist, title]` (others ignored).
 
-    Rows keep the file's order within a set when `position` is missing. Raises
+    Without a `position` column, positions are 0 (order unknown) and rows keep the file's order. Raises
     `BadInputError` naming the file when it lacks the two required columns.
     """
     path = Path(path)
@@ -112,7 +112,7 @@ def read_plays_csv(path: Path | str) -> Plays:
         raise BadInputError(
             f"{path} does not exist: give a CSV with columns set_id, track_id[, position, artist, title]."
         )
-    sets, tracks, positions, artists = [], [], [], {}
+    sets, tracks, positions, names = [], [], [], {}
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         columns = {name.strip().lower(): name for name in reader.fieldnames or [] if name}
@@ -122,28 +122,31 @@ def read_plays_csv(path: Path | str) -> Plays:
                 "(and optionally position, artist, title)."
             )
         set_col, track_col = columns["set_id"], columns["track_id"]
-        position_col, artist_col = columns.get("position"), columns.get("artist")
-        counter: dict[str, int] = {}
+        position_col, artist_col, title_col = (
+            columns.get("position"),
+            columns.get("artist"),
+            columns.get("title"),
+        )
         for row in reader:
             set_id, track_id = (row.get(set_col) or "").strip(), (row.get(track_col) or "").strip()
             if not set_id or not track_id:
                 continue
-            counter[set_id] = counter.get(set_id, 0) + 1
-            position = counter[set_id]
+            position = 0  # unknown order
             if position_col:
                 text = (row.get(position_col) or "").strip()
-                position = int(text) if text.lstrip("-").isdigit() else position
+                position = int(text) if text.isdigit() else 0
             sets.append(set_id)
             tracks.append(track_id)
             positions.append(position)
             if artist_col and row.get(artist_col):
-                artists.setdefault(track_id, row[artist_col].strip())
+                title = (row.get(title_col) or "").strip() if title_col else ""
+                names.setdefault(track_id, (row[artist_col].strip(), title))
     if not sets:
         raise BadInputError(f"{path} has no rows with both a set_id and a track_id.")
     set_keys, track_keys = np.array(sets, dtype=object), np.array(tracks, dtype=object)
     positions_array = np.array(positions, dtype=np.int64)
     order = np.lexsort((positions_array, set_keys.astype(str)))
-    return Plays(set_keys[order], track_keys[order], positions_array[order], artists)
+    return Plays(set_keys[order], track_keys[order], positions_array[order], names)
 
 
 def play_matrix(plays: Plays) -> PlayMatrix:

@@ -1,53 +1,150 @@
-"""Offline steps that turn the catalog into a model run: matrix → train → write the run folder."""
+"""Offline steps that turn the catalog into model runs: matrix → train → (evaluate) → write → publish.
+
+- `train_run`: one run of the default hybrid model (or plain ALS with `engine="als"`).
+- `retrain`: evaluate the current settings with the protocol, train on everything with the weights
+  tuned there, and publish only if the new run is at least as good as the current one.
+- `tune` choices are kept in `models_dir/tuned.json` and used by later runs.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 from catalog.db import connect
 from errors import NotFoundError
 from models.als import AlsParams, train_als
-from models.artifacts import Run, write_run
-from models.engines import AlsEngine
-from models.matrix import catalog_matrix
+from models.artifacts import Run, current_run, current_run_id, publish, write_run
+from models.dataset import Dataset, dataset_from_catalog
+from models.engines import AlsEngine, HybridEngine
+from models.hybrid import HybridModel, HybridParams
+from models.matrix import play_matrix
 
 log = logging.getLogger(__name__)
 
+TUNED = "tuned.json"
+QUALITY_METRIC = "r_precision"
 
-def train_als_run(settings, params: AlsParams | None = None, *, show_progress: bool = False) -> Run:
-    """Build the catalog's play matrix, train ALS on it and write a new (unpublished) run."""
-    params = params or AlsParams()
-    start = time.perf_counter()
-    conn = connect(settings.catalog_path, readonly=True) if settings.catalog_path.is_file() else None
-    if conn is None:
+
+def load_catalog_dataset(settings) -> Dataset:
+    """The catalog's plays with credits and DJs; `NotFoundError` when there is nothing to learn from."""
+    if not settings.catalog_path.is_file():
         raise NotFoundError(
             f"No catalog at {settings.catalog_path}: run `python cli.py import-tracklists FILE` or `python cli.py demo`."
         )
+    conn = connect(settings.catalog_path, readonly=True)
     try:
-        matrix, plays = catalog_matrix(conn)
+        dataset = dataset_from_catalog(conn, source=str(settings.catalog_path))
     finally:
         conn.close()
-    if matrix.matrix.nnz == 0:
+    if len(dataset.plays) == 0:
         raise NotFoundError(
             f"The catalog at {settings.catalog_path} has no plays to train on: import tracklists first."
         )
+    return dataset
+
+
+def tuned_hybrid_params(models_dir: Path) -> HybridParams:
+    """The parameters `tune` recorded, or the defaults."""
+    path = Path(models_dir) / TUNED
+    if path.is_file():
+        with open(path, encoding="utf-8") as handle:
+            return HybridParams.from_dict(json.load(handle)["parameters"])
+    return HybridParams()
+
+
+def record_tuned(models_dir: Path, params: HybridParams, details: dict) -> Path:
+    """Write `tuned.json` atomically (parameters + how they were chosen)."""
+    models_dir = Path(models_dir)
+    models_dir.mkdir(parents=True, exist_ok=True)
+    path = models_dir / TUNED
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(
+        json.dumps({"parameters": params.to_dict(), **details}, indent=2, sort_keys=True), encoding="utf-8"
+    )
+    os.replace(tmp, path)
+    return path
+
+
+def train_run(
+    settings,
+    *,
+    engine: str = "default",
+    als: AlsParams | None = None,
+    params: HybridParams | None = None,
+    dataset: Dataset | None = None,
+    metrics: dict | None = None,
+    show_progress: bool = False,
+) -> Run:
+    """Train one model on the whole catalog and write a new (unpublished) run."""
+    start = time.perf_counter()
+    dataset = dataset or load_catalog_dataset(settings)
+    matrix = play_matrix(dataset.plays)
     matrix_seconds = time.perf_counter() - start
-    factors = train_als(matrix.matrix, params, show_progress=show_progress)
-    engine = AlsEngine(factors.item_factors)
+    start = time.perf_counter()
+    if engine == "als":
+        als = als or AlsParams()
+        model = AlsEngine(train_als(matrix.matrix, als, show_progress=show_progress).item_factors)
+        parameters = {"als": als.to_dict()}
+    else:
+        params = params or tuned_hybrid_params(settings.models_dir)
+        if als is not None:
+            params = HybridParams.from_dict({**params.to_dict(), "als": als.to_dict()})
+        model = HybridEngine(HybridModel(params).fit(dataset.training(matrix, dataset.plays)))
+        parameters = model.metadata()
+    train_seconds = time.perf_counter() - start
     metadata = {
-        "engine": engine.name,
+        "engine": model.name,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "parameters": {"als": params.to_dict()},
-        "input": {"catalog": str(settings.catalog_path), "fingerprint": plays.fingerprint()},
+        "parameters": parameters,
+        "input": {"source": dataset.source, "fingerprint": dataset.plays.fingerprint()},
         "counts": {
             "sets": int(matrix.shape[0]),
             "tracks": int(matrix.shape[1]),
-            "plays": len(plays),
+            "plays": len(dataset.plays),
             "nonzeros": int(matrix.matrix.nnz),
         },
-        "timings": {"matrix_seconds": round(matrix_seconds, 3), "train_seconds": round(factors.seconds, 3)},
-        "metrics": {},
+        "timings": {"matrix_seconds": round(matrix_seconds, 3), "train_seconds": round(train_seconds, 3)},
+        "metrics": metrics or {},
     }
-    return write_run(settings.models_dir, {**engine.to_arrays(), "track_ids": matrix.track_ids}, metadata)
+    return write_run(settings.models_dir, {**model.to_arrays(), "track_ids": matrix.track_ids}, metadata)
+
+
+def current_quality(models_dir: Path) -> float | None:
+    """The published run's default-model R-precision, when it was evaluated."""
+    if current_run_id(models_dir) is None:
+        return None
+    value = current_run(models_dir).metadata.get("metrics", {}).get("default", {}).get(QUALITY_METRIC)
+    return None if value is None else float(value)
+
+
+def retrain(
+    settings, *, force: bool = False, seed: int = 0, holdout: float = 0.2, min_set: int = 10
+) -> tuple[Run, bool, dict]:
+    """Matrix → tune + evaluate → train on everything → write → publish if at least as good.
+
+    Returns the new run, whether it was published, and the evaluation report.
+    """
+    from models.evaluation import run_evaluation
+
+    dataset = load_catalog_dataset(settings)
+    report = run_evaluation(
+        dataset,
+        holdout=holdout,
+        min_set=min_set,
+        seed=seed,
+        params=tuned_hybrid_params(settings.models_dir),
+        baselines=False,
+    )
+    params = HybridParams.from_dict(report["default"]["parameters"])
+    run = train_run(settings, params=params, dataset=dataset, metrics=report["models"])
+    new, old = report["models"]["default"][QUALITY_METRIC], current_quality(settings.models_dir)
+    published = force or old is None or new >= old
+    if published:
+        publish(settings.models_dir, run)
+    log.info("retrain: new %s %.4f vs current %s; published=%s", QUALITY_METRIC, new, old, published)
+    return run, published, report

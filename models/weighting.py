@@ -19,16 +19,33 @@ from errors import BadInputError
 WEIGHTINGS = ("binary", "bm25", "confidence")
 
 
-def bm25_weight(matrix: sp.csr_matrix, *, k1: float = 100.0, b: float = 0.8) -> sp.csr_matrix:
-    """BM25 weights of a sets × tracks matrix: term frequency saturated by `k1`, length-normalised by `b`."""
-    matrix = sp.csr_matrix(matrix, dtype=np.float32, copy=True)
+def bm25_stats(matrix: sp.csr_matrix) -> tuple[np.ndarray, float]:
+    """Per-track IDF (log n_sets − log(1 + sets with the track), floored at 0) and the average set length."""
     n_sets = max(matrix.shape[0], 1)
-    sets_per_track = np.bincount(matrix.indices, minlength=matrix.shape[1])
-    idf = np.log(n_sets) - np.log1p(sets_per_track)
-    idf = np.maximum(idf, 0.0)  # a track in nearly every set carries no information
+    sets_per_track = np.bincount(sp.csr_matrix(matrix).indices, minlength=matrix.shape[1])
+    idf = np.maximum(np.log(n_sets) - np.log1p(sets_per_track), 0.0).astype(np.float32)
     row_sums = np.asarray(matrix.sum(axis=1)).ravel()
-    average = row_sums.mean() if len(row_sums) else 1.0
-    length_norm = (1.0 - b) + b * row_sums / max(average, 1e-9)
+    return idf, float(row_sums.mean()) if len(row_sums) else 1.0
+
+
+def bm25_weight(
+    matrix: sp.csr_matrix,
+    *,
+    k1: float = 100.0,
+    b: float = 0.8,
+    idf: np.ndarray | None = None,
+    average_length: float | None = None,
+) -> sp.csr_matrix:
+    """BM25 weights of a sets × tracks matrix: term frequency saturated by `k1`, length-normalised by `b`.
+
+    `idf` and `average_length` default to `matrix`'s own (`bm25_stats`); pass a training matrix's
+    to weight new query rows the way training rows were weighted.
+    """
+    matrix = sp.csr_matrix(matrix, dtype=np.float32, copy=True)
+    if idf is None or average_length is None:
+        idf, average_length = bm25_stats(matrix)
+    row_sums = np.asarray(matrix.sum(axis=1)).ravel()
+    length_norm = (1.0 - b) + b * row_sums / max(average_length, 1e-9)
     row_of = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
     tf = matrix.data
     matrix.data = (tf * (k1 + 1.0) / (k1 * length_norm[row_of] + tf) * idf[matrix.indices]).astype(np.float32)

@@ -25,7 +25,8 @@ def test_train_publish_recommend_json(crate, capsys):
     assert code == 0 and "Published" in out
     runs = [p for p in (data_dir / "models").iterdir() if p.name[0].isdigit()]
     metadata = json.loads((runs[0] / "metadata.json").read_text())
-    assert metadata["parameters"]["als"]["factors"] == 8 and metadata["counts"]["sets"] == 12
+    assert metadata["engine"] == "default" and metadata["counts"]["sets"] == 12
+    assert metadata["parameters"]["hybrid"]["als"]["factors"] == 8
     assert len(metadata["input"]["fingerprint"]) == 16
     for query in (
         SPOTIFY["t1"],

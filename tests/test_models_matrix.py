@@ -49,8 +49,8 @@ def test_read_plays_csv_orders_by_position_and_keeps_artists(tmp_path):
     )
     plays = read_plays_csv(path)
     assert plays.set_keys.tolist() == ["A", "A", "B"]
-    assert plays.track_keys.tolist() == ["y", "x", "x"]
-    assert plays.artists == {"x": "Bob", "y": "Ann"}
+    assert plays.track_keys.tolist() == ["y", "x", "x"] and plays.positions.tolist() == [1, 2, 0]
+    assert plays.names == {"x": ("Bob", "T"), "y": ("Ann", "U")}
     assert play_matrix(plays).matrix.toarray().tolist() == [[1.0, 1.0], [1.0, 0.0]]
 
 

@@ -7,19 +7,19 @@ import pytest
 from errors import ArtifactMissingError, BadInputError, NotFoundError
 from models.als import AlsParams
 from models.artifacts import publish
-from models.pipeline import train_als_run
+from models.pipeline import train_run
 from models.recommender import Recommender, RecommenderLoader
 from tests.models_catalog import build_catalog, settings_for
 
 PARAMS = AlsParams(factors=8, iterations=20, regularization=0.01)
 
 
-@pytest.fixture(scope="module")
-def crate(tmp_path_factory):
+@pytest.fixture(scope="module", params=["als", "default"])
+def crate(request, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("crate")
     ids = build_catalog(data_dir)
     settings = settings_for(data_dir)
-    publish(settings.models_dir, train_als_run(settings, PARAMS))
+    publish(settings.models_dir, train_run(settings, engine=request.param, als=PARAMS))
     return settings, ids, Recommender.from_current(settings)
 
 
@@ -70,7 +70,7 @@ def test_evidence_counts_sets_examples_and_followers(crate):
     assert by_name["h5"].shared_artists == ("House Artist",) and by_name["h5"].shared_sets == 1
     assert by_name["t1"].shared_sets == 0 and by_name["t1"].examples == ()
     payload = h2.to_dict()
-    assert payload["examples"] == [e.title for e in h2.examples] and payload["engine"] == "als"
+    assert payload["examples"] == [e.title for e in h2.examples] and payload["engine"] == rec.engine.name
 
 
 def test_bad_queries(crate):
@@ -92,7 +92,7 @@ def test_loader_without_a_published_run_says_what_to_do(tmp_path):
 def test_hot_reload_under_concurrent_requests(tmp_path):
     build_catalog(tmp_path)
     settings = settings_for(tmp_path)
-    first = train_als_run(settings, PARAMS)
+    first = train_run(settings, als=PARAMS)
     publish(settings.models_dir, first)
     loader = RecommenderLoader.from_settings(settings, check_every=0.0)
     ids = build_catalog(tmp_path)  # same catalog again: idempotent
@@ -114,7 +114,7 @@ def test_hot_reload_under_concurrent_requests(tmp_path):
         thread.start()
     published = [first.run_id]
     for _ in range(3):
-        run = train_als_run(settings, PARAMS)
+        run = train_run(settings, als=PARAMS)
         publish(settings.models_dir, run)
         published.append(run.run_id)
         served = threading.Event()

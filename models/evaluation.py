@@ -1,0 +1,208 @@
+"""Offline evaluation: every ranker on one held-out split, in one table.
+
+For each test set its kept tracks are the query; the ranker's scores (seeds removed) give a
+ranking; R-precision, NDCG@10 and HR@10 are averaged over test sets, catalogue coverage is the
+share of tracks shown in any top 10. Next-track HR@10 asks, for a held-out track of an ordered
+set, whether it is in the top 10 for the single track played just before it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+import scipy.sparse as sp
+
+from models.metrics import catalogue_coverage, hit_rate_at_k, ndcg_at_k, r_precision
+from models.split import HoldoutSplit
+
+log = logging.getLogger(__name__)
+
+K = 10
+BATCH = 256
+
+
+def top_items(scores: np.ndarray, exclude: sp.csr_matrix, n: int) -> np.ndarray:
+    """Column ids of the n best scores per row, best first, with `exclude`'s nonzeros removed."""
+    scores = np.array(scores, dtype=np.float32, copy=True)
+    coo = exclude.tocoo()
+    scores[coo.row, coo.col] = -np.inf
+    n = min(n, scores.shape[1])
+    part = np.argpartition(-scores, n - 1, axis=1)[:, :n]
+    order = np.take_along_axis(
+        part, np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1, kind="stable"), 1
+    )
+    return order
+
+
+@dataclass(frozen=True)
+class Report:
+    """Averaged metrics of one ranker."""
+
+    name: str
+    r_precision: float
+    ndcg_at_10: float
+    hr_at_10: float
+    coverage: float
+    next_hr_at_10: float | None
+    seconds: float
+
+    def to_dict(self) -> dict:
+        return {
+            "r_precision": round(self.r_precision, 5),
+            "ndcg@10": round(self.ndcg_at_10, 5),
+            "hr@10": round(self.hr_at_10, 5),
+            "coverage": round(self.coverage, 5),
+            "next_hr@10": None if self.next_hr_at_10 is None else round(self.next_hr_at_10, 5),
+            "seconds": round(self.seconds, 2),
+        }
+
+
+def rankings(ranker, split: HoldoutSplit, rows: np.ndarray, queries: sp.csr_matrix, n: int) -> np.ndarray:
+    """Top-n columns of `ranker` for each query, seeds removed, in batches."""
+    out = []
+    for start in range(0, len(rows), BATCH):
+        batch = queries[start : start + BATCH]
+        out.append(top_items(ranker.scores(batch, rows[start : start + BATCH]), batch, n))
+    return np.concatenate(out) if out else np.zeros((0, n), dtype=np.int64)
+
+
+def evaluate_ranker(ranker, split: HoldoutSplit) -> Report:
+    """Metrics of an already fitted ranker on `split`."""
+    start = time.perf_counter()
+    n_tracks = split.train.shape[1]
+    queries = split.train.matrix[split.test_rows]
+    depth = max([K, *(len(t) for t in split.truth)])
+    ranked = rankings(ranker, split, split.test_rows, queries, depth)
+    truths = [set(t.tolist()) for t in split.truth]
+    r_prec = [r_precision(list(r), t) for r, t in zip(ranked, truths, strict=True)]
+    ndcg = [ndcg_at_k(list(r), t, K) for r, t in zip(ranked, truths, strict=True)]
+    hits = [hit_rate_at_k(list(r), t, K) for r, t in zip(ranked, truths, strict=True)]
+    next_hr = None
+    if len(split.next_pairs):
+        previous, target = split.next_pairs[:, 0], split.next_pairs[:, 1]
+        seeds = sp.csr_matrix(
+            (np.ones(len(previous), np.float32), (np.arange(len(previous)), previous)),
+            shape=(len(previous), n_tracks),
+        )
+        next_ranked = rankings(ranker, split, np.full(len(previous), -1), seeds, K)
+        next_hr = float(np.mean([t in row for row, t in zip(next_ranked, target, strict=True)]))
+    return Report(
+        name=ranker.name,
+        r_precision=float(np.mean(r_prec)) if r_prec else 0.0,
+        ndcg_at_10=float(np.mean(ndcg)) if ndcg else 0.0,
+        hr_at_10=float(np.mean(hits)) if hits else 0.0,
+        coverage=catalogue_coverage((list(r) for r in ranked), n_tracks, K),
+        next_hr_at_10=next_hr,
+        seconds=time.perf_counter() - start,
+    )
+
+
+# -- the whole protocol -------------------------------------------------------------------------------
+DEFAULT = "default"
+
+
+def baseline_rankers(n_tracks: int) -> list:
+    """Off-the-shelf models the default is compared with (EASE only where its dense matrix fits)."""
+    from models.als import AlsParams
+    from models.rankers import AlsRanker, EaseRanker, ImplicitKnnRanker, PopularityRanker, TransitionRanker
+
+    rankers = [
+        PopularityRanker(),
+        ImplicitKnnRanker("bm25"),
+        ImplicitKnnRanker("cosine"),
+        AlsRanker(
+            AlsParams(factors=100, regularization=0.01, iterations=15, weighting="binary"), "als_binary"
+        ),
+        AlsRanker(AlsParams(factors=256, regularization=0.01, iterations=15, weighting="bm25"), "als_bm25"),
+        TransitionRanker(),
+    ]
+    if n_tracks <= EaseRanker.MAX_TRACKS:
+        rankers.append(EaseRanker())
+    return rankers
+
+
+def tuned_params(dataset, plays, params, *, seed: int, holdout: float, min_set: int):
+    """`params` with blend weights tuned on a validation split of `plays` (never the test split)."""
+    from models.split import holdout_split
+    from models.tuning import tune_weights
+
+    validation = holdout_split(plays, holdout=holdout, min_set=min_set, seed=seed + 1)
+    data = dataset.training(validation.train, validation.train_plays)
+    weights, value = tune_weights(params, validation, data, seed=seed)
+    return replace(params, weights=weights), value
+
+
+def run_evaluation(
+    dataset,
+    *,
+    holdout: float = 0.2,
+    min_set: int = 10,
+    seed: int = 0,
+    params=None,
+    tune: bool = True,
+    baselines: bool = True,
+) -> dict:
+    """The evaluation protocol on `dataset` (a `models.dataset.Dataset`): metrics of every model.
+
+    Returns a JSON-ready dict: `protocol`, `counts`, `models` (name → metrics, `default` first)
+    and `default` (the tuned parameters of the product's model).
+    """
+    from models.hybrid import HybridModel, HybridParams
+    from models.split import assert_no_leak, holdout_split
+
+    params = params or HybridParams()
+    split = holdout_split(dataset.plays, holdout=holdout, min_set=min_set, seed=seed)
+    assert_no_leak(split)
+    data = dataset.training(split.train, split.train_plays)
+    validation_objective = None
+    if tune:
+        params, validation_objective = tuned_params(
+            dataset, split.train_plays, params, seed=seed, holdout=holdout, min_set=min_set
+        )
+    results = {}
+    start = time.perf_counter()
+    model = HybridModel(params).fit(data)
+    fit_seconds = time.perf_counter() - start
+    results[DEFAULT] = evaluate_ranker(model, split).to_dict() | {"fit_seconds": round(fit_seconds, 2)}
+    if baselines:
+        for ranker in baseline_rankers(split.train.shape[1]):
+            start = time.perf_counter()
+            ranker.fit(data)
+            fit_seconds = time.perf_counter() - start
+            results[ranker.name] = evaluate_ranker(ranker, split).to_dict() | {
+                "fit_seconds": round(fit_seconds, 2)
+            }
+            log.info("%s: %s", ranker.name, results[ranker.name])
+    return {
+        "protocol": {"holdout": holdout, "min_set": min_set, "seed": seed, "data": dataset.source},
+        "counts": {
+            "sets": int(split.train.shape[0]),
+            "tracks_in_training": int(split.train.shape[1]),
+            "plays": len(dataset.plays),
+            "test_sets": len(split.test_rows),
+            "held_out_warm_tracks": int(sum(len(t) for t in split.truth)),
+            "held_out_plays": len(split.held_out),
+            "next_track_pairs": len(split.next_pairs),
+        },
+        "models": results,
+        "default": {"parameters": params.to_dict(), "validation_objective": validation_objective},
+    }
+
+
+def format_table(report: dict) -> str:
+    """The models of a `run_evaluation` report as an aligned text table."""
+    columns = ("r_precision", "ndcg@10", "hr@10", "coverage", "next_hr@10")
+    lines = [f"{'model':14s} " + " ".join(f"{c:>11s}" for c in columns)]
+    for name, metrics in report["models"].items():
+        cells = ["-" if metrics.get(c) is None else f"{metrics[c]:.4f}" for c in columns]
+        lines.append(f"{name:14s} " + " ".join(f"{c:>11s}" for c in cells))
+    counts = report["counts"]
+    lines.append(
+        f"({counts['test_sets']} test sets, {counts['held_out_warm_tracks']} held-out tracks seen in training, "
+        f"{counts['next_track_pairs']} next-track pairs; holdout {report['protocol']['holdout']}, "
+        f"min set {report['protocol']['min_set']}, seed {report['protocol']['seed']})"
+    )
+    return "\n".join(lines)

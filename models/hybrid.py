@@ -1,0 +1,322 @@
+"""The default model: a weighted blend of set neighbours, ALS, artist back-off, transitions and popularity.
+
+Set data is very sparse (most tracks are in one or two sets), so no single signal is enough:
+
+- `sets`: the sets most like the query (IDF-weighted cosine on tracks, plus `set_artist_weight` ×
+  the same on credited artists), each voting for its tracks with similarity ** `set_exponent`;
+- `als`: implicit ALS on BM25-weighted plays; the query is folded in as a new set;
+- `artists`: back-off through credits: artists credited on the seeds, and artists often played
+  with them, vote for their tracks (the tie-breaker for tracks seen in one set);
+- `transitions`: tracks DJs played within a few positions after a seed ("played next");
+- `popularity`: sets per track, a small prior.
+
+Each signal is scaled to a maximum of 1 per query and the blend is Σ weight × signal. The
+weights are tuned on a validation split (`models.tuning`), never on test data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+
+import numpy as np
+import scipy.sparse as sp
+
+from errors import ArtifactMissingError
+from models.als import AlsParams, fit_implicit_als
+from models.rankers import TrainData
+from models.weighting import bm25_stats, bm25_weight, damp_dj_repeats, weight
+
+SIGNALS = ("sets", "als", "artists", "transitions", "popularity")
+# Measured on real MixesDB sets (bench/models.md): set neighbours lead, the rest break its ties.
+DEFAULT_WEIGHTS = {"sets": 1.0, "als": 0.01, "artists": 0.01, "transitions": 0.01, "popularity": 0.0}
+
+
+@dataclass(frozen=True)
+class HybridParams:
+    """Structure and blend weights of the hybrid model."""
+
+    weights: dict = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    set_artist_weight: float = 0.3
+    set_exponent: float = 2.0
+    neighbour_sets: int = 200
+    artist_self: float = 3.0
+    artist_neighbours: int = 50
+    als: AlsParams = field(default_factory=lambda: AlsParams(factors=128, regularization=0.05, alpha=5.0))
+
+    @property
+    def needs_als(self) -> bool:
+        return self.weights.get("als", 0.0) > 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> HybridParams:
+        values = dict(values)
+        values["als"] = AlsParams(**values.get("als", {}))
+        return cls(**values)
+
+    def with_weights(self, **weights: float) -> HybridParams:
+        return replace(self, weights={**self.weights, **weights})
+
+
+def _binary(matrix: sp.spmatrix) -> sp.csr_matrix:
+    out = sp.csr_matrix(matrix, dtype=np.float32, copy=True)
+    out.data[:] = 1.0
+    return out
+
+
+def _idf(binary: sp.csr_matrix) -> np.ndarray:
+    """log(n_sets / (1 + sets per column)), floored at 0."""
+    per_column = np.bincount(binary.indices, minlength=binary.shape[1])
+    return np.maximum(np.log(max(binary.shape[0], 1) / (1.0 + per_column)), 0.0).astype(np.float32)
+
+
+def _row_norms(matrix: sp.csr_matrix) -> np.ndarray:
+    return np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel()).astype(np.float32)
+
+
+def _scale_rows(matrix: sp.csr_matrix, factors: np.ndarray) -> sp.csr_matrix:
+    return sp.csr_matrix(sp.diags(factors.astype(np.float32)) @ matrix)
+
+
+def _scale_cols(matrix: sp.csr_matrix, factors: np.ndarray) -> sp.csr_matrix:
+    return sp.csr_matrix(matrix @ sp.diags(factors.astype(np.float32)))
+
+
+def _cosine(queries: sp.csr_matrix, items: sp.csr_matrix, item_norms: np.ndarray) -> sp.csr_matrix:
+    """Cosine of each query row with each item row (both already weighted): queries × items."""
+    sim = (queries @ items.T).tocsr()
+    sim = _scale_cols(sim, 1.0 / np.maximum(item_norms, 1e-9))
+    return _scale_rows(sim, 1.0 / np.maximum(_row_norms(queries), 1e-9))
+
+
+def _top_k_per_row(matrix: sp.csr_matrix, k: int) -> sp.csr_matrix:
+    """Keep the k largest entries of each row."""
+    matrix = sp.csr_matrix(matrix)
+    if k <= 0:
+        return matrix
+    rows, cols, vals = [], [], []
+    for row in range(matrix.shape[0]):
+        start, end = matrix.indptr[row], matrix.indptr[row + 1]
+        if end - start > k:
+            keep = start + np.argpartition(-matrix.data[start:end], k - 1)[:k]
+        else:
+            keep = np.arange(start, end)
+        rows.append(np.full(len(keep), row))
+        cols.append(matrix.indices[keep])
+        vals.append(matrix.data[keep])
+    if not rows:
+        return matrix
+    return sp.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+        shape=matrix.shape,
+        dtype=np.float32,
+    )
+
+
+def _csr_arrays(name: str, matrix: sp.csr_matrix) -> dict[str, np.ndarray]:
+    matrix = sp.csr_matrix(matrix)
+    return {
+        f"{name}_indptr": matrix.indptr.astype(np.int64),
+        f"{name}_indices": matrix.indices.astype(np.int32),
+        f"{name}_data": matrix.data.astype(np.float32),
+        f"{name}_shape": np.array(matrix.shape, dtype=np.int64),
+    }
+
+
+def _csr_from(array, name: str) -> sp.csr_matrix:
+    shape = tuple(int(x) for x in np.asarray(array(f"{name}_shape")))
+    return sp.csr_matrix(
+        (
+            np.asarray(array(f"{name}_data")),
+            np.asarray(array(f"{name}_indices")),
+            np.asarray(array(f"{name}_indptr")),
+        ),
+        shape=shape,
+    )
+
+
+class FoldIn:
+    """ALS item factors and what it takes to fold a new set in (Hu, Koren & Volinsky's user step).
+
+    For a set with confidences c_i on tracks i: x = (YᵀY + λI + Σ (c_i − 1) y_i y_iᵀ)⁻¹ Σ c_i y_i,
+    the same least-squares step `implicit` takes for a training set, in float64.
+    """
+
+    def __init__(self, item_factors: np.ndarray, params: AlsParams):
+        self.item_factors = item_factors
+        self.params = params
+        factors64 = item_factors.astype(np.float64)
+        self._base = factors64.T @ factors64 + params.regularization * np.eye(item_factors.shape[1])
+
+    def set_factors(self, confidences: sp.csr_matrix) -> np.ndarray:
+        """Factors of each row of `confidences` (rows × tracks, already weighted), float32."""
+        confidences = sp.csr_matrix(confidences) * self.params.alpha
+        out = np.zeros((confidences.shape[0], self.item_factors.shape[1]), dtype=np.float32)
+        for row in range(confidences.shape[0]):
+            start, end = confidences.indptr[row], confidences.indptr[row + 1]
+            if start == end:
+                continue
+            y = self.item_factors[confidences.indices[start:end]].astype(np.float64)
+            c = confidences.data[start:end].astype(np.float64)
+            a = self._base + (y * (c - 1.0)[:, None]).T @ y
+            out[row] = np.linalg.solve(a, (c[:, None] * y).sum(axis=0))
+        return out
+
+
+def _max_scaled(scores: np.ndarray) -> np.ndarray:
+    peak = np.abs(scores).max(axis=1, keepdims=True)
+    return scores / np.where(peak > 0, peak, 1.0)
+
+
+class HybridModel:
+    """Fit with `fit(data)`; `scores(queries)` blends the signals for a batch of seed rows."""
+
+    name = "default"
+
+    def __init__(self, params: HybridParams | None = None):
+        self.params = params or HybridParams()
+
+    # -- fitting ------------------------------------------------------------------------------------
+    def fit(self, data: TrainData, *, als_model=None) -> HybridModel:
+        p = self.params
+        counts = sp.csr_matrix(data.counts, dtype=np.float32)
+        n_tracks = counts.shape[1]
+        self.set_tracks = _binary(counts)
+        if data.set_dj is not None:  # one DJ replaying a track is one vote, not many
+            self.set_tracks = damp_dj_repeats(self.set_tracks, data.set_dj)
+        track_artists = data.track_artists
+        if track_artists is None or track_artists.shape[1] == 0:
+            track_artists = sp.csr_matrix((n_tracks, 0), dtype=np.float32)
+        self.track_artists = _binary(track_artists)
+        self._derive()
+        self.artist_similarity = self._artist_similarity()
+        self.transitions = (
+            sp.csr_matrix(data.transitions, dtype=np.float32)
+            if data.transitions is not None
+            else sp.csr_matrix((n_tracks, n_tracks), dtype=np.float32)
+        )
+        self.bm25_idf, self.bm25_length = bm25_stats(counts)
+        self.als = None
+        if als_model is None and p.needs_als:
+            als_model = fit_implicit_als(weight(counts, p.als.weighting), p.als)
+        if als_model is not None:
+            self.als = FoldIn(np.array(als_model.item_factors, dtype=np.float32), p.als)
+        return self
+
+    def _derive(self) -> None:
+        """State computed from the set × track and track × artist matrices."""
+        self.track_idf = _idf(self.set_tracks)
+        self.set_artists = _binary(self.set_tracks @ self.track_artists)
+        self.artist_idf = _idf(self.set_artists)
+        self.popularity = np.log1p(np.asarray(self.set_tracks.sum(axis=0)).ravel()).astype(np.float32)
+        self.weighted_set_tracks = _scale_cols(self.set_tracks, self.track_idf)
+        self.weighted_set_artists = _scale_cols(self.set_artists, self.artist_idf)
+        self.set_track_norm = _row_norms(self.weighted_set_tracks)
+        self.set_artist_norm = _row_norms(self.weighted_set_artists)
+
+    def _artist_similarity(self) -> sp.csr_matrix:
+        """Artists × artists cosine of the sets they are played in, top `artist_neighbours` per artist."""
+        n_artists = self.set_artists.shape[1]
+        if n_artists == 0:
+            return sp.csr_matrix((0, 0), dtype=np.float32)
+        co = (self.set_artists.T @ self.set_artists).tocsr().astype(np.float32)
+        counts = co.diagonal().copy()
+        co.setdiag(0)
+        co.eliminate_zeros()
+        coo = co.tocoo()
+        coo.data = coo.data / np.sqrt(counts[coo.row] * counts[coo.col])
+        return _top_k_per_row(coo.tocsr(), self.params.artist_neighbours)
+
+    # -- persistence --------------------------------------------------------------------------------
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """What a run folder stores; everything else is derived again by `from_arrays`."""
+        arrays = {}
+        for name in ("set_tracks", "track_artists", "artist_similarity", "transitions"):
+            arrays.update(_csr_arrays(name, getattr(self, name)))
+        arrays["bm25_idf"] = self.bm25_idf
+        arrays["bm25_length"] = np.array([self.bm25_length], dtype=np.float64)
+        if self.als is not None:
+            arrays["item_factors"] = np.asarray(self.als.item_factors, dtype=np.float32)
+        return arrays
+
+    @classmethod
+    def from_arrays(cls, array, params: HybridParams) -> HybridModel:
+        """A model from `array(name)` (e.g. `Run.array`), without refitting anything."""
+        model = cls(params)
+        model.set_tracks = _csr_from(array, "set_tracks")
+        model.track_artists = _csr_from(array, "track_artists")
+        model.artist_similarity = _csr_from(array, "artist_similarity")
+        model.transitions = _csr_from(array, "transitions")
+        model.bm25_idf = np.asarray(array("bm25_idf"))
+        model.bm25_length = float(np.asarray(array("bm25_length"))[0])
+        model._derive()
+        model.als = None
+        try:
+            item_factors = np.asarray(array("item_factors"), dtype=np.float32)
+        except ArtifactMissingError:
+            item_factors = None
+        if item_factors is not None:
+            model.als = FoldIn(item_factors, params.als)
+        return model
+
+    # -- scoring ------------------------------------------------------------------------------------
+    def signals(self, queries: sp.csr_matrix) -> dict[str, np.ndarray]:
+        """Each signal (max-scaled per query) for a batch of seed rows (n_queries × n_tracks)."""
+        queries = sp.csr_matrix(queries, dtype=np.float32)
+        weights = self.params.weights
+        out = {}
+        if weights.get("sets", 0) > 0:
+            out["sets"] = self._set_signal(queries)
+        if weights.get("als", 0) > 0 and self.als is not None:
+            out["als"] = self._als_signal(queries)
+        if weights.get("artists", 0) > 0 and self.track_artists.shape[1]:
+            out["artists"] = self._artist_signal(queries)
+        if weights.get("transitions", 0) > 0 and self.transitions.nnz:
+            out["transitions"] = np.asarray((_binary(queries) @ self.transitions).todense(), dtype=np.float32)
+        if weights.get("popularity", 0) > 0:
+            out["popularity"] = np.tile(self.popularity, (queries.shape[0], 1))
+        return {name: _max_scaled(values) for name, values in out.items()}
+
+    def blend(self, signals: dict[str, np.ndarray], weights: dict | None = None) -> np.ndarray:
+        weights = self.params.weights if weights is None else weights
+        total = None
+        for name, values in signals.items():
+            w = weights.get(name, 0.0)
+            if w:
+                total = w * values if total is None else total + w * values
+        if total is None:
+            n_queries = next(iter(signals.values())).shape[0] if signals else 0
+            return np.zeros((n_queries, self.set_tracks.shape[1]), dtype=np.float32)
+        return total
+
+    def scores(self, queries: sp.csr_matrix, rows: np.ndarray | None = None) -> np.ndarray:
+        return self.blend(self.signals(queries))
+
+    def _set_signal(self, queries: sp.csr_matrix) -> np.ndarray:
+        p = self.params
+        seeds = _binary(queries)
+        sim = _cosine(_scale_cols(seeds, self.track_idf), self.weighted_set_tracks, self.set_track_norm)
+        if p.set_artist_weight > 0 and self.track_artists.shape[1]:
+            q_artists = _scale_cols(_binary(seeds @ self.track_artists), self.artist_idf)
+            sim = sim + p.set_artist_weight * _cosine(
+                q_artists, self.weighted_set_artists, self.set_artist_norm
+            )
+        sim = _top_k_per_row(sp.csr_matrix(sim), p.neighbour_sets)
+        sim.data = np.power(sim.data, p.set_exponent)
+        return np.asarray((sim @ self.set_tracks).todense(), dtype=np.float32)
+
+    def _als_signal(self, queries: sp.csr_matrix) -> np.ndarray:
+        """Fold the seeds in as a new set (one least-squares solve) and score every track."""
+        if self.params.als.weighting == "bm25":  # weigh the query like a training set
+            weighted = bm25_weight(_binary(queries), idf=self.bm25_idf, average_length=self.bm25_length)
+        else:
+            weighted = weight(_binary(queries), self.params.als.weighting)
+        return self.als.set_factors(weighted) @ np.asarray(self.als.item_factors).T
+
+    def _artist_signal(self, queries: sp.csr_matrix) -> np.ndarray:
+        q_artists = _binary(queries) @ self.track_artists  # queries × artists
+        spread = q_artists @ self.artist_similarity + self.params.artist_self * q_artists
+        spread = sp.csr_matrix(spread).multiply(self.artist_idf[None, :] + 1.0)
+        return np.asarray((sp.csr_matrix(spread) @ self.track_artists.T).todense(), dtype=np.float32)

@@ -1,0 +1,111 @@
+"""The evaluation split: hold out a fraction of the tracks of every long-enough set.
+
+For every set with at least `min_set` distinct tracks, `holdout` of its tracks (rounded, at least
+one) are drawn at random with a seeded generator and removed; everything else trains. A held-out
+track that no training play contains is dropped from the truth (cold tracks are the audio model's
+job). Sets and tracks are visited in sorted order, so one seed always gives one split.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from models.matrix import PlayMatrix, Plays, play_matrix
+
+
+@dataclass(frozen=True)
+class HoldoutSplit:
+    """Training data and what each test set must find.
+
+    train : PlayMatrix                   every set (test sets with their kept tracks only)
+    train_plays : Plays                  the plays behind `train`, in set and position order
+    test_rows : np.ndarray [shape=(n_test,)]  the row of each test set in `train.matrix`
+    truth : list[np.ndarray]             held-out columns of each test set (warm tracks only, non-empty)
+    next_pairs : np.ndarray [shape=(n_pairs, 2)]  (previous column, held-out column) for ordered sets
+    held_out : Plays                     every held-out play (warm or cold), for the leak check
+    """
+
+    train: PlayMatrix
+    train_plays: Plays
+    test_rows: np.ndarray
+    truth: list[np.ndarray]
+    next_pairs: np.ndarray
+    held_out: Plays
+
+
+def _hold_count(n_tracks: int, holdout: float) -> int:
+    return max(1, int(np.floor(holdout * n_tracks + 0.5)))
+
+
+def holdout_split(plays: Plays, *, holdout: float = 0.2, min_set: int = 10, seed: int = 0) -> HoldoutSplit:
+    """Split `plays` per the evaluation protocol (see module docstring)."""
+    if not 0.0 < holdout < 1.0:
+        raise ValueError(f"holdout={holdout} must be between 0 and 1")
+    set_ids, set_of = np.unique(plays.set_keys, return_inverse=True)
+    track_ids, track_of = np.unique(plays.track_keys, return_inverse=True)
+    set_of, track_of = set_of.ravel(), track_of.ravel()
+    pair = set_of.astype(np.int64) * len(track_ids) + track_of
+    distinct_pairs = np.unique(pair)
+    pair_set = distinct_pairs // len(track_ids)
+    tracks_per_set = np.bincount(pair_set, minlength=len(set_ids))
+    rng = np.random.default_rng(seed)
+    held_pairs = []
+    starts = np.searchsorted(pair_set, np.arange(len(set_ids)))
+    for row in np.flatnonzero(tracks_per_set >= min_set):
+        candidates = distinct_pairs[starts[row] : starts[row] + tracks_per_set[row]]  # sorted by track
+        held_pairs.append(rng.permutation(candidates)[: _hold_count(len(candidates), holdout)])
+    held = np.sort(np.concatenate(held_pairs)) if held_pairs else np.zeros(0, dtype=np.int64)
+    is_held = np.isin(pair, held)
+    train_plays, held_out = plays.subset(~is_held), plays.subset(is_held)
+    train = play_matrix(train_plays)
+
+    test_rows, truth = [], []
+    held_set, held_track = held // len(track_ids), held % len(track_ids)
+    held_cols = train.track_index(track_ids[held_track])
+    for set_index in np.unique(held_set):
+        cols = np.unique(held_cols[(held_set == set_index) & (held_cols >= 0)])
+        row = train.set_index(set_ids[set_index : set_index + 1])[0]
+        if len(cols) and row >= 0:
+            test_rows.append(row)
+            truth.append(cols)
+    return HoldoutSplit(
+        train=train,
+        train_plays=train_plays,
+        test_rows=np.asarray(test_rows, dtype=np.int64),
+        truth=truth,
+        next_pairs=_next_pairs(plays, is_held, train),
+        held_out=held_out,
+    )
+
+
+def _next_pairs(plays: Plays, is_held: np.ndarray, train: PlayMatrix) -> np.ndarray:
+    """(column played just before, held-out column) for held-out plays of ordered sets, both warm."""
+    ordered = plays.positions > 0
+    same_set = np.zeros(len(plays), dtype=bool)
+    same_set[1:] = plays.set_keys[1:] == plays.set_keys[:-1]
+    consecutive = np.zeros(len(plays), dtype=bool)
+    consecutive[1:] = plays.positions[1:] == plays.positions[:-1] + 1
+    picks = np.flatnonzero(is_held & ordered & same_set & consecutive)
+    picks = picks[~is_held[picks - 1]]
+    if len(picks) == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    previous = train.track_index(plays.track_keys[picks - 1])
+    current = train.track_index(plays.track_keys[picks])
+    keep = (previous >= 0) & (current >= 0) & (previous != current)
+    return np.stack([previous[keep], current[keep]], axis=1)
+
+
+def assert_no_leak(split: HoldoutSplit) -> None:
+    """Raise AssertionError if any held-out (set, track) pair is in the training data."""
+    train_pairs = set(
+        zip(split.train_plays.set_keys.tolist(), split.train_plays.track_keys.tolist(), strict=True)
+    )
+    for pair in zip(split.held_out.set_keys.tolist(), split.held_out.track_keys.tolist(), strict=True):
+        if pair in train_pairs:
+            raise AssertionError(f"held-out play {pair} leaked into training")
+    matrix = split.train.matrix
+    for row, cols in zip(split.test_rows, split.truth, strict=True):
+        if matrix[row, cols].nnz:
+            raise AssertionError(f"test set row {row} has a held-out track in training")

@@ -1,0 +1,198 @@
+"""The evaluation split (deterministic, never leaking), the protocol, and the evaluate/tune/retrain verbs."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+import cli
+from models.dataset import dataset_from_csv
+from models.evaluation import run_evaluation
+from models.matrix import Plays
+from models.split import assert_no_leak, holdout_split
+from tests.models_catalog import build_catalog
+
+
+def scene_sets(n_sets=90, per_set=12, seed=1):
+    """Sets drawn from three scenes of 30 tracks (two artists per scene share a track's credit)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for number in range(n_sets):
+        scene = number % 3
+        tracks = rng.choice(30, size=per_set, replace=False)
+        for position, track in enumerate(tracks, 1):
+            rows.append(
+                (
+                    f"set{number:03d}",
+                    f"s{scene}t{track:02d}",
+                    position,
+                    f"Artist {scene}-{track % 5}",
+                    f"T{track}",
+                )
+            )
+    return rows
+
+
+def write_csv(path, rows, header=("set_id", "track_id", "position", "artist", "title")):
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def plays_of(rows):
+    return Plays(
+        np.array([r[0] for r in rows], dtype=object),
+        np.array([r[1] for r in rows], dtype=object),
+        np.array([r[2] for r in rows]),
+    )
+
+
+def test_split_is_deterministic_and_holds_out_a_fifth_of_long_sets():
+    rows = scene_sets() + [("short", "s0t01", 1, "A", "T"), ("short", "s0t02", 2, "A", "T")]
+    plays = plays_of(rows)
+    first, again = holdout_split(plays, seed=3), holdout_split(plays, seed=3)
+    other = holdout_split(plays, seed=4)
+    assert first.held_out.track_keys.tolist() == again.held_out.track_keys.tolist()
+    assert first.held_out.set_keys.tolist() == again.held_out.set_keys.tolist()
+    assert first.held_out.track_keys.tolist() != other.held_out.track_keys.tolist()
+    held_per_set = {key: 0 for key in set(plays.set_keys.tolist())}
+    for key in first.held_out.set_keys.tolist():
+        held_per_set[key] += 1
+    assert held_per_set.pop("short") == 0
+    assert set(held_per_set.values()) == {2}  # round(0.2 × 12)
+    assert len(first.held_out) == 2 * 90
+
+
+def test_split_never_leaks_and_truth_is_warm():
+    split = holdout_split(plays_of(scene_sets()), seed=0)
+    assert_no_leak(split)
+    column_sets = np.asarray((split.train.matrix > 0).sum(axis=0)).ravel()
+    for row, truth in zip(split.test_rows, split.truth, strict=True):
+        assert len(truth) and (column_sets[truth] > 0).all()
+        assert split.train.matrix[row, truth].nnz == 0
+
+
+def test_the_leak_check_catches_a_leak():
+    split = holdout_split(plays_of(scene_sets()), seed=0)
+    leaky = split.train.matrix.tolil()
+    leaky[split.test_rows[0], split.truth[0][0]] = 1
+    forged = type(split)(
+        train=type(split.train)(leaky.tocsr(), split.train.set_ids, split.train.track_ids),
+        train_plays=split.train_plays,
+        test_rows=split.test_rows,
+        truth=split.truth,
+        next_pairs=split.next_pairs,
+        held_out=split.held_out,
+    )
+    with pytest.raises(AssertionError, match="held-out"):
+        assert_no_leak(forged)
+
+
+def test_cold_held_out_tracks_are_dropped_from_truth():
+    rows = [("a", f"x{i}", i, "A", "T") for i in range(1, 11)] + [
+        ("b", f"x{i}", i, "A", "T") for i in range(1, 6)
+    ]
+    split = holdout_split(plays_of(rows), seed=0)
+    only_in_a = {f"x{i}" for i in range(6, 11)}
+    held = set(split.held_out.track_keys.tolist())
+    truth_keys = {split.train.track_ids[c] for t in split.truth for c in t}
+    assert truth_keys == held - only_in_a
+
+
+def test_next_pairs_come_from_ordered_sets_only():
+    rows = scene_sets()
+    ordered = holdout_split(plays_of(rows), seed=0)
+    unordered = holdout_split(plays_of([(s, t, 0, a, ti) for s, t, _, a, ti in rows]), seed=0)
+    assert len(ordered.next_pairs) > 0 and len(unordered.next_pairs) == 0
+
+
+def test_default_beats_popularity_on_scenes(tmp_path):
+    report = run_evaluation(dataset_from_csv(write_csv(tmp_path / "s.csv", scene_sets())), seed=0)
+    models = report["models"]
+    assert list(models)[0] == "default"
+    assert {"popularity", "bm25_knn", "cosine_knn", "als_binary", "als_bm25", "transition"} <= set(models)
+    assert models["default"]["r_precision"] > models["popularity"]["r_precision"]
+    assert models["default"]["next_hr@10"] is not None
+    assert report["counts"]["test_sets"] == 90
+
+
+@pytest.fixture
+def crate(data_dir):
+    build_catalog(data_dir)
+    return data_dir
+
+
+def run(capsys, *argv):
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_evaluate_data_json(tmp_path, capsys, data_dir):
+    path = write_csv(tmp_path / "sets.csv", scene_sets())
+    code, out, err = run(capsys, "evaluate", "--data", str(path), "--seed", "0", "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["protocol"] == {"holdout": 0.2, "min_set": 10, "seed": 0, "data": str(path)}
+    for metrics in report["models"].values():
+        assert set(metrics) >= {"r_precision", "ndcg@10", "hr@10", "coverage", "next_hr@10"}
+    assert not (data_dir / "catalog.sqlite").exists()  # --data never touches the catalog
+    code, out, _ = run(capsys, "evaluate", "--data", str(path))
+    assert code == 0 and out.splitlines()[1].startswith("default")
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [(["--data", "missing.csv"], "does not exist"), (["--holdout", "1.5"], "between 0 and 1")],
+)
+def test_evaluate_bad_input(capsys, data_dir, argv, message):
+    with pytest.raises(SystemExit) if "--holdout" in argv else _no_raise():
+        code, _, err = run(capsys, "evaluate", *argv)
+        assert code == 2 and message in err
+
+
+class _no_raise:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_evaluate_records_metrics_in_the_current_run(crate, capsys):
+    assert run(capsys, "train-als", "--factors", "4", "--iterations", "3", "--publish")[0] == 0
+    code, out, _ = run(capsys, "evaluate", "--min-set", "4", "--json")
+    report = json.loads(out)
+    assert code == 0 and "recorded_in" in report
+    metadata = json.loads((crate / "models" / report["recorded_in"] / "metadata.json").read_text())
+    assert metadata["metrics"]["default"] == report["models"]["default"]
+
+
+def test_tune_records_its_choice(crate, capsys):
+    code, out, _ = run(capsys, "tune", "--min-set", "4")
+    assert code == 0 and "Tuned weights" in out
+    tuned = json.loads((crate / "models" / "tuned.json").read_text())
+    assert tuned["parameters"]["weights"]["sets"] == 1.0
+
+
+def test_retrain_publishes_only_if_at_least_as_good(crate, capsys):
+    code, out, _ = run(capsys, "retrain", "--json")
+    first = json.loads(out)
+    assert code == 0 and first["published"]
+    code, out, _ = run(capsys, "retrain", "--json")
+    second = json.loads(out)
+    assert second["published"]  # same data, same seed: equally good
+    current = (crate / "models" / "current").resolve().name
+    assert current == second["run"]
+    metadata = json.loads((crate / "models" / current / "metadata.json").read_text())
+    metadata["metrics"]["default"]["r_precision"] = 2.0  # pretend the current run were unbeatable
+    (crate / "models" / current / "metadata.json").write_text(json.dumps(metadata))
+    code, out, _ = run(capsys, "retrain")
+    assert code == 0 and "not published" in out
+    assert (crate / "models" / "current").resolve().name == current
+    code, out, _ = run(capsys, "retrain", "--force")
+    assert "published as the current model" in out
+    assert (crate / "models" / "current").resolve().name != current
