@@ -8,7 +8,7 @@ import pytest
 
 from models.als import AlsParams
 from models.artifacts import publish
-from models.pipeline import train_als_run
+from models.pipeline import train_run
 from models.recommender import RecommenderLoader
 from tests.fakes.spotify_server import FakeSpotify, Playlist
 from tests.models_catalog import SPOTIFY, build_catalog, settings_for
@@ -20,7 +20,7 @@ def world(tmp_path_factory):
     folder = tmp_path_factory.mktemp("service")
     ids = build_catalog(folder)
     settings = settings_for(folder)
-    publish(settings.models_dir, train_als_run(settings, AlsParams(factors=8, iterations=10)))
+    publish(settings.models_dir, train_run(settings, als=AlsParams(factors=8, iterations=10)))
     return settings, RecommenderLoader.from_settings(settings), ids
 
 

@@ -153,10 +153,10 @@ def resolve_seeds(conn: sqlite3.Connection, settings, parts: list[str]) -> list:
 
 
 def place_on_map(recommender, seed_ids: list[int], query: dict, candidates: list[dict]) -> None:
-    """Give the query and candidates `x`, `y` map coordinates from the engine's item vectors, if it has any."""
-    vectors = getattr(recommender.engine, "item_factors", None)
-    if vectors is None or not candidates:
+    """Give the query and candidates `x`, `y` map coordinates from the run's item factors, if it has any."""
+    if not candidates or not recommender.run.has("item_factors"):
         return
+    vectors = recommender.run.array("item_factors")
     from models.projection import pca_2d
 
     seed_columns = recommender.columns(seed_ids)
