@@ -119,7 +119,7 @@ def save_set(conn: sqlite3.Connection, record: SetRecord) -> int:
             record.show,
             json.dumps(list(record.styles)),
             None if record.tracklist_complete is None else int(record.tracklist_complete),
-            len(record.plays) + record.n_unknown + record.extra_lines,
+            len({play.position for play in record.plays}) + record.n_unknown + record.extra_lines,
             record.n_unknown,
             int(record.is_demo),
         )

@@ -105,3 +105,12 @@ def test_deleting_a_set_deletes_its_plays(conn):
     set_id = save_set(conn, _set("a"))
     conn.execute("DELETE FROM sets WHERE id = ?", (set_id,))
     assert conn.execute("SELECT COUNT(*) FROM plays").fetchone()[0] == 0
+
+
+def test_a_mashup_line_counts_once_in_n_lines(conn):
+    """Regression: each part of a ' w/ ' mashup is a play, but the tracklist line is one line."""
+    plays = [PlayRecord(1, TrackRecord("A", "One")), PlayRecord(2, TrackRecord("B", "Two"), part=1),
+             PlayRecord(2, TrackRecord("C", "Three"), part=2)]
+    save_set(conn, SetRecord(source="t", source_key="m", title="Mashups", plays=plays, n_unknown=1))
+    assert conn.execute("SELECT n_lines FROM sets").fetchone()[0] == 3
+    assert conn.execute("SELECT COUNT(*) FROM plays").fetchone()[0] == 3
