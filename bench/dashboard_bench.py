@@ -63,7 +63,7 @@ def server_times(data_dir: Path, n_queries: int) -> dict[str, list[float]]:
         times["controls"].append(time.perf_counter() - start)
         if rows:
             start = time.perf_counter()
-            feedback = vote({"row": 0, "column_id": "dislike", "row_id": rows[0]["id"]}, rows, None)
+            feedback = vote(f"#dislike-{rows[0]['id']}", None)
             [table_row(r) for r in ranked_rows(store, controls_from(30, 0.3, 0, None, [], []), feedback)]
             times["feedback"].append(time.perf_counter() - start)
     return times

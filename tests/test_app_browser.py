@@ -139,3 +139,30 @@ def test_filter_pick_three_and_download_them_as_csv(served, browser, demo_data, 
     assert titles == picked
     screenshot(browser, "dashboard-picks")
     assert console_errors(browser) == []
+
+
+def test_thumbs_down_removes_a_track_and_it_stays_gone(served, browser, demo_data):
+    spotify_id, _ = _popular_demo_id(demo_data)
+    browser.get(served.url)
+    WebDriverWait(browser, 30).until(EC.presence_of_element_located((By.ID, "search-input")))
+    _search(browser, spotify_id)
+    _wait_rows(browser, 10)
+
+    def first_title(d):
+        return d.execute_script(
+            "return document.querySelector(\"#results-table td[data-dash-column='title_version']\").textContent")
+
+    dismissed = first_title(browser)
+    browser.find_element(By.CSS_SELECTOR, "#results-table td[data-dash-column='dislike'] a").click()
+    WebDriverWait(browser, 10).until(lambda d: first_title(d) != dismissed)
+    titles = browser.execute_script(
+        "return [...document.querySelectorAll(\"#results-table td[data-dash-column='title_version']\")].map(e => e.textContent)")
+    assert dismissed not in titles
+    # a control change re-ranks without bringing it back
+    browser.find_element(By.CSS_SELECTOR, "#control-flags input[value='one_per_artist']").click()
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script(
+        "return document.querySelectorAll(\"#results-table td[data-dash-column='artist']\").length > 0"))
+    titles = browser.execute_script(
+        "return [...document.querySelectorAll(\"#results-table td[data-dash-column='title_version']\")].map(e => e.textContent)")
+    assert dismissed not in titles
+    assert console_errors(browser) == []

@@ -29,12 +29,16 @@ def test_merge_picks_follows_visible_ticks_and_keeps_hidden_picks():
 
 
 def test_vote_moves_a_track_between_liked_and_disliked():
-    rows = [{"id": 7}, {"id": 8}]
-    feedback = vote({"row": 0, "column_id": "like", "row_id": 7}, rows, None)
+    feedback = vote("#like-7", None)
     assert feedback == {"liked": [7], "disliked": []}
-    feedback = vote({"row": 0, "column_id": "dislike", "row_id": 7}, rows, feedback)
+    feedback = vote("#dislike-7", feedback)
     assert feedback == {"liked": [], "disliked": [7]}
-    assert vote({"row": 1, "column_id": "artist"}, rows, feedback) == feedback
+    assert vote("", feedback) is None and vote("#something-else", feedback) is None
+
+
+def test_vote_links_are_in_every_row():
+    row = table_row({"track_id": 42, "rank": 1})
+    assert "(#like-42" in row["like"] and "(#dislike-42" in row["dislike"]
 
 
 def test_spotify_uris_skip_demo_tracks():

@@ -6,6 +6,8 @@ Shared state lives in `dcc.Store`s: `results-store` (the query and its candidate
 
 from __future__ import annotations
 
+import re
+
 from dash import ALL, Input, Output, State, ctx, html, no_update
 
 from errors import CratediggerError
@@ -15,6 +17,7 @@ from ui.online import spotify_player_available
 from ui.ranking import Controls, Feedback, rank
 from ui.service import answer_query, cards_for, open_catalog, suggest
 
+_VOTE = re.compile(r"^#(like|dislike)-(\d+)$")
 _HARMONY_MARK = {"same": "●", "compatible": "✓", "clash": "✗", "unknown": ""}
 
 
@@ -95,8 +98,8 @@ def table_row(row: dict) -> dict:
         "harmony": row.get("harmony", "unknown"),
         "style": ", ".join(row.get("styles") or []),
         "final_score": row.get("final_score"),
-        "like": "👍",
-        "dislike": "👎",
+        "like": f"[👍](#like-{row['track_id']} \"more like this\")",
+        "dislike": f"[👎](#dislike-{row['track_id']} \"not this, less like it\")",
     }
 
 
@@ -155,18 +158,20 @@ def merge_picks(selected_ids: list | None, visible_rows: list | None, picks: lis
     return kept
 
 
-def vote(active_cell: dict | None, rows: list | None, feedback: dict | None) -> dict:
-    """A click on a 👍/👎 cell → the new feedback (a track is either liked or disliked)."""
+def vote(url_hash: str | None, feedback: dict | None) -> dict | None:
+    """A 👍/👎 link (`#like-42`, `#dislike-42`) → the new feedback; None when the hash is no vote.
+
+    A track is either liked or disliked: a new vote replaces the old one.
+    """
+    match = _VOTE.match(url_hash or "")
+    if not match:
+        return None
     feedback = {"liked": list((feedback or {}).get("liked", [])), "disliked": list((feedback or {}).get("disliked", []))}
-    if not active_cell or active_cell.get("column_id") not in ("like", "dislike") or not rows:
-        return feedback
-    track_id = active_cell.get("row_id")
-    if track_id is None:
-        track_id = rows[active_cell["row"]]["id"]
+    track_id = int(match.group(2))
     for bucket in ("liked", "disliked"):
         if track_id in feedback[bucket]:
             feedback[bucket].remove(track_id)
-    feedback["liked" if active_cell["column_id"] == "like" else "disliked"].append(track_id)
+    feedback["liked" if match.group(1) == "like" else "disliked"].append(track_id)
     return feedback
 
 
@@ -296,15 +301,14 @@ def register_callbacks(app, settings, loader, sound_loader=None) -> None:
 
     @app.callback(
         Output("feedback-store", "data", allow_duplicate=True),
-        Input("results-table", "active_cell"),
-        State("results-table", "data"),
+        Output("feedback-url", "hash"),
+        Input("feedback-url", "hash"),
         State("feedback-store", "data"),
         prevent_initial_call=True,
     )
-    def on_vote(active_cell, rows, feedback):
-        if not active_cell or active_cell.get("column_id") not in ("like", "dislike"):
-            return no_update
-        return vote(active_cell, rows, feedback)
+    def on_vote(url_hash, feedback):
+        new = vote(url_hash, feedback)
+        return (no_update, no_update) if new is None else (new, "")  # clearing the hash lets the link work again
 
     @app.callback(
         Output("export-download", "data"),

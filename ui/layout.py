@@ -9,8 +9,8 @@ from dash import dash_table, dcc, html
 
 RESULT_COLUMNS = [
     {"id": "rank", "name": "#", "type": "numeric"},
-    {"id": "like", "name": "👍"},
-    {"id": "dislike", "name": "👎"},
+    {"id": "like", "name": "👍", "presentation": "markdown"},
+    {"id": "dislike", "name": "👎", "presentation": "markdown"},
     {"id": "artist", "name": "Artist"},
     {"id": "title_version", "name": "Title"},
     {"id": "evidence", "name": "Why"},
@@ -119,6 +119,7 @@ def results_section() -> html.Section:
                 columns=RESULT_COLUMNS,
                 data=[],
                 row_selectable="multi",
+                markdown_options={"link_target": "_self"},
                 selected_row_ids=[],
                 sort_action="native",
                 page_action="none",
@@ -141,8 +142,7 @@ def results_section() -> html.Section:
                     {"if": {"filter_query": '{harmony} = "same"', "column_id": "key_badge"}, "color": "#3ddc97"},
                     {"if": {"filter_query": '{harmony} = "compatible"', "column_id": "key_badge"}, "color": "#8fd3ff"},
                     {"if": {"filter_query": '{harmony} = "clash"', "column_id": "key_badge"}, "color": "#ff8a7a"},
-                    {"if": {"column_id": ["like", "dislike"]}, "cursor": "pointer", "textAlign": "center",
-                     "width": "36px"},
+                    {"if": {"column_id": ["like", "dislike"]}, "textAlign": "center", "width": "36px"},
                 ],
                 css=[{"selector": ".dash-spreadsheet-menu", "rule": "display: none"}],
             ),
@@ -219,6 +219,7 @@ def stores() -> list:
         dcc.Store(id="results-store", storage_type="session"),
         dcc.Store(id="picks-store", data=[], storage_type="session"),
         dcc.Store(id="feedback-store", data={"liked": [], "disliked": []}),
+        dcc.Location(id="feedback-url", refresh=False),  # 👍/👎 links set its hash
     ]
 
 
