@@ -20,6 +20,7 @@ from errors import CratediggerError
 COMMAND_MODULES = [
     "catalog.commands",
     "models.commands",
+    "audio.commands",
 ]
 
 EXIT_OK, EXIT_USAGE, EXIT_FAILED = 0, 2, 3
