@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "models.commands",
     "scraping.commands",
     "spotify.commands",
+    "audio.commands",
 ]
 
 EXIT_OK, EXIT_USAGE, EXIT_FAILED = 0, 2, 3

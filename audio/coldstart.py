@@ -1,0 +1,88 @@
+"""Cold start: audio (a file, an upload, samples) -> embedding -> the catalog tracks that sound alike.
+
+`cold_start_neighbours(path_or_bytes_or_array, run_dir, k=10)` returns `(track_ids, scores,
+analysis)` in the shape of the CF results. A run folder holds the CNN and the indexed
+embeddings (see `models.cnn`) plus each indexed track's tempo and Camelot code
+(`embedding_tempo.npy`, `embedding_camelot.npy`) for the BPM and key filters.
+Loaded runs are kept per process (`load_run`), so only the first query pays for loading.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from audio.analysis import Analysis, analyze
+from audio.decode import decode_bytes, decode_file
+from audio.params import SAMPLE_RATE
+from errors import BadInputError
+
+TEMPO_FILE = "embedding_tempo.npy"
+CAMELOT_FILE = "embedding_camelot.npy"
+
+
+@dataclass(frozen=True)
+class LoadedRun:
+    cnn: object  # models.cnn.CnnModel
+    index: object  # models.embeddings.EmbeddingIndex
+
+
+@functools.lru_cache(maxsize=2)
+def _load_run_cached(run_dir: str, stamp: float) -> LoadedRun:
+    from models.cnn import load_cnn, load_embeddings
+    from models.embeddings import EmbeddingIndex
+
+    path = Path(run_dir)
+    embeddings, ids = load_embeddings(path)
+    tempo = np.load(path / TEMPO_FILE, allow_pickle=False) if (path / TEMPO_FILE).is_file() else None
+    camelot = np.load(path / CAMELOT_FILE, allow_pickle=False) if (path / CAMELOT_FILE).is_file() else None
+    return LoadedRun(cnn=load_cnn(path), index=EmbeddingIndex(embeddings, ids, tempo=tempo, camelot=camelot))
+
+
+def load_run(run_dir: Path) -> LoadedRun:
+    """The CNN and embedding index of `run_dir`, cached until its embeddings file changes."""
+    from models.cnn import EMBEDDINGS_FILE
+
+    path = Path(run_dir).resolve()
+    stamp = os.stat(path / EMBEDDINGS_FILE).st_mtime if (path / EMBEDDINGS_FILE).is_file() else 0.0
+    return _load_run_cached(str(path), stamp)
+
+
+def query_analysis(audio, *, suffix: str = "") -> Analysis:
+    """Decode (a path, uploaded bytes, or mono float32 samples at 22,050 Hz) and analyse."""
+    if isinstance(audio, np.ndarray):
+        if audio.ndim != 1 or audio.size < SAMPLE_RATE // 4:
+            raise BadInputError(f"samples have shape {audio.shape}; give mono audio of at least a quarter second.")
+        y = audio.astype(np.float32, copy=False)
+    elif isinstance(audio, bytes | bytearray):
+        y = decode_bytes(bytes(audio), suffix=suffix).y
+    else:
+        y = decode_file(audio).y
+    return analyze(y)
+
+
+def cold_start_neighbours(audio, run_dir: Path, k: int = 10, filters=None, *, match_tempo: bool = False,
+                          match_key: bool = False, bpm_tolerance: float = 0.06, exclude=(), suffix: str = ""
+                          ) -> tuple[np.ndarray, np.ndarray, Analysis]:
+    """The `k` indexed tracks whose embeddings are closest (cosine) to `audio`'s.
+
+    filters: a `models.embeddings.NeighbourFilters`; `match_tempo`/`match_key` fill its BPM
+    (± `bpm_tolerance`, half/double allowed) and Camelot code from the query's own analysis.
+    Returns (track ids [shape=(<=k,)], cosine scores [shape=(<=k,)], the query's Analysis).
+    """
+    from models.embeddings import NeighbourFilters
+
+    run = load_run(run_dir)
+    analysis = query_analysis(audio, suffix=suffix)
+    embedding = run.cnn.embed([analysis.mel])[0]
+    filters = filters or NeighbourFilters(exclude=tuple(exclude))
+    if match_tempo and analysis.tempo:
+        filters = replace(filters, bpm=analysis.tempo, bpm_tolerance=bpm_tolerance)
+    if match_key and analysis.key.confidence > 0:
+        filters = replace(filters, camelot=analysis.key.camelot)
+    ids, scores = run.index.similar(embedding, k, filters)
+    return ids, scores, analysis

@@ -1,0 +1,187 @@
+"""Decoding any audio file to mono float32 at 22,050 Hz, safely.
+
+ffmpeg does the decoding (the same binary pydub drives; we call it directly so every
+call has a timeout). Input is checked before and after: size, container format,
+an audio stream, duration, and that samples actually came out. Everything that is
+wrong with a file becomes one `BadInputError` that says what to do.
+
+For full tracks `representative_window` picks the 30 s a DJ would recognise: the most
+energetic window past the intro, not the sparse first minute.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from audio.params import CLIP_SECONDS, SAMPLE_RATE
+from errors import BadInputError, ConfigError
+
+log = logging.getLogger(__name__)
+
+MAX_FILE_BYTES = 200 * 1024 * 1024  # a 20-minute WAV at 44.1 kHz stereo is ~200 MB
+MAX_DURATION_SECONDS = 20 * 60.0  # a long extended mix; DJ mixes themselves are not tracks
+DECODE_TIMEOUT_SECONDS = 60.0
+PROBE_TIMEOUT_SECONDS = 15.0
+MIN_SAMPLES = SAMPLE_RATE // 4  # less than a quarter second is not a clip
+
+# ffprobe `format_name` values we accept (mp3, wav, flac, aiff, m4a/mp4/alac, ogg/opus, webm).
+SUPPORTED_FORMATS = {"mp3", "wav", "flac", "aiff", "mov,mp4,m4a,3gp,3g2,mj2", "ogg", "matroska,webm"}
+SUPPORTED_SUFFIXES = (".mp3", ".wav", ".flac", ".aiff", ".aif", ".m4a", ".mp4", ".aac", ".ogg", ".opus", ".webm")
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """Samples of one decoded file.
+
+    y : np.ndarray [shape=(n,), dtype=float32], mono in [-1, 1] at `sr` Hz.
+    duration : length of the whole file in seconds (before a window was cut).
+    offset : where `y` starts in the file, in seconds.
+    """
+
+    y: np.ndarray
+    sr: int
+    duration: float
+    offset: float
+
+
+def _binary(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise ConfigError(f"`{name}` was not found on PATH. Install ffmpeg (Debian: `apt-get install ffmpeg`).")
+    return path
+
+
+def probe(path: Path, *, timeout: float = PROBE_TIMEOUT_SECONDS) -> dict:
+    """Container format name and duration (s) of `path` and whether it has an audio stream."""
+    cmd = [_binary("ffprobe"), "-v", "error", "-show_entries", "format=format_name,duration:stream=codec_type",
+           "-of", "json", str(path)]
+    try:
+        out = subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise BadInputError(f"{path.name}: reading the file took longer than {timeout:.0f} s; "
+                            "it is probably damaged. Try another copy.") from exc
+    if out.returncode != 0:
+        raise BadInputError(f"{path.name}: not a readable audio file ({_first_line(out.stderr)}). "
+                            "Give an MP3, WAV, FLAC, AIFF, M4A or OGG file.")
+    info = json.loads(out.stdout or b"{}")
+    fmt = info.get("format", {})
+    has_audio = any(s.get("codec_type") == "audio" for s in info.get("streams", []))
+    try:
+        duration = float(fmt.get("duration"))
+    except (TypeError, ValueError):
+        duration = None
+    return {"format_name": fmt.get("format_name", ""), "duration": duration, "has_audio": has_audio}
+
+
+def _first_line(stderr: bytes) -> str:
+    text = stderr.decode("utf-8", "replace").strip().splitlines()
+    return text[-1][:160] if text else "no details"
+
+
+def check_file(path: Path, *, max_bytes: int = MAX_FILE_BYTES, max_seconds: float = MAX_DURATION_SECONDS) -> dict:
+    """Reject what cannot be a track before decoding; returns the probe result."""
+    if not path.is_file():
+        raise BadInputError(f"{path}: no such file.")
+    size = path.stat().st_size
+    if size == 0:
+        raise BadInputError(f"{path.name}: the file is empty. Give an audio file with sound in it.")
+    if size > max_bytes:
+        raise BadInputError(f"{path.name}: {size / 1e6:.0f} MB is over the {max_bytes / 1e6:.0f} MB limit "
+                            "for one track. Give a single track, not a whole mix.")
+    info = probe(path)
+    if not info["has_audio"]:
+        raise BadInputError(f"{path.name}: the file has no audio stream. Give an audio file.")
+    if info["format_name"] not in SUPPORTED_FORMATS:
+        raise BadInputError(f"{path.name}: format '{info['format_name']}' is not supported. "
+                            "Give an MP3, WAV, FLAC, AIFF, M4A or OGG file.")
+    if info["duration"] is not None and info["duration"] > max_seconds:
+        raise BadInputError(f"{path.name}: {info['duration'] / 60:.0f} minutes is longer than the "
+                            f"{max_seconds / 60:.0f}-minute limit for one track. Give a single track.")
+    return info
+
+
+def decode_file(
+    path: str | os.PathLike,
+    *,
+    sr: int = SAMPLE_RATE,
+    clip_seconds: float | None = CLIP_SECONDS,
+    timeout: float = DECODE_TIMEOUT_SECONDS,
+    max_bytes: int = MAX_FILE_BYTES,
+    max_seconds: float = MAX_DURATION_SECONDS,
+) -> Decoded:
+    """Mono float32 samples of `path` at `sr` Hz.
+
+    With `clip_seconds`, files longer than that are cut to their representative window
+    (see `representative_window`); `None` keeps the whole file.
+    Raises `BadInputError` for empty, corrupt, non-audio, unsupported, over-long or over-size
+    files and when ffmpeg takes longer than `timeout` seconds.
+    """
+    path = Path(path)
+    check_file(path, max_bytes=max_bytes, max_seconds=max_seconds)
+    cmd = [_binary("ffmpeg"), "-nostdin", "-v", "error", "-i", str(path), "-map", "0:a:0", "-vn",
+           "-ac", "1", "-ar", str(sr), "-t", str(max_seconds), "-f", "f32le", "-"]
+    try:
+        out = subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise BadInputError(f"{path.name}: decoding took longer than {timeout:.0f} s; the file is probably "
+                            "damaged. Try another copy.") from exc
+    y = np.frombuffer(out.stdout, dtype="<f4")
+    if out.returncode != 0 and y.size < MIN_SAMPLES:
+        raise BadInputError(f"{path.name}: the audio could not be decoded ({_first_line(out.stderr)}). "
+                            "The file may be damaged; try another copy.")
+    if y.size < MIN_SAMPLES:
+        raise BadInputError(f"{path.name}: the file holds no audio (or less than a quarter second).")
+    y = np.nan_to_num(y.astype(np.float32, copy=True), nan=0.0, posinf=0.0, neginf=0.0)
+    np.clip(y, -1.0, 1.0, out=y)
+    duration = y.size / sr
+    offset = 0.0
+    if clip_seconds is not None and duration > clip_seconds:
+        start = representative_window(y, sr=sr, seconds=clip_seconds)
+        offset = start / sr
+        y = y[start : start + int(clip_seconds * sr)].copy()
+    if out.returncode != 0:
+        log.info("%s: ffmpeg reported %s; using the %.1f s it decoded", path.name, _first_line(out.stderr), duration)
+    return Decoded(y=y, sr=sr, duration=duration, offset=offset)
+
+
+def decode_bytes(data: bytes, *, suffix: str = "", **kwargs) -> Decoded:
+    """Decode an uploaded file's bytes (see `decode_file`); `suffix` is a hint only."""
+    if not data:
+        raise BadInputError("The uploaded file is empty. Give an audio file with sound in it.")
+    max_bytes = kwargs.get("max_bytes", MAX_FILE_BYTES)
+    if len(data) > max_bytes:
+        raise BadInputError(f"The upload is {len(data) / 1e6:.0f} MB, over the {max_bytes / 1e6:.0f} MB limit "
+                            "for one track.")
+    safe_suffix = suffix.lower() if suffix.lower() in SUPPORTED_SUFFIXES else ""
+    with tempfile.TemporaryDirectory(prefix="cratedigger-upload-") as tmp:
+        path = Path(tmp) / f"upload{safe_suffix}"
+        path.write_bytes(data)
+        return decode_file(path, **kwargs)
+
+
+def representative_window(y: np.ndarray, *, sr: int, seconds: float = CLIP_SECONDS) -> int:
+    """Start sample of the most energetic `seconds`-long window of `y`, skipping the intro.
+
+    Energy is the mean RMS over one-second blocks; windows may start anywhere from 15% of
+    the track (past the typical DJ intro) to its end minus `seconds`. Ties favour the
+    earliest window. Returns 0 when `y` is not longer than `seconds`.
+    """
+    window = int(seconds * sr)
+    if y.size <= window:
+        return 0
+    n_blocks = y.size // sr
+    rms = np.sqrt(np.mean(y[: n_blocks * sr].reshape(n_blocks, sr) ** 2, axis=1))
+    span = int(seconds)
+    sums = np.convolve(rms, np.ones(span), mode="valid")  # sums[i] = energy of blocks i..i+span-1
+    first = min(int(0.15 * n_blocks), len(sums) - 1)
+    best = first + int(np.argmax(sums[first:]))
+    return min(best * sr, y.size - window)

@@ -1,0 +1,63 @@
+"""Log-mel spectrograms (the CNN's input and the tempo estimator's) and their `.npy` cache.
+
+Parameters come from `audio.params`; `log_mel(y)` returns
+np.ndarray [shape=(N_MELS, t), dtype=float32] in dB (power, ref 1.0, floor -100 dB).
+librosa is imported on first use (its numba JIT is slow to warm; see `audio.warmup`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+
+from audio.params import FMAX, FMIN, FRONTEND_ID, HOP_LENGTH, N_FFT, N_MELS, SAMPLE_RATE
+from errors import BadInputError
+
+_FILTERS: dict[int, np.ndarray] = {}
+
+
+def _mel_filters(sr: int) -> np.ndarray:
+    if sr not in _FILTERS:
+        import librosa
+
+        _FILTERS[sr] = librosa.filters.mel(sr=sr, n_fft=N_FFT, n_mels=N_MELS, fmin=FMIN, fmax=FMAX).astype(np.float32)
+    return _FILTERS[sr]
+
+
+def log_mel(y: np.ndarray, *, sr: int = SAMPLE_RATE) -> np.ndarray:
+    """Log-mel power spectrogram of mono `y` [shape=(n,)]: [shape=(N_MELS, 1 + n // HOP_LENGTH)], float32 dB."""
+    if y.ndim != 1:
+        raise BadInputError(f"y has shape {y.shape}; expected mono audio of shape (n,).")
+    if sr != SAMPLE_RATE:
+        raise BadInputError(f"sr={sr}: decode audio at {SAMPLE_RATE} Hz first (audio.decode).")
+    import librosa
+
+    stft = librosa.stft(y.astype(np.float32, copy=False), n_fft=N_FFT, hop_length=HOP_LENGTH, center=True)
+    power = (stft.real**2 + stft.imag**2).astype(np.float32)
+    mel = _mel_filters(sr) @ power
+    return (10.0 * np.log10(np.maximum(mel, 1e-10))).astype(np.float32)
+
+
+def cache_path(cache_dir: Path, source_id: str) -> Path:
+    """Where the log-mel of `source_id` (a file path or track id) is cached."""
+    digest = hashlib.sha1(f"{FRONTEND_ID}|{source_id}".encode()).hexdigest()[:20]
+    return Path(cache_dir) / "mel" / FRONTEND_ID / f"{digest}.npy"
+
+
+def cached_log_mel(cache_dir: Path, source_id: str, compute) -> np.ndarray:
+    """The cached log-mel for `source_id`, or `compute()`'s result saved atomically to the cache."""
+    path = cache_path(cache_dir, source_id)
+    if path.is_file():
+        try:
+            return np.load(path, allow_pickle=False)
+        except (OSError, ValueError):
+            path.unlink(missing_ok=True)
+    spec = compute()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
+    np.save(tmp, spec, allow_pickle=False)
+    os.replace(tmp, path)
+    return spec

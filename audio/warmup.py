@@ -1,0 +1,61 @@
+"""Warming librosa (numba JIT) and TensorFlow outside the request path.
+
+Call `start_warm_up(settings, run_dir)` when the dashboard starts: a daemon thread
+sets `NUMBA_CACHE_DIR` under the cache folder (so compiled code survives restarts),
+imports librosa and Keras, runs the analysis once on a synthetic clip and, if a run
+folder with a CNN is given, loads it and embeds that clip — so the first real
+cold-start query does not pay 5-30 s of start-up.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def set_numba_cache(cache_dir: Path) -> Path:
+    """Point numba's on-disk cache at `cache_dir/numba` (before librosa is imported)."""
+    path = Path(cache_dir) / "numba"
+    path.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("NUMBA_CACHE_DIR", str(path))
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    return path
+
+
+def warm_up(cache_dir: Path, run_dir: Path | None = None) -> float:
+    """Do the one-off work of the audio path once; returns the seconds it took."""
+    start = time.perf_counter()
+    set_numba_cache(cache_dir)
+    from audio.analysis import analyze
+    from audio.synth import synthesize_clip
+
+    analysis = analyze(synthesize_clip("house", 124.0, "A minor", seed=0, seconds=4.0))
+    from models.cnn import _keras
+
+    _keras()
+    if run_dir is not None and (Path(run_dir) / "cnn.keras").is_file():
+        from audio.coldstart import load_run
+
+        load_run(run_dir).cnn.embed([analysis.mel])
+    elapsed = time.perf_counter() - start
+    log.info("audio warm-up took %.1f s", elapsed)
+    return elapsed
+
+
+def start_warm_up(cache_dir: Path, run_dir: Path | None = None) -> threading.Thread:
+    """Run `warm_up` in a daemon thread (errors are logged, never raised)."""
+
+    def run() -> None:
+        try:
+            warm_up(cache_dir, run_dir)
+        except Exception:  # a failed warm-up only means the first query is slow  # noqa: BLE001
+            log.exception("audio warm-up failed")
+
+    thread = threading.Thread(target=run, name="audio-warm-up", daemon=True)
+    thread.start()
+    return thread

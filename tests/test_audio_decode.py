@@ -1,0 +1,144 @@
+"""Decoding every supported format and rejecting every kind of bad input."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from audio import decode
+from audio.decode import decode_bytes, decode_file, representative_window
+from audio.params import SAMPLE_RATE
+from errors import BadInputError
+
+pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs the ffmpeg binary")
+
+
+def _ffmpeg(*args: str) -> None:
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", *args], check=True, timeout=60)
+
+
+def _tone(path: Path, seconds: float = 3.0, sr: int = 44_100, channels: int = 2, extra: tuple = ()) -> Path:
+    _ffmpeg("-f", "lavfi", "-i", f"sine=frequency=440:sample_rate={sr}:duration={seconds}",
+            "-ac", str(channels), *extra, str(path))
+    return path
+
+
+@pytest.mark.parametrize(
+    "suffix, extra",
+    [(".mp3", ()), (".wav", ()), (".flac", ()), (".aiff", ()), (".m4a", ("-c:a", "aac")), (".ogg", ("-c:a", "libvorbis"))],
+)
+def test_every_supported_format_decodes_to_mono_float32_22050(tmp_path, suffix, extra):
+    path = _tone(tmp_path / f"tone{suffix}", extra=extra)
+    out = decode_file(path)
+    assert out.sr == SAMPLE_RATE
+    assert out.y.dtype == np.float32 and out.y.ndim == 1
+    assert abs(out.y.size / SAMPLE_RATE - 3.0) < 0.1
+    spectrum = np.abs(np.fft.rfft(out.y))
+    peak_hz = np.argmax(spectrum) * SAMPLE_RATE / out.y.size
+    assert abs(peak_hz - 440) < 3  # the tone survives resampling and down-mixing
+
+
+def test_any_sample_rate_is_resampled(tmp_path):
+    out = decode_file(_tone(tmp_path / "t.wav", sr=16_000, channels=1))
+    assert out.sr == SAMPLE_RATE and abs(out.duration - 3.0) < 0.05
+
+
+def test_long_track_is_cut_to_its_loud_part_not_the_intro(tmp_path):
+    # 20 s quiet intro, 40 s loud body, 20 s quiet outro
+    sr = 8000
+    t = np.arange(80 * sr) / sr
+    y = np.sin(2 * np.pi * 220 * t) * np.where((t >= 20) & (t < 60), 0.8, 0.02)
+    raw = tmp_path / "track.raw"
+    raw.write_bytes(y.astype("<f4").tobytes())
+    path = tmp_path / "track.flac"
+    _ffmpeg("-f", "f32le", "-ar", str(sr), "-ac", "1", "-i", str(raw), str(path))
+    out = decode_file(path, clip_seconds=30.0)
+    assert abs(out.duration - 80) < 0.1
+    assert out.y.size == 30 * SAMPLE_RATE
+    assert 20 <= out.offset <= 30
+    assert np.sqrt(np.mean(out.y**2)) > 0.4
+
+
+def test_representative_window_keeps_short_clips_whole():
+    assert representative_window(np.ones(1000, np.float32), sr=100, seconds=30) == 0
+
+
+def test_empty_file_is_rejected(tmp_path):
+    path = tmp_path / "empty.mp3"
+    path.write_bytes(b"")
+    with pytest.raises(BadInputError, match="empty"):
+        decode_file(path)
+
+
+def test_missing_file_is_rejected(tmp_path):
+    with pytest.raises(BadInputError, match="no such file"):
+        decode_file(tmp_path / "nope.mp3")
+
+
+def test_text_file_is_not_audio(tmp_path):
+    path = tmp_path / "notes.mp3"
+    path.write_text("this is not audio at all\n" * 50)
+    with pytest.raises(BadInputError, match="audio"):
+        decode_file(path)
+
+
+def test_corrupt_mp3_is_rejected(tmp_path):
+    good = _tone(tmp_path / "good.mp3").read_bytes()
+    path = tmp_path / "corrupt.mp3"
+    rng = np.random.default_rng(0)
+    path.write_bytes(good[:200] + rng.integers(0, 256, 4000, dtype=np.uint8).tobytes())
+    with pytest.raises(BadInputError):
+        decode_file(path)
+
+
+def test_image_without_audio_stream_is_rejected(tmp_path):
+    path = tmp_path / "cover.png"
+    _ffmpeg("-f", "lavfi", "-i", "color=c=red:s=32x32:d=1", "-frames:v", "1", str(path))
+    with pytest.raises(BadInputError, match="no audio stream"):
+        decode_file(path)
+
+
+def test_unsupported_container_is_rejected(tmp_path):
+    path = tmp_path / "tone.au"
+    _tone(path)
+    with pytest.raises(BadInputError, match="not supported"):
+        decode_file(path)
+
+
+def test_over_long_file_is_rejected(tmp_path):
+    path = _tone(tmp_path / "long.wav", seconds=5.0, channels=1, sr=8000)
+    with pytest.raises(BadInputError, match="longer than"):
+        decode_file(path, max_seconds=2.0)
+
+
+def test_over_size_file_is_rejected(tmp_path):
+    path = _tone(tmp_path / "big.wav")
+    with pytest.raises(BadInputError, match="limit"):
+        decode_file(path, max_bytes=1000)
+    with pytest.raises(BadInputError, match="limit"):
+        decode_bytes(path.read_bytes(), suffix=".wav", max_bytes=1000)
+
+
+def test_hanging_decoder_times_out(tmp_path, monkeypatch):
+    path = _tone(tmp_path / "t.wav")
+    real_run = subprocess.run
+
+    def slow_run(cmd, **kwargs):
+        if Path(cmd[0]).name == "ffmpeg":
+            return real_run(["sleep", "5"], **kwargs)
+        return real_run(cmd, **kwargs)
+
+    monkeypatch.setattr(decode.subprocess, "run", slow_run)
+    with pytest.raises(BadInputError, match="longer than"):
+        decode_file(path, timeout=0.5)
+
+
+def test_upload_bytes_decode(tmp_path):
+    data = _tone(tmp_path / "t.ogg", extra=("-c:a", "libvorbis")).read_bytes()
+    assert decode_bytes(data, suffix=".ogg").y.size > SAMPLE_RATE
+    with pytest.raises(BadInputError, match="empty"):
+        decode_bytes(b"")
