@@ -114,7 +114,7 @@ def evidence_text(candidate: dict) -> str:
     if candidate.get("followed_count"):
         pieces.append(f"often played right after ({candidate['followed_count']}×)")
     if candidate.get("sound_score") is not None and candidate["sound_score"] >= SOUNDS_ALIKE:
-        pieces.append(f"sounds alike ({candidate['sound_score']:.2f})")
+        pieces.append("sounds alike")
     if candidate.get("shared_artists"):
         pieces.append("same artist")
     if candidate.get("shared_label"):

@@ -8,12 +8,15 @@ from catalog.queries import count_catalog
 from errors import CratediggerError
 from ui.service import open_catalog
 
+ENGINE_NAMES = {"default": "Hybrid", "als": "ALS"}
+
 
 def model_summary(metadata: dict) -> str:
     """'ALS model from 2026-11-23 20:13 · 1,600 sets × 3,581 tracks · R-precision 0.052' from a run's metadata."""
     created = (metadata.get("created_at") or "")[:16].replace("T", " ")
     counts = metadata.get("counts") or {}
-    text = f"{str(metadata.get('engine', 'model')).upper()} model from {created}"
+    engine = ENGINE_NAMES.get(str(metadata.get("engine")), str(metadata.get("engine", "")).upper())
+    text = f"{engine} model from {created}".strip()
     if counts:
         text += f" · {counts.get('sets', 0):,} sets × {counts.get('tracks', 0):,} tracks"
     metrics = metadata.get("metrics") or {}
