@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from dataclasses import asdict, dataclass
@@ -64,12 +65,24 @@ def _new_model(params: AlsParams):
     )
 
 
+@functools.cache
+def _threadpools():
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()  # scanning the loaded libraries is the slow part: do it once
+
+
+def one_blas_thread():
+    """Context manager limiting BLAS to one thread (implicit parallelises with OpenMP itself, and the
+    small solves of a query only lose time to BLAS threads contending)."""
+    import implicit.cpu.als  # noqa: F401 - load its BLAS before the libraries are scanned
+
+    return _threadpools().limit(limits=1, user_api="blas")
+
+
 def fit_implicit_als(weighted: sp.csr_matrix, params: AlsParams, *, show_progress: bool = False):
     """A fitted `implicit` CPU ALS model on an already weighted matrix (BLAS limited to one thread)."""
-    import implicit.cpu.als  # noqa: F401 - load its BLAS before limiting the BLAS threads
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(1, "blas"):
+    with one_blas_thread():
         model = _new_model(params)  # checks the BLAS configuration when built
         model.fit(sp.csr_matrix(weighted, dtype=np.float32), show_progress=show_progress)
     return model

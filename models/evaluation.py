@@ -21,7 +21,11 @@ from models.split import HoldoutSplit
 log = logging.getLogger(__name__)
 
 K = 10
-BATCH = 256
+DENSE_CELLS = 16_000_000  # scores held at once: queries per batch × tracks (64 MB of float32 per signal)
+
+
+def batch_size(n_tracks: int) -> int:
+    return int(max(1, min(256, DENSE_CELLS // max(n_tracks, 1))))
 
 
 def top_items(scores: np.ndarray, exclude: sp.csr_matrix, n: int) -> np.ndarray:
@@ -63,9 +67,10 @@ class Report:
 def rankings(ranker, split: HoldoutSplit, rows: np.ndarray, queries: sp.csr_matrix, n: int) -> np.ndarray:
     """Top-n columns of `ranker` for each query, seeds removed, in batches."""
     out = []
-    for start in range(0, len(rows), BATCH):
-        batch = queries[start : start + BATCH]
-        out.append(top_items(ranker.scores(batch, rows[start : start + BATCH]), batch, n))
+    step = batch_size(queries.shape[1])
+    for start in range(0, len(rows), step):
+        batch = queries[start : start + step]
+        out.append(top_items(ranker.scores(batch, rows[start : start + step]), batch, n))
     return np.concatenate(out) if out else np.zeros((0, n), dtype=np.int64)
 
 

@@ -22,13 +22,13 @@ import numpy as np
 import scipy.sparse as sp
 
 from errors import ArtifactMissingError
-from models.als import AlsParams, fit_implicit_als
+from models.als import AlsParams, fit_implicit_als, one_blas_thread
 from models.rankers import TrainData
 from models.weighting import bm25_stats, bm25_weight, damp_dj_repeats, weight
 
 SIGNALS = ("sets", "als", "artists", "transitions", "popularity")
 # Measured on real MixesDB sets (bench/models.md): set neighbours lead, the rest break its ties.
-DEFAULT_WEIGHTS = {"sets": 1.0, "als": 0.01, "artists": 0.01, "transitions": 0.01, "popularity": 0.0}
+DEFAULT_WEIGHTS = {"sets": 1.0, "als": 0.0001, "artists": 0.01, "transitions": 0.01, "popularity": 0.0}
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class HybridParams:
     set_artist_weight: float = 0.3
     set_exponent: float = 2.0
     neighbour_sets: int = 200
-    artist_self: float = 3.0
+    artist_self: float = 30.0
     artist_neighbours: int = 50
     als: AlsParams = field(default_factory=lambda: AlsParams(factors=128, regularization=0.05, alpha=5.0))
 
@@ -77,16 +77,22 @@ def _row_norms(matrix: sp.csr_matrix) -> np.ndarray:
 
 
 def _scale_rows(matrix: sp.csr_matrix, factors: np.ndarray) -> sp.csr_matrix:
-    return sp.csr_matrix(sp.diags(factors.astype(np.float32)) @ matrix)
+    """A copy of `matrix` with row i multiplied by factors[i]."""
+    out = sp.csr_matrix(matrix, dtype=np.float32, copy=True)
+    out.data *= np.repeat(factors.astype(np.float32), np.diff(out.indptr))
+    return out
 
 
 def _scale_cols(matrix: sp.csr_matrix, factors: np.ndarray) -> sp.csr_matrix:
-    return sp.csr_matrix(matrix @ sp.diags(factors.astype(np.float32)))
+    """A copy of `matrix` with column j multiplied by factors[j]."""
+    out = sp.csr_matrix(matrix, dtype=np.float32, copy=True)
+    out.data *= factors.astype(np.float32)[out.indices]
+    return out
 
 
-def _cosine(queries: sp.csr_matrix, items: sp.csr_matrix, item_norms: np.ndarray) -> sp.csr_matrix:
-    """Cosine of each query row with each item row (both already weighted): queries × items."""
-    sim = (queries @ items.T).tocsr()
+def _cosine(queries: sp.csr_matrix, items_t: sp.csr_matrix, item_norms: np.ndarray) -> sp.csr_matrix:
+    """Cosine of each query row with each item (both weighted; `items_t` is items transposed): queries × items."""
+    sim = sp.csr_matrix(queries @ items_t)
     sim = _scale_cols(sim, 1.0 / np.maximum(item_norms, 1e-9))
     return _scale_rows(sim, 1.0 / np.maximum(_row_norms(queries), 1e-9))
 
@@ -154,6 +160,11 @@ class FoldIn:
         """Factors of each row of `confidences` (rows × tracks, already weighted), float32."""
         confidences = sp.csr_matrix(confidences) * self.params.alpha
         out = np.zeros((confidences.shape[0], self.item_factors.shape[1]), dtype=np.float32)
+        with one_blas_thread():
+            self._solve_rows(confidences, out)
+        return out
+
+    def _solve_rows(self, confidences: sp.csr_matrix, out: np.ndarray) -> None:
         for row in range(confidences.shape[0]):
             start, end = confidences.indptr[row], confidences.indptr[row + 1]
             if start == end:
@@ -162,7 +173,6 @@ class FoldIn:
             c = confidences.data[start:end].astype(np.float64)
             a = self._base + (y * (c - 1.0)[:, None]).T @ y
             out[row] = np.linalg.solve(a, (c[:, None] * y).sum(axis=0))
-        return out
 
 
 def _max_scaled(scores: np.ndarray) -> np.ndarray:
@@ -211,10 +221,14 @@ class HybridModel:
         self.set_artists = _binary(self.set_tracks @ self.track_artists)
         self.artist_idf = _idf(self.set_artists)
         self.popularity = np.log1p(np.asarray(self.set_tracks.sum(axis=0)).ravel()).astype(np.float32)
-        self.weighted_set_tracks = _scale_cols(self.set_tracks, self.track_idf)
-        self.weighted_set_artists = _scale_cols(self.set_artists, self.artist_idf)
-        self.set_track_norm = _row_norms(self.weighted_set_tracks)
-        self.set_artist_norm = _row_norms(self.weighted_set_artists)
+        weighted_set_tracks = _scale_cols(self.set_tracks, self.track_idf)
+        weighted_set_artists = _scale_cols(self.set_artists, self.artist_idf)
+        self.set_track_norm = _row_norms(weighted_set_tracks)
+        self.set_artist_norm = _row_norms(weighted_set_artists)
+        # transposed once here so that a query multiplies CSR by CSR
+        self.weighted_track_sets = weighted_set_tracks.T.tocsr()
+        self.weighted_artist_sets = weighted_set_artists.T.tocsr()
+        self.artist_tracks = self.track_artists.T.tocsr()
 
     def _artist_similarity(self) -> sp.csr_matrix:
         """Artists × artists cosine of the sets they are played in, top `artist_neighbours` per artist."""
@@ -297,11 +311,11 @@ class HybridModel:
     def _set_signal(self, queries: sp.csr_matrix) -> np.ndarray:
         p = self.params
         seeds = _binary(queries)
-        sim = _cosine(_scale_cols(seeds, self.track_idf), self.weighted_set_tracks, self.set_track_norm)
+        sim = _cosine(_scale_cols(seeds, self.track_idf), self.weighted_track_sets, self.set_track_norm)
         if p.set_artist_weight > 0 and self.track_artists.shape[1]:
             q_artists = _scale_cols(_binary(seeds @ self.track_artists), self.artist_idf)
             sim = sim + p.set_artist_weight * _cosine(
-                q_artists, self.weighted_set_artists, self.set_artist_norm
+                q_artists, self.weighted_artist_sets, self.set_artist_norm
             )
         sim = _top_k_per_row(sp.csr_matrix(sim), p.neighbour_sets)
         sim.data = np.power(sim.data, p.set_exponent)
@@ -313,10 +327,12 @@ class HybridModel:
             weighted = bm25_weight(_binary(queries), idf=self.bm25_idf, average_length=self.bm25_length)
         else:
             weighted = weight(_binary(queries), self.params.als.weighting)
-        return self.als.set_factors(weighted) @ np.asarray(self.als.item_factors).T
+        factors = self.als.set_factors(weighted)
+        with one_blas_thread():
+            return factors @ np.asarray(self.als.item_factors).T
 
     def _artist_signal(self, queries: sp.csr_matrix) -> np.ndarray:
         q_artists = _binary(queries) @ self.track_artists  # queries × artists
         spread = q_artists @ self.artist_similarity + self.params.artist_self * q_artists
         spread = sp.csr_matrix(spread).multiply(self.artist_idf[None, :] + 1.0)
-        return np.asarray((sp.csr_matrix(spread) @ self.track_artists.T).todense(), dtype=np.float32)
+        return np.asarray((sp.csr_matrix(spread) @ self.artist_tracks).todense(), dtype=np.float32)

@@ -12,14 +12,14 @@ import logging
 
 import numpy as np
 
-from models.evaluation import top_items
+from models.evaluation import DENSE_CELLS, top_items
 from models.hybrid import HybridModel, HybridParams
 from models.metrics import ndcg_at_k, r_precision
 from models.split import HoldoutSplit
 
 log = logging.getLogger(__name__)
 
-GRID = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
+GRID = (0.0, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 MAX_QUERIES = 400
 
 
@@ -51,6 +51,7 @@ def tune_weights(
     everything = {name: 1.0 for name in params.weights}
     model = HybridModel(params.with_weights(**everything)).fit(data)
     rows, truth = validation.test_rows, validation.truth
+    max_queries = max(50, min(max_queries, 4 * DENSE_CELLS // max(validation.train.shape[1], 1)))
     if len(rows) > max_queries:
         pick = np.sort(np.random.default_rng(seed).choice(len(rows), max_queries, replace=False))
         rows, truth = rows[pick], [truth[i] for i in pick]
