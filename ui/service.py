@@ -223,6 +223,10 @@ def answer_query(text: str, settings, loader, *, sound_loader=None, n: int = CAN
             query["title"] = f"{len(seed_cards)} tracks"
             query["artist"] = ", ".join(c["artist"] for c in seed_cards[:3])
         sound = sound_loader.get() if sound_loader is not None else None
+        if len(seed_cards) == 1:
+            from ui.sound import cached_spectrogram
+
+            query["spectrogram"] = cached_spectrogram(settings, query.get("audio_path"))
         try:
             recommender = loader.get()
         except ArtifactMissingError as error:

@@ -110,6 +110,20 @@ def small_spectrogram(mel: np.ndarray) -> list[list[int]]:
     return np.rint(shrunk).astype(int).tolist()
 
 
+def cached_spectrogram(settings, audio_path: str | None) -> list[list[int]] | None:
+    """The small spectrogram of a track whose log-mel is already cached (never computed on a request)."""
+    if not audio_path:
+        return None
+    from audio.dataset import mel_cache_key
+    from audio.mel import cache_path
+
+    try:
+        path = cache_path(settings.cache_dir, mel_cache_key(Path(audio_path)))
+        return small_spectrogram(np.load(path, allow_pickle=False)) if path.is_file() else None
+    except (OSError, ValueError):
+        return None
+
+
 def analyse_upload(settings, contents: str, filename: str, *, progress=lambda step, total, what: None) -> dict:
     """Uploaded audio → query facts and sound neighbours' ids and scores (runs in a background job).
 
