@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from scale_common import Figure, ScaleContext
 
 RATIO_TARGET = 1.1
@@ -52,9 +51,10 @@ def raw_fit(counts, params) -> float:
 
 
 def run(ctx: ScaleContext) -> list[Figure]:
+    from scale_matrix import raw_matrix
+
     from models.artifacts import publish
     from models.pipeline import train_als_run
-    from scale_matrix import raw_matrix
 
     settings = ctx.settings()
     params = default_params()

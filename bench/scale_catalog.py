@@ -225,7 +225,11 @@ def write_catalog(cat: ScaleCatalog, data_dir: Path, *, show_progress: bool = Tr
     if path.exists():
         raise FileExistsError(f"{path} exists: generate into an empty data folder.")
     conn = connect(path)
+    # A throw-away bulk load: no journal, a 1 GiB page cache, the secondary index built once at the end.
+    conn.execute("PRAGMA journal_mode=OFF")
     conn.execute("PRAGMA synchronous=OFF")
+    conn.execute("PRAGMA cache_size=-1048576")
+    conn.execute("DROP INDEX plays_track")
     start = time.perf_counter()
     conn.execute("BEGIN")
     conn.executemany(
@@ -236,9 +240,11 @@ def write_catalog(cat: ScaleCatalog, data_dir: Path, *, show_progress: bool = Tr
         track_rows(cat))
     conn.executemany(
         "INSERT INTO plays (set_id, position, track_id) VALUES (?, ?, ?)",
-        zip(cat.play_set.tolist(), cat.play_position.tolist(), cat.play_track.tolist()))
+        zip(cat.play_set.tolist(), cat.play_position.tolist(), cat.play_track.tolist(), strict=True))
     conn.execute("COMMIT")
+    conn.execute("CREATE INDEX plays_track ON plays (track_id)")  # as in catalog.db's schema
     conn.execute("ANALYZE")
+    conn.execute("PRAGMA journal_mode=WAL")
     conn.close()
     if show_progress:
         print(f"wrote {cat.describe()} to {path} in {time.perf_counter() - start:.1f} s", file=sys.stderr)
@@ -258,7 +264,7 @@ def write_import_csv(cat: ScaleCatalog, path: Path, max_rows: int) -> int:
         out.writerow(["set_id", "position", "artist", "title", "track_id", "set_title", "date", "djs", "styles",
                       "spotify_id"])
         for set_id, position, track_id in zip(cat.play_set.tolist(), cat.play_position.tolist(),
-                                              cat.play_track.tolist()):
+                                              cat.play_track.tolist(), strict=True):
             if set_id not in sets:
                 break
             row = sets[set_id]

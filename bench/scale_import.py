@@ -51,9 +51,10 @@ def raw_import(conn: sqlite3.Connection, csv_path: Path) -> int:
 
 
 def run(ctx: ScaleContext, rows: int | None = None) -> list[Figure]:
+    from scale_catalog import generate, write_import_csv
+
     from catalog.db import connect
     from catalog.importer import import_tracklists
-    from scale_catalog import generate, write_import_csv
 
     cat = ctx.catalog or generate(ctx.scale, ctx.seed)
     rows = rows or (20_000 if ctx.quick else DEFAULT_ROWS)

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-
 from scale_common import Figure, ScaleContext
 
 TARGET_SECONDS = 30.0

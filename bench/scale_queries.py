@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from scale_common import Figure, ScaleContext, percentile
 
 TARGET_P95_MS = 20.0
@@ -85,14 +84,12 @@ def run(ctx: ScaleContext, n_queries: int | None = None) -> list[Figure]:
         model.similar_items(int(rec.columns([one[0]])[0]), N=N + 1)  # warm: norms, caches
         norms = np.linalg.norm(model.item_factors, axis=1)
     rec.similar([one[0]], n=N)
-    for track, seeds in zip(one, multi):
+    for track, seeds in zip(one, multi, strict=True):
         column = int(rec.columns([track])[0])
-        for key, call in (("one", lambda: rec.similar([track], n=N, explain=False)),
-                          ("one_explain", lambda: rec.similar([track], n=N)),
-                          ("multi", lambda: rec.similar(seeds, n=N, explain=False)),
-                          ("multi_explain", lambda: rec.similar(seeds, n=N))):
+        for key, query, explain in (("one", [track], False), ("one_explain", [track], True),
+                                    ("multi", seeds, False), ("multi_explain", seeds, True)):
             t0 = time.perf_counter()
-            call()
+            rec.similar(query, n=N, explain=explain)
             times[key].append(time.perf_counter() - t0)
         if model is not None:
             t0 = time.perf_counter()
@@ -109,7 +106,7 @@ def run(ctx: ScaleContext, n_queries: int | None = None) -> list[Figure]:
         raw_key = "one_raw" if key.startswith("one") else "multi_raw"
         ours = _ms(times[key])
         raw = _ms(times[raw_key]) if times[raw_key] else (None, None, None)
-        for q, o, r in zip((50, 95, 99), ours, raw):
+        for q, o, r in zip((50, 95, 99), ours, raw, strict=True):
             target, met = "", None
             if key == "one" and q == 95:
                 target, met = f"≤ {TARGET_P95_MS:.0f} ms", o <= TARGET_P95_MS
