@@ -6,6 +6,13 @@ defaults), BLAS limited to one thread with threadpoolctl, implicit's OpenMP on e
 timed as the run records its training step (`timings.train_seconds`); the whole retrain (matrix +
 weighting + ALS + writing the run) is timed separately. The run is published for the query and
 dashboard benchmarks. Targets (issue 8): ALS ≤ 1.1× raw, full retrain ≤ 2 minutes at full scale.
+
+The ratio is taken on **CPU time** (`time.process_time`, all threads of this process, implicit's
+OpenMP included): on a machine shared with other jobs the wall time of two 5-minute trainings run
+one after the other drifts with the neighbours' load (a first full-scale run measured raw 461 s and
+ours 208 s wall, 0.45×, as the load average fell from 9 to 5), while CPU time barely does. Ours' CPU
+time is taken around the pipeline's ALS step (`models.als.train_als` as `models.pipeline` calls it:
+weighting + fit); the raw side's around implicit's `bm25_weight` + `fit`. Wall times go in the note.
 """
 
 from __future__ import annotations
@@ -26,13 +33,14 @@ def default_params():
     return AlsParams()
 
 
-def raw_fit(counts, params) -> float:
-    """Seconds of raw implicit's `fit` on `counts` weighted as ours weights them."""
+def raw_fit(counts, params) -> tuple[float, float]:
+    """(wall s, CPU s) of raw implicit's weighting + `fit` on `counts`, weighted as ours weights them."""
     import implicit.als
     from implicit.nearest_neighbours import bm25_weight
     from threadpoolctl import threadpool_limits
 
     weighting = getattr(params, "weighting", "bm25")
+    start, cpu = time.perf_counter(), time.process_time()
     if weighting == "bm25":
         weighted = bm25_weight(counts, K1=100, B=0.8).tocsr().astype(np.float32)
     elif weighting == "binary":
@@ -45,34 +53,58 @@ def raw_fit(counts, params) -> float:
         model = implicit.als.AlternatingLeastSquares(
             factors=params.factors, regularization=params.regularization, alpha=params.alpha,
             iterations=params.iterations, random_state=params.random_state, use_gpu=False)
-        start = time.perf_counter()
         model.fit(weighted, show_progress=False)
-        return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
+
+
+class _TimedStep:
+    """Wraps the pipeline's ALS step to record its wall and CPU seconds (the step itself is unchanged)."""
+
+    def __init__(self, step):
+        self.step, self.wall, self.cpu = step, None, None
+
+    def __call__(self, *args, **kwargs):
+        start, cpu = time.perf_counter(), time.process_time()
+        try:
+            return self.step(*args, **kwargs)
+        finally:
+            self.wall, self.cpu = time.perf_counter() - start, time.process_time() - cpu
 
 
 def run(ctx: ScaleContext) -> list[Figure]:
     from scale_matrix import raw_matrix
 
+    import models.pipeline as pipeline
     from models.artifacts import publish
-    from models.pipeline import train_als_run
 
     settings = ctx.settings()
     params = default_params()
     counts = raw_matrix(ctx.catalog_path)
-    raw_seconds = raw_fit(counts, params)
+    raw_wall, raw_cpu = raw_fit(counts, params)
     del counts
-    start = time.perf_counter()
-    run_ = train_als_run(settings, params)
-    retrain = time.perf_counter() - start
+    step = _TimedStep(pipeline.train_als) if callable(getattr(pipeline, "train_als", None)) else None
+    if step is not None:
+        pipeline.train_als = step
+    try:
+        start = time.perf_counter()
+        run_ = pipeline.train_als_run(settings, params)
+        retrain = time.perf_counter() - start
+    finally:
+        if step is not None:
+            pipeline.train_als = step.step
     publish(settings.models_dir, run_)
     ctx.extra["run_id"] = run_.run_id
     timings = run_.metadata.get("timings", {})
-    ours = float(timings.get("train_seconds", retrain))
+    ours_wall = step.wall if step is not None and step.wall is not None else float(timings.get("train_seconds", retrain))
     note = (f"{params.factors} factors, {params.iterations} iterations, {getattr(params, 'weighting', '?')}; "
-            f"engine {run_.metadata.get('engine', '?')}")
-    figures = [
-        Figure("ALS training", ours, "s", raw=raw_seconds, note=note, target=f"≤ {RATIO_TARGET}× raw",
-               met=ours <= RATIO_TARGET * raw_seconds),
+            f"engine {run_.metadata.get('engine', '?')}; wall ours {ours_wall:.0f} s, raw {raw_wall:.0f} s")
+    if step is not None and step.cpu is not None:
+        figures = [Figure("ALS step, CPU time", step.cpu, "s", raw=raw_cpu, note=note,
+                          target=f"≤ {RATIO_TARGET}× raw", met=step.cpu <= RATIO_TARGET * raw_cpu)]
+    else:  # the pipeline no longer exposes its ALS step: fall back to wall time
+        figures = [Figure("ALS step, wall time", ours_wall, "s", raw=raw_wall, note=note,
+                          target=f"≤ {RATIO_TARGET}× raw", met=ours_wall <= RATIO_TARGET * raw_wall)]
+    figures += [
         Figure("full retrain (train_als_run: matrix + weighting + ALS + write)", retrain, "s",
                target="≤ 120 s at full scale", met=retrain <= RETRAIN_TARGET),
     ]
