@@ -36,7 +36,10 @@ BENCHMARKS = ("import", "matrix", "als", "queries", "dashboard")
 def audio_benchmarks(ctx: ScaleContext) -> list[Figure]:
     """Figures of `bench/audio_*.py`: `run(ctx)` in-process when the module has it, else its exit status."""
     figures = []
-    for script in sorted(BENCH.glob("audio_*.py")):
+    scripts = sorted(BENCH.glob("audio_*.py"))
+    if not scripts:
+        print("no bench/audio_*.py yet: nothing to run for the cold-start pipeline")
+    for script in scripts:
         module = importlib.import_module(script.stem)
         if callable(getattr(module, "run", None)):
             figures += module.run(ctx)

@@ -272,14 +272,19 @@ def run(ctx: ScaleContext, users: int = 20, duration: float | None = None) -> li
         _, first_answer = first.post(session, "query", deps["search"], {
             "search-button.n_clicks": 1, "search-input.value": f"spotify:track:{ids[0]}"}, ["search-button.n_clicks"])
         first_answer_at = time.perf_counter() - start
+        import psutil
+
         deadline = time.monotonic() + duration
         crowd = [User(i, client, deps, ids, deadline, tab) for i in range(users)]
+        server_cpu, client_cpu = sum(psutil.Process(process.pid).cpu_times()[:2]), time.process_time()
         load_start = time.perf_counter()
         for user in crowd:
             user.start()
         for user in crowd:
             user.join(duration + 120)
         elapsed = time.perf_counter() - load_start
+        server_cpu = sum(psutil.Process(process.pid).cpu_times()[:2]) - server_cpu
+        client_cpu = time.process_time() - client_cpu
     finally:
         sampler.stop()
         process.terminate()
@@ -303,6 +308,8 @@ def run(ctx: ScaleContext, users: int = 20, duration: float | None = None) -> li
                note=f"first query {first_answer * 1000:.0f} ms"),
         Figure("server peak RSS (process + children)", sampler.peak / 2**30, "GiB",
                target="≤ 2 GiB", met=sampler.peak <= RSS_TARGET),
+        Figure("cores busy during the load: server", server_cpu / elapsed, "cores",
+               note=f"the simulated users used {client_cpu / elapsed:.2f} cores of the same machine"),
         Figure("errors under load", total_errors, "count", target="0", met=total_errors == 0,
                note=f"{note}; {json.dumps(errors) if errors else 'none'}; empty answers "
                     f"{sum(u.empty for u in crowd)}"),
