@@ -3,7 +3,9 @@
 Starts `python app.py` on the generated data folder (published run from `scale_als.py`, offline),
 times start → first HTTP 200 of `/`, then runs `--users` threads for a bounded time (each loop is
 bounded in count and time, so it stops by itself). Payloads are built from the server's own
-callback map (`/_dash-dependencies`) exactly as Dash's renderer sends them. One user loop:
+callback map (`/_dash-dependencies`) in the renderer's request format (`output`, `outputs`, `inputs`,
+`state`, `changedPropIds`); pattern-matching inputs (the example chips) are sent as empty lists. One
+user loop:
 
 1. **query**: the search callback with a pasted Spotify link (`search-button.n_clicks`);
 2. **table**: the results-table callback the browser fires when the results store changes;
