@@ -17,7 +17,8 @@ user loop:
 each figure is Dash's own round trip for a trivial callback (autocomplete with one character) on
 the same server under the same load. Errors are non-200 answers and failed connections. The
 server's peak RSS (process and children, psutil, sampled every 0.2 s) covers start-up and load.
-Targets (issue 8): 20 users 0 errors, DJ-set query p95 ≤ 200 ms, RSS ≤ 2 GiB, ready ≤ 5 s.
+`--think S` makes each user wait 0 … 2S seconds before every request (a DJ reading the results);
+the default 0 is a closed-loop stress test. Targets (issue 8): 20 users 0 errors, DJ-set query p95 ≤ 200 ms, RSS ≤ 2 GiB, ready ≤ 5 s.
 """
 
 from __future__ import annotations
@@ -153,8 +154,10 @@ def _layout_value(node, component_id: str, prop: str):
 class User(threading.Thread):
     """One simulated DJ: query → table → map → control change → pick → export, until the deadline."""
 
-    def __init__(self, index: int, client: DashClient, deps: dict, ids: list[str], deadline: float, tab):
+    def __init__(self, index: int, client: DashClient, deps: dict, ids: list[str], deadline: float, tab,
+                 think: float = 0.0):
         super().__init__(daemon=True)
+        self.think = think
         self.rng = random.Random(index)
         self.client, self.deps, self.ids, self.deadline, self.tab = client, deps, ids, deadline, tab
         self.times: dict[str, list[float]] = {k: [] for k in ("query", "table", "map", "dj_set", "control", "pick",
@@ -163,6 +166,8 @@ class User(threading.Thread):
         self.empty = 0
 
     def post(self, session, kind: str, dep: dict, values: dict, changed: list[str]):
+        if self.think > 0:  # a DJ reads before the next click: uniform 0 … 2 × think seconds
+            time.sleep(max(0.0, min(self.rng.uniform(0, 2 * self.think), self.deadline - time.monotonic())))
         body = self.client.body(dep, values, changed)
         start = time.perf_counter()
         try:
@@ -248,7 +253,8 @@ def start_server(data_dir: Path, port: int, log_path: Path) -> tuple[subprocess.
     raise RuntimeError(f"python app.py did not answer within 120 s: see {log_path}")
 
 
-def run(ctx: ScaleContext, users: int = 20, duration: float | None = None) -> list[Figure]:
+def run(ctx: ScaleContext, users: int = 20, duration: float | None = None, think: float = 0.0) -> list[Figure]:
+    """Figures of one load test; `think` = mean seconds a user waits before each request (0: closed loop)."""
     import requests
 
     duration = duration or (20.0 if ctx.quick else 60.0)
@@ -277,7 +283,7 @@ def run(ctx: ScaleContext, users: int = 20, duration: float | None = None) -> li
         import psutil
 
         deadline = time.monotonic() + duration
-        crowd = [User(i, client, deps, ids, deadline, tab) for i in range(users)]
+        crowd = [User(i, client, deps, ids, deadline, tab, think) for i in range(users)]
         server_cpu, client_cpu = sum(psutil.Process(process.pid).cpu_times()[:2]), time.process_time()
         load_start = time.perf_counter()
         for user in crowd:
@@ -302,7 +308,8 @@ def run(ctx: ScaleContext, users: int = 20, duration: float | None = None) -> li
     total_errors = sum(v for k, v in errors.items() if ":" not in k)
     requests_done = sum(len(v) for v in times.values() if v is not times["dj_set"])
     floor = times["floor"]
-    note = f"{users} users, {elapsed:.0f} s, {requests_done:,} requests"
+    think_note = f", think {think:g} s" if think else ", no think time"
+    note = f"{users} users{think_note}, {elapsed:.0f} s, {requests_done:,} requests"
     figures = [
         Figure("`python app.py` start → HTTP 200", ready, "s", target=f"≤ {READY_TARGET:.0f} s",
                met=ready <= READY_TARGET),
@@ -331,7 +338,7 @@ def run(ctx: ScaleContext, users: int = 20, duration: float | None = None) -> li
             if key == "dj_set" and q == 95:
                 target, met = f"≤ {QUERY_P95_TARGET_MS:.0f} ms", ours <= QUERY_P95_TARGET_MS
             figures.append(Figure(f"{label} p{q}", ours, "ms", raw=raw, target=target, met=met,
-                                  note=f"n={len(values)}, {users} users"))
+                                  note=f"n={len(values)}, {users} users{think_note}"))
     return figures
 
 
@@ -344,6 +351,14 @@ if __name__ == "__main__":
     parser.add_argument("data_dir", type=Path)
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--duration", type=float, default=None, help="seconds of load (60 at full scale)")
+    parser.add_argument("--think", type=float, default=0.0, help="mean think time before each request, s")
     parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--record", action="store_true", help="append the figures to bench/results.md")
     args = parser.parse_args()
-    print_table(run(context_for(args.data_dir, scale=args.scale), args.users, args.duration))
+    ctx = context_for(args.data_dir, scale=args.scale)
+    figures = run(ctx, args.users, args.duration, args.think)
+    print_table(figures)
+    if args.record:
+        from scale_common import append_results
+
+        append_results(figures, ctx)

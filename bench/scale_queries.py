@@ -65,6 +65,7 @@ def _ms(values: list[float]) -> tuple[float, float, float]:
 
 
 def run(ctx: ScaleContext, n_queries: int | None = None) -> list[Figure]:
+    import implicit.cpu.als  # noqa: F401 - load every BLAS before limiting them to one thread
     from threadpoolctl import threadpool_limits
 
     from models.recommender import Recommender
