@@ -6,8 +6,8 @@ import json
 import logging
 import os
 import sqlite3
-from concurrent.futures import ThreadPoolExecutor
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
