@@ -146,8 +146,8 @@ def _analyze(conn, settings, track_ids) -> int:
     from tqdm import tqdm
 
     from audio.analysis import analyze, store_analysis
+    from audio.dataset import mel_for_file
     from audio.decode import decode_file
-    from audio.mel import cached_log_mel, log_mel
 
     done = 0
     for track_id in tqdm(track_ids, desc="tempo and key", unit="track"):
@@ -157,9 +157,7 @@ def _analyze(conn, settings, track_ids) -> int:
         except BadInputError as error:
             log.warning("track %s: %s", track_id, error)
             continue
-        stat = Path(path).stat()
-        mel = cached_log_mel(settings.cache_dir, f"{Path(path).resolve()}|{stat.st_size}|{stat.st_mtime_ns}",
-                             lambda y=decoded.y: log_mel(y))
+        mel = mel_for_file(Path(path), settings.cache_dir, decoded.y)
         store_analysis(conn, track_id, analyze(decoded.y, mel=mel), duration_ms=int(decoded.duration * 1000))
         done += 1
     return done
