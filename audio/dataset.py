@@ -6,8 +6,8 @@ import json
 import logging
 import os
 import sqlite3
-from concurrent.futures import ThreadPoolExecutor
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,15 +40,15 @@ def track_styles(conn: sqlite3.Connection) -> dict[int, str]:
     return {t: c.most_common(1)[0][0] for t, c in counts.items() if c}
 
 
-def mel_cache_key(path: Path) -> str:
-    """The key an audio file's log-mel is cached under: its path, size and modification time."""
-    stat = path.stat()
-    return f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+def mel_cache_id(path: Path) -> str:
+    """Cache identity of a file's log-mel: its path, size and modification time."""
+    stat = Path(path).stat()
+    return f"{Path(path).resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
 
 
-def mel_for_file(path: Path, cache_dir: Path) -> np.ndarray:
-    """Log-mel of an audio file's representative 30 s, cached by path, size and modification time."""
-    return cached_log_mel(cache_dir, mel_cache_key(path), lambda: log_mel(decode_file(path).y))
+def mel_for_file(path: Path, cache_dir: Path, y: np.ndarray | None = None) -> np.ndarray:
+    """Log-mel of an audio file's representative 30 s (`y` if already decoded), cached by `mel_cache_id`."""
+    return cached_log_mel(cache_dir, mel_cache_id(path), lambda: log_mel(decode_file(path).y if y is None else y))
 
 
 def load_track_audio(conn: sqlite3.Connection, cache_dir: Path, *, limit: int | None = None,

@@ -1,7 +1,9 @@
 """Decoding any audio file to mono float32 at 22,050 Hz, safely.
 
-ffmpeg does the decoding (the same binary pydub drives; we call it directly so every
-call has a timeout). Input is checked before and after: size, container format,
+Common formats (WAV, FLAC, OGG, MP3, AIFF) are read in-process by libsndfile (soundfile,
+a librosa dependency) — a 30 s MP3 in ~10 ms; everything else, and anything libsndfile
+refuses, goes to ffmpeg (the binary pydub drives; called directly so every call has a
+timeout). Input is checked before and after: size, container format,
 an audio stream, duration, and that samples actually came out. Everything that is
 wrong with a file becomes one `BadInputError` that says what to do.
 
@@ -35,6 +37,7 @@ MIN_SAMPLES = SAMPLE_RATE // 4  # less than a quarter second is not a clip
 
 # ffprobe `format_name` values we accept (mp3, wav, flac, aiff, m4a/mp4/alac, ogg/opus, webm).
 SUPPORTED_FORMATS = {"mp3", "wav", "flac", "aiff", "mov,mp4,m4a,3gp,3g2,mj2", "ogg", "matroska,webm"}
+IN_PROCESS_FORMATS = {"WAV", "FLAC", "OGG", "MP3", "AIFF"}  # soundfile.info().format values
 SUPPORTED_SUFFIXES = (".mp3", ".wav", ".flac", ".aiff", ".aif", ".m4a", ".mp4", ".aac", ".ogg", ".opus", ".webm")
 
 
@@ -89,6 +92,19 @@ def _first_line(stderr: bytes) -> str:
 
 def check_file(path: Path, *, max_bytes: int = MAX_FILE_BYTES, max_seconds: float = MAX_DURATION_SECONDS) -> dict:
     """Reject what cannot be a track before decoding; returns the probe result."""
+    _check_size(path, max_bytes)
+    info = probe(path)
+    if not info["has_audio"]:
+        raise BadInputError(f"{path.name}: the file has no audio stream. Give an audio file.")
+    if info["format_name"] not in SUPPORTED_FORMATS:
+        raise BadInputError(f"{path.name}: format '{info['format_name']}' is not supported. "
+                            "Give an MP3, WAV, FLAC, AIFF, M4A or OGG file.")
+    if info["duration"] is not None and info["duration"] > max_seconds:
+        raise BadInputError(_too_long(path, info["duration"], max_seconds))
+    return info
+
+
+def _check_size(path: Path, max_bytes: int) -> None:
     if not path.is_file():
         raise BadInputError(f"{path}: no such file.")
     size = path.stat().st_size
@@ -97,16 +113,11 @@ def check_file(path: Path, *, max_bytes: int = MAX_FILE_BYTES, max_seconds: floa
     if size > max_bytes:
         raise BadInputError(f"{path.name}: {size / 1e6:.0f} MB is over the {max_bytes / 1e6:.0f} MB limit "
                             "for one track. Give a single track, not a whole mix.")
-    info = probe(path)
-    if not info["has_audio"]:
-        raise BadInputError(f"{path.name}: the file has no audio stream. Give an audio file.")
-    if info["format_name"] not in SUPPORTED_FORMATS:
-        raise BadInputError(f"{path.name}: format '{info['format_name']}' is not supported. "
-                            "Give an MP3, WAV, FLAC, AIFF, M4A or OGG file.")
-    if info["duration"] is not None and info["duration"] > max_seconds:
-        raise BadInputError(f"{path.name}: {info['duration'] / 60:.0f} minutes is longer than the "
-                            f"{max_seconds / 60:.0f}-minute limit for one track. Give a single track.")
-    return info
+
+
+def _too_long(path: Path, seconds: float, max_seconds: float) -> str:
+    return (f"{path.name}: {seconds / 60:.1f} minutes is longer than the {max_seconds / 60:.0f}-minute limit "
+            "for one track. Give a single track.")
 
 
 def decode_file(
@@ -126,6 +137,50 @@ def decode_file(
     files and when ffmpeg takes longer than `timeout` seconds.
     """
     path = Path(path)
+    y = _decode_in_process(path, sr=sr, max_bytes=max_bytes, max_seconds=max_seconds)
+    if y is None:
+        y = _decode_with_ffmpeg(path, sr=sr, timeout=timeout, max_bytes=max_bytes, max_seconds=max_seconds)
+    if y.size < MIN_SAMPLES:
+        raise BadInputError(f"{path.name}: the file holds no audio (or less than a quarter second).")
+    y = np.nan_to_num(y.astype(np.float32, copy=True), nan=0.0, posinf=0.0, neginf=0.0)
+    np.clip(y, -1.0, 1.0, out=y)
+    duration = y.size / sr
+    offset = 0.0
+    if clip_seconds is not None and duration > clip_seconds:
+        start = representative_window(y, sr=sr, seconds=clip_seconds)
+        offset = start / sr
+        y = y[start : start + int(clip_seconds * sr)].copy()
+    return Decoded(y=y, sr=sr, duration=duration, offset=offset)
+
+
+def _decode_in_process(path: Path, *, sr: int, max_bytes: int, max_seconds: float) -> np.ndarray | None:
+    """WAV, FLAC, OGG, MP3 and AIFF through libsndfile (~10 ms for a 30 s MP3, no process to spawn).
+
+    Returns None for anything else or anything libsndfile cannot read; ffmpeg then tries and explains.
+    """
+    _check_size(path, max_bytes)
+    try:
+        import soundfile
+    except ImportError:
+        return None
+    try:
+        info = soundfile.info(str(path))
+        if info.format not in IN_PROCESS_FORMATS or info.frames <= 0 or info.samplerate <= 0:
+            return None
+        if info.duration > max_seconds:
+            raise BadInputError(_too_long(path, info.duration, max_seconds))
+        data, file_sr = soundfile.read(str(path), dtype="float32", always_2d=True)
+    except (RuntimeError, soundfile.LibsndfileError):
+        return None
+    y = data.mean(axis=1)
+    if file_sr != sr:
+        import soxr
+
+        y = soxr.resample(y, file_sr, sr).astype(np.float32)
+    return y
+
+
+def _decode_with_ffmpeg(path: Path, *, sr: int, timeout: float, max_bytes: int, max_seconds: float) -> np.ndarray:
     check_file(path, max_bytes=max_bytes, max_seconds=max_seconds)
     cmd = [_binary("ffmpeg"), "-nostdin", "-v", "error", "-i", str(path), "-map", "0:a:0", "-vn",
            "-ac", "1", "-ar", str(sr), "-t", str(max_seconds), "-f", "f32le", "-"]
@@ -138,19 +193,10 @@ def decode_file(
     if out.returncode != 0 and y.size < MIN_SAMPLES:
         raise BadInputError(f"{path.name}: the audio could not be decoded ({_first_line(out.stderr)}). "
                             "The file may be damaged; try another copy.")
-    if y.size < MIN_SAMPLES:
-        raise BadInputError(f"{path.name}: the file holds no audio (or less than a quarter second).")
-    y = np.nan_to_num(y.astype(np.float32, copy=True), nan=0.0, posinf=0.0, neginf=0.0)
-    np.clip(y, -1.0, 1.0, out=y)
-    duration = y.size / sr
-    offset = 0.0
-    if clip_seconds is not None and duration > clip_seconds:
-        start = representative_window(y, sr=sr, seconds=clip_seconds)
-        offset = start / sr
-        y = y[start : start + int(clip_seconds * sr)].copy()
     if out.returncode != 0:
-        log.info("%s: ffmpeg reported %s; using the %.1f s it decoded", path.name, _first_line(out.stderr), duration)
-    return Decoded(y=y, sr=sr, duration=duration, offset=offset)
+        log.info("%s: ffmpeg reported %s; using the %.1f s it decoded", path.name, _first_line(out.stderr),
+                 y.size / sr)
+    return y
 
 
 def decode_bytes(data: bytes, *, suffix: str = "", **kwargs) -> Decoded:

@@ -146,11 +146,45 @@ def evaluate_baseline(clips: LabelledClips, fold_of: np.ndarray) -> dict:
     return {"accuracy": float(np.mean(acc)), "macro_f1": float(np.mean(f1)), "precision_at_5": float(np.mean(p5))}
 
 
+def _baseline_proba(clips: LabelledClips, train: np.ndarray, test: np.ndarray, classes: list[str]) -> np.ndarray:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    features = np.stack([summary_features(clips.mels[i]) for i in np.concatenate([train, test])])
+    scaler = StandardScaler().fit(features[: len(train)])
+    model = LogisticRegression(max_iter=2000, C=0.1).fit(scaler.transform(features[: len(train)]), clips.labels[train])
+    probs = model.predict_proba(scaler.transform(features[len(train):]))
+    return probs[:, [list(model.classes_).index(c) for c in classes]]
+
+
+def _precision_with_bpm_filter(query_emb, query_tempo, query_labels, index_emb, index_tempo, index_labels,
+                               k: int = 5, tolerance: float = 0.06) -> float:
+    """precision@k when neighbours must be within ±tolerance of the query's tempo (half/double allowed);
+    a query with no neighbour in range falls back to unfiltered neighbours."""
+    from models.embeddings import EmbeddingIndex, NeighbourFilters
+
+    index = EmbeddingIndex(index_emb, np.arange(len(index_labels)), tempo=index_tempo)
+    shares = []
+    for emb, bpm, label in zip(query_emb, query_tempo, query_labels, strict=True):
+        rows, _ = index.similar(emb, k, NeighbourFilters(bpm=float(bpm), bpm_tolerance=tolerance) if bpm else None)
+        if rows.size == 0:
+            rows, _ = index.similar(emb, k)
+        shares.append(float(np.mean(index_labels[rows] == label)))
+    return float(np.mean(shares)) if shares else 0.0
+
+
 def evaluate_cnn(clips: LabelledClips, fold_of: np.ndarray, *, config=None,
                  on_fold: Callable[[int, dict], None] | None = None) -> dict:
-    """Train and score the CNN on every fold; returns the fold means and the per-fold figures."""
+    """Train and score the CNN on every fold; returns the fold means and the per-fold figures.
+
+    Besides the CNN's own figures, each fold reports `ensemble_*` (CNN and baseline probabilities
+    averaged) and `precision_at_5_bpm_filter` (neighbours restricted to a mixable tempo, as the
+    cold-start filter does).
+    """
+    from audio.tempo import estimate_tempo
     from models.cnn import train_cnn
 
+    tempo = np.array([estimate_tempo(m)[0] for m in clips.mels])
     folds = []
     for k in range(fold_of.max() + 1):
         train, test = np.flatnonzero(fold_of != k), np.flatnonzero(fold_of == k)
@@ -159,16 +193,18 @@ def evaluate_cnn(clips: LabelledClips, fold_of: np.ndarray, *, config=None,
         probs = cnn.predict_proba(test_mels)
         predicted = np.array(cnn.classes)[np.argmax(probs, axis=1)]
         acc, f1 = _scores(clips.labels[test], predicted)
-        p5 = precision_at_k(cnn.embed(test_mels), clips.labels[test],
-                            cnn.embed([clips.mels[i] for i in train]), clips.labels[train])
+        test_emb, train_emb = cnn.embed(test_mels), cnn.embed([clips.mels[i] for i in train])
+        p5 = precision_at_k(test_emb, clips.labels[test], train_emb, clips.labels[train])
+        p5_bpm = _precision_with_bpm_filter(test_emb, tempo[test], clips.labels[test], train_emb, tempo[train],
+                                            clips.labels[train])
+        mixed = (probs + _baseline_proba(clips, train, test, cnn.classes)) / 2
+        ens_acc, ens_f1 = _scores(clips.labels[test], np.array(cnn.classes)[np.argmax(mixed, axis=1)])
         fold = {"fold": k, "n_test": int(test.size), "accuracy": acc, "macro_f1": f1, "precision_at_5": p5,
+                "precision_at_5_bpm_filter": p5_bpm, "ensemble_accuracy": ens_acc, "ensemble_macro_f1": ens_f1,
                 "final_loss": cnn.history[-1] if cnn.history else None}
         folds.append(fold)
         if on_fold:
             on_fold(k, fold)
-    return {
-        "accuracy": float(np.mean([f["accuracy"] for f in folds])),
-        "macro_f1": float(np.mean([f["macro_f1"] for f in folds])),
-        "precision_at_5": float(np.mean([f["precision_at_5"] for f in folds])),
-        "folds": folds,
-    }
+    keys = ("accuracy", "macro_f1", "precision_at_5", "precision_at_5_bpm_filter", "ensemble_accuracy",
+            "ensemble_macro_f1")
+    return {**{key: float(np.mean([f[key] for f in folds])) for key in keys}, "folds": folds}

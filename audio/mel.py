@@ -16,14 +16,18 @@ import numpy as np
 from audio.params import FMAX, FMIN, FRONTEND_ID, HOP_LENGTH, N_FFT, N_MELS, SAMPLE_RATE
 from errors import BadInputError
 
-_FILTERS: dict[int, np.ndarray] = {}
+_FILTERS: dict[int, tuple[np.ndarray, slice]] = {}
 
 
-def _mel_filters(sr: int) -> np.ndarray:
+def _mel_filters(sr: int) -> tuple[np.ndarray, slice]:
+    """The mel filterbank restricted to the STFT bins it uses (FMIN..FMAX), and those bins."""
     if sr not in _FILTERS:
         import librosa
 
-        _FILTERS[sr] = librosa.filters.mel(sr=sr, n_fft=N_FFT, n_mels=N_MELS, fmin=FMIN, fmax=FMAX).astype(np.float32)
+        full = librosa.filters.mel(sr=sr, n_fft=N_FFT, n_mels=N_MELS, fmin=FMIN, fmax=FMAX).astype(np.float32)
+        used = np.flatnonzero(full.any(axis=0))
+        bins = slice(int(used[0]), int(used[-1]) + 1)
+        _FILTERS[sr] = (np.ascontiguousarray(full[:, bins]), bins)
     return _FILTERS[sr]
 
 
@@ -35,9 +39,10 @@ def log_mel(y: np.ndarray, *, sr: int = SAMPLE_RATE) -> np.ndarray:
         raise BadInputError(f"sr={sr}: decode audio at {SAMPLE_RATE} Hz first (audio.decode).")
     import librosa
 
-    stft = librosa.stft(y.astype(np.float32, copy=False), n_fft=N_FFT, hop_length=HOP_LENGTH, center=True)
-    power = (stft.real**2 + stft.imag**2).astype(np.float32)
-    mel = _mel_filters(sr) @ power
+    filters, bins = _mel_filters(sr)
+    stft = librosa.stft(y.astype(np.float32, copy=False), n_fft=N_FFT, hop_length=HOP_LENGTH, center=True)[bins]
+    power = (stft.real**2 + stft.imag**2).astype(np.float32)  # only the bins below FMAX: a quarter less work
+    mel = filters @ power
     return (10.0 * np.log10(np.maximum(mel, 1e-10))).astype(np.float32)
 
 

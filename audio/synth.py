@@ -204,32 +204,31 @@ def synthesize_clip(
 
     # Chords: the tonic triad half the time, otherwise the 4th, 5th or 7th degree's triad.
     chords = np.zeros_like(music)
-    if True:
-        bar = 16 * step
-        progression = [0, int(rng.choice([3, 6])), 0, int(rng.choice([3, 4, 6]))]
-        n_bars = int(np.ceil(seconds / bar))
-        for b in range(n_bars):
-            degree = progression[b % 4]
-            triad = [57 + (tonic - 9) % 12 + scale[(degree + k) % 7] + 12 * ((degree + k) // 7) for k in (0, 2, 4)]
-            bar_start = int(round(b * bar * sr))
-            if groove.chords == "pad":
-                length = int(bar * sr)
+    bar = 16 * step
+    progression = [0, int(rng.choice([3, 6])), 0, int(rng.choice([3, 4, 6]))]
+    n_bars = int(np.ceil(seconds / bar))
+    for b in range(n_bars):
+        degree = progression[b % 4]
+        triad = [57 + (tonic - 9) % 12 + scale[(degree + k) % 7] + 12 * ((degree + k) // 7) for k in (0, 2, 4)]
+        bar_start = int(round(b * bar * sr))
+        if groove.chords == "pad":
+            length = int(bar * sr)
+            for m in triad:
+                tone = _osc("saw", _hz(m), length, sr, rng) * _envelope(length, sr, 0.4, bar)
+                _place(chords, tone, bar_start, 0.12)
+        elif groove.chords == "stab":
+            length = int(2 * step * sr)
+            for hit in (3, 6, 11) if style == "house" else (2, 10):
                 for m in triad:
-                    tone = _osc("saw", _hz(m), length, sr, rng) * _envelope(length, sr, 0.4, bar)
-                    _place(chords, tone, bar_start, 0.12)
-            elif groove.chords == "stab":
-                length = int(2 * step * sr)
-                for hit in (3, 6, 11) if style == "house" else (2, 10):
-                    for m in triad:
-                        tone = _osc("square" if style == "house" else "saw", _hz(m), length, sr, rng)
-                        _place(chords, tone * _envelope(length, sr, 0.002, step * 0.8), bar_start + int(hit * step * sr), 0.15)
-            else:  # arp: 16ths cycling through the triad and its octave
-                length = int(step * sr)
-                notes = triad + [triad[0] + 12]
-                for k in range(16):
-                    tone = _osc("saw", _hz(notes[k % 4]), length, sr, rng) * _envelope(length, sr, 0.002, step * 0.6)
-                    _place(chords, tone, bar_start + int(k * step * sr), 0.16)
-        chords = _lowpass(chords, 2500 + 2000 * rng.random(), sr)
+                    tone = _osc("square" if style == "house" else "saw", _hz(m), length, sr, rng)
+                    _place(chords, tone * _envelope(length, sr, 0.002, step * 0.8), bar_start + int(hit * step * sr), 0.15)
+        else:  # arp: 16ths cycling through the triad and its octave
+            length = int(step * sr)
+            notes = triad + [triad[0] + 12]
+            for k in range(16):
+                tone = _osc("saw", _hz(notes[k % 4]), length, sr, rng) * _envelope(length, sr, 0.002, step * 0.6)
+                _place(chords, tone, bar_start + int(k * step * sr), 0.16)
+    chords = _lowpass(chords, 2500 + 2000 * rng.random(), sr)
 
     mix = drums * (0.8 + 0.2 * rng.random()) + music + chords
     if groove.drive:

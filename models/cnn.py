@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -98,7 +99,9 @@ class CnnModel:
 def _run_model(model, x: np.ndarray, batch_size: int, output: str | None = None) -> np.ndarray:
     """Inference; one direct call for a small batch (a query: no `predict` set-up cost), else `predict`."""
     if len(x) <= batch_size:
-        out = model(x, training=False)
+        with warnings.catch_warnings():  # Keras 3 warns that a bare array is not the {'patch': …} structure
+            warnings.filterwarnings("ignore", message="The structure of `inputs`")
+            out = model(x, training=False)
     else:
         out = model.predict(x, batch_size=batch_size, verbose=0)
     if output is not None:

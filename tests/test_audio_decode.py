@@ -124,7 +124,7 @@ def test_over_size_file_is_rejected(tmp_path):
 
 
 def test_hanging_decoder_times_out(tmp_path, monkeypatch):
-    path = _tone(tmp_path / "t.wav")
+    path = _tone(tmp_path / "t.m4a", extra=("-c:a", "aac"))  # m4a always goes through ffmpeg
     real_run = subprocess.run
 
     def slow_run(cmd, **kwargs):
@@ -135,6 +135,15 @@ def test_hanging_decoder_times_out(tmp_path, monkeypatch):
     monkeypatch.setattr(decode.subprocess, "run", slow_run)
     with pytest.raises(BadInputError, match="longer than"):
         decode_file(path, timeout=0.5)
+
+
+def test_in_process_and_ffmpeg_paths_agree(tmp_path):
+    path = _tone(tmp_path / "t.flac", sr=44_100)
+    fast = decode_file(path).y
+    slow = decode._decode_with_ffmpeg(path, sr=SAMPLE_RATE, timeout=30, max_bytes=10**9, max_seconds=60)
+    n = min(fast.size, slow.size)
+    assert abs(fast.size - slow.size) < 100
+    assert np.corrcoef(fast[1000 : n - 1000], slow[1000 : n - 1000])[0, 1] > 0.99
 
 
 def test_upload_bytes_decode(tmp_path):

@@ -15,13 +15,13 @@ def test_small_spectrogram_shrinks_to_whole_decibels():
 
 
 def test_cached_spectrogram_reads_the_cache_and_never_computes(settings, tmp_path):
-    from audio.dataset import mel_cache_key
+    from audio.dataset import mel_cache_id
     from audio.mel import cache_path
 
     clip = tmp_path / "clip.ogg"
     clip.write_bytes(b"OggS not really")
     assert cached_spectrogram(settings, str(clip)) is None  # nothing cached: no decoding on a request
-    path = cache_path(settings.cache_dir, mel_cache_key(clip))
+    path = cache_path(settings.cache_dir, mel_cache_id(clip))
     path.parent.mkdir(parents=True)
     np.save(path, np.zeros((96, 400), np.float32))
     assert len(cached_spectrogram(settings, str(clip))) == 48

@@ -114,11 +114,11 @@ def cached_spectrogram(settings, audio_path: str | None) -> list[list[int]] | No
     """The small spectrogram of a track whose log-mel is already cached (never computed on a request)."""
     if not audio_path:
         return None
-    from audio.dataset import mel_cache_key
+    from audio.dataset import mel_cache_id
     from audio.mel import cache_path
 
     try:
-        path = cache_path(settings.cache_dir, mel_cache_key(Path(audio_path)))
+        path = cache_path(settings.cache_dir, mel_cache_id(Path(audio_path)))
         return small_spectrogram(np.load(path, allow_pickle=False)) if path.is_file() else None
     except (OSError, ValueError):
         return None
