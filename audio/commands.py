@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from errors import ArtifactMissingError, BadInputError
+from errors import BadInputError
 
 log = logging.getLogger(__name__)
 
@@ -77,17 +77,6 @@ def _connect(settings):
     from catalog.db import connect
 
     return connect(settings.catalog_path)
-
-
-def _newest_run(settings, need: str = "cnn.keras") -> Path:
-    current = settings.current_model_link
-    if (current / need).is_file():
-        return current
-    runs = sorted((p for p in settings.models_dir.glob("*/") if (p / need).is_file()), key=lambda p: p.stat().st_mtime)
-    if not runs:
-        raise ArtifactMissingError(f"No run folder under {settings.models_dir} has {need}; "
-                                   "run `python cli.py train-cnn` (and `embed`) first.")
-    return runs[-1]
 
 
 def _preview_sources(settings, conn, row) -> list[str]:
@@ -178,85 +167,39 @@ def analyze_audio_command(args, settings) -> int:
     return 0
 
 
-def _run_dir(settings, run_id: str | None) -> Path:
-    run_id = run_id or time.strftime("audio-%Y%m%d-%H%M%S")
-    path = settings.models_dir / run_id
-    if (path / "cnn.keras").exists():
-        raise BadInputError(f"Run {run_id} already has a CNN; pick another --run-id.")
-    return path
-
-
-def _factor_rows(path: Path | None, track_ids) -> np.ndarray | None:
-    if path is None:
-        return None
-    if not path.is_file():
-        raise BadInputError(f"--factors {path}: no such file.")
-    with np.load(path, allow_pickle=False) as data:
-        if "track_ids" not in data or "factors" not in data:
-            raise BadInputError(f"--factors {path.name} needs arrays 'track_ids' and 'factors'.")
-        row_of = {int(t): i for i, t in enumerate(data["track_ids"])}
-        factors = data["factors"]
-    out = np.full((len(track_ids), factors.shape[1]), np.nan, dtype=np.float32)
-    for i, t in enumerate(track_ids):
-        if int(t) in row_of:
-            out[i] = factors[row_of[int(t)]]
-    return out
-
-
 def train_cnn_command(args, settings) -> int:
-    from models.cnn import CnnConfig, save_cnn, train_cnn
+    from audio.training import factor_rows, save_trained_cnn, train_cnn_on_catalog
 
-    config = CnnConfig(epochs=args.epochs)
-    factors = None
     if args.labels:
         from audio.evaluate import load_clips, read_labels
 
         clips = load_clips(read_labels(args.labels, audio_dir=args.audio_dir, label_col=args.label_col,
                                        file_col=args.file_col), show_progress=True)
-        mels, labels, source = clips.mels, clips.labels.tolist(), str(args.labels)
+        run_dir, cnn = save_trained_cnn(settings, clips.mels, clips.labels.tolist(), epochs=args.epochs,
+                                        run_id=args.run_id, source=str(args.labels))
     else:
-        from audio.dataset import load_track_audio, track_styles
-
-        conn = _connect(settings)
-        styles = track_styles(conn)
-        data = load_track_audio(conn, settings.cache_dir, show_progress=True)
-        keep = [i for i, t in enumerate(data.track_ids) if int(t) in styles]
-        if len(keep) < 4:
-            raise BadInputError(f"Only {len(keep)} tracks with audio have a style from their sets; "
-                                "import sets with styles or pass --labels CSV.")
-        mels = [data.mels[i] for i in keep]
-        labels = [styles[int(data.track_ids[i])] for i in keep]
-        factors = _factor_rows(args.factors, data.track_ids[keep])
-        source = "catalog"
-    run_dir = _run_dir(settings, args.run_id)
-    cnn = train_cnn(mels, labels, factors=factors, config=config, show_progress=True)
-    save_cnn(cnn, run_dir, extra={"trained_on": source, "n_clips": len(mels)})
-    print(f"trained on {len(mels)} clips, {len(cnn.classes)} styles; final loss {cnn.history[-1]:.3f}")
+        run_dir, cnn = train_cnn_on_catalog(settings, epochs=args.epochs, run_id=args.run_id,
+                                            factors=lambda ids: factor_rows(args.factors, ids))
+    print(f"trained on {cnn.n_clips} clips, {len(cnn.classes)} styles; final loss {cnn.history[-1]:.3f}")
     print(f"saved {run_dir}; next: python cli.py embed --run {run_dir}")
     return 0
 
 
 def embed_command(args, settings) -> int:
-    from audio.coldstart import CAMELOT_FILE, TEMPO_FILE
-    from audio.dataset import load_track_audio
-    from models.cnn import load_cnn, save_embeddings
+    from audio.training import embed_catalog, newest_sound_run
 
-    run_dir = args.run or _newest_run(settings)
-    cnn = load_cnn(run_dir)
-    data = load_track_audio(_connect(settings), settings.cache_dir, limit=args.limit, show_progress=True)
+    run_dir = args.run or newest_sound_run(settings)
     start = time.perf_counter()
-    embeddings = cnn.embed(data.mels)
-    save_embeddings(run_dir, embeddings, data.track_ids)
-    np.save(run_dir / TEMPO_FILE, data.tempo, allow_pickle=False)
-    np.save(run_dir / CAMELOT_FILE, data.camelot.astype(str), allow_pickle=False)
-    print(f"embedded {len(data.track_ids)} tracks in {time.perf_counter() - start:.1f} s -> {run_dir}")
+    count = embed_catalog(settings, run_dir, limit=args.limit)
+    print(f"embedded {count} tracks in {time.perf_counter() - start:.1f} s -> {run_dir}")
     return 0
 
 
 def cold_start_command(args, settings) -> int:
     from audio.coldstart import cold_start_neighbours
+    from audio.training import newest_sound_run
 
-    run_dir = args.run or _newest_run(settings, need="embeddings.npy")
+    run_dir = args.run or newest_sound_run(settings, need="embeddings.npy")
     ids, scores, analysis = cold_start_neighbours(args.file, run_dir, k=args.k, match_tempo=args.match_tempo,
                                                   match_key=args.match_key, bpm_tolerance=args.bpm_tolerance)
     names = {}

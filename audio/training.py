@@ -35,12 +35,50 @@ def new_sound_run_dir(settings, run_id: str | None = None) -> Path:
     return path
 
 
+def factor_rows(path: Path | None, track_ids) -> np.ndarray | None:
+    """ALS factor rows for `track_ids` from an `.npz` with `track_ids` and `factors` (NaN where a track has none).
+
+    np.ndarray [shape=(len(track_ids), n_factors), float32], or None without a file.
+    """
+    if path is None:
+        return None
+    if not path.is_file():
+        raise BadInputError(f"--factors {path}: no such file.")
+    with np.load(path, allow_pickle=False) as data:
+        if "track_ids" not in data or "factors" not in data:
+            raise BadInputError(f"--factors {path.name} needs arrays 'track_ids' and 'factors'.")
+        row_of = {int(t): i for i, t in enumerate(data["track_ids"])}
+        factors = data["factors"]
+    out = np.full((len(track_ids), factors.shape[1]), np.nan, dtype=np.float32)
+    for i, t in enumerate(track_ids):
+        if int(t) in row_of:
+            out[i] = factors[row_of[int(t)]]
+    return out
+
+
+def save_trained_cnn(settings, mels, labels, *, epochs: int, run_id: str | None = None, factors=None,
+                     source: str, show_progress: bool = True):
+    """Train the CNN on log-mels with labels (and optional factor targets); save it in a new sound run.
+
+    Returns (run folder, the trained `CnnModel` with `n_clips` set).
+    """
+    from models.cnn import CnnConfig, save_cnn, train_cnn
+
+    run_dir = new_sound_run_dir(settings, run_id)
+    cnn = train_cnn(mels, labels, factors=factors, config=CnnConfig(epochs=epochs), show_progress=show_progress)
+    cnn.n_clips = len(mels)
+    save_cnn(cnn, run_dir, extra={"trained_on": source, "n_clips": len(mels)})
+    return run_dir, cnn
+
+
 def train_cnn_on_catalog(settings, *, epochs: int, run_id: str | None = None, factors=None,
-                         show_progress: bool = True) -> Path:
-    """Train the CNN on catalog tracks with audio, labelled by their sets' styles; returns the run folder."""
+                         show_progress: bool = True):
+    """Train on catalog tracks with audio, labelled by their sets' styles; returns (run folder, CnnModel).
+
+    `factors(track_ids)` may give ALS factor targets for the second head.
+    """
     from audio.dataset import load_track_audio, track_styles
     from catalog.db import connect
-    from models.cnn import CnnConfig, save_cnn, train_cnn
 
     conn = connect(settings.catalog_path)
     try:
@@ -52,13 +90,11 @@ def train_cnn_on_catalog(settings, *, epochs: int, run_id: str | None = None, fa
     if len(keep) < 4:
         raise BadInputError(f"Only {len(keep)} tracks with audio have a style from their sets; "
                             "import sets with styles or pass --labels CSV.")
-    mels = [data.mels[i] for i in keep]
-    labels = [styles[int(data.track_ids[i])] for i in keep]
-    rows = None if factors is None else factors(data.track_ids[keep])
-    run_dir = new_sound_run_dir(settings, run_id)
-    cnn = train_cnn(mels, labels, factors=rows, config=CnnConfig(epochs=epochs), show_progress=show_progress)
-    save_cnn(cnn, run_dir, extra={"trained_on": "catalog", "n_clips": len(mels)})
-    return run_dir
+    return save_trained_cnn(
+        settings, [data.mels[i] for i in keep], [styles[int(data.track_ids[i])] for i in keep], epochs=epochs,
+        run_id=run_id, factors=None if factors is None else factors(data.track_ids[keep]), source="catalog",
+        show_progress=show_progress,
+    )
 
 
 def embed_catalog(settings, run_dir: Path, *, limit: int | None = None, show_progress: bool = True) -> int:
