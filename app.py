@@ -16,34 +16,10 @@ from ui import layout
 from ui.callbacks import register_callbacks
 from ui.export import spotify_state
 from ui.media import register_media_routes
-from ui.service import open_catalog
 from ui.sound import SoundIndexLoader
-from ui.status import status_children
+from ui.status import PageFacts
 
 log = logging.getLogger(__name__)
-EXAMPLES = 4
-
-
-def example_tracks(settings, limit: int = EXAMPLES) -> list[dict]:
-    """A few well-played tracks with Spotify IDs to try, one per style where possible."""
-    conn = open_catalog(settings)
-    if conn is None:
-        return []
-    try:
-        rows = conn.execute(
-            """SELECT t.artist, t.title, t.spotify_id, COUNT(*) AS n FROM tracks t JOIN plays p ON p.track_id = t.id
-               WHERE t.spotify_id IS NOT NULL GROUP BY t.id ORDER BY n DESC LIMIT 200"""
-        ).fetchall()
-    finally:
-        conn.close()
-    picked, seen_artists = [], set()
-    for row in rows[::7]:
-        if row["artist"] not in seen_artists:
-            seen_artists.add(row["artist"])
-            picked.append(dict(row))
-        if len(picked) == limit:
-            break
-    return picked
 
 
 def background_jobs(settings) -> dash.DiskcacheManager:
@@ -69,8 +45,8 @@ def create_app(settings=None) -> dash.Dash:
     sound_loader = SoundIndexLoader(settings)
     app = dash.Dash(__name__, title="Cratedigger", update_title=None, suppress_callback_exceptions=False,
                     background_callback_manager=background_jobs(settings))
-    app.layout = lambda: layout.page(status_children(settings, loader), example_tracks(settings),
-                                     spotify_state(settings))
+    facts = PageFacts(settings, loader)
+    app.layout = lambda: layout.page(facts.status(), facts.examples(), spotify_state(settings))
     register_spotify_routes(app.server, settings)
     register_media_routes(app.server, settings)
     register_callbacks(app, settings, loader, sound_loader)

@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "scraping.commands",
     "spotify.commands",
     "audio.commands",
+    "audio.demo",
 ]
 
 EXIT_OK, EXIT_USAGE, EXIT_FAILED = 0, 2, 3

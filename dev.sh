@@ -60,6 +60,9 @@ case "${1:-}" in
         ensure_venv
         .venv/bin/python cli.py demo --if-missing
         .venv/bin/python cli.py train-als --if-missing --publish
+        say "demo audio and the sound model: built once (a few minutes the first time), then reused"
+        .venv/bin/python cli.py demo-audio --if-missing \
+            || say "the sound model could not be built (see above); the dashboard still answers from DJ sets"
         say "serving the dashboard at http://127.0.0.1:${CRATEDIGGER_PORT:-8050} (Ctrl+C stops it)"
         exec .venv/bin/python app.py
         ;;

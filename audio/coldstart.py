@@ -31,16 +31,23 @@ class LoadedRun:
     index: object  # models.embeddings.EmbeddingIndex
 
 
-@functools.lru_cache(maxsize=2)
-def _load_run_cached(run_dir: str, stamp: float) -> LoadedRun:
-    from models.cnn import load_cnn, load_embeddings
+def load_index(run_dir: Path):
+    """The run's `EmbeddingIndex` with each track's tempo and Camelot code (numpy only, no TensorFlow)."""
+    from models.cnn import load_embeddings
     from models.embeddings import EmbeddingIndex
 
     path = Path(run_dir)
     embeddings, ids = load_embeddings(path)
     tempo = np.load(path / TEMPO_FILE, allow_pickle=False) if (path / TEMPO_FILE).is_file() else None
     camelot = np.load(path / CAMELOT_FILE, allow_pickle=False) if (path / CAMELOT_FILE).is_file() else None
-    return LoadedRun(cnn=load_cnn(path), index=EmbeddingIndex(embeddings, ids, tempo=tempo, camelot=camelot))
+    return EmbeddingIndex(embeddings, ids, tempo=tempo, camelot=camelot)
+
+
+@functools.lru_cache(maxsize=2)
+def _load_run_cached(run_dir: str, stamp: float) -> LoadedRun:
+    from models.cnn import load_cnn
+
+    return LoadedRun(cnn=load_cnn(Path(run_dir)), index=load_index(Path(run_dir)))
 
 
 def load_run(run_dir: Path) -> LoadedRun:

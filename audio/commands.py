@@ -88,13 +88,19 @@ def _newest_run(settings, need: str = "cnn.keras") -> Path:
 
 
 def _preview_sources(settings, conn, row) -> list[str]:
-    """Preview URLs for a catalog track from `spotify.previews`, when that module is present."""
-    try:
-        from spotify import previews
-    except ImportError:
+    """Preview URLs for a catalog track: Spotify's (from the lookup cache), then Deezer's by ISRC.
+
+    Demo tracks have invented IDs and are never looked up anywhere.
+    """
+    from spotify.previews import preview_urls
+
+    if row["is_demo"]:
         return []
-    finder = getattr(previews, "preview_urls", None)
-    return list(finder(conn, row, settings)) if finder else []
+    track = None
+    if row["spotify_id"]:
+        cached = conn.execute("SELECT body FROM spotify_lookups WHERE spotify_id = ?", (row["spotify_id"],)).fetchone()
+        track = json.loads(cached["body"]) if cached else None
+    return [candidate.url for candidate in preview_urls(settings, track=track, isrc=row["isrc"])]
 
 
 def fetch_audio_command(args, settings) -> int:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,15 +40,19 @@ def track_styles(conn: sqlite3.Connection) -> dict[int, str]:
     return {t: c.most_common(1)[0][0] for t, c in counts.items() if c}
 
 
+def mel_cache_key(path: Path) -> str:
+    """The key an audio file's log-mel is cached under: its path, size and modification time."""
+    stat = path.stat()
+    return f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+
+
 def mel_for_file(path: Path, cache_dir: Path) -> np.ndarray:
     """Log-mel of an audio file's representative 30 s, cached by path, size and modification time."""
-    stat = path.stat()
-    return cached_log_mel(cache_dir, f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}",
-                          lambda: log_mel(decode_file(path).y))
+    return cached_log_mel(cache_dir, mel_cache_key(path), lambda: log_mel(decode_file(path).y))
 
 
 def load_track_audio(conn: sqlite3.Connection, cache_dir: Path, *, limit: int | None = None,
-                     show_progress: bool = False) -> TrackAudio:
+                     show_progress: bool = False, workers: int | None = None) -> TrackAudio:
     """Log-mels of every catalog track with an `audio_path`; undecodable files are skipped with a warning."""
     from tqdm import tqdm
 
@@ -54,14 +60,23 @@ def load_track_audio(conn: sqlite3.Connection, cache_dir: Path, *, limit: int | 
     rows = conn.execute(sql + (f" LIMIT {int(limit)}" if limit else "")).fetchall()
     if not rows:
         raise BadInputError("No catalog track has audio yet; run `python cli.py fetch-audio` first.")
-    ids, mels, tempo, camelot = [], [], [], []
-    for track_id, path, bpm, code in tqdm(rows, desc="spectrograms", unit="track", disable=not show_progress):
+    def one(path: str):
         try:
-            mels.append(mel_for_file(Path(path), cache_dir))
+            return mel_for_file(Path(path), cache_dir)
         except (BadInputError, OSError) as error:
-            log.warning("track %s skipped: %s", track_id, error)
-            continue
-        ids.append(track_id)
-        tempo.append(np.nan if bpm is None else bpm)
-        camelot.append(code or "")
+            return error
+
+    ids, mels, tempo, camelot = [], [], [], []
+    # ffmpeg runs in its own process and numpy's FFTs release the GIL: threads keep both cores busy.
+    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 2) as pool:
+        results = pool.map(one, [r[1] for r in rows])
+        for (track_id, _, bpm, code), mel in tqdm(zip(rows, results, strict=True), total=len(rows),
+                                                  desc="spectrograms", unit="track", disable=not show_progress):
+            if isinstance(mel, Exception):
+                log.warning("track %s skipped: %s", track_id, mel)
+                continue
+            mels.append(mel)
+            ids.append(track_id)
+            tempo.append(np.nan if bpm is None else bpm)
+            camelot.append(code or "")
     return TrackAudio(np.array(ids, dtype=np.int64), mels, np.array(tempo, dtype=np.float64), np.array(camelot))

@@ -151,13 +151,31 @@ def current_user_client(settings: Any, **kwargs: Any) -> SpotifyClient | None:
     return None if session_id is None else user_client(settings, session_cache(settings, session_id), **kwargs)
 
 
+def session_secret(settings: Any) -> str:
+    """The key that signs the dashboard's session cookie: made once, kept in the data folder (mode 0600),
+    so every server process (e.g. `gunicorn -w 2`) and restart accepts the same logins."""
+    path = token_dir(settings) / "session-secret"
+    if not path.is_file():
+        tmp = path.with_name(f".session-secret.{os.getpid()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        try:
+            os.link(tmp, path)  # atomic and never overwrites a key another process made first
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
+    return path.read_text().strip()
+
+
 def register_spotify_routes(flask_server: Any, settings: Any) -> None:
     """Add `/spotify/login`, `/spotify/callback`, `/spotify/logout`, `/spotify/status` to a Flask app."""
     from flask import jsonify, redirect, request, session
 
     install_log_redaction()
     if not flask_server.secret_key:
-        flask_server.secret_key = secrets.token_hex(32)  # signs the session cookie; per process is enough
+        flask_server.secret_key = session_secret(settings)
     flask_server.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     flask_server.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
 

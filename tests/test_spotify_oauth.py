@@ -182,3 +182,16 @@ def test_missing_credentials_page(tmp_path):
     with flask_app.test_client() as browser:
         answer = browser.get("/spotify/login")
         assert answer.status_code == 503 and b"SPOTIPY_CLIENT_ID" in answer.data
+
+
+def test_the_session_secret_is_made_once_and_private(tmp_path):
+    import stat
+
+    from config import load_settings
+    from spotify.oauth import session_secret
+
+    settings = load_settings({"CRATEDIGGER_DATA_DIR": str(tmp_path)}, dotenv_path=tmp_path / "none.env")
+    first = session_secret(settings)
+    assert len(first) == 64 and session_secret(settings) == first  # shared by every process and restart
+    path = tmp_path / "tokens" / "session-secret"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

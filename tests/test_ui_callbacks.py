@@ -108,3 +108,18 @@ def test_model_summary_reads_run_metadata():
                           "counts": {"sets": 1600, "tracks": 3581}, "metrics": {"default": {"r_precision": 0.0521}}})
     assert text == "ALS model from 2026-11-23 20:13 · 1,600 sets × 3,581 tracks · R-precision 0.052"
     assert model_summary({"engine": "als", "metrics": {}}).startswith("ALS model")
+
+
+def test_page_facts_are_reused_within_their_lifetime(monkeypatch, settings):
+    from ui import status
+
+    calls = []
+    monkeypatch.setattr(status, "status_children", lambda s, l: calls.append("s") or ["status"])
+    monkeypatch.setattr(status, "example_tracks", lambda s: calls.append("e") or [])
+    facts = status.PageFacts(settings, loader=None, seconds=60)
+    assert facts.status() == ["status"] and facts.status() == ["status"] and facts.examples() == []
+    assert calls == ["s", "e"]
+    expired = status.PageFacts(settings, loader=None, seconds=0)
+    expired.status()
+    expired.status()
+    assert calls.count("s") == 3

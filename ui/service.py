@@ -114,7 +114,7 @@ def evidence_text(candidate: dict) -> str:
     if candidate.get("followed_count"):
         pieces.append(f"often played right after ({candidate['followed_count']}×)")
     if candidate.get("sound_score") is not None and candidate["sound_score"] >= SOUNDS_ALIKE:
-        pieces.append(f"sounds alike ({candidate['sound_score']:.2f})")
+        pieces.append("sounds alike")
     if candidate.get("shared_artists"):
         pieces.append("same artist")
     if candidate.get("shared_label"):
@@ -223,6 +223,10 @@ def answer_query(text: str, settings, loader, *, sound_loader=None, n: int = CAN
             query["title"] = f"{len(seed_cards)} tracks"
             query["artist"] = ", ".join(c["artist"] for c in seed_cards[:3])
         sound = sound_loader.get() if sound_loader is not None else None
+        if len(seed_cards) == 1:
+            from ui.sound import cached_spectrogram
+
+            query["spectrogram"] = cached_spectrogram(settings, query.get("audio_path"))
         try:
             recommender = loader.get()
         except ArtifactMissingError as error:

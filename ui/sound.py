@@ -1,4 +1,4 @@
-"""The dashboard's sound engine: CNN embeddings of the published run, for cold start and the blend.
+"""The dashboard's sound engine: CNN embeddings of the newest sound run, for cold start and the blend.
 
 `SoundIndex` is numpy only (no TensorFlow): it serves tracks that have embeddings. Only an uploaded
 file needs the CNN itself, and `analyse_upload` imports it lazily, inside the background job.
@@ -21,20 +21,12 @@ SPECTROGRAM_SHAPE = (64, 240)  # (mel bands, frames) kept for the query's pictur
 class SoundIndex:
     """Embeddings of one run with their track ids, tempo and Camelot codes (for the filters)."""
 
-    def __init__(self, run_dir: Path, conn):
-        from models.cnn import load_embeddings
-        from models.embeddings import EmbeddingIndex
+    def __init__(self, run_dir: Path):
+        from audio.coldstart import load_index
 
-        embeddings, track_ids = load_embeddings(run_dir)
         self.run_dir = Path(run_dir)
-        ids = [int(t) for t in track_ids]
-        facts = {row["id"]: row for row in conn.execute("SELECT id, tempo, camelot FROM tracks")}
-        self.index = EmbeddingIndex(
-            embeddings, np.asarray(ids, dtype=np.int64),
-            tempo=[float(facts[t]["tempo"]) if t in facts and facts[t]["tempo"] else np.nan for t in ids],
-            camelot=[(facts[t]["camelot"] or "") if t in facts else "" for t in ids],
-        )
-        self.row_of = {t: i for i, t in enumerate(ids)}
+        self.index = load_index(self.run_dir)
+        self.row_of = {int(t): i for i, t in enumerate(self.index.track_ids)}
 
     def knows(self, track_id: int) -> bool:
         return int(track_id) in self.row_of
@@ -71,23 +63,19 @@ class SoundIndexLoader:
         self._index: SoundIndex | None = None
 
     def get(self) -> SoundIndex | None:
-        current = self.settings.current_model_link
+        from audio.training import newest_sound_run
+
         try:
-            run_dir = current.resolve(strict=True)
+            run_dir = newest_sound_run(self.settings, need="embeddings.npy").resolve(strict=True)
             stamp = (run_dir, (run_dir / "embeddings.npy").stat().st_mtime_ns)
-        except OSError:
+        except (OSError, ArtifactMissingError):
             return None
         with self._lock:
             if stamp != self._key:
-                from catalog.db import connect
-
-                conn = connect(self.settings.catalog_path, readonly=True)
                 try:
-                    self._index = SoundIndex(run_dir, conn)
+                    self._index = SoundIndex(run_dir)
                 except ArtifactMissingError:
                     self._index = None
-                finally:
-                    conn.close()
                 self._key = stamp
             return self._index
 
@@ -107,46 +95,52 @@ def decode_upload(contents: str, filename: str) -> bytes:
         raise BadInputError(f"{filename} could not be read (broken upload); try again.") from error
 
 
-def small_spectrogram(mel: np.ndarray) -> list[list[float]]:
-    """A log-mel [shape=(n_mels, t)] shrunk to at most SPECTROGRAM_SHAPE by averaging, as nested lists."""
+def small_spectrogram(mel: np.ndarray) -> list[list[int]]:
+    """A log-mel [shape=(n_mels, t)] shrunk to at most SPECTROGRAM_SHAPE by averaging, in whole dB.
+
+    Integers on purpose: a session-storage `dcc.Store` compares what it holds with what Python sent,
+    and `-35.0` (Python's JSON) never equals `-35` (JavaScript's), which made React re-render forever.
+    """
     bands, frames = SPECTROGRAM_SHAPE
     mel = np.asarray(mel, dtype=np.float32)
     band_step = max(1, int(np.ceil(mel.shape[0] / bands)))
     frame_step = max(1, int(np.ceil(mel.shape[1] / frames)))
     trimmed = mel[: mel.shape[0] // band_step * band_step, : mel.shape[1] // frame_step * frame_step]
     shrunk = trimmed.reshape(trimmed.shape[0] // band_step, band_step, -1, frame_step).mean(axis=(1, 3))
-    return np.round(shrunk, 1).tolist()
+    return np.rint(shrunk).astype(int).tolist()
+
+
+def cached_spectrogram(settings, audio_path: str | None) -> list[list[int]] | None:
+    """The small spectrogram of a track whose log-mel is already cached (never computed on a request)."""
+    if not audio_path:
+        return None
+    from audio.dataset import mel_cache_key
+    from audio.mel import cache_path
+
+    try:
+        path = cache_path(settings.cache_dir, mel_cache_key(Path(audio_path)))
+        return small_spectrogram(np.load(path, allow_pickle=False)) if path.is_file() else None
+    except (OSError, ValueError):
+        return None
 
 
 def analyse_upload(settings, contents: str, filename: str, *, progress=lambda step, total, what: None) -> dict:
     """Uploaded audio → query facts and sound neighbours' ids and scores (runs in a background job).
 
     Returns `{"query": {...}, "neighbours": [[track_id, score], ...]}`; raises `CratediggerError`s with
-    a sentence for the DJ (unreadable file, no CNN published).
+    a sentence for the DJ (unreadable file, no sound model trained).
     """
-    from audio.analysis import analyze
-    from audio.decode import decode_bytes
+    from audio.coldstart import cold_start_neighbours, load_run
+    from audio.training import newest_sound_run
 
-    suffix = Path(filename or "").suffix.lower()
-    progress(1, 5, "decoding")
-    decoded = decode_bytes(decode_upload(contents, filename), suffix=suffix)
-    progress(2, 5, "tempo and key")
-    analysis = analyze(decoded.y)
-    progress(3, 5, "loading the sound model")
-    run_dir = settings.current_model_link
-    from models.cnn import load_cnn
-
-    cnn = load_cnn(run_dir)
-    progress(4, 5, "listening")
-    embedding = cnn.embed([analysis.mel])[0]
-    from catalog.db import connect
-
-    conn = connect(settings.catalog_path, readonly=True)
-    try:
-        ids, scores = SoundIndex(run_dir, conn).neighbours(embedding, k=150)
-    finally:
-        conn.close()
-    progress(5, 5, "done")
+    progress(1, 4, "reading the file")
+    data = decode_upload(contents, filename)
+    progress(2, 4, "loading the sound model")
+    run_dir = newest_sound_run(settings, need="embeddings.npy")
+    load_run(run_dir)
+    progress(3, 4, "listening: tempo, key and sound")
+    ids, scores, analysis = cold_start_neighbours(data, run_dir, k=150, suffix=Path(filename or "").suffix.lower())
+    progress(4, 4, "done")
     facts = analysis.as_dict()
     query = {"track_id": -1, "artist": "uploaded file", "title": filename or "upload", "bpm": facts["tempo"],
              "key": facts["key"], "camelot": facts["camelot"], "styles": [], "source": "sound",

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 from dash import html
 
 from catalog.queries import count_catalog
 from errors import CratediggerError
 from ui.service import open_catalog
 
+ENGINE_NAMES = {"default": "Hybrid", "als": "ALS"}
+EXAMPLES = 4
+FACTS_SECONDS = 30.0  # page loads within this reuse the status and examples (each is a full-table scan)
+
 
 def model_summary(metadata: dict) -> str:
     """'ALS model from 2026-11-23 20:13 · 1,600 sets × 3,581 tracks · R-precision 0.052' from a run's metadata."""
     created = (metadata.get("created_at") or "")[:16].replace("T", " ")
     counts = metadata.get("counts") or {}
-    text = f"{str(metadata.get('engine', 'model')).upper()} model from {created}"
+    engine = ENGINE_NAMES.get(str(metadata.get("engine")), str(metadata.get("engine", "")).upper())
+    text = f"{engine} model from {created}".strip()
     if counts:
         text += f" · {counts.get('sets', 0):,} sets × {counts.get('tracks', 0):,} tracks"
     metrics = metadata.get("metrics") or {}
@@ -50,3 +58,52 @@ def status_children(settings, loader) -> list:
     if settings.offline:
         parts.append(html.Span("offline mode", className="status-item muted"))
     return parts
+
+
+def example_tracks(settings, limit: int = EXAMPLES) -> list[dict]:
+    """A few well-played tracks with Spotify IDs to try, one per style where possible."""
+    conn = open_catalog(settings)
+    if conn is None:
+        return []
+    try:
+        rows = conn.execute(
+            """SELECT t.artist, t.title, t.spotify_id, COUNT(*) AS n FROM tracks t JOIN plays p ON p.track_id = t.id
+               WHERE t.spotify_id IS NOT NULL GROUP BY t.id ORDER BY n DESC LIMIT 200"""
+        ).fetchall()
+    finally:
+        conn.close()
+    picked, seen_artists = [], set()
+    for row in rows[::7]:
+        if row["artist"] not in seen_artists:
+            seen_artists.add(row["artist"])
+            picked.append(dict(row))
+        if len(picked) == limit:
+            break
+    return picked
+
+
+class PageFacts:
+    """The status line and example tracks for page loads, recomputed at most every FACTS_SECONDS.
+
+    At MixesDB scale each is a scan of the plays table (0.6 s apiece, measured by bench/scale_dashboard.py),
+    far too slow to repeat on every page load; a few seconds' staleness of counts is harmless.
+    """
+
+    def __init__(self, settings, loader, *, seconds: float = FACTS_SECONDS):
+        self.settings, self.loader, self.seconds = settings, loader, seconds
+        self._lock = threading.Lock()
+        self._cache: dict[str, tuple[float, object]] = {}
+
+    def _get(self, name: str, compute):
+        with self._lock:
+            stamp, value = self._cache.get(name, (float("-inf"), None))
+            if time.monotonic() - stamp > self.seconds:
+                value = compute()
+                self._cache[name] = (time.monotonic(), value)
+            return value
+
+    def status(self) -> list:
+        return self._get("status", lambda: status_children(self.settings, self.loader))
+
+    def examples(self) -> list[dict]:
+        return self._get("examples", lambda: example_tracks(self.settings))

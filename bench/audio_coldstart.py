@@ -1,0 +1,107 @@
+"""Cold-start query latency and indexing throughput (results in bench/audio.md).
+
+A CNN of the shipped architecture (briefly trained on synthetic clips: speed does not depend
+on the weights), 100k random unit embeddings with tempo and Camelot codes, and 30-second
+MP3s made by the synthesiser. Measures, after warm-up, each query's decode, analysis (log-mel,
+tempo, key), CNN embedding and top-k, and the indexing rate (decode + log-mel + embedding).
+
+Usage: python bench/audio_coldstart.py [--queries 30] [--index-clips 60] [--n 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+
+def _mp3(path: Path, y: np.ndarray) -> Path:
+    raw = path.with_suffix(".raw")
+    raw.write_bytes(y.astype("<f4").tobytes())
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "f32le", "-ar", "22050", "-ac", "1", "-i", str(raw),
+                    "-b:a", "192k", str(path)], check=True)
+    raw.unlink()
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--queries", type=int, default=30)
+    parser.add_argument("--index-clips", type=int, default=60)
+    parser.add_argument("--n", type=int, default=100_000)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="cd-bench-"))
+
+    from audio.warmup import set_numba_cache
+
+    set_numba_cache(tmp / "cache")
+    from audio.analysis import analyze
+    from audio.coldstart import CAMELOT_FILE, TEMPO_FILE, load_run
+    from audio.decode import decode_file
+    from audio.mel import log_mel
+    from audio.synth import STYLE_TEMPO, STYLES, synthesize_clip
+    from models.cnn import CnnConfig, save_cnn, save_embeddings, train_cnn
+    from models.embeddings import NeighbourFilters
+
+    rng = np.random.default_rng(0)
+    clips = []
+    for i in range(max(args.queries, args.index_clips)):
+        style = STYLES[i % len(STYLES)]
+        bpm = float(rng.uniform(*STYLE_TEMPO[style]))
+        clips.append(_mp3(tmp / f"q{i}.mp3", synthesize_clip(style, bpm, "A minor", seed=i, seconds=30.0)))
+    train_mels = [log_mel(synthesize_clip(STYLES[i % 6], 128.0, "A minor", seed=i, seconds=8.0)) for i in range(12)]
+    run = tmp / "run"
+    save_cnn(train_cnn(train_mels, [STYLES[i % 6] for i in range(12)], config=CnnConfig(epochs=1)), run)
+    emb = rng.normal(size=(args.n, 64)).astype(np.float32)
+    save_embeddings(run, emb / np.linalg.norm(emb, axis=1, keepdims=True), np.arange(args.n))
+    np.save(run / TEMPO_FILE, rng.uniform(118, 176, args.n))
+    np.save(run / CAMELOT_FILE, np.array([f"{rng.integers(1, 13)}{'AB'[rng.integers(2)]}" for _ in range(args.n)]))
+
+    t0 = time.perf_counter()
+    from audio.warmup import warm_up
+
+    warm = warm_up(tmp / "cache", run)
+    print(f"warm-up (librosa + TensorFlow import, first analysis, CNN load): {warm:.2f} s")
+    loaded = load_run(run)
+    parts = {"decode": [], "analysis": [], "embed": [], "topk": [], "total": []}
+    for i, path in enumerate(clips[: args.queries]):
+        t = time.perf_counter()
+        y = decode_file(path).y
+        t1 = time.perf_counter()
+        a = analyze(y)
+        t2 = time.perf_counter()
+        e = loaded.cnn.embed([a.mel])[0]
+        t3 = time.perf_counter()
+        loaded.index.similar(e, 10, NeighbourFilters(bpm=a.tempo, camelot=a.key.camelot) if i % 2 else None)
+        t4 = time.perf_counter()
+        for key, value in zip(parts, (t1 - t, t2 - t1, t3 - t2, t4 - t3, t4 - t), strict=True):
+            value_ms = 1000 * value
+            parts[key].append(value_ms)
+        if i == 0:
+            print(f"first query after warm-up: {1000 * (t4 - t):.0f} ms (process start to here {time.perf_counter() - t0:.1f} s)")
+    for key, values in parts.items():
+        print(f"{key:>8}: p50 {np.percentile(values, 50):6.1f} ms   p90 {np.percentile(values, 90):6.1f} ms")
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(os.cpu_count() or 2) as pool:  # as `python cli.py embed` does
+        mels = list(pool.map(lambda p: log_mel(decode_file(p).y), clips[: args.index_clips]))
+    t_mel = time.perf_counter() - start
+    loaded.cnn.embed(mels)
+    total = time.perf_counter() - start
+    print(f"indexing {args.index_clips} 30-s MP3s: {args.index_clips / total:.1f} clips/s "
+          f"(decode+mel {args.index_clips / t_mel:.1f} clips/s, CNN {args.index_clips / (total - t_mel):.1f} clips/s)")
+
+
+if __name__ == "__main__":
+    main()

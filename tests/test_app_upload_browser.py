@@ -1,0 +1,87 @@
+"""Cold start in the dashboard: a dropped audio file → background job with progress → sound neighbours."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import numpy as np
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.browser_support import ServedApp, console_errors, screenshot, start_browser
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def sound_world(tmp_path_factory):
+    """A small demo crate with a published model and a small sound model trained on synthesised clips."""
+    from cli import main
+
+    folder = tmp_path_factory.mktemp("upload-data")
+    os.environ["CRATEDIGGER_DATA_DIR"] = str(folder)
+    try:
+        assert main(["demo", "--sets", "300"]) == 0
+        assert main(["train-als", "--publish", "--factors", "16", "--iterations", "5"]) == 0
+        assert main(["demo-audio", "--per-style", "5", "--seconds", "6", "--epochs", "3"]) == 0
+    finally:
+        os.environ.pop("CRATEDIGGER_DATA_DIR", None)
+    app = ServedApp(folder)
+    yield folder, app
+    app.stop()
+
+
+def _techno_clip(path):
+    import soundfile
+
+    from audio.synth import synthesize_clip
+
+    y = synthesize_clip("Techno", 132.0, "A minor", seed=4242, seconds=8.0)
+    soundfile.write(path, np.asarray(y), 22050, format="WAV")
+    return path
+
+
+def test_upload_shows_progress_then_sound_neighbours(sound_world, tmp_path):
+    folder, app = sound_world
+    clip = _techno_clip(tmp_path / "my unreleased tool.wav")
+    driver = start_browser()
+    try:
+        wait = WebDriverWait(driver, 120)
+        driver.get(app.url)
+        wait.until(EC.presence_of_element_located((By.ID, "upload-audio")))
+        driver.find_element(By.CSS_SELECTOR, "#upload-audio input[type='file']").send_keys(str(clip))
+        wait.until(lambda d: d.execute_script(
+            "return !document.getElementById('upload-progress-row').hidden"))  # the job is running
+        wait.until(lambda d: "my unreleased tool.wav" in d.find_element(By.ID, "query-card").text)
+        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#results-table td[data-dash-column='artist']")) >= 5)
+        card = driver.find_element(By.ID, "query-card").text
+        assert "from sound" in card
+        bpm = float(re.search(r"(\d+) BPM", card).group(1))
+        assert abs(bpm - 132) <= 132 * 0.02  # the clip was rendered at 132 BPM
+        scores = [c.text for c in driver.find_elements(By.CSS_SELECTOR, "#results-table td[data-dash-column='evidence']")]
+        assert all("sounds alike" in text for text in scores[:3])
+        screenshot(driver, "dashboard-upload")
+        assert console_errors(driver) == []
+    finally:
+        driver.quit()
+
+
+def test_a_non_audio_upload_gets_a_readable_alert(sound_world, tmp_path):
+    folder, app = sound_world
+    bogus = tmp_path / "notes.mp3"
+    bogus.write_text("this is not audio at all")
+    driver = start_browser()
+    try:
+        wait = WebDriverWait(driver, 120)
+        driver.get(app.url)
+        wait.until(EC.presence_of_element_located((By.ID, "upload-audio")))
+        driver.find_element(By.CSS_SELECTOR, "#upload-audio input[type='file']").send_keys(str(bogus))
+        alert = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#search-alert .alert")))
+        assert "notes.mp3" in alert.text or "audio" in alert.text.lower()
+        assert "Traceback" not in driver.page_source
+        assert console_errors(driver) == []
+    finally:
+        driver.quit()

@@ -1,0 +1,40 @@
+import base64
+
+import numpy as np
+import pytest
+
+from errors import BadInputError
+from ui.sound import SPECTROGRAM_SHAPE, cached_spectrogram, decode_upload, small_spectrogram
+
+
+def test_small_spectrogram_shrinks_to_whole_decibels():
+    mel = np.linspace(-80, 0, 96 * 1300, dtype=np.float32).reshape(96, 1300)
+    small = small_spectrogram(mel)
+    assert len(small) <= SPECTROGRAM_SHAPE[0] and len(small[0]) <= SPECTROGRAM_SHAPE[1]
+    assert all(isinstance(v, int) for v in small[0])  # floats made a session Store re-render forever
+
+
+def test_cached_spectrogram_reads_the_cache_and_never_computes(settings, tmp_path):
+    from audio.dataset import mel_cache_key
+    from audio.mel import cache_path
+
+    clip = tmp_path / "clip.ogg"
+    clip.write_bytes(b"OggS not really")
+    assert cached_spectrogram(settings, str(clip)) is None  # nothing cached: no decoding on a request
+    path = cache_path(settings.cache_dir, mel_cache_key(clip))
+    path.parent.mkdir(parents=True)
+    np.save(path, np.zeros((96, 400), np.float32))
+    assert len(cached_spectrogram(settings, str(clip))) == 48
+    assert cached_spectrogram(settings, None) is None
+    assert cached_spectrogram(settings, str(tmp_path / "gone.ogg")) is None
+
+
+def test_uploads_are_checked_before_decoding():
+    data = b"RIFF....WAVE"
+    assert decode_upload("data:audio/wav;base64," + base64.b64encode(data).decode(), "a.wav") == data
+    with pytest.raises(BadInputError, match="empty"):
+        decode_upload("", "a.wav")
+    with pytest.raises(BadInputError, match="broken upload"):
+        decode_upload("data:audio/wav;base64,@@@@", "a.wav")
+    with pytest.raises(BadInputError, match="larger than"):
+        decode_upload("data:audio/wav;base64," + "A" * (90 * 1024 * 1024), "huge.wav")
