@@ -80,7 +80,10 @@ class HybridEngine:
     def from_run(cls, run) -> HybridEngine:
         from models.hybrid import HybridModel, HybridParams
 
-        params = HybridParams.from_dict(run.metadata.get("parameters", {}).get("hybrid", {}))
+        stored = run.metadata.get("parameters", {}).get("hybrid")
+        if stored is None:
+            raise ArtifactMissingError(f"Run {run.run_id} has no hybrid parameters in its metadata.json: retrain it.")
+        params = HybridParams.from_dict(stored)
         return cls(HybridModel.from_arrays(run.array, params))
 
 

@@ -158,12 +158,15 @@ class Recommender:
         exclude: Iterable[int] = (),
         one_per_artist: bool = False,
         weights: Sequence[float] | None = None,
+        share_slots: bool = False,
         explain: bool = True,
     ) -> list[Recommendation]:
         """The `n` tracks that best go with `track_ids` (seeds never come back), best first.
 
-        Several seeds are scored together (weighted sum, `weights` default 1 each). `exclude` drops
-        tracks (e.g. already in the destination playlist); `one_per_artist` keeps each artist's best.
+        Several seeds are scored together (weighted sum, `weights` default 1 each), or with
+        `share_slots` each seed gets its own share of the n slots in proportion to its weight
+        (a crate of different tracks keeps all of them represented). `exclude` drops tracks
+        (e.g. already in the destination playlist); `one_per_artist` keeps each artist's best.
         Raises `BadInputError` for n < 1 or no seeds, `NotFoundError` when no seed is in the model.
         """
         if n < 1:
@@ -179,18 +182,71 @@ class Recommender:
                 "to recommend from yet."
             )
         seed_weights = np.ones(len(seeds), np.float32) if weights is None else np.asarray(weights, np.float32)
-        scores = np.asarray(self.engine.scores(columns[known], seed_weights[known]), dtype=np.float32).copy()
+        if len(seed_weights) != len(seeds) or (seed_weights < 0).any():
+            raise BadInputError(f"weights must give one non-negative number per seed ({len(seeds)}).")
         banned = self.columns(list(set(seeds) | {int(t) for t in exclude}))
-        scores[banned[banned >= 0]] = -np.inf
-        picked = self._top(scores, n, seeds if one_per_artist else None)
+        banned = banned[banned >= 0]
+        per_artist = seeds if one_per_artist else None
+        if share_slots and known.sum() > 1:
+            picked = self._shared_top(columns[known], seed_weights[known], banned, n, per_artist)
+        else:
+            scores = np.asarray(
+                self.engine.scores(columns[known], seed_weights[known]), dtype=np.float32
+            ).copy()
+            scores[banned] = -np.inf
+            picked = [(c, float(scores[c])) for c in self._top(scores, n, per_artist)]
+        picked = [(int(self.track_ids[c]), score) for c, score in picked]
         if not explain:
-            return [
-                Recommendation(
-                    track_id=int(self.track_ids[c]), score=float(scores[c]), engine=self.engine.name
-                )
-                for c in picked
-            ]
-        return self._explain(seeds, [(int(self.track_ids[c]), float(scores[c])) for c in picked])
+            return [Recommendation(track_id=t, score=score, engine=self.engine.name) for t, score in picked]
+        return self._explain(seeds, picked)
+
+    def _shared_top(self, columns, weights, banned, n: int, per_artist) -> list[tuple[int, float]]:
+        """Each seed's own best tracks, its slots in proportion to its weight, taken in turns."""
+        total = float(weights.sum()) or float(len(weights))
+        quota = n * (weights if weights.sum() else np.ones_like(weights)) / total
+        slots = np.floor(quota).astype(int)
+        for i in np.argsort(-(quota - slots), kind="stable")[: n - slots.sum()]:
+            slots[i] += 1
+        lists = []
+        for column in columns:
+            scores = np.asarray(self.engine.scores(np.array([column])), dtype=np.float32).copy()
+            scores[banned] = -np.inf
+            lists.append([(c, float(scores[c])) for c in self._top(scores, n, per_artist)])
+        picked, seen = [], set()
+        artists_seen: set[str] = set()
+        info = (
+            self._track_info(int(self.track_ids[c]) for ranked in lists for c, _ in ranked)
+            if per_artist
+            else {}
+        )
+        taken = [0] * len(lists)
+        position = [0] * len(lists)
+        while len(picked) < n and any(position[i] < len(lists[i]) for i in range(len(lists))):
+            progressed = False
+            for i, ranked in enumerate(lists):
+                if taken[i] >= slots[i] and any(
+                    taken[j] < slots[j] and position[j] < len(lists[j]) for j in range(len(lists))
+                ):
+                    continue  # this seed has its share while others still have theirs to fill
+                while position[i] < len(ranked):
+                    column, score = ranked[position[i]]
+                    position[i] += 1
+                    track = info.get(int(self.track_ids[column]))
+                    artist = fold(track.artists[0]) if track and track.artists else None
+                    if column in seen or (artist and artist in artists_seen):
+                        continue
+                    seen.add(column)
+                    if artist:
+                        artists_seen.add(artist)
+                    picked.append((column, score))
+                    taken[i] += 1
+                    progressed = True
+                    break
+                if len(picked) == n:
+                    break
+            if not progressed:
+                break
+        return picked
 
     def _top(self, scores: np.ndarray, n: int, one_per_artist_seeds: list[int] | None) -> list[int]:
         finite = int(np.isfinite(scores).sum())

@@ -128,3 +128,15 @@ def test_hot_reload_under_concurrent_requests(tmp_path):
     assert failures == []
     assert loader.get().run_id == published[-1]
     assert published[-1] in seen
+
+
+def test_shared_slots_follow_the_seed_weights(crate):
+    _, ids, rec = crate
+    results = rec.similar([ids["h2"], ids["t2"]], n=4, weights=[3, 1], share_slots=True)
+    scenes = [name[0] for name in names(ids, results)]
+    assert sorted(scenes) == ["h", "h", "h", "t"]
+    assert len(set(r.track_id for r in results)) == 4
+    even = rec.similar([ids["h2"], ids["t2"]], n=6, share_slots=True, one_per_artist=True)
+    assert sorted(n[0] for n in names(ids, even)) == ["h", "h", "h", "t", "t", "t"]
+    with pytest.raises(BadInputError):
+        rec.similar([ids["h2"], ids["t2"]], weights=[1])
