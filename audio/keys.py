@@ -1,24 +1,15 @@
-"""Musical keys: names, Camelot codes, harmonic compatibility, and estimating a key from audio.
+"""Estimating a track's key from audio (names, parsing and Camelot codes live in `catalog.keys`).
 
 A key is `(tonic, mode)`: tonic a pitch class 0..11 (C = 0), mode 'major' or 'minor'.
-Names are spelled one way (`KEY_NAMES`), parsing accepts any enharmonic spelling and
-Camelot codes ("8A" = A minor, "8B" = C major).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
-from errors import BadInputError
-
-PITCH_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
-_PITCH = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
-# Camelot number of each minor tonic (A minor = 8A) and major tonic (C major = 8B).
-_CAMELOT_MINOR = {9: 8, 4: 9, 11: 10, 6: 11, 1: 12, 8: 1, 3: 2, 10: 3, 5: 4, 0: 5, 7: 6, 2: 7}
-_CAMELOT_MAJOR = {0: 8, 7: 9, 2: 10, 9: 11, 4: 12, 11: 1, 6: 2, 1: 3, 8: 4, 3: 5, 10: 6, 5: 7}
+from catalog.keys import camelot, key_name
 
 # Key profiles tuned for electronic dance music, C as tonic: Temperley's shape, but the minor profile is
 # natural (Aeolian) minor — a flat seventh, no leading tone — as in most EDM (cf. Faraldo et al. 2016),
@@ -29,45 +20,6 @@ _MINOR_PROFILE = np.array([6.0, 1.5, 3.5, 4.5, 1.5, 4.0, 1.5, 4.5, 3.5, 1.5, 3.5
 TOP_PITCHES_PER_FRAME = 4
 BASS_BELOW_MIDI = 50  # D3: the bass register is below
 BASS_TONIC_WEIGHT = 0.3
-
-
-def key_name(tonic: int, mode: str) -> str:
-    """'A minor' for `(9, 'minor')`."""
-    return f"{PITCH_NAMES[tonic % 12]} {mode}"
-
-
-def camelot(tonic: int, mode: str) -> str:
-    """Camelot wheel code: '8A' for A minor, '8B' for C major."""
-    return f"{_CAMELOT_MINOR[tonic % 12]}A" if mode == "minor" else f"{_CAMELOT_MAJOR[tonic % 12]}B"
-
-
-def parse_key(text: str) -> tuple[int, str]:
-    """`(tonic, mode)` of 'A minor', 'Am', 'F# major', 'Gb', 'Bbm', '8A' or '12B'."""
-    s = text.strip()
-    m = re.fullmatch(r"(\d{1,2})\s*([ABab])", s)
-    if m:
-        number, letter = int(m.group(1)), m.group(2).upper()
-        table = _CAMELOT_MINOR if letter == "A" else _CAMELOT_MAJOR
-        for tonic, code in table.items():
-            if code == number:
-                return tonic, "minor" if letter == "A" else "major"
-        raise BadInputError(f"key={text!r}: Camelot numbers run from 1 to 12.")
-    m = re.fullmatch(r"([A-Ga-g])\s*([#♯b♭]?)\s*(major|maj|minor|min|m)?", s, flags=re.IGNORECASE)
-    if not m:
-        raise BadInputError(f"key={text!r} is not a key; write e.g. 'A minor', 'F# major' or '8A'.")
-    tonic = _PITCH[m.group(1).upper()] + {"#": 1, "♯": 1, "b": -1, "♭": -1, "": 0}[m.group(2)]
-    word = (m.group(3) or "major").lower()
-    mode = "minor" if word in ("minor", "min", "m") else "major"
-    return tonic % 12, mode
-
-
-def camelot_compatible(code_a: str, code_b: str) -> bool:
-    """True when two Camelot codes mix harmonically: same code, ±1 on the same ring, or same number."""
-    na, la = int(code_a[:-1]), code_a[-1].upper()
-    nb, lb = int(code_b[:-1]), code_b[-1].upper()
-    if na == nb:
-        return True
-    return la == lb and (na - nb) % 12 in (1, 11)
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import lfilter
 
-from audio.keys import parse_key
 from audio.params import SAMPLE_RATE
+from catalog.keys import parse_key
 from errors import BadInputError
 
 STYLES = ("house", "tech house", "techno", "drum & bass", "trance", "breaks")

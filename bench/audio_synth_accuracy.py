@@ -16,8 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 from audio.analysis import analyze  # noqa: E402
-from audio.keys import PITCH_NAMES, parse_key  # noqa: E402
 from audio.synth import STYLE_TEMPO, STYLES, synthesize_clip  # noqa: E402
+from catalog.keys import PITCH_NAMES, parse_key  # noqa: E402
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from audio.keys import camelot_compatible
+from catalog.keys import camelot_compatible
 from errors import BadInputError
 
 

@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 
 from audio.analysis import analyze, store_analysis
-from audio.keys import KeyEstimate, camelot, camelot_compatible, key_name, parse_key
+from audio.keys import KeyEstimate
 from audio.mel import cache_path, cached_log_mel, log_mel
 from audio.params import HOP_LENGTH, N_MELS, SAMPLE_RATE
 from audio.synth import STYLE_TEMPO, STYLES, canonical_style, synthesize_clip
+from catalog.keys import camelot, camelot_compatible, key_name, parse_key
 from errors import BadInputError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "audio"

@@ -114,7 +114,7 @@ def test_page_facts_are_reused_within_their_lifetime(monkeypatch, settings):
     from ui import status
 
     calls = []
-    monkeypatch.setattr(status, "status_children", lambda s, l: calls.append("s") or ["status"])
+    monkeypatch.setattr(status, "status_children", lambda _settings, _loader: calls.append("s") or ["status"])
     monkeypatch.setattr(status, "example_tracks", lambda s: calls.append("e") or [])
     facts = status.PageFacts(settings, loader=None, seconds=60)
     assert facts.status() == ["status"] and facts.status() == ["status"] and facts.examples() == []
