@@ -31,6 +31,30 @@ def background_jobs(settings) -> dash.DiskcacheManager:
     return dash.DiskcacheManager(diskcache.Cache(str(folder)), expire=3600)
 
 
+def start_sound_worker_on_first_request(server, settings) -> None:
+    """Start the warm sound worker (`audio.worker`) when the first request arrives, if a sound model exists.
+
+    Not at import time (importing app.py has no side effects) and not in this process: TensorFlow stays out
+    of the server, and the worker is warm by the time a DJ drops a file.
+    """
+    started = []
+
+    @server.before_request
+    def _start_worker_once():
+        if started:
+            return
+        started.append(True)
+        from audio.training import newest_sound_run
+        from audio.worker import start_worker
+        from errors import ArtifactMissingError
+
+        try:
+            newest_sound_run(settings, need="embeddings.npy")
+        except ArtifactMissingError:
+            return
+        start_worker(settings)
+
+
 def create_app(settings=None) -> dash.Dash:
     from models.recommender import RecommenderLoader
     from spotify.oauth import register_spotify_routes
@@ -50,6 +74,7 @@ def create_app(settings=None) -> dash.Dash:
     register_spotify_routes(app.server, settings)
     register_media_routes(app.server, settings)
     register_callbacks(app, settings, loader, sound_loader)
+    start_sound_worker_on_first_request(app.server, settings)
     app.server.config["CRATEDIGGER_SETTINGS"] = settings
     return app
 

@@ -66,3 +66,21 @@ def cached_log_mel(cache_dir: Path, source_id: str, compute) -> np.ndarray:
     np.save(tmp, spec, allow_pickle=False)
     os.replace(tmp, path)
     return spec
+
+
+SPECTROGRAM_SHAPE = (64, 240)  # (mel bands, frames) kept for pictures
+
+
+def small_spectrogram(mel: np.ndarray) -> list[list[int]]:
+    """A log-mel [shape=(n_mels, t)] shrunk to at most SPECTROGRAM_SHAPE by averaging, in whole dB.
+
+    Integers on purpose: a session-storage `dcc.Store` compares what it holds with what Python sent,
+    and `-35.0` (Python's JSON) never equals `-35` (JavaScript's), which made React re-render forever.
+    """
+    bands, frames = SPECTROGRAM_SHAPE
+    mel = np.asarray(mel, dtype=np.float32)
+    band_step = max(1, int(np.ceil(mel.shape[0] / bands)))
+    frame_step = max(1, int(np.ceil(mel.shape[1] / frames)))
+    trimmed = mel[: mel.shape[0] // band_step * band_step, : mel.shape[1] // frame_step * frame_step]
+    shrunk = trimmed.reshape(trimmed.shape[0] // band_step, band_step, -1, frame_step).mean(axis=(1, 3))
+    return np.rint(shrunk).astype(int).tolist()

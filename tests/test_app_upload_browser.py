@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 
 import numpy as np
@@ -17,20 +16,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def sound_world(tmp_path_factory):
-    """A small demo crate with a published model and a small sound model trained on synthesised clips."""
-    from cli import main
-
-    folder = tmp_path_factory.mktemp("upload-data")
-    os.environ["CRATEDIGGER_DATA_DIR"] = str(folder)
-    try:
-        assert main(["demo", "--sets", "300"]) == 0
-        assert main(["train-als", "--publish", "--factors", "16", "--iterations", "5"]) == 0
-        assert main(["demo-audio", "--per-style", "5", "--seconds", "6", "--epochs", "3"]) == 0
-    finally:
-        os.environ.pop("CRATEDIGGER_DATA_DIR", None)
-    app = ServedApp(folder)
-    yield folder, app
+def sound_world(sound_data_dir):
+    app = ServedApp(sound_data_dir)
+    yield sound_data_dir, app
     app.stop()
 
 
@@ -52,6 +40,7 @@ def test_upload_shows_progress_then_sound_neighbours(sound_world, tmp_path):
         wait = WebDriverWait(driver, 120)
         driver.get(app.url)
         wait.until(EC.presence_of_element_located((By.ID, "upload-audio")))
+        wait.until(lambda d: (folder / "cache" / "audio-worker.sock").exists())  # started by the first request
         driver.find_element(By.CSS_SELECTOR, "#upload-audio input[type='file']").send_keys(str(clip))
         wait.until(lambda d: d.execute_script(
             "return !document.getElementById('upload-progress-row').hidden"))  # the job is running

@@ -1,6 +1,14 @@
 import pytest
 
-from catalog.keys import CAMELOT, KEYS, camelot_code, camelot_compatible, camelot_distance, harmonic_match, parse_key
+from catalog.keys import (
+    CAMELOT,
+    KEYS,
+    camelot_code,
+    camelot_compatible,
+    camelot_distance,
+    harmonic_match,
+    parse_key,
+)
 from errors import BadInputError
 
 

@@ -3,8 +3,9 @@ import base64
 import numpy as np
 import pytest
 
+from audio.mel import SPECTROGRAM_SHAPE, small_spectrogram
 from errors import BadInputError
-from ui.sound import SPECTROGRAM_SHAPE, cached_spectrogram, decode_upload, small_spectrogram
+from ui.sound import cached_spectrogram, decode_upload
 
 
 def test_small_spectrogram_shrinks_to_whole_decibels():

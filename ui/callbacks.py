@@ -254,6 +254,7 @@ def register_callbacks(app, settings, loader, sound_loader=None) -> None:
         Input("upload-audio", "contents"),
         State("upload-audio", "filename"),
         background=True,
+        interval=300,  # ms between the page's polls of the job; the warm worker answers in a few hundred
         running=[(Output("upload-progress-row", "hidden"), False, True)],
         progress=[Output("upload-progress", "value"), Output("upload-progress-label", "children")],
         cancel=[Input("upload-cancel", "n_clicks")],

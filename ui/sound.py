@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
+from audio.mel import small_spectrogram
 from errors import ArtifactMissingError, BadInputError
 
 MAX_UPLOAD_BYTES = 60 * 1024 * 1024  # a 5-minute WAV; DJ software exports are far smaller
-SPECTROGRAM_SHAPE = (64, 240)  # (mel bands, frames) kept for the query's picture
 
 
 class SoundIndex:
@@ -95,21 +95,6 @@ def decode_upload(contents: str, filename: str) -> bytes:
         raise BadInputError(f"{filename} could not be read (broken upload); try again.") from error
 
 
-def small_spectrogram(mel: np.ndarray) -> list[list[int]]:
-    """A log-mel [shape=(n_mels, t)] shrunk to at most SPECTROGRAM_SHAPE by averaging, in whole dB.
-
-    Integers on purpose: a session-storage `dcc.Store` compares what it holds with what Python sent,
-    and `-35.0` (Python's JSON) never equals `-35` (JavaScript's), which made React re-render forever.
-    """
-    bands, frames = SPECTROGRAM_SHAPE
-    mel = np.asarray(mel, dtype=np.float32)
-    band_step = max(1, int(np.ceil(mel.shape[0] / bands)))
-    frame_step = max(1, int(np.ceil(mel.shape[1] / frames)))
-    trimmed = mel[: mel.shape[0] // band_step * band_step, : mel.shape[1] // frame_step * frame_step]
-    shrunk = trimmed.reshape(trimmed.shape[0] // band_step, band_step, -1, frame_step).mean(axis=(1, 3))
-    return np.rint(shrunk).astype(int).tolist()
-
-
 def cached_spectrogram(settings, audio_path: str | None) -> list[list[int]] | None:
     """The small spectrogram of a track whose log-mel is already cached (never computed on a request)."""
     if not audio_path:
@@ -127,22 +112,34 @@ def cached_spectrogram(settings, audio_path: str | None) -> list[list[int]] | No
 def analyse_upload(settings, contents: str, filename: str, *, progress=lambda step, total, what: None) -> dict:
     """Uploaded audio → query facts and sound neighbours' ids and scores (runs in a background job).
 
-    Returns `{"query": {...}, "neighbours": [[track_id, score], ...]}`; raises `CratediggerError`s with
-    a sentence for the DJ (unreadable file, no sound model trained).
+    Asks the warm sound worker first (`audio.worker`, a few hundred ms); without one, loads TensorFlow
+    and the model in this process (seconds). Returns `{"query": {...}, "neighbours": [[track_id, score], ...]}`;
+    raises `CratediggerError`s with a sentence for the DJ (unreadable file, no sound model trained).
     """
-    from audio.coldstart import cold_start_neighbours, load_run
-    from audio.training import newest_sound_run
+    from audio.worker import WorkerUnavailable, ask_worker
+    from errors import CratediggerError
 
-    progress(1, 4, "reading the file")
+    suffix = Path(filename or "").suffix.lower()
+    progress(1, 3, "reading the file")
     data = decode_upload(contents, filename)
-    progress(2, 4, "loading the sound model")
-    run_dir = newest_sound_run(settings, need="embeddings.npy")
-    load_run(run_dir)
-    progress(3, 4, "listening: tempo, key and sound")
-    ids, scores, analysis = cold_start_neighbours(data, run_dir, k=150, suffix=Path(filename or "").suffix.lower())
-    progress(4, 4, "done")
-    facts = analysis.as_dict()
+    progress(2, 3, "listening: tempo, key and sound")
+    try:
+        reply = ask_worker(settings, data, suffix=suffix, k=150)
+    except WorkerUnavailable:
+        reply = analyse_here(settings, data, suffix)
+    if "error" in reply:
+        error = BadInputError(reply["error"]) if reply.get("exit_code") == 2 else CratediggerError(reply["error"])
+        raise error
+    progress(3, 3, "done")
+    facts = reply["analysis"]
     query = {"track_id": -1, "artist": "uploaded file", "title": filename or "upload", "bpm": facts["tempo"],
              "key": facts["key"], "camelot": facts["camelot"], "styles": [], "source": "sound",
-             "spectrogram": small_spectrogram(analysis.mel), "is_demo": False}
-    return {"query": query, "neighbours": [[int(t), float(s)] for t, s in zip(ids, scores, strict=True)]}
+             "spectrogram": reply["spectrogram"], "is_demo": False}
+    return {"query": query, "neighbours": [[int(t), float(s)] for t, s in zip(reply["ids"], reply["scores"], strict=True)]}
+
+
+def analyse_here(settings, data: bytes, suffix: str) -> dict:
+    """What the warm worker would answer, computed in this process (TensorFlow loaded here)."""
+    from audio.worker import answer
+
+    return answer(settings, {"suffix": suffix, "k": 150}, data)

@@ -1,0 +1,168 @@
+"""A warm sound worker: one process that imports TensorFlow and loads the sound model once.
+
+The dashboard's upload job runs in a fresh process (Dash background callbacks), and TensorFlow is
+not fork-safe once warmed, so without this every upload paid ~4 s of imports. The dashboard starts
+`python -m audio.worker` next to itself; upload jobs send it the file over a Unix socket and get
+neighbours back in a few hundred milliseconds. The worker exits when the process that started it does.
+
+Wire format, both ways: 4-byte big-endian length + JSON; a request is followed by a second frame
+with the audio bytes. A reply is `{"ids", "scores", "analysis", "spectrogram"}` or
+`{"error": sentence, "exit_code": n}`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+MAX_FRAME = 64 * 1024 * 1024
+_HEADER = struct.Struct(">I")
+
+
+class WorkerUnavailable(Exception):
+    """No warm worker answered; the caller does the work itself."""
+
+
+def socket_path(settings) -> Path:
+    """Where this data folder's worker listens (a short path: Unix sockets allow ~100 bytes)."""
+    path = settings.cache_dir / "audio-worker.sock"
+    if len(str(path)) < 100:
+        return path
+    digest = hashlib.sha1(str(settings.cache_dir).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"cratedigger-{digest}.sock"
+
+
+def _send(conn: socket.socket, payload: bytes) -> None:
+    conn.sendall(_HEADER.pack(len(payload)) + payload)
+
+
+def _receive(conn: socket.socket) -> bytes:
+    def exactly(n: int) -> bytes:
+        chunks, left = [], n
+        while left:
+            chunk = conn.recv(min(left, 1 << 20))
+            if not chunk:
+                raise ConnectionError("the other side closed the connection")
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+
+    (size,) = _HEADER.unpack(exactly(_HEADER.size))
+    if size > MAX_FRAME:
+        raise ConnectionError(f"frame of {size} bytes is over the {MAX_FRAME}-byte limit")
+    return exactly(size)
+
+
+def ask_worker(settings, data: bytes, *, suffix: str, k: int, timeout: float = 60.0) -> dict:
+    """Neighbours of uploaded `data` from the warm worker; `WorkerUnavailable` when none answers."""
+    path = socket_path(settings)
+    if not path.exists():
+        raise WorkerUnavailable(f"no worker socket at {path}")
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            conn.settimeout(timeout)
+            conn.connect(str(path))
+            _send(conn, json.dumps({"suffix": suffix, "k": k}).encode())
+            _send(conn, data)
+            return json.loads(_receive(conn))
+    except (OSError, ConnectionError, ValueError) as error:
+        raise WorkerUnavailable(str(error)) from error
+
+
+def start_worker(settings) -> subprocess.Popen | None:
+    """Start `python -m audio.worker` for this data folder unless one already answers; None if not started."""
+    path = socket_path(settings)
+    if path.exists():
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+                probe.settimeout(1.0)
+                probe.connect(str(path))
+            return None  # another server process's worker is alive
+        except OSError:
+            path.unlink(missing_ok=True)  # left over from a worker that died
+    env = {**os.environ, "CRATEDIGGER_DATA_DIR": str(settings.data_dir)}
+    return subprocess.Popen([sys.executable, "-m", "audio.worker", str(os.getpid())],
+                            cwd=Path(__file__).resolve().parent.parent, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def answer(settings, header: dict, data: bytes) -> dict:
+    """The reply to one request: neighbours, analysis and spectrogram, or an error sentence."""
+    from audio.coldstart import cold_start_neighbours
+    from audio.mel import small_spectrogram
+    from audio.training import newest_sound_run
+    from errors import CratediggerError
+
+    try:
+        run_dir = newest_sound_run(settings, need="embeddings.npy")
+        ids, scores, analysis = cold_start_neighbours(data, run_dir, k=int(header.get("k", 150)),
+                                                      suffix=str(header.get("suffix", "")))
+    except CratediggerError as error:
+        return {"error": str(error), "exit_code": error.exit_code}
+    return {"ids": [int(t) for t in ids], "scores": [float(s) for s in scores], "analysis": analysis.as_dict(),
+            "spectrogram": small_spectrogram(analysis.mel)}
+
+
+def serve(settings, parent_pid: int) -> None:
+    """Warm up, then answer requests until the parent process is gone."""
+    from audio.training import newest_sound_run
+    from audio.warmup import warm_up
+    from errors import ArtifactMissingError
+
+    try:
+        run_dir = newest_sound_run(settings, need="embeddings.npy")
+    except ArtifactMissingError:
+        run_dir = None
+    warm_up(settings.cache_dir, run_dir)
+    path = socket_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+        listener.bind(str(path))
+        os.chmod(path, 0o600)
+        listener.listen(8)
+        listener.settimeout(2.0)
+        try:
+            while os.getppid() == parent_pid:
+                try:
+                    conn, _ = listener.accept()
+                except TimeoutError:
+                    continue
+                with conn:
+                    conn.settimeout(60.0)
+                    try:
+                        header = json.loads(_receive(conn))
+                        reply = answer(settings, header, _receive(conn))
+                        _send(conn, json.dumps(reply).encode())
+                    except (OSError, ConnectionError, ValueError) as error:
+                        log.warning("audio worker: dropped a request: %s", error)
+        finally:
+            path.unlink(missing_ok=True)
+
+
+def main(argv: list[str]) -> int:
+    from config import load_settings
+
+    logging.basicConfig(level=logging.WARNING)
+    parent = int(argv[0]) if argv else os.getppid()
+    started = time.monotonic()
+    settings = load_settings()
+    log.info("audio worker for %s starting", settings.data_dir)
+    serve(settings, parent)
+    log.info("audio worker stopped after %.0f s", time.monotonic() - started)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

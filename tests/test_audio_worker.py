@@ -1,0 +1,69 @@
+"""The warm sound worker answers like the in-process path, refuses bad audio with a sentence, and is optional."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from audio.worker import WorkerUnavailable, ask_worker, socket_path, start_worker
+from config import load_settings
+
+pytestmark = pytest.mark.slow
+
+
+def _wav_bytes() -> bytes:
+    import io
+
+    import soundfile
+
+    from audio.synth import synthesize_clip
+
+    buffer = io.BytesIO()
+    soundfile.write(buffer, np.asarray(synthesize_clip("Drum & Bass", 174.0, "F minor", seed=5, seconds=6.0)),
+                    22050, format="WAV")
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def worker(sound_data_dir):
+    settings = load_settings({"CRATEDIGGER_DATA_DIR": str(sound_data_dir)}, dotenv_path=sound_data_dir / "no.env")
+    deadline = time.monotonic() + 120
+    process = start_worker(settings)
+    while process is None and time.monotonic() < deadline:  # another test's worker is still winding down
+        time.sleep(0.5)
+        process = start_worker(settings)
+    while not socket_path(settings).exists() and time.monotonic() < deadline:
+        assert process.poll() is None, "the worker exited while warming up"
+        time.sleep(0.2)
+    yield settings
+    process.terminate()
+    process.wait(10)
+
+
+def test_the_worker_answers_like_the_in_process_path(worker):
+    from ui.sound import analyse_here
+
+    data = _wav_bytes()
+    remote = ask_worker(worker, data, suffix=".wav", k=20)
+    local = analyse_here(worker, data, ".wav")
+    assert remote["ids"] == local["ids"][:20]
+    assert np.allclose(remote["scores"], local["scores"][:20], atol=1e-5)
+    assert abs(remote["analysis"]["tempo"] - 174) <= 174 * 0.02
+    assert remote["spectrogram"] and isinstance(remote["spectrogram"][0][0], int)
+
+
+def test_bad_audio_comes_back_as_a_sentence(worker):
+    reply = ask_worker(worker, b"definitely not audio", suffix=".mp3", k=5)
+    assert reply["exit_code"] == 2 and "error" in reply and "Traceback" not in reply["error"]
+
+
+def test_a_second_start_reuses_the_live_worker(worker):
+    assert start_worker(worker) is None
+
+
+def test_without_a_worker_the_caller_is_told(tmp_path):
+    settings = load_settings({"CRATEDIGGER_DATA_DIR": str(tmp_path)}, dotenv_path=tmp_path / "no.env")
+    with pytest.raises(WorkerUnavailable):
+        ask_worker(settings, b"x", suffix=".wav", k=5)
