@@ -19,9 +19,10 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from tests.fakes.loopback import LoopbackFake
 from tests.fakes.mixesdb_render import CHALLENGE_PAGE, render_category_page, render_mix_page
 
 DEFAULT_ROBOTS = """User-agent: *
@@ -48,7 +49,7 @@ class Fault:
     delay: float = 0.0  # seconds to wait before answering normally (a slow response) when status == 200
 
 
-class FakeMixesDB:
+class FakeMixesDB(LoopbackFake):
     """The fake site; use as a context manager or call `start()`/`stop()`. `base_url` once started."""
 
     def __init__(
@@ -72,8 +73,6 @@ class FakeMixesDB:
         self.faults: list[Fault] = []
         self.requests: list[tuple[str, str, float]] = []
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self._page_ids: dict[str, int] = {}
 
     # ---- content -------------------------------------------------------------------------------------
@@ -115,7 +114,7 @@ class FakeMixesDB:
 
     # ---- server --------------------------------------------------------------------------------------
 
-    def start(self) -> str:
+    def handler_class(self):
         site = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -127,30 +126,16 @@ class FakeMixesDB:
             def do_GET(self):  # noqa: N802 - http.server's name
                 site._handle(self)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-mixesdb", daemon=True)
-        self._thread.start()
+        return Handler
+
+    def start(self) -> str:
+        """Serve on a free loopback port; returns the base URL."""
+        super().start()
         return self.base_url
 
-    @property
-    def base_url(self) -> str:
-        assert self._server is not None, "start() the fake first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
     def __enter__(self) -> FakeMixesDB:
-        self.start()
+        super().start()
         return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     # ---- request handling ------------------------------------------------------------------------------
 
