@@ -45,17 +45,20 @@ def server_times(data_dir: Path, n_queries: int) -> dict[str, list[float]]:
     from ui.callbacks import controls_from, ranked_rows, search, table_row, vote
 
     threadpool_limits(1, user_api="blas")  # as app.create_app does
+    from ui.sound import SoundIndexLoader
+
     settings = load_settings()
     loader = RecommenderLoader.from_settings(settings)
+    sound = SoundIndexLoader(settings)  # as the dashboard: DJ-set answers also get sound scores
     conn = sqlite3.connect(settings.catalog_path)
     ids = [r[0] for r in conn.execute(
         "SELECT DISTINCT t.spotify_id FROM tracks t JOIN plays p ON p.track_id = t.id")]
     rng = random.Random(0)
-    search(settings, loader, ids[0])  # warm: model load, SQLite pages
+    search(settings, loader, ids[0], sound)  # warm: model load, SQLite pages
     times: dict[str, list[float]] = {"query": [], "controls": [], "feedback": []}
     for spotify_id in rng.sample(ids, min(n_queries, len(ids))):
         start = time.perf_counter()
-        store, _ = search(settings, loader, f"https://open.spotify.com/track/{spotify_id}")
+        store, _ = search(settings, loader, f"https://open.spotify.com/track/{spotify_id}", sound)
         times["query"].append(time.perf_counter() - start)
         flags = rng.choice([[], ["harmonic"], ["one_per_artist", "half_double"]])
         start = time.perf_counter()
