@@ -54,21 +54,29 @@ def conn(settings):
     connection.close()
 
 
-@pytest.fixture(scope="session")
-def sound_data_dir(tmp_path_factory) -> Path:
-    """A small demo crate with a published model and a small sound model (synthesised clips, 3 epochs)."""
+def build_data(folder: Path, *commands: list[str]) -> Path:
+    """Run `cli.py` verbs (each a list of arguments) against the data folder `folder`; each must succeed."""
     from cli import main
 
-    folder = tmp_path_factory.mktemp("sound-data")
     old = os.environ.get("CRATEDIGGER_DATA_DIR")
     os.environ["CRATEDIGGER_DATA_DIR"] = str(folder)
     try:
-        assert main(["demo", "--sets", "300"]) == 0
-        assert main(["train-als", "--publish", "--factors", "16", "--iterations", "5"]) == 0
-        assert main(["demo-audio", "--per-style", "5", "--seconds", "6", "--epochs", "3"]) == 0
+        for argv in commands:
+            assert main(argv) == 0, f"cli.py {' '.join(argv)} failed"
     finally:
         if old is None:
             os.environ.pop("CRATEDIGGER_DATA_DIR", None)
         else:
             os.environ["CRATEDIGGER_DATA_DIR"] = old
     return folder
+
+
+@pytest.fixture(scope="session")
+def sound_data_dir(tmp_path_factory) -> Path:
+    """A small demo crate with a published model and a small sound model (synthesised clips, 3 epochs)."""
+    return build_data(
+        tmp_path_factory.mktemp("sound-data"),
+        ["demo", "--sets", "300"],
+        ["train-als", "--publish", "--factors", "16", "--iterations", "5"],
+        ["demo-audio", "--per-style", "5", "--seconds", "6", "--epochs", "3"],
+    )

@@ -11,29 +11,16 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.browser_support import ServedApp, console_errors, screenshot, start_browser
+from tests.conftest import build_data
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def demo_data(tmp_path_factory):
-    """A small demo crate with a published ALS run, built through the real CLI."""
-    import os
-
-    from cli import main
-
-    folder = tmp_path_factory.mktemp("browser-data")
-    old = os.environ.get("CRATEDIGGER_DATA_DIR")
-    os.environ["CRATEDIGGER_DATA_DIR"] = str(folder)
-    try:
-        assert main(["demo", "--sets", "500"]) == 0
-        assert main(["train-als", "--publish", "--factors", "32", "--iterations", "8"]) == 0
-    finally:
-        if old is None:
-            os.environ.pop("CRATEDIGGER_DATA_DIR", None)
-        else:
-            os.environ["CRATEDIGGER_DATA_DIR"] = old
-    return folder
+    """A small demo crate with a published run, built through the real CLI."""
+    return build_data(tmp_path_factory.mktemp("browser-data"), ["demo", "--sets", "500"],
+                      ["train-als", "--publish", "--factors", "32", "--iterations", "8"])
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.browser_support import ServedApp, console_errors, screenshot, start_browser
+from tests.conftest import build_data
 from tests.fakes.spotify_server import FakeSpotify
 
 pytestmark = pytest.mark.browser
@@ -27,8 +28,6 @@ def _spotify_track(track_id: str, artist: str, title: str) -> dict:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     """A real (non-demo) catalog of 12 tracks in 80 sets, each track on Spotify, and the fake service."""
-    from cli import main
-
     rng = random.Random(3)
     tracks = [("".join(rng.choice(B62) for _ in range(22)), f"Artist {i}", f"Tune {i}") for i in range(12)]
     folder = tmp_path_factory.mktemp("spotify-data")
@@ -38,14 +37,7 @@ def world(tmp_path_factory):
             lines.append(f"s{s},{p + 1},{artist},{title},{sid}")
     csv_path = folder / "sets.csv"
     csv_path.write_text("\n".join(lines) + "\n")
-    import os
-
-    os.environ["CRATEDIGGER_DATA_DIR"] = str(folder)
-    try:
-        assert main(["import-tracklists", str(csv_path)]) == 0
-        assert main(["train-als", "--publish", "--factors", "8", "--iterations", "5"]) == 0
-    finally:
-        os.environ.pop("CRATEDIGGER_DATA_DIR", None)
+    build_data(folder, ["import-tracklists", str(csv_path)], ["train-als", "--publish", "--factors", "8", "--iterations", "5"])
     fake = FakeSpotify([_spotify_track(*t) for t in tracks], consent="page").start()
     app = ServedApp(folder, {
         "SPOTIPY_CLIENT_ID": fake.client_id, "SPOTIPY_CLIENT_SECRET": fake.client_secret,
