@@ -202,14 +202,22 @@ def store_page(conn: sqlite3.Connection, raw: RawPage, *, base_url: str, summary
     summary.unknown += record.n_unknown
 
 
-def _fail(conn: sqlite3.Connection, titles: list[str], error: Exception, summary: CrawlSummary) -> None:
-    """Count a failed fetch; a page is given up (state 'failed') after MAX_ATTEMPTS failures."""
+def _fail(
+    conn: sqlite3.Connection,
+    titles: list[str],
+    error: Exception,
+    summary: CrawlSummary,
+    *,
+    give_up: bool = False,
+) -> None:
+    """Count a failed fetch; a page is given up (state 'failed') at once or after MAX_ATTEMPTS failures."""
+    attempts_left = 1 if give_up else MAX_ATTEMPTS
     with transaction(conn):
         for title in titles:
             conn.execute(
                 "UPDATE crawl_pages SET attempts = attempts + 1, last_error = ?, updated_at = datetime('now'), "
                 "state = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE state END WHERE title = ?",
-                (str(error), MAX_ATTEMPTS, title),
+                (str(error), attempts_left, title),
             )
     summary.failed[_reason(error)] += len(titles)
 
@@ -285,13 +293,8 @@ def crawl(
                         fetched = {}
                     for title, raw in fetched.items():
                         if raw is None:
-                            _fail(
-                                conn,
-                                [title],
-                                MarkupChangedError(f"MixesDB page {title!r} does not exist"),
-                                summary,
-                            )
-                            conn.execute("UPDATE crawl_pages SET state = 'failed' WHERE title = ?", (title,))
+                            missing = MarkupChangedError(f"MixesDB page {title!r} does not exist")
+                            _fail(conn, [title], missing, summary, give_up=True)
                             bar.update(1)
                         else:
                             cache.put(raw)
@@ -306,9 +309,7 @@ def crawl(
                     failed=sum(summary.failed.values()),
                 )
     finally:
-        summary.requests = getattr(fetcher, "requests", 0) + getattr(
-            getattr(fetcher, "client", None), "requests", 0
-        )
+        summary.requests = fetcher.requests
     return summary
 
 

@@ -247,6 +247,13 @@ def test_category_links_without_title_attributes():
     assert next_url == "http://127.0.0.1:1/db/index.php?title=Category:Techno&pagefrom=2020-02"
 
 
+def test_robots_crawl_delay_raises_the_delay(site, tmp_path):
+    site.robots = "User-agent: *\nCrawl-delay: 3\nDisallow: /w/Special:\n"
+    sleeps = Sleeps()
+    run_api_crawl(site, tmp_path, CrawlPlan(categories=["Essential Mix"]), sleeps=sleeps)
+    assert sleeps and all(2.5 <= s <= 3.0 * 1.3 for s in sleeps)
+
+
 def test_pacer_keeps_the_delay_with_jitter():
     now = [0.0]
     sleeps = Sleeps()
