@@ -184,6 +184,7 @@ def store_page(conn: sqlite3.Connection, raw: RawPage, *, base_url: str, summary
     record = to_set_record(parsed, base_url=base_url)
     if parsed.title != raw.title:  # keep the frontier's key
         record.source_key = raw.title
+    record.url = raw.url or record.url  # where the page was fetched from (a mirror keeps its address)
     with transaction(conn):
         existed = conn.execute(
             "SELECT 1 FROM sets WHERE source = ? AND source_key = ?", (record.source, record.source_key)

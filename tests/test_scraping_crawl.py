@@ -312,6 +312,22 @@ def test_crawl_verb_summary_and_challenge_message(site, tmp_path):
     assert result.returncode == 0, result.stderr
     want_sets, want_plays = expected_from_fixtures(site.pages)
     assert f"sets added: {want_sets}" in result.stdout and f"identified tracks: {want_plays}" in result.stdout
+    # parse-raw rebuilds the same catalog from the raw cache with the site gone
+    want = snapshot(tmp_path / "catalog.sqlite")
+    site.stop()
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(tmp_path / "catalog.sqlite") + suffix).unlink(missing_ok=True)
+    reparsed = subprocess.run(
+        cli_command("parse-raw", "--no-progress"),
+        cwd=ROOT,
+        env=cli_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert reparsed.returncode == 0, reparsed.stderr
+    assert f"sets added: {want_sets}" in reparsed.stdout
+    assert snapshot(tmp_path / "catalog.sqlite") == want
     bad = subprocess.run(
         cli_command("crawl", "--since", "June"),
         cwd=ROOT,

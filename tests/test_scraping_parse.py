@@ -508,3 +508,35 @@ def test_parse_verb_errors_are_one_line(tmp_path):
     bad.write_text(MCDE.read_text(encoding="utf-8")[:30000], encoding="utf-8")
     result = run_cli("parse", str(bad))
     assert result.returncode == 3 and "truncated" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        '<div class="mw-heading mw-heading2"><h2 id="Tracklist">Tracklist</h2></div>',  # MediaWiki ≥ 1.43 skins
+        '<h2><span class="mw-headline" id="Tracklist">Tracklist</span></h2>',  # older MediaWiki
+    ],
+)
+def test_other_heading_markup_and_list_tracks(heading):
+    """The tracklist under other heading markup, as `<list>` rows, with a part heading and a gap."""
+    rows = "".join(
+        f'<div class="list-track">{row}</div>'
+        for row in ["[00] Sun Ra - Door To The Cosmos", "[05] ?", "[09] A &amp; B - C (D Remix) [E - F 1]"]
+    )
+    page = (
+        '<html><head><script>RLCONF={"wgTitle":"2020-01-01 - X @ Y, Z","wgCategories":["Techno",'
+        f'"Tracklist: incomplete"]}};</script></head><body>{heading}<dl><dt>Part 1</dt></dl>'
+        f'<div class="list">{rows}</div><p>...\n</p><p>Some note about the mix.</p>'
+        '<div id="bodyBottom"></div><ul id="relatedPages-List"><li><a href="/w/Q" title="Q">Q - R</a></li></ul>'
+        "</body></html>"
+    )
+    parsed = parse_mix_html(page)
+    assert [line.kind for line in parsed.lines] == ["heading", "track", "unknown", "track", "gap"]
+    data = parsed.to_json()
+    assert [(t["position"], t["cue"], t["artist"], t["title"], t["version"]) for t in data["tracks"]] == [
+        (1, "00", "Sun Ra", "Door To The Cosmos", None),
+        (2, "05", None, "?", None),
+        (3, "09", "A & B", "C", "D Remix"),
+    ]
+    assert (data["tracks"][2]["label"], data["tracks"][2]["catalog"]) == ("E", "F 1")
+    assert data["styles"] == ["Techno"] and data["tracklist_complete"] is False and data["venue"] == "Y"
