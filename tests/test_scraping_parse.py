@@ -94,6 +94,15 @@ def entries(page):
         ),
         ("# [088]TC - Texaco Garage [D Style]", "088", "TC", "Texaco Garage", None, "D Style", None),
         (
+            "# [??] '''Rewind 2…1999:''' Steve Morley - Reincarnations (DJ JamX Remix) [Neo]",
+            "??",
+            "Steve Morley",
+            "Reincarnations",
+            "DJ JamX Remix",
+            "Neo",
+            None,
+        ),
+        (
             "<li> [20] Rick 'Poppa' Howard - Can Your Love Find It's Way</li>",
             "20",
             "Rick 'Poppa' Howard",
