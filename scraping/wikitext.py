@@ -14,12 +14,12 @@ from scraping.grammar import LOOSE_ENTRY
 from scraping.page import ParsedPage, lines_from_text
 
 _COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
-_TRACKLIST_HEADING = re.compile(r"^(={2,})\s*Tracklist\b[^=\n]*\1\s*$", re.IGNORECASE | re.MULTILINE)
+_TRACKLIST_HEADING = re.compile(r"^(={2,})\s*Tracklists?\b[^=\n]*\1\s*$", re.IGNORECASE | re.MULTILINE)
 _LEVEL2_HEADING = re.compile(r"^==[^=].*?==\s*$", re.MULTILINE)
 _CATEGORY = re.compile(r"\[\[\s*Category\s*:\s*([^\]|]+)(?:\|[^\]]*)?\]\]", re.IGNORECASE)
 _REDIRECT = re.compile(r"^\s*#REDIRECT\b", re.IGNORECASE)
 _REPEAT = re.compile(r"\{\{\s*Repeat\b", re.IGNORECASE)
-_LIST_ITEM = re.compile(r"^\s*[#*;]")
+_LIST_ITEM = re.compile(r"^\s*(?:#(?![:*#])|\*|;)")  # '#:' continues the item above, '##' nests under it
 
 
 def categories_of(wikitext: str) -> list[str]:

@@ -549,3 +549,18 @@ def test_other_heading_markup_and_list_tracks(heading):
     ]
     assert (data["tracks"][2]["label"], data["tracks"][2]["catalog"]) == ("E", "F 1")
     assert data["styles"] == ["Techno"] and data["tracklist_complete"] is False and data["venue"] == "Y"
+
+
+def test_notes_under_an_item_are_not_entries():
+    """'#:' continuation lines (rendered as a list inside the item) belong to no track."""
+    wiki = parse_wikitext(
+        "== Tracklist ==\n# A - B\n#: played twice\n## C - D (alt ID)\n# E - F\n", "2020 - X"
+    )
+    assert [(p.artist, p.title) for line in wiki.lines for p in line.parts] == [("A", "B"), ("E", "F")]
+    html = (
+        '<html><head><script>RLCONF={"wgTitle":"2020 - X","wgCategories":["Tracklist: complete"]};</script></head>'
+        '<body><h2 id="Tracklist">Tracklist</h2><ol><li>A - B<dl><dd>played twice</dd></dl></li>'
+        '<li>E - F<ol><li>C - D (alt ID)</li></ol></li></ol><div id="bodyBottom"></div></body></html>'
+    )
+    page = parse_mix_html(html)
+    assert [(p.artist, p.title) for line in page.lines for p in line.parts] == [("A", "B"), ("E", "F")]
