@@ -124,9 +124,16 @@ def seed(conn: sqlite3.Connection, plan: CrawlPlan) -> None:
 
 
 def list_categories(
-    conn: sqlite3.Connection, fetcher, plan: CrawlPlan, via: str, notify: Callable[[str], None]
+    conn: sqlite3.Connection,
+    fetcher,
+    plan: CrawlPlan,
+    via: str,
+    notify: Callable[[str], None],
+    progress: bool = True,
 ) -> None:
     """List every pending category of the plan, batch by batch, each batch committed with its cursor."""
+    from tqdm import tqdm
+
     for category in plan.categories:
         title = f"Category:{category}"
         row = conn.execute("SELECT state FROM crawl_pages WHERE title = ?", (title,)).fetchone()
@@ -136,9 +143,11 @@ def list_categories(
         cursor_row = conn.execute("SELECT value FROM crawl_state WHERE key = ?", (key,)).fetchone()
         cursor = cursor_row["value"] if cursor_row else None
         listed = 0
+        bar = tqdm(desc=f"listing {title}", unit="mix", disable=not progress or None, dynamic_ncols=True)
         while True:
             titles, cursor = fetcher.category_members(category, cursor)
             listed += len(titles)
+            bar.update(len(titles))
             with transaction(conn):
                 _add_mix_pages(conn, titles, title, plan.since)
                 if cursor:
@@ -153,7 +162,8 @@ def list_categories(
                     )
             if not cursor:
                 break
-        log.info("listed %d mixes of %s", listed, title)
+        bar.close()
+        notify(f"{title}: {listed} mixes listed")
 
 
 def store_page(conn: sqlite3.Connection, raw: RawPage, *, base_url: str, summary: CrawlSummary) -> None:
@@ -257,7 +267,7 @@ def crawl(
     notify = notify or (lambda message: tqdm.write(message))
     seed(conn, plan)
     try:
-        list_categories(conn, fetcher, plan, via, notify)
+        list_categories(conn, fetcher, plan, via, notify, progress)
         titles = pending_mix_pages(conn, plan)
         if plan.limit is not None:
             titles = titles[: plan.limit]
