@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -264,7 +265,7 @@ def crawl(
     from tqdm import tqdm
 
     summary = CrawlSummary()
-    notify = notify or (lambda message: tqdm.write(message))
+    notify = notify or (lambda message: tqdm.write(message, file=sys.stderr))
     seed(conn, plan)
     try:
         list_categories(conn, fetcher, plan, via, notify, progress)
