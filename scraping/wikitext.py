@@ -28,15 +28,21 @@ def categories_of(wikitext: str) -> list[str]:
 
 
 def tracklist_lines(wikitext: str) -> list[str] | None:
-    """The raw lines of the Tracklist section that may be entries, or None when there is no such section."""
+    """The raw lines of the Tracklist section that may be entries, or None when there is no such section.
+
+    Text without any level-2 heading (a bare list, as pasted into a `.wiki` file) is its own tracklist.
+    """
     text = _COMMENT.sub("", wikitext)
     heading = _TRACKLIST_HEADING.search(text)
-    if heading is None:
+    if heading is not None:
+        body = text[heading.end() :]
+        end = _LEVEL2_HEADING.search(body)
+        if end:
+            body = body[: end.start()]
+    elif _LEVEL2_HEADING.search(text) is None and not _REPEAT.search(text):
+        body = text
+    else:
         return None
-    body = text[heading.end() :]
-    end = _LEVEL2_HEADING.search(body)
-    if end:
-        body = body[: end.start()]
     lines: list[str] = []
     in_list = False
     for line in body.splitlines():
@@ -63,6 +69,8 @@ def parse_wikitext(wikitext: str, title: str) -> ParsedPage:
     if _REDIRECT.match(wikitext):
         return ParsedPage(title=title, categories=categories, kind="redirect")
     lines = tracklist_lines(wikitext)
+    if lines is not None and not lines and not _TRACKLIST_HEADING.search(wikitext):
+        lines = None  # neither a Tracklist section nor a bare list
     if lines is None:
         if _REPEAT.search(wikitext):
             return ParsedPage(title=title, categories=categories, kind="repeat")

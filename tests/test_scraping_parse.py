@@ -564,3 +564,10 @@ def test_notes_under_an_item_are_not_entries():
     )
     page = parse_mix_html(html)
     assert [(p.artist, p.title) for line in page.lines for p in line.parts] == [("A", "B"), ("E", "F")]
+
+
+def test_bare_list_is_its_own_tracklist_but_text_without_one_raises():
+    page = parse_wikitext("# [00] A - B\n# [05] ?\n...\n[[Category:Techno]]\n", "2020 - X")
+    assert [line.kind for line in page.lines] == ["track", "unknown", "gap"] and page.styles == ["Techno"]
+    with pytest.raises(MarkupChangedError, match="no '== Tracklist ==' section"):
+        parse_wikitext("Just some words.\n[[Category:Techno]]\n", "2020 - X")
