@@ -571,3 +571,27 @@ def test_bare_list_is_its_own_tracklist_but_text_without_one_raises():
     assert [line.kind for line in page.lines] == ["track", "unknown", "gap"] and page.styles == ["Techno"]
     with pytest.raises(MarkupChangedError, match="no '== Tracklist ==' section"):
         parse_wikitext("Just some words.\n[[Category:Techno]]\n", "2020 - X")
+
+
+def test_category_page_from_real_links():
+    """The 112 real mix links and the pagination link of the MCDE category, in the old category markup."""
+    lines = (
+        (FIXTURES / "category-motor-city-drum-ensemble-links.txt").read_text(encoding="utf-8").splitlines()
+    )
+    next_link = next(line for line in lines if "pagefrom=" in line)
+    links = [line for line in lines if line.startswith("/w/")]
+    items = "".join(f'<li><a href="{href}">{unquote(href[3:]).replace("_", " ")}</a></li>' for href in links)
+    page = f'<ul id="catMixesList">{items}</ul><a href="{next_link}">next 200</a>'
+    titles, next_url = parse_category_html(
+        page, page_url="https://www.mixesdb.com/w/Category:Motor_City_Drum_Ensemble"
+    )
+    assert len(links) == 112 and len(titles) == len(set(links)) == 105  # the list repeats 7 links
+    assert "2011-07-04 - Motor City Drum Ensemble - DJ-Kicks" in titles
+    assert (
+        "2021-11-10 - Danilo Plessow (MCDE) & Hugo LX @ Free Your Funk, La Bellevilloise, Paris (State Of Rhythm, 2021-12-07)"
+        in titles
+    )
+    assert (
+        next_url
+        == "https://www.mixesdb.com/db/index.php?title=Category:Motor_City_Drum_Ensemble&pagefrom=2023-09"
+    )
