@@ -37,7 +37,8 @@ VERSION_END = re.compile(
 
 def human_reading(line: str) -> tuple[str, str] | None:
     """What a reader takes as (artist, title incl. version) from a line, or None if it is not `A - T`."""
-    text = re.sub(r"'{2,}", "", line)
+    text = re.sub(r"'{3}[^']*:\s*'{3}", "", line)  # a bold note ending in ':' is not the artist
+    text = re.sub(r"'{2,}", "", text)
     text = re.sub(r"\[(?:https?:)?//\S+\s+([^\]]*)\]", r"\1", text)
     text = re.sub(r"^[#*]+\s*", "", text.strip())
     text = re.sub(r"^\[[0-9?:]+\]\s*", "", text)

@@ -170,9 +170,14 @@ def run_crawl(args: argparse.Namespace, settings) -> int:
 
 def make_fetcher(via: str, *, base_url: str, settings, delay: float, batch: int = 50):
     """The fetcher of `via` ('api' or 'browser') for `base_url`, with the settings' User-Agent."""
+    from tqdm import tqdm
+
     from scraping.fetch_api import ApiFetcher, HttpClient
 
-    client = HttpClient(base_url, user_agent=settings.http_user_agent, delay=delay)
+    def notify(message: str) -> None:  # waits and pauses, printed above the progress bar
+        tqdm.write(message, file=sys.stderr)
+
+    client = HttpClient(base_url, user_agent=settings.http_user_agent, delay=delay, notify=notify)
     if via == "api":
         return ApiFetcher(client, batch_size=batch)
     from scraping.fetch_browser import BrowserFetcher
@@ -184,6 +189,7 @@ def make_fetcher(via: str, *, base_url: str, settings, delay: float, batch: int 
         chromedriver=settings.chromedriver,
         chromium=settings.chromium,
         robots=client.robots,
+        notify=notify,
     )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -124,9 +125,16 @@ def seed(conn: sqlite3.Connection, plan: CrawlPlan) -> None:
 
 
 def list_categories(
-    conn: sqlite3.Connection, fetcher, plan: CrawlPlan, via: str, notify: Callable[[str], None]
+    conn: sqlite3.Connection,
+    fetcher,
+    plan: CrawlPlan,
+    via: str,
+    notify: Callable[[str], None],
+    progress: bool = True,
 ) -> None:
     """List every pending category of the plan, batch by batch, each batch committed with its cursor."""
+    from tqdm import tqdm
+
     for category in plan.categories:
         title = f"Category:{category}"
         row = conn.execute("SELECT state FROM crawl_pages WHERE title = ?", (title,)).fetchone()
@@ -136,9 +144,11 @@ def list_categories(
         cursor_row = conn.execute("SELECT value FROM crawl_state WHERE key = ?", (key,)).fetchone()
         cursor = cursor_row["value"] if cursor_row else None
         listed = 0
+        bar = tqdm(desc=f"listing {title}", unit="mix", disable=not progress or None, dynamic_ncols=True)
         while True:
             titles, cursor = fetcher.category_members(category, cursor)
             listed += len(titles)
+            bar.update(len(titles))
             with transaction(conn):
                 _add_mix_pages(conn, titles, title, plan.since)
                 if cursor:
@@ -153,7 +163,8 @@ def list_categories(
                     )
             if not cursor:
                 break
-        log.info("listed %d mixes of %s", listed, title)
+        bar.close()
+        notify(f"{title}: {listed} mixes listed")
 
 
 def store_page(conn: sqlite3.Connection, raw: RawPage, *, base_url: str, summary: CrawlSummary) -> None:
@@ -184,6 +195,7 @@ def store_page(conn: sqlite3.Connection, raw: RawPage, *, base_url: str, summary
     record = to_set_record(parsed, base_url=base_url)
     if parsed.title != raw.title:  # keep the frontier's key
         record.source_key = raw.title
+    record.url = raw.url or record.url  # where the page was fetched from (a mirror keeps its address)
     with transaction(conn):
         existed = conn.execute(
             "SELECT 1 FROM sets WHERE source = ? AND source_key = ?", (record.source, record.source_key)
@@ -202,14 +214,22 @@ def store_page(conn: sqlite3.Connection, raw: RawPage, *, base_url: str, summary
     summary.unknown += record.n_unknown
 
 
-def _fail(conn: sqlite3.Connection, titles: list[str], error: Exception, summary: CrawlSummary) -> None:
-    """Count a failed fetch; a page is given up (state 'failed') after MAX_ATTEMPTS failures."""
+def _fail(
+    conn: sqlite3.Connection,
+    titles: list[str],
+    error: Exception,
+    summary: CrawlSummary,
+    *,
+    give_up: bool = False,
+) -> None:
+    """Count a failed fetch; a page is given up (state 'failed') at once or after MAX_ATTEMPTS failures."""
+    attempts_left = 1 if give_up else MAX_ATTEMPTS
     with transaction(conn):
         for title in titles:
             conn.execute(
                 "UPDATE crawl_pages SET attempts = attempts + 1, last_error = ?, updated_at = datetime('now'), "
                 "state = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE state END WHERE title = ?",
-                (str(error), MAX_ATTEMPTS, title),
+                (str(error), attempts_left, title),
             )
     summary.failed[_reason(error)] += len(titles)
 
@@ -245,10 +265,10 @@ def crawl(
     from tqdm import tqdm
 
     summary = CrawlSummary()
-    notify = notify or (lambda message: tqdm.write(message))
+    notify = notify or (lambda message: tqdm.write(message, file=sys.stderr))
     seed(conn, plan)
     try:
-        list_categories(conn, fetcher, plan, via, notify)
+        list_categories(conn, fetcher, plan, via, notify, progress)
         titles = pending_mix_pages(conn, plan)
         if plan.limit is not None:
             titles = titles[: plan.limit]
@@ -285,13 +305,8 @@ def crawl(
                         fetched = {}
                     for title, raw in fetched.items():
                         if raw is None:
-                            _fail(
-                                conn,
-                                [title],
-                                MarkupChangedError(f"MixesDB page {title!r} does not exist"),
-                                summary,
-                            )
-                            conn.execute("UPDATE crawl_pages SET state = 'failed' WHERE title = ?", (title,))
+                            missing = MarkupChangedError(f"MixesDB page {title!r} does not exist")
+                            _fail(conn, [title], missing, summary, give_up=True)
                             bar.update(1)
                         else:
                             cache.put(raw)
@@ -306,9 +321,7 @@ def crawl(
                     failed=sum(summary.failed.values()),
                 )
     finally:
-        summary.requests = getattr(fetcher, "requests", 0) + getattr(
-            getattr(fetcher, "client", None), "requests", 0
-        )
+        summary.requests = fetcher.requests
     return summary
 
 

@@ -22,10 +22,10 @@ from scraping.polite import (
     CHALLENGE_WAITS,
     MAX_BACKOFF,
     RETRIES,
-    ChallengeError,
+    Answer,
     Pacer,
+    Persistence,
     Robots,
-    backoff_seconds,
     parse_retry_after,
 )
 from scraping.rawcache import RawPage
@@ -61,19 +61,23 @@ class HttpClient:
         self.base_url = base_url.rstrip("/")
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = user_agent
-        self.timeout, self.retries, self.max_backoff = timeout, retries, max_backoff
-        self.challenge_waits = challenge_waits
-        self._sleep = sleep
-        self.notify = notify or (lambda message: log.warning("%s", message))
+        self.timeout = timeout
         self.pacer = Pacer(delay, sleep=sleep)
+        self.persistence = Persistence(
+            self.pacer,
+            retries=retries,
+            max_backoff=max_backoff,
+            challenge_waits=challenge_waits,
+            sleep=sleep,
+            notify=notify,
+        )
         self.robots = Robots(self.base_url, user_agent, self._get_plain)
-        self.requests = 0
 
     def _get_plain(self, url: str) -> tuple[int, str]:
         import requests
 
         self.pacer.wait()
-        self.requests += 1
+        self.persistence.attempts += 1
         try:
             response = self.session.get(url, timeout=self.timeout)
         except requests.RequestException as error:
@@ -85,55 +89,31 @@ class HttpClient:
         import requests
 
         if not self.robots.allowed(url):
-            raise ExternalServiceError(
-                f"robots.txt of {self.base_url} disallows {url}; not fetched.", status=None
-            )
-        attempt = challenges = 0
-        while True:
-            self.pacer.wait()
-            self.requests += 1
+            raise ExternalServiceError(f"robots.txt of {self.base_url} disallows {url}; not fetched.")
+        self.robots.apply_crawl_delay(self.pacer)
+
+        def attempt() -> Answer:
             try:
                 response = self.session.get(url, params=params, timeout=self.timeout)
             except requests.RequestException as error:
-                status, retry_after, body = None, None, ""
-                reason = f"network error: {type(error).__name__}"
-            else:
-                status, body = response.status_code, response.text
+                return Answer(retry_reason=f"network error: {type(error).__name__}")
+            status, body = response.status_code, response.text
+            if response.headers.get("cf-mitigated") == "challenge" or (
+                status in (403, 429, 503) and is_challenge_page(body)
+            ):
+                return Answer(challenge=True, status=status)
+            if status < 400:
+                return Answer(body=body)
+            if status in (408, 425, 429) or status >= 500:
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                reason = f"HTTP {status}"
-                if (status in (403, 429, 503) and is_challenge_page(body)) or response.headers.get(
-                    "cf-mitigated"
-                ) == "challenge":
-                    if challenges >= len(self.challenge_waits):
-                        raise ChallengeError(
-                            "MixesDB answered with a Cloudflare 'Just a moment...' browser check "
-                            f"{challenges + 1} times in a row. The crawl is paused and everything fetched so far "
-                            "is saved: wait a while (or try --via browser), then run the same command again.",
-                            status=status,
-                        )
-                    wait = self.challenge_waits[challenges]
-                    challenges += 1
-                    self.notify(
-                        f"MixesDB showed a Cloudflare challenge page; pausing {wait:.0f} s before retrying."
-                    )
-                    self._sleep(wait)
-                    continue
-                if status < 400:
-                    return body
-                if status not in (408, 425, 429) and status < 500:
-                    raise ExternalServiceError(f"MixesDB answered HTTP {status} for {url}.", status=status)
-            attempt += 1
-            if attempt > self.retries:
-                raise ExternalServiceError(
-                    f"MixesDB kept failing for {url} ({reason}) after {self.retries} retries.",
-                    status=status,
-                    retry_after=retry_after,
-                )
-            wait = backoff_seconds(attempt, retry_after, cap=self.max_backoff)
-            self.notify(
-                f"MixesDB answered {reason}; waiting {wait:.1f} s (retry {attempt} of {self.retries})."
-            )
-            self._sleep(wait)
+                return Answer(retry_reason=f"HTTP {status}", status=status, retry_after=retry_after)
+            raise ExternalServiceError(f"MixesDB answered HTTP {status} for {url}.", status=status)
+
+        return self.persistence.fetch(url, attempt)
+
+    @property
+    def requests(self) -> int:
+        return self.persistence.attempts
 
     def get_json(self, url: str, params: dict) -> dict:
         import json
@@ -257,6 +237,10 @@ class ApiFetcher:
                     title=title, form="wikitext", text=content, url=page_url(self.client.base_url, title)
                 )
         return found, missing
+
+    @property
+    def requests(self) -> int:
+        return self.client.requests
 
     def close(self) -> None:
         self.client.close()

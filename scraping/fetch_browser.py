@@ -19,7 +19,7 @@ from urllib.parse import quote
 from errors import ConfigError, ExternalServiceError
 from scraping.html_page import is_challenge_page, page_title_of, parse_category_html
 from scraping.page import page_url
-from scraping.polite import CHALLENGE_WAITS, MAX_BACKOFF, RETRIES, ChallengeError, Pacer, backoff_seconds
+from scraping.polite import CHALLENGE_WAITS, MAX_BACKOFF, RETRIES, Answer, Pacer, Persistence
 from scraping.rawcache import RawPage
 
 log = logging.getLogger(__name__)
@@ -103,14 +103,21 @@ class BrowserFetcher:
         self.base_url = base_url.rstrip("/")
         self.user_agent = user_agent
         self.robots = robots
-        self.retries, self.max_backoff, self.challenge_waits = retries, max_backoff, challenge_waits
-        self._sleep = sleep
-        self.notify = notify or (lambda message: log.warning("%s", message))
-        self.pacer = Pacer(delay, sleep=sleep)
+        self.persistence = Persistence(
+            Pacer(delay, sleep=sleep),
+            retries=retries,
+            max_backoff=max_backoff,
+            challenge_waits=challenge_waits,
+            sleep=sleep,
+            notify=notify,
+        )
         self._chromedriver, self._chromium = chromedriver, chromium
         self._driver = None
         self._profile: str | None = None
-        self.requests = 0
+
+    @property
+    def requests(self) -> int:
+        return self.persistence.attempts
 
     @property
     def driver(self):
@@ -126,48 +133,29 @@ class BrowserFetcher:
 
         if self.robots is not None and not self.robots.allowed(url):
             raise ExternalServiceError(f"robots.txt of {self.base_url} disallows {url}; not fetched.")
-        attempt = challenges = 0
-        while True:
-            self.pacer.wait()
-            self.requests += 1
+        if self.robots is not None:
+            self.robots.apply_crawl_delay(self.persistence.pacer)
+
+        def attempt() -> Answer:
             try:
                 self.driver.get(url)
                 source = self.driver.page_source
             except WebDriverException as error:
-                source, reason = "", f"browser error: {(error.msg or str(error)).splitlines()[0][:120]}"
-            else:
-                if expect(source):
-                    return source
-                if is_challenge_page(source):
-                    if challenges >= len(self.challenge_waits):
-                        raise ChallengeError(
-                            "MixesDB keeps showing a Cloudflare 'Just a moment...' check in the browser. The crawl "
-                            "is paused and everything fetched so far is saved: wait a while, then run the same "
-                            "command again."
-                        )
-                    wait = self.challenge_waits[challenges]
-                    challenges += 1
-                    self.notify(
-                        f"MixesDB showed a Cloudflare challenge page; pausing {wait:.0f} s before retrying."
-                    )
-                    self._sleep(wait)
-                    continue
-                status = self.driver.execute_script(_STATUS_SCRIPT)
-                if status is not None and 400 <= status < 500 and status not in (408, 425, 429):
-                    raise ExternalServiceError(f"MixesDB answered HTTP {status} for {url}.", status=status)
-                if status is None or status < 400:
-                    return source  # a page of another shape: the parser says what is missing
-                reason = f"HTTP {status}"
-            attempt += 1
-            if attempt > self.retries:
-                raise ExternalServiceError(
-                    f"MixesDB kept failing for {url} ({reason}) after {self.retries} retries."
+                return Answer(
+                    retry_reason=f"browser error: {(error.msg or str(error)).splitlines()[0][:120]}"
                 )
-            wait = backoff_seconds(attempt, None, cap=self.max_backoff)
-            self.notify(
-                f"MixesDB answered {reason}; waiting {wait:.1f} s (retry {attempt} of {self.retries})."
-            )
-            self._sleep(wait)
+            if expect(source):
+                return Answer(body=source)
+            if is_challenge_page(source):
+                return Answer(challenge=True)
+            status = self.driver.execute_script(_STATUS_SCRIPT)
+            if status is None or status < 400:
+                return Answer(body=source)  # a page of another shape: the parser says what is missing
+            if status in (408, 425, 429) or status >= 500:
+                return Answer(retry_reason=f"HTTP {status}", status=status)  # no Retry-After in a browser
+            raise ExternalServiceError(f"MixesDB answered HTTP {status} for {url}.", status=status)
+
+        return self.persistence.fetch(url, attempt)
 
     def category_members(self, category: str, cursor: str | None) -> tuple[list[str], str | None]:
         """Mix titles of one category page and the URL of the next one ('next 200'), or None at the end."""

@@ -26,6 +26,7 @@ _EXTLINK = re.compile(r"\[(?:https?:)?//[^\s\]]+\s*([^\]]*)\]")
 _TEMPLATE = re.compile(r"\{\{[^{}]*\}\}")
 _TAG = re.compile(r"</?[a-zA-Z][^>]*>")
 _BOLD_ITALIC = re.compile(r"'{2,}")
+_BOLD_NOTE = re.compile(r"'{3}[^']*:\s*'{3}\s*")
 _SPACES = re.compile(r"\s+")
 _GAP = re.compile(r"^(?:\.{2,}|…+|-{2,})\s*(?:\.{2,}|…+)?$")
 # Separator between artist and title: ' - ' (or an en/em dash); tolerant forms come second.
@@ -108,6 +109,7 @@ def clean_markup(text: str) -> str:
     if "<" in text:
         text = _TAG.sub("", text)
     if "''" in text:
+        text = _BOLD_NOTE.sub("", text)  # a bold note ending in ':' before the artist is not the artist
         text = _BOLD_ITALIC.sub("", text)
     if "&" in text:
         text = html.unescape(text)

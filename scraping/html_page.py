@@ -38,6 +38,7 @@ _CHALLENGE = re.compile(
 
 _ENTRY_TAGS = {"li", "dt"}
 _ROW_CLASSES = {"list-track"}
+_NESTED_LISTS = {"ul", "ol", "dl"}
 
 
 class _TracklistLines(HTMLParser):
@@ -49,8 +50,14 @@ class _TracklistLines(HTMLParser):
         self._stack: list[str] = []  # open entry tags
         self._buffer: list[str] = []
         self._loose: list[str] = []  # text outside entries ('...' gaps between lists)
+        self._skip = 0  # depth inside a list nested in an entry
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _NESTED_LISTS and (self._stack or self._skip):
+            self._skip += 1  # a list inside an entry ('#:' notes, '##' alternatives) is not part of its text
+            return
+        if self._skip:
+            return
         classes = set((dict(attrs).get("class") or "").split())
         if tag in _ENTRY_TAGS or (tag == "div" and classes & _ROW_CLASSES):
             self._flush_loose()
@@ -60,6 +67,9 @@ class _TracklistLines(HTMLParser):
             self._flush_loose()
 
     def handle_endtag(self, tag: str) -> None:
+        if self._skip:
+            self._skip -= tag in _NESTED_LISTS
+            return
         if self._stack and tag == self._stack[-1]:
             self._stack.pop()
             if not self._stack:
@@ -69,7 +79,8 @@ class _TracklistLines(HTMLParser):
             self._flush_loose()
 
     def handle_data(self, data: str) -> None:
-        (self._buffer if self._stack else self._loose).append(data)
+        if not self._skip:
+            (self._buffer if self._stack else self._loose).append(data)
 
     def _flush_loose(self) -> None:
         for line in "".join(self._loose).splitlines():

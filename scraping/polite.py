@@ -15,6 +15,7 @@ import random
 import time
 import urllib.robotparser
 from collections.abc import Callable
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
 from errors import ExternalServiceError
@@ -118,3 +119,82 @@ class Robots:
             self._parser = self._load()
         delay = self._parser.crawl_delay(self.user_agent)
         return float(delay) if delay is not None else None
+
+    def apply_crawl_delay(self, pacer: Pacer) -> None:
+        """Raise `pacer`'s delay to robots.txt's `Crawl-delay` when that asks for more."""
+        delay = self.crawl_delay()
+        if delay is not None and delay > pacer.delay:
+            log.info("robots.txt asks for %.1f s between requests; using it", delay)
+            pacer.delay = delay
+
+
+@dataclass
+class Answer:
+    """What one attempt at a page got: the page (`body`), a challenge, or a passing failure to retry."""
+
+    body: str | None = None
+    challenge: bool = False
+    retry_reason: str | None = None  # 'HTTP 429', 'HTTP 503', 'network error: …'
+    status: int | None = None
+    retry_after: float | None = None
+
+
+class Persistence:
+    """The one retry loop of both fetchers: paced attempts, back-off on passing failures, pauses on challenges.
+
+    `fetch(url, attempt)` calls `attempt()` (which may raise for a failure not worth retrying) until it gets
+    the page; after `retries` passing failures it raises `ExternalServiceError`, after `len(challenge_waits)`
+    pauses for a challenge a `ChallengeError` telling the user the crawl is paused.
+    """
+
+    def __init__(
+        self,
+        pacer: Pacer,
+        *,
+        retries: int = RETRIES,
+        max_backoff: float = MAX_BACKOFF,
+        challenge_waits: tuple[float, ...] = CHALLENGE_WAITS,
+        sleep=time.sleep,
+        notify: Callable[[str], None] | None = None,
+    ):
+        self.pacer = pacer
+        self.retries, self.max_backoff, self.challenge_waits = retries, max_backoff, challenge_waits
+        self._sleep = sleep
+        self.notify = notify or (lambda message: log.warning("%s", message))
+        self.attempts = 0  # requests made, for the summary
+
+    def fetch(self, url: str, attempt: Callable[[], Answer]) -> str:
+        failures = challenges = 0
+        while True:
+            self.pacer.wait()
+            self.attempts += 1
+            answer = attempt()
+            if answer.challenge:
+                if challenges >= len(self.challenge_waits):
+                    raise ChallengeError(
+                        f"MixesDB answered with a Cloudflare 'Just a moment...' browser check {challenges + 1} "
+                        "times in a row. The crawl is paused and everything fetched so far is saved: wait a while "
+                        "(or try the other --via), then run the same command again.",
+                        status=answer.status,
+                    )
+                wait = self.challenge_waits[challenges]
+                challenges += 1
+                self.notify(
+                    f"MixesDB showed a Cloudflare challenge page; pausing {wait:.0f} s before retrying."
+                )
+                self._sleep(wait)
+                continue
+            if answer.retry_reason is None:
+                return answer.body or ""
+            failures += 1
+            if failures > self.retries:
+                raise ExternalServiceError(
+                    f"MixesDB kept failing for {url} ({answer.retry_reason}) after {self.retries} retries.",
+                    status=answer.status,
+                    retry_after=answer.retry_after,
+                )
+            wait = backoff_seconds(failures, answer.retry_after, cap=self.max_backoff)
+            self.notify(
+                f"MixesDB answered {answer.retry_reason}; waiting {wait:.1f} s (retry {failures} of {self.retries})."
+            )
+            self._sleep(wait)

@@ -14,12 +14,12 @@ from scraping.grammar import LOOSE_ENTRY
 from scraping.page import ParsedPage, lines_from_text
 
 _COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
-_TRACKLIST_HEADING = re.compile(r"^(={2,})\s*Tracklist\b[^=\n]*\1\s*$", re.IGNORECASE | re.MULTILINE)
+_TRACKLIST_HEADING = re.compile(r"^(={2,})\s*Tracklists?\b[^=\n]*\1\s*$", re.IGNORECASE | re.MULTILINE)
 _LEVEL2_HEADING = re.compile(r"^==[^=].*?==\s*$", re.MULTILINE)
 _CATEGORY = re.compile(r"\[\[\s*Category\s*:\s*([^\]|]+)(?:\|[^\]]*)?\]\]", re.IGNORECASE)
 _REDIRECT = re.compile(r"^\s*#REDIRECT\b", re.IGNORECASE)
 _REPEAT = re.compile(r"\{\{\s*Repeat\b", re.IGNORECASE)
-_LIST_ITEM = re.compile(r"^\s*[#*;]")
+_LIST_ITEM = re.compile(r"^\s*(?:#(?![:*#])|\*|;)")  # '#:' continues the item above, '##' nests under it
 
 
 def categories_of(wikitext: str) -> list[str]:
@@ -28,15 +28,21 @@ def categories_of(wikitext: str) -> list[str]:
 
 
 def tracklist_lines(wikitext: str) -> list[str] | None:
-    """The raw lines of the Tracklist section that may be entries, or None when there is no such section."""
+    """The raw lines of the Tracklist section that may be entries, or None when there is no such section.
+
+    Text without any level-2 heading (a bare list, as pasted into a `.wiki` file) is its own tracklist.
+    """
     text = _COMMENT.sub("", wikitext)
     heading = _TRACKLIST_HEADING.search(text)
-    if heading is None:
+    if heading is not None:
+        body = text[heading.end() :]
+        end = _LEVEL2_HEADING.search(body)
+        if end:
+            body = body[: end.start()]
+    elif _LEVEL2_HEADING.search(text) is None and not _REPEAT.search(text):
+        body = text
+    else:
         return None
-    body = text[heading.end() :]
-    end = _LEVEL2_HEADING.search(body)
-    if end:
-        body = body[: end.start()]
     lines: list[str] = []
     in_list = False
     for line in body.splitlines():
@@ -63,6 +69,8 @@ def parse_wikitext(wikitext: str, title: str) -> ParsedPage:
     if _REDIRECT.match(wikitext):
         return ParsedPage(title=title, categories=categories, kind="redirect")
     lines = tracklist_lines(wikitext)
+    if lines is not None and not lines and not _TRACKLIST_HEADING.search(wikitext):
+        lines = None  # neither a Tracklist section nor a bare list
     if lines is None:
         if _REPEAT.search(wikitext):
             return ParsedPage(title=title, categories=categories, kind="repeat")

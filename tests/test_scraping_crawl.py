@@ -247,6 +247,13 @@ def test_category_links_without_title_attributes():
     assert next_url == "http://127.0.0.1:1/db/index.php?title=Category:Techno&pagefrom=2020-02"
 
 
+def test_robots_crawl_delay_raises_the_delay(site, tmp_path):
+    site.robots = "User-agent: *\nCrawl-delay: 3\nDisallow: /w/Special:\n"
+    sleeps = Sleeps()
+    run_api_crawl(site, tmp_path, CrawlPlan(categories=["Essential Mix"]), sleeps=sleeps)
+    assert sleeps and all(2.5 <= s <= 3.0 * 1.3 for s in sleeps)
+
+
 def test_pacer_keeps_the_delay_with_jitter():
     now = [0.0]
     sleeps = Sleeps()
@@ -305,6 +312,22 @@ def test_crawl_verb_summary_and_challenge_message(site, tmp_path):
     assert result.returncode == 0, result.stderr
     want_sets, want_plays = expected_from_fixtures(site.pages)
     assert f"sets added: {want_sets}" in result.stdout and f"identified tracks: {want_plays}" in result.stdout
+    # parse-raw rebuilds the same catalog from the raw cache with the site gone
+    want = snapshot(tmp_path / "catalog.sqlite")
+    site.stop()
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(tmp_path / "catalog.sqlite") + suffix).unlink(missing_ok=True)
+    reparsed = subprocess.run(
+        cli_command("parse-raw", "--no-progress"),
+        cwd=ROOT,
+        env=cli_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert reparsed.returncode == 0, reparsed.stderr
+    assert f"sets added: {want_sets}" in reparsed.stdout
+    assert snapshot(tmp_path / "catalog.sqlite") == want
     bad = subprocess.run(
         cli_command("crawl", "--since", "June"),
         cwd=ROOT,

@@ -94,6 +94,15 @@ def entries(page):
         ),
         ("# [088]TC - Texaco Garage [D Style]", "088", "TC", "Texaco Garage", None, "D Style", None),
         (
+            "# [??] '''Rewind 2…1999:''' Steve Morley - Reincarnations (DJ JamX Remix) [Neo]",
+            "??",
+            "Steve Morley",
+            "Reincarnations",
+            "DJ JamX Remix",
+            "Neo",
+            None,
+        ),
+        (
             "<li> [20] Rick 'Poppa' Howard - Can Your Love Find It's Way</li>",
             "20",
             "Rick 'Poppa' Howard",
@@ -508,3 +517,81 @@ def test_parse_verb_errors_are_one_line(tmp_path):
     bad.write_text(MCDE.read_text(encoding="utf-8")[:30000], encoding="utf-8")
     result = run_cli("parse", str(bad))
     assert result.returncode == 3 and "truncated" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        '<div class="mw-heading mw-heading2"><h2 id="Tracklist">Tracklist</h2></div>',  # MediaWiki ≥ 1.43 skins
+        '<h2><span class="mw-headline" id="Tracklist">Tracklist</span></h2>',  # older MediaWiki
+    ],
+)
+def test_other_heading_markup_and_list_tracks(heading):
+    """The tracklist under other heading markup, as `<list>` rows, with a part heading and a gap."""
+    rows = "".join(
+        f'<div class="list-track">{row}</div>'
+        for row in ["[00] Sun Ra - Door To The Cosmos", "[05] ?", "[09] A &amp; B - C (D Remix) [E - F 1]"]
+    )
+    page = (
+        '<html><head><script>RLCONF={"wgTitle":"2020-01-01 - X @ Y, Z","wgCategories":["Techno",'
+        f'"Tracklist: incomplete"]}};</script></head><body>{heading}<dl><dt>Part 1</dt></dl>'
+        f'<div class="list">{rows}</div><p>...\n</p><p>Some note about the mix.</p>'
+        '<div id="bodyBottom"></div><ul id="relatedPages-List"><li><a href="/w/Q" title="Q">Q - R</a></li></ul>'
+        "</body></html>"
+    )
+    parsed = parse_mix_html(page)
+    assert [line.kind for line in parsed.lines] == ["heading", "track", "unknown", "track", "gap"]
+    data = parsed.to_json()
+    assert [(t["position"], t["cue"], t["artist"], t["title"], t["version"]) for t in data["tracks"]] == [
+        (1, "00", "Sun Ra", "Door To The Cosmos", None),
+        (2, "05", None, "?", None),
+        (3, "09", "A & B", "C", "D Remix"),
+    ]
+    assert (data["tracks"][2]["label"], data["tracks"][2]["catalog"]) == ("E", "F 1")
+    assert data["styles"] == ["Techno"] and data["tracklist_complete"] is False and data["venue"] == "Y"
+
+
+def test_notes_under_an_item_are_not_entries():
+    """'#:' continuation lines (rendered as a list inside the item) belong to no track."""
+    wiki = parse_wikitext(
+        "== Tracklist ==\n# A - B\n#: played twice\n## C - D (alt ID)\n# E - F\n", "2020 - X"
+    )
+    assert [(p.artist, p.title) for line in wiki.lines for p in line.parts] == [("A", "B"), ("E", "F")]
+    html = (
+        '<html><head><script>RLCONF={"wgTitle":"2020 - X","wgCategories":["Tracklist: complete"]};</script></head>'
+        '<body><h2 id="Tracklist">Tracklist</h2><ol><li>A - B<dl><dd>played twice</dd></dl></li>'
+        '<li>E - F<ol><li>C - D (alt ID)</li></ol></li></ol><div id="bodyBottom"></div></body></html>'
+    )
+    page = parse_mix_html(html)
+    assert [(p.artist, p.title) for line in page.lines for p in line.parts] == [("A", "B"), ("E", "F")]
+
+
+def test_bare_list_is_its_own_tracklist_but_text_without_one_raises():
+    page = parse_wikitext("# [00] A - B\n# [05] ?\n...\n[[Category:Techno]]\n", "2020 - X")
+    assert [line.kind for line in page.lines] == ["track", "unknown", "gap"] and page.styles == ["Techno"]
+    with pytest.raises(MarkupChangedError, match="no '== Tracklist ==' section"):
+        parse_wikitext("Just some words.\n[[Category:Techno]]\n", "2020 - X")
+
+
+def test_category_page_from_real_links():
+    """The 112 real mix links and the pagination link of the MCDE category, in the old category markup."""
+    lines = (
+        (FIXTURES / "category-motor-city-drum-ensemble-links.txt").read_text(encoding="utf-8").splitlines()
+    )
+    next_link = next(line for line in lines if "pagefrom=" in line)
+    links = [line for line in lines if line.startswith("/w/")]
+    items = "".join(f'<li><a href="{href}">{unquote(href[3:]).replace("_", " ")}</a></li>' for href in links)
+    page = f'<ul id="catMixesList">{items}</ul><a href="{next_link}">next 200</a>'
+    titles, next_url = parse_category_html(
+        page, page_url="https://www.mixesdb.com/w/Category:Motor_City_Drum_Ensemble"
+    )
+    assert len(links) == 112 and len(titles) == len(set(links)) == 105  # the list repeats 7 links
+    assert "2011-07-04 - Motor City Drum Ensemble - DJ-Kicks" in titles
+    assert (
+        "2021-11-10 - Danilo Plessow (MCDE) & Hugo LX @ Free Your Funk, La Bellevilloise, Paris (State Of Rhythm, 2021-12-07)"
+        in titles
+    )
+    assert (
+        next_url
+        == "https://www.mixesdb.com/db/index.php?title=Category:Motor_City_Drum_Ensemble&pagefrom=2023-09"
+    )
