@@ -186,3 +186,20 @@ def test_parse_retry_after():
     assert parse_retry_after("0") == 0.0
     assert parse_retry_after(None) is None
     assert parse_retry_after("soon") is None
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda sp: sp.user_playlist_create("1112264649", "x"),  # POST /users/{id}/playlists
+        lambda sp: sp._post("playlists/2dGgoMPWpapXYA6rX7ZbbB/tracks", payload={"uris": []}),
+        lambda sp: sp._get("playlists/2dGgoMPWpapXYA6rX7ZbbB/tracks"),
+        lambda sp: sp._get("recommendations", seed_tracks=TRACK.spotify_id),
+        lambda sp: sp._get("audio-analysis/" + TRACK.spotify_id),
+    ],
+)
+def test_every_removed_endpoint_is_forbidden(client, call):
+    with pytest.raises(ExternalServiceError) as info:
+        client.call("use a removed endpoint", call, client.sp)
+    assert info.value.status == 403

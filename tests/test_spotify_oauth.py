@@ -14,7 +14,7 @@ from flask import Flask
 from catalog.db import connect
 from catalog.store import TrackRecord, upsert_track
 from config import load_settings
-from errors import BadInputError
+from errors import BadInputError, ExternalServiceError
 from spotify.export import PartialExportError, export_to_spotify
 from spotify.oauth import SCOPES, current_user_client, register_spotify_routes, session_cache
 from tests.fakes.spotify_catalogue import Entry, fake_id, track_object
@@ -182,3 +182,17 @@ def test_missing_credentials_page(tmp_path):
     with flask_app.test_client() as browser:
         answer = browser.get("/spotify/login")
         assert answer.status_code == 503 and b"SPOTIPY_CLIENT_ID" in answer.data
+
+
+def test_revoked_refresh_token_asks_to_log_in_again(app, fake, settings):
+    from spotify.oauth import user_client
+
+    with app.test_client() as browser:
+        login(app, fake, browser)
+        with browser.session_transaction() as session:
+            session_id = session["spotify_session"]
+    client = user_client(settings, session_cache(settings, session_id))
+    fake.refresh_tokens.clear()  # the user revoked the app
+    fake.expire_tokens()
+    with pytest.raises(ExternalServiceError, match="log in again"):
+        client.me()
