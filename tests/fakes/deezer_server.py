@@ -11,26 +11,15 @@ from __future__ import annotations
 
 import copy
 import json
-import socket
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
-
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):  # a client that hung up (timeouts in tests) is normal
-        import sys
-
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
-
+from tests.fakes.loopback import LoopbackFake, QuickHandler
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "deezer"
 
 
-class FakeDeezer:
+class FakeDeezer(LoopbackFake):
     """`tracks` maps ISRC → preview bytes (None: Deezer knows the track but has no preview)."""
 
     def __init__(self, tracks: dict[str, bytes | None] | None = None):
@@ -42,30 +31,13 @@ class FakeDeezer:
         self.fail_with: int | None = None  # answer every request with this status
         self.delay = 0.0
         self.requests: list[str] = []
-        self._server: ThreadingHTTPServer | None = None
-
-    def start(self) -> FakeDeezer:
-        self._server = _QuietServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeDeezer:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     @property
     def api_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/"
+        return self.base_url + "/"
+
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _handler(self)
 
     def track_body(self, isrc: str) -> dict:
         body = copy.deepcopy(self.template)
@@ -75,16 +47,7 @@ class FakeDeezer:
 
 
 def _handler(fake: FakeDeezer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def setup(self):
-            super().setup()
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no 40-ms delayed-ACK stalls
-
-        def log_message(self, format, *args):  # noqa: A002
-            pass
-
+    class Handler(QuickHandler):
         def _send(self, status: int, raw: bytes, ctype: str) -> None:
             self.send_response(status)
             self.send_header("Content-Type", ctype)

@@ -25,26 +25,16 @@ import base64
 import json
 import re
 import secrets
-import socket
 import threading
 import time
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlparse
 
-
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):  # a client that hung up (timeouts in tests) is normal
-        import sys
-
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
-
+from tests.fakes.loopback import LoopbackFake, QuickHandler
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "spotify"
 PREMIUM_TEXT = (
@@ -90,7 +80,7 @@ class Playlist:
     uris: list = field(default_factory=list)
 
 
-class FakeSpotify:
+class FakeSpotify(LoopbackFake):
     """The stand-in; `tracks` is a list of track objects (see `spotify_catalogue.track_object`)."""
 
     def __init__(
@@ -121,7 +111,6 @@ class FakeSpotify:
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request, no query, no headers
         self.issued_secrets: list[str] = [client_secret]  # everything a log must never contain
         self.lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
 
     # ---- catalogue -----------------------------------------------------------------------
     def add_track(self, track: dict) -> None:
@@ -208,28 +197,8 @@ class FakeSpotify:
         return None
 
     # ---- server ---------------------------------------------------------------------------
-    def start(self) -> FakeSpotify:
-        self._server = _QuietServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeSpotify:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _handler(self)
 
     @property
     def api_url(self) -> str:
@@ -268,16 +237,7 @@ _REMOVED = [
 
 
 def _handler(fake: FakeSpotify) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def setup(self):
-            super().setup()
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no 40-ms delayed-ACK stalls
-
-        def log_message(self, format, *args):  # noqa: A002 - never log (URLs carry codes)
-            pass
-
+    class Handler(QuickHandler):
         # -- plumbing --
         def _send(self, status: int, body: dict | bytes | str | None = None, *, ctype: str | None = None,
                   headers: dict | None = None) -> None:
