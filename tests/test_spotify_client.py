@@ -203,3 +203,16 @@ def test_every_removed_endpoint_is_forbidden(client, call):
     with pytest.raises(ExternalServiceError) as info:
         client.call("use a removed endpoint", call, client.sp)
     assert info.value.status == 403
+
+
+def test_fake_with_real_catalogue_answers_lookups(tmp_path):
+    with FakeSpotify.with_real_catalogue() as fake:
+        settings = replace(
+            load_settings(environ={"CRATEDIGGER_DATA_DIR": str(tmp_path)}, dotenv_path=tmp_path / "none.env"),
+            spotify_client_id=fake.client_id, spotify_client_secret=fake.client_secret,
+            spotify_api_url=fake.api_url, spotify_accounts_url=fake.accounts_url,
+        )
+        client = SpotifyClient.from_settings(settings)
+        some_id = next(iter(fake.tracks))
+        assert client.track(some_id)["id"] == some_id
+        assert len(fake.tracks) >= 60

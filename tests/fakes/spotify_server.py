@@ -112,6 +112,17 @@ class FakeSpotify(LoopbackFake):
         self.issued_secrets: list[str] = [client_secret]  # everything a log must never contain
         self.lock = threading.Lock()
 
+    @classmethod
+    def with_real_catalogue(cls, *, distractors: bool = True, **kwargs) -> FakeSpotify:
+        """A fake whose catalogue is the real track entries (set CSVs when present, else the committed
+        excerpt), with look-alike distractors unless `distractors=False`."""
+        from tests.fakes.spotify_catalogue import load_entries, track_object, with_distractors
+
+        entries = load_entries()
+        if distractors:
+            entries = with_distractors(entries)
+        return cls([track_object(e) for e in entries], **kwargs)
+
     # ---- catalogue -----------------------------------------------------------------------
     def add_track(self, track: dict) -> None:
         self.tracks[track["id"]] = track
@@ -491,3 +502,21 @@ def _handler(fake: FakeSpotify) -> type[BaseHTTPRequestHandler]:
                              "total": len(playlist.uris), "limit": limit, "offset": offset})
 
     return Handler
+
+
+def main() -> None:
+    """`python -m tests.fakes.spotify_server`: serve the real catalogue until Ctrl-C (for manual checks)."""
+    import sys
+
+    fake = FakeSpotify.with_real_catalogue(consent="page").start()
+    print(f"CRATEDIGGER_SPOTIFY_API_URL={fake.api_url}\nCRATEDIGGER_SPOTIFY_ACCOUNTS_URL={fake.accounts_url}\n"
+          f"SPOTIPY_CLIENT_ID={fake.client_id}\nSPOTIPY_CLIENT_SECRET={fake.client_secret}", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        fake.stop()
+        sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
