@@ -196,3 +196,26 @@ def test_revoked_refresh_token_asks_to_log_in_again(app, fake, settings):
     fake.expire_tokens()
     with pytest.raises(ExternalServiceError, match="log in again"):
         client.me()
+
+
+def test_session_secret_is_shared_and_private(settings):
+    from spotify.oauth import session_secret
+
+    first, second = Flask("a"), Flask("b")
+    register_spotify_routes(first, settings)
+    register_spotify_routes(second, settings)
+    assert first.secret_key == second.secret_key == session_secret(settings)
+    assert stat.S_IMODE((settings.data_dir / "tokens" / "session-secret").stat().st_mode) == 0o600
+
+
+def test_old_session_tokens_are_pruned(settings):
+    import os
+
+    from spotify.oauth import prune_session_tokens
+
+    old = session_cache(settings, "old-browser")
+    old.save_token_to_cache({"access_token": "x"})
+    os.utime(old.path, (0, 0))
+    session_cache(settings, "new-browser").save_token_to_cache({"access_token": "y"})
+    assert prune_session_tokens(settings) == 1
+    assert not old.path.exists() and session_cache(settings, "new-browser").path.exists()
