@@ -219,3 +219,15 @@ def test_old_session_tokens_are_pruned(settings):
     session_cache(settings, "new-browser").save_token_to_cache({"access_token": "y"})
     assert prune_session_tokens(settings) == 1
     assert not old.path.exists() and session_cache(settings, "new-browser").path.exists()
+
+
+def test_unregistered_redirect_uri_is_refused_by_the_fake(settings):
+    import requests as http
+
+    with FakeSpotify([], redirect_uris=["http://127.0.0.1:9999/spotify/callback"]) as strict:
+        flask_app = Flask("strict")
+        register_spotify_routes(flask_app, replace(settings, spotify_accounts_url=strict.accounts_url))
+        with flask_app.test_client() as browser:
+            authorize = browser.get("/spotify/login").headers["Location"]
+        answer = http.get(authorize, allow_redirects=False, timeout=5)
+        assert answer.status_code == 400 and b"Invalid redirect URI" in answer.content

@@ -92,9 +92,11 @@ class FakeSpotify(LoopbackFake):
         consent: str = "redirect",  # 'redirect' straight back, or 'page' with an Agree link
         token_lifetime: int = 3600,
         user_id: str = "1112264649",
+        redirect_uris: list[str] | None = None,  # registered redirect URIs; None accepts any loopback one
     ):
         self.client_id, self.client_secret = client_id, client_secret
         self.consent = consent
+        self.redirect_uris = redirect_uris
         self.token_lifetime = token_lifetime
         self.user = json.loads((FIXTURES / "current_user.json").read_text(encoding="utf-8"))
         self.user.update(id=user_id, account_id=user_id, uri=f"spotify:user:{user_id}")
@@ -313,6 +315,8 @@ def _handler(fake: FakeSpotify) -> type[BaseHTTPRequestHandler]:
                 return self._send(400, "<h1>INVALID_CLIENT: Invalid client</h1>")
             if not redirect.startswith("http://127.0.0.1:") and not redirect.startswith("https://"):
                 return self._send(400, "<h1>INVALID_CLIENT: Insecure redirect URI</h1>")
+            if fake.redirect_uris is not None and redirect not in fake.redirect_uris:
+                return self._send(400, "<h1>INVALID_CLIENT: Invalid redirect URI</h1>")
             if query.get("response_type") != "code":
                 return self._send(400, "<h1>unsupported_response_type</h1>")
             code = fake.new_secret("AC")
