@@ -120,5 +120,5 @@ def match_catalog(
             continue
         _store(conn, row["id"], result.status, result.spotify_id, result.confidence, result.isrc, result.detail)
         counts[result.status] += 1
-        bar.set_postfix(accepted=counts["accepted"], rejected=counts["rejected"])
+        bar.set_postfix(accepted=counts["accepted"], rejected=counts["rejected"], refresh=False)
     return counts

@@ -168,17 +168,19 @@ class SpotifyClient:
         """
         from spotipy.exceptions import SpotifyException, SpotifyOauthError
 
-        refreshed = rate_limited = False
+        refreshed = rate_limited = must_refresh = False
         transient = 0
         while True:
             try:
+                if must_refresh:  # inside the try: a refused refresh is translated like any other error
+                    must_refresh = False
+                    self._refresh_token()
                 self.requests_made += 1
                 return fn(*args, **kwargs)
             except SpotifyException as error:
                 status = error.http_status
                 if status == 401 and not refreshed:
-                    refreshed = True
-                    self._refresh_token()
+                    refreshed = must_refresh = True
                     continue
                 if status == 429 and not rate_limited and str(error.reason or "").upper() != "QUOTA_EXCEEDED":
                     wait = parse_retry_after(header(error.headers, "Retry-After"))

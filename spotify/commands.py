@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 from pathlib import Path
 
 from errors import BadInputError
@@ -97,7 +96,7 @@ def export_command(args: argparse.Namespace, settings) -> int:
 def _export_to_spotify(conn, tracks, name: str, public: bool, settings) -> int:
     from spotify.client import SpotifyClient, build_spotipy
     from spotify.export import demo_track_message, export_to_spotify
-    from spotify.oauth import cli_cache, oauth_manager
+    from spotify.oauth import cli_cache, cli_login, oauth_manager
 
     demo = [t.display for t in tracks if t.is_demo]
     if demo:
@@ -108,11 +107,9 @@ def _export_to_spotify(conn, tracks, name: str, public: bool, settings) -> int:
         raise BadInputError("None of these tracks has a Spotify link (run `python cli.py match-spotify` first), "
                             "or export to csv/m3u/rekordbox instead.")
     cache = cli_cache(settings)
-    manager = oauth_manager(settings, cache, open_browser=True)
     if not cache.get_cached_token():
-        print(f"Log in to Spotify in the browser that opens (redirect URI {settings.spotify_redirect}; "
-              "the dashboard must not be running on that port).", file=sys.stderr)
-    client = SpotifyClient(build_spotipy(settings, manager))
+        cli_login(settings)
+    client = SpotifyClient(build_spotipy(settings, oauth_manager(settings, cache)))
     url = export_to_spotify(client, name, public, ids, conn=conn)
     print(f"Created the Spotify playlist {name!r} with {len(ids)} tracks: {url}")
     if missing:

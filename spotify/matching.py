@@ -6,6 +6,7 @@ For a track `artists - title (version)` we search Spotify with field filters, mo
 2. `track:"title" artist:"primary"`           (without the remix)
 3. `track:"title" artist:"second artist"`     (when the primary is not found)
 4. `title primary` (free text)                (punctuation Spotify's filters trip over)
+5. `artist:"primary"`                         (a misspelt title, compared fuzzily)
 
 and score every candidate (up to 10 per search, the 2026 limit) by the fuzzy similarity of the
 normalised artist, title and version (and duration when known). The best candidate is accepted when
@@ -121,6 +122,7 @@ def search_queries(name: TrackName) -> list[str]:
     free = " ".join(w for w in fold(f"{title} {primary}").split() if len(w) > 1)
     if free:
         queries.append(free)
+    queries.append(f'artist:"{primary}"')  # a misspelt title: the artist's own tracks, compared fuzzily
     seen: set[str] = set()
     return [q for q in queries if not (q in seen or seen.add(q))]
 

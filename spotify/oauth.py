@@ -84,6 +84,39 @@ def cli_cache(settings: Any) -> TokenFileCache:
     return TokenFileCache(token_dir(settings) / "cli.json")
 
 
+def session_secret(settings: Any) -> str:
+    """The key signing the dashboard's session cookies: `tokens/session-secret` (0600), made on first use."""
+    path = token_dir(settings) / "session-secret"
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        pass
+    value = secrets.token_hex(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker was first
+        return path.read_text(encoding="utf-8").strip()
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(value)
+    return value
+
+
+def prune_session_tokens(settings: Any, *, max_age_days: float = 30.0) -> int:
+    """Delete browser-session token files unused for `max_age_days`; returns how many."""
+    import time
+
+    cutoff = time.time() - max_age_days * 86400
+    removed = 0
+    for path in token_dir(settings).glob("session-*.json"):
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            continue
+    return removed
+
+
 def oauth_manager(settings: Any, cache_handler: CacheHandler, *, open_browser: bool = False, state: str | None = None):
     """A `SpotifyOAuth` for our scopes, redirect URI and (configurable) accounts service."""
     from spotipy.oauth2 import SpotifyOAuth
@@ -151,31 +184,13 @@ def current_user_client(settings: Any, **kwargs: Any) -> SpotifyClient | None:
     return None if session_id is None else user_client(settings, session_cache(settings, session_id), **kwargs)
 
 
-def session_secret(settings: Any) -> str:
-    """The key that signs the dashboard's session cookie: made once, kept in the data folder (mode 0600),
-    so every server process (e.g. `gunicorn -w 2`) and restart accepts the same logins."""
-    path = token_dir(settings) / "session-secret"
-    if not path.is_file():
-        tmp = path.with_name(f".session-secret.{os.getpid()}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
-        try:
-            os.link(tmp, path)  # atomic and never overwrites a key another process made first
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink(missing_ok=True)
-    return path.read_text().strip()
-
-
 def register_spotify_routes(flask_server: Any, settings: Any) -> None:
     """Add `/spotify/login`, `/spotify/callback`, `/spotify/logout`, `/spotify/status` to a Flask app."""
     from flask import jsonify, redirect, request, session
 
     install_log_redaction()
     if not flask_server.secret_key:
-        flask_server.secret_key = session_secret(settings)
+        flask_server.secret_key = session_secret(settings)  # signs the session cookie; shared by workers
     flask_server.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     flask_server.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
 
@@ -184,6 +199,7 @@ def register_spotify_routes(flask_server: Any, settings: Any) -> None:
             manager = oauth_manager(settings, session_cache(settings, browser_session_id(create=True)))
         except ConfigError as error:
             return _page("Spotify is not set up", str(error), 503, "/")
+        prune_session_tokens(settings)
         state = secrets.token_urlsafe(24)
         session[STATE_KEY] = state
         session[NEXT_KEY] = _safe_next(request.args.get("next"))
@@ -251,3 +267,83 @@ def register_spotify_routes(flask_server: Any, settings: Any) -> None:
     flask_server.add_url_rule("/spotify/callback", "spotify_callback", callback)
     flask_server.add_url_rule("/spotify/logout", "spotify_logout", logout)
     flask_server.add_url_rule("/spotify/status", "spotify_status", status)
+
+
+def cli_login(settings: Any, *, open_browser: bool = True, timeout: float = 300.0, out: Any = None) -> None:
+    """Log in for the command line: open Spotify's authorize page, catch the redirect on the redirect
+    URI's loopback port (one request, `timeout` seconds), check `state`, keep the token in `cli_cache`.
+
+    Raises `ConfigError` when the redirect URI is not `http://127.0.0.1:PORT/…` or the port is busy, and
+    `ExternalServiceError` when the login is refused, mismatched or not finished in time.
+    """
+    import sys
+    import webbrowser
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+    from urllib.parse import parse_qs
+
+    from spotipy.exceptions import SpotifyOauthError
+
+    from errors import ExternalServiceError
+
+    out = out or sys.stderr
+    manager = oauth_manager(settings, cli_cache(settings))
+    redirect = urlparse(settings.spotify_redirect)
+    if redirect.scheme != "http" or redirect.hostname != "127.0.0.1" or not redirect.port:
+        raise ConfigError(
+            f"The command-line login needs a loopback redirect URI like http://127.0.0.1:8050/spotify/callback "
+            f"(SPOTIPY_REDIRECT_URI is {settings.spotify_redirect})."
+        )
+    state = secrets.token_urlsafe(24)
+    answer: dict = {}
+
+    class Catch(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            url = urlparse(self.path)
+            if url.path != redirect.path:
+                self.send_response(404)
+                self.end_headers()
+                return
+            query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+            answer.update(query)
+            ok = secrets.compare_digest(query.get("state", ""), state) and "code" in query
+            text = ("Logged in to Spotify: you can close this tab and return to the terminal." if ok else
+                    "Spotify login refused or cancelled: see the terminal.")
+            body = f"<!doctype html><html><body><h1>{html.escape(text)}</h1></body></html>".encode()
+            self.send_response(200 if ok else 400)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format, *args):  # noqa: A002 - the URL carries the code
+            pass
+
+    try:
+        server = HTTPServer(("127.0.0.1", redirect.port), Catch)
+    except OSError:
+        raise ConfigError(
+            f"Port {redirect.port} of the redirect URI is busy (is the dashboard running?). Stop it and try again, "
+            "or export from the dashboard."
+        ) from None
+    server.timeout = timeout
+    url = manager.get_authorize_url(state=state)
+    print(f"Log in to Spotify in your browser; if none opens, visit:\n  {url}", file=out, flush=True)
+    try:
+        if open_browser:
+            webbrowser.open(url)
+        server.handle_request()
+    finally:
+        server.server_close()
+    if not answer:
+        raise ExternalServiceError(f"No answer from Spotify's login page within {timeout:.0f} s; run the command again.")
+    if not secrets.compare_digest(answer.get("state", ""), state):
+        raise ExternalServiceError("Spotify login refused: the answer did not belong to this login (state mismatch).")
+    if "code" not in answer:
+        raise ExternalServiceError(f"Spotify login cancelled ({answer.get('error', 'no code')}). Nothing was changed.")
+    try:
+        manager.get_access_token(code=answer["code"], as_dict=False, check_cache=False)
+    except SpotifyOauthError as error:
+        raise ExternalServiceError(
+            f"Spotify's accounts service refused the login ({error.error or 'error'}); check the app's redirect URI "
+            f"({settings.spotify_redirect}) and credentials."
+        ) from None

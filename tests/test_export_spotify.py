@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import io
+import socket
 import stat
+import threading
+import webbrowser
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -12,7 +16,9 @@ import cli
 from catalog.db import connect
 from catalog.store import TrackRecord, upsert_track
 from config import load_settings
+from errors import ExternalServiceError
 from spotify.oauth import cli_cache, oauth_manager
+from spotify.oauth import cli_login as product_cli_login
 from tests.fakes.spotify_catalogue import Entry, fake_id, track_object
 from tests.fakes.spotify_server import FakeSpotify
 
@@ -26,14 +32,29 @@ def env(tmp_path, monkeypatch):
         values = {
             "CRATEDIGGER_DATA_DIR": str(tmp_path), "SPOTIPY_CLIENT_ID": fake.client_id,
             "SPOTIPY_CLIENT_SECRET": fake.client_secret, "CRATEDIGGER_SPOTIFY_API_URL": fake.api_url,
-            "CRATEDIGGER_SPOTIFY_ACCOUNTS_URL": fake.accounts_url, "CRATEDIGGER_PORT": "8765",
+            "CRATEDIGGER_SPOTIFY_ACCOUNTS_URL": fake.accounts_url, "CRATEDIGGER_PORT": str(free_port()),
         }
         for key, value in values.items():
             monkeypatch.setenv(key, value)
         yield fake, load_settings()
 
 
-def cli_login(fake, settings):
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def browser_that_follows(monkeypatch, tamper=lambda url: url):
+    """Stand in for `webbrowser.open`: a background 'browser' that follows the redirects."""
+    def open_url(url):
+        threading.Thread(target=lambda: requests.get(tamper(url), timeout=10), daemon=True).start()
+        return True
+
+    monkeypatch.setattr(webbrowser, "open", open_url)
+
+
+def seed_cli_login(fake, settings):
     """What the browser does in the real flow: authorize, come back with a code, exchange it."""
     manager = oauth_manager(settings, cli_cache(settings))
     answer = requests.get(manager.get_authorize_url(state="s1"), allow_redirects=False, timeout=5)
@@ -41,26 +62,44 @@ def cli_login(fake, settings):
     manager.get_access_token(code=code, as_dict=False, check_cache=False)
 
 
-def test_export_verb_creates_the_playlist_in_order(env, tmp_path, capsys):
+def test_export_verb_creates_the_playlist_in_order(env, tmp_path, capsys, monkeypatch):
     fake, settings = env
-    cli_login(fake, settings)
-    assert stat.S_IMODE(cli_cache(settings).path.stat().st_mode) == 0o600
+    browser_that_follows(monkeypatch)  # the verb logs in through the browser on its own
     conn = connect(settings.catalog_path)
     ids = [upsert_track(conn, TrackRecord(e.artists[0], e.name, spotify_id=e.spotify_id)) for e in reversed(ENTRIES)]
     no_link = upsert_track(conn, TrackRecord("Unlinked", "Song"))
     listing = tmp_path / "picked.txt"
     listing.write_text("\n".join(map(str, ids[:60] + [no_link] + ids[60:])), encoding="utf-8")
     assert cli.main(["export", "--tracks", str(listing), "--to", "spotify", "--name", "Friday"]) == 0
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    out = captured.out
+    assert "Log in to Spotify in your browser" in captured.err
     (playlist,) = fake.playlists.values()
     assert playlist.uris == [f"spotify:track:{e.spotify_id}" for e in reversed(ENTRIES)]
     assert playlist.public is False and f"open.spotify.com/playlist/{playlist.id}" in out
     assert "Left out 1 track(s) without a Spotify link: Unlinked - Song" in out
+    assert stat.S_IMODE(cli_cache(settings).path.stat().st_mode) == 0o600
+
+
+def test_cli_login_refuses_a_wrong_state(env, monkeypatch):
+    fake, settings = env
+    browser_that_follows(monkeypatch, tamper=lambda url: url.replace("state=", "state=evil"))
+    with pytest.raises(ExternalServiceError, match="state mismatch"):
+        product_cli_login(settings, out=io.StringIO(), timeout=10)
+    assert cli_cache(settings).get_cached_token() is None
+    assert not any(path == "/accounts/api/token" for _, path in fake.requests)
+
+
+def test_cli_login_times_out_with_a_message(env, monkeypatch):
+    fake, settings = env
+    monkeypatch.setattr(webbrowser, "open", lambda url: True)  # nobody answers
+    with pytest.raises(ExternalServiceError, match="No answer"):
+        product_cli_login(settings, out=io.StringIO(), timeout=0.2)
 
 
 def test_export_verb_reports_quota(env, capsys):
     fake, settings = env
-    cli_login(fake, settings)
+    seed_cli_login(fake, settings)
     conn = connect(settings.catalog_path)
     track = upsert_track(conn, TrackRecord("A", "B", spotify_id=ENTRIES[0].spotify_id))
     fake.rate_limited("POST /v1/me/playlists", retry_after=None, quota=True)

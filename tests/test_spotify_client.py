@@ -186,3 +186,33 @@ def test_parse_retry_after():
     assert parse_retry_after("0") == 0.0
     assert parse_retry_after(None) is None
     assert parse_retry_after("soon") is None
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda sp: sp.user_playlist_create("1112264649", "x"),  # POST /users/{id}/playlists
+        lambda sp: sp._post("playlists/2dGgoMPWpapXYA6rX7ZbbB/tracks", payload={"uris": []}),
+        lambda sp: sp._get("playlists/2dGgoMPWpapXYA6rX7ZbbB/tracks"),
+        lambda sp: sp._get("recommendations", seed_tracks=TRACK.spotify_id),
+        lambda sp: sp._get("audio-analysis/" + TRACK.spotify_id),
+    ],
+)
+def test_every_removed_endpoint_is_forbidden(client, call):
+    with pytest.raises(ExternalServiceError) as info:
+        client.call("use a removed endpoint", call, client.sp)
+    assert info.value.status == 403
+
+
+def test_fake_with_real_catalogue_answers_lookups(tmp_path):
+    with FakeSpotify.with_real_catalogue() as fake:
+        settings = replace(
+            load_settings(environ={"CRATEDIGGER_DATA_DIR": str(tmp_path)}, dotenv_path=tmp_path / "none.env"),
+            spotify_client_id=fake.client_id, spotify_client_secret=fake.client_secret,
+            spotify_api_url=fake.api_url, spotify_accounts_url=fake.accounts_url,
+        )
+        client = SpotifyClient.from_settings(settings)
+        some_id = next(iter(fake.tracks))
+        assert client.track(some_id)["id"] == some_id
+        assert len(fake.tracks) >= 60

@@ -14,7 +14,7 @@ from flask import Flask
 from catalog.db import connect
 from catalog.store import TrackRecord, upsert_track
 from config import load_settings
-from errors import BadInputError
+from errors import BadInputError, ExternalServiceError
 from spotify.export import PartialExportError, export_to_spotify
 from spotify.oauth import SCOPES, current_user_client, register_spotify_routes, session_cache
 from tests.fakes.spotify_catalogue import Entry, fake_id, track_object
@@ -184,14 +184,50 @@ def test_missing_credentials_page(tmp_path):
         assert answer.status_code == 503 and b"SPOTIPY_CLIENT_ID" in answer.data
 
 
-def test_the_session_secret_is_made_once_and_private(tmp_path):
-    import stat
+def test_revoked_refresh_token_asks_to_log_in_again(app, fake, settings):
+    from spotify.oauth import user_client
 
-    from config import load_settings
+    with app.test_client() as browser:
+        login(app, fake, browser)
+        with browser.session_transaction() as session:
+            session_id = session["spotify_session"]
+    client = user_client(settings, session_cache(settings, session_id))
+    fake.refresh_tokens.clear()  # the user revoked the app
+    fake.expire_tokens()
+    with pytest.raises(ExternalServiceError, match="log in again"):
+        client.me()
+
+
+def test_session_secret_is_shared_and_private(settings):
     from spotify.oauth import session_secret
 
-    settings = load_settings({"CRATEDIGGER_DATA_DIR": str(tmp_path)}, dotenv_path=tmp_path / "none.env")
-    first = session_secret(settings)
-    assert len(first) == 64 and session_secret(settings) == first  # shared by every process and restart
-    path = tmp_path / "tokens" / "session-secret"
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    first, second = Flask("a"), Flask("b")
+    register_spotify_routes(first, settings)
+    register_spotify_routes(second, settings)
+    assert first.secret_key == second.secret_key == session_secret(settings)
+    assert stat.S_IMODE((settings.data_dir / "tokens" / "session-secret").stat().st_mode) == 0o600
+
+
+def test_old_session_tokens_are_pruned(settings):
+    import os
+
+    from spotify.oauth import prune_session_tokens
+
+    old = session_cache(settings, "old-browser")
+    old.save_token_to_cache({"access_token": "x"})
+    os.utime(old.path, (0, 0))
+    session_cache(settings, "new-browser").save_token_to_cache({"access_token": "y"})
+    assert prune_session_tokens(settings) == 1
+    assert not old.path.exists() and session_cache(settings, "new-browser").path.exists()
+
+
+def test_unregistered_redirect_uri_is_refused_by_the_fake(settings):
+    import requests as http
+
+    with FakeSpotify([], redirect_uris=["http://127.0.0.1:9999/spotify/callback"]) as strict:
+        flask_app = Flask("strict")
+        register_spotify_routes(flask_app, replace(settings, spotify_accounts_url=strict.accounts_url))
+        with flask_app.test_client() as browser:
+            authorize = browser.get("/spotify/login").headers["Location"]
+        answer = http.get(authorize, allow_redirects=False, timeout=5)
+        assert answer.status_code == 400 and b"Invalid redirect URI" in answer.content

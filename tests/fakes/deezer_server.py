@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import copy
 import json
-import socket
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
-from tests.fakes.loopback import LoopbackFake
+from tests.fakes.loopback import LoopbackFake, QuickHandler
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "deezer"
 
@@ -33,12 +32,12 @@ class FakeDeezer(LoopbackFake):
         self.delay = 0.0
         self.requests: list[str] = []
 
-    def handler_class(self):
-        return _handler(self)
-
     @property
     def api_url(self) -> str:
-        return f"{self.base_url}/"
+        return self.base_url + "/"
+
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _handler(self)
 
     def track_body(self, isrc: str) -> dict:
         body = copy.deepcopy(self.template)
@@ -48,16 +47,7 @@ class FakeDeezer(LoopbackFake):
 
 
 def _handler(fake: FakeDeezer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def setup(self):
-            super().setup()
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no 40-ms delayed-ACK stalls
-
-        def log_message(self, format, *args):  # noqa: A002
-            pass
-
+    class Handler(QuickHandler):
         def _send(self, status: int, raw: bytes, ctype: str) -> None:
             self.send_response(status)
             self.send_header("Content-Type", ctype)

@@ -25,7 +25,6 @@ import base64
 import json
 import re
 import secrets
-import socket
 import threading
 import time
 import unicodedata
@@ -35,7 +34,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlparse
 
-from tests.fakes.loopback import LoopbackFake
+from tests.fakes.loopback import LoopbackFake, QuickHandler
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "spotify"
 PREMIUM_TEXT = (
@@ -93,9 +92,11 @@ class FakeSpotify(LoopbackFake):
         consent: str = "redirect",  # 'redirect' straight back, or 'page' with an Agree link
         token_lifetime: int = 3600,
         user_id: str = "1112264649",
+        redirect_uris: list[str] | None = None,  # registered redirect URIs; None accepts any loopback one
     ):
         self.client_id, self.client_secret = client_id, client_secret
         self.consent = consent
+        self.redirect_uris = redirect_uris
         self.token_lifetime = token_lifetime
         self.user = json.loads((FIXTURES / "current_user.json").read_text(encoding="utf-8"))
         self.user.update(id=user_id, account_id=user_id, uri=f"spotify:user:{user_id}")
@@ -112,6 +113,17 @@ class FakeSpotify(LoopbackFake):
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request, no query, no headers
         self.issued_secrets: list[str] = [client_secret]  # everything a log must never contain
         self.lock = threading.Lock()
+
+    @classmethod
+    def with_real_catalogue(cls, *, distractors: bool = True, **kwargs) -> FakeSpotify:
+        """A fake whose catalogue is the real track entries (set CSVs when present, else the committed
+        excerpt), with look-alike distractors unless `distractors=False`."""
+        from tests.fakes.spotify_catalogue import load_entries, track_object, with_distractors
+
+        entries = load_entries()
+        if distractors:
+            entries = with_distractors(entries)
+        return cls([track_object(e) for e in entries], **kwargs)
 
     # ---- catalogue -----------------------------------------------------------------------
     def add_track(self, track: dict) -> None:
@@ -198,7 +210,7 @@ class FakeSpotify(LoopbackFake):
         return None
 
     # ---- server ---------------------------------------------------------------------------
-    def handler_class(self):
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
         return _handler(self)
 
     @property
@@ -238,16 +250,7 @@ _REMOVED = [
 
 
 def _handler(fake: FakeSpotify) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def setup(self):
-            super().setup()
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no 40-ms delayed-ACK stalls
-
-        def log_message(self, format, *args):  # noqa: A002 - never log (URLs carry codes)
-            pass
-
+    class Handler(QuickHandler):
         # -- plumbing --
         def _send(self, status: int, body: dict | bytes | str | None = None, *, ctype: str | None = None,
                   headers: dict | None = None) -> None:
@@ -312,6 +315,8 @@ def _handler(fake: FakeSpotify) -> type[BaseHTTPRequestHandler]:
                 return self._send(400, "<h1>INVALID_CLIENT: Invalid client</h1>")
             if not redirect.startswith("http://127.0.0.1:") and not redirect.startswith("https://"):
                 return self._send(400, "<h1>INVALID_CLIENT: Insecure redirect URI</h1>")
+            if fake.redirect_uris is not None and redirect not in fake.redirect_uris:
+                return self._send(400, "<h1>INVALID_CLIENT: Invalid redirect URI</h1>")
             if query.get("response_type") != "code":
                 return self._send(400, "<h1>unsupported_response_type</h1>")
             code = fake.new_secret("AC")
@@ -323,7 +328,7 @@ def _handler(fake: FakeSpotify) -> type[BaseHTTPRequestHandler]:
             target = redirect + ("&" if "?" in redirect else "?") + urlencode(params)
             if fake.consent == "page":
                 page = (
-                    "<!doctype html><html><head><title>Spotify – Authorize</title><link rel=\"icon\" href=\"data:,\"></head><body>"
+                    "<!doctype html><html><head><title>Spotify – Authorize</title></head><body>"
                     f"<h1>Cratedigger wants to access your account</h1><p>Scopes: {query.get('scope', '')}</p>"
                     f'<a id="auth-accept" href="{target}">Agree</a></body></html>'
                 )
@@ -501,3 +506,21 @@ def _handler(fake: FakeSpotify) -> type[BaseHTTPRequestHandler]:
                              "total": len(playlist.uris), "limit": limit, "offset": offset})
 
     return Handler
+
+
+def main() -> None:
+    """`python -m tests.fakes.spotify_server`: serve the real catalogue until Ctrl-C (for manual checks)."""
+    import sys
+
+    fake = FakeSpotify.with_real_catalogue(consent="page").start()
+    print(f"CRATEDIGGER_SPOTIFY_API_URL={fake.api_url}\nCRATEDIGGER_SPOTIFY_ACCOUNTS_URL={fake.accounts_url}\n"
+          f"SPOTIPY_CLIENT_ID={fake.client_id}\nSPOTIPY_CLIENT_SECRET={fake.client_secret}", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        fake.stop()
+        sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
