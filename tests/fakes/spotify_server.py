@@ -328,7 +328,7 @@ def _handler(fake: FakeSpotify) -> type[BaseHTTPRequestHandler]:
             target = redirect + ("&" if "?" in redirect else "?") + urlencode(params)
             if fake.consent == "page":
                 page = (
-                    "<!doctype html><html><head><title>Spotify – Authorize</title></head><body>"
+                    "<!doctype html><html><head><title>Spotify – Authorize</title><link rel=\"icon\" href=\"data:,\"></head><body>"
                     f"<h1>Cratedigger wants to access your account</h1><p>Scopes: {query.get('scope', '')}</p>"
                     f'<a id="auth-accept" href="{target}">Agree</a></body></html>'
                 )
