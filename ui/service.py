@@ -210,43 +210,49 @@ def answer_query(text: str, settings, loader, *, sound_loader=None, n: int = CAN
     DJ-set evidence comes from the published run; a track no set in the model contains is answered
     from sound when the run has its embedding; when both engines know it, candidates carry both scores.
     """
+    conn = open_catalog(settings)
+    if conn is None:
+        return Answer(message="The catalog is empty: run `python cli.py demo` or import tracklists.", level="warning")
     try:
-        conn = open_catalog(settings)
-        if conn is None:
-            return Answer(message="The catalog is empty: run `python cli.py demo` or import tracklists.", level="warning")
-        seeds = resolve_seeds(conn, settings, split_queries(text))
-        seed_ids = list(dict.fromkeys(row["id"] for row in seeds))
-        styles = track_styles(conn, seed_ids)
-        seed_cards = [track_card(row, styles.get(row["id"], [])) for row in seeds]
-        query = dict(seed_cards[0])
-        if len(seed_cards) > 1:
-            query["title"] = f"{len(seed_cards)} tracks"
-            query["artist"] = ", ".join(c["artist"] for c in seed_cards[:3])
-        sound = sound_loader.get() if sound_loader is not None else None
-        if len(seed_cards) == 1:
-            from ui.sound import cached_spectrogram
-
-            query["spectrogram"] = cached_spectrogram(settings, query.get("audio_path"))
-        try:
-            recommender = loader.get()
-        except ArtifactMissingError as error:
-            return Answer(query=query, seeds=seed_cards, message=str(error), level="warning")
-        if not any(recommender.knows(s) for s in seed_ids):
-            if sound is None or not sound.knows(seed_ids[0]):
-                raise NotFoundError(
-                    "No DJ set in the model contains this track and it has no sound analysis yet: "
-                    "run `python cli.py fetch-audio` and `embed`, or drop its audio file here."
-                )
-            query["source"] = "sound (no DJ set plays it yet)"
-            return Answer(query=query, seeds=seed_cards, candidates=sound_candidates(conn, sound, seed_ids[0], n))
-        recommendations = recommender.similar(seed_ids, n=n)
-        candidates = cards_for(conn, [(r.track_id, r.to_dict()) for r in recommendations])
-        query["source"] = "DJ sets"
-        if sound is not None and sound.knows(seed_ids[0]):
-            candidates = add_sound(conn, sound, seed_ids[0], candidates)
-            query["source"] = "DJ sets and sound"
-        place_on_map(recommender, seed_ids, query, candidates)
-        message = None if candidates else "No DJ set plays this track with others yet: nothing to recommend."
-        return Answer(query=query, seeds=seed_cards, candidates=candidates, message=message, level="info")
+        return _answer(conn, text, settings, loader, sound_loader, n)
     except CratediggerError as error:
         return Answer(message=str(error), level="error" if error.exit_code == 2 else "warning")
+    finally:
+        conn.close()
+
+
+def _answer(conn: sqlite3.Connection, text: str, settings, loader, sound_loader, n: int) -> Answer:
+    seeds = resolve_seeds(conn, settings, split_queries(text))
+    seed_ids = list(dict.fromkeys(row["id"] for row in seeds))
+    styles = track_styles(conn, seed_ids)
+    seed_cards = [track_card(row, styles.get(row["id"], [])) for row in seeds]
+    query = dict(seed_cards[0])
+    if len(seed_cards) > 1:
+        query["title"] = f"{len(seed_cards)} tracks"
+        query["artist"] = ", ".join(c["artist"] for c in seed_cards[:3])
+    sound = sound_loader.get() if sound_loader is not None else None
+    if len(seed_cards) == 1:
+        from ui.sound import cached_spectrogram
+
+        query["spectrogram"] = cached_spectrogram(settings, query.get("audio_path"))
+    try:
+        recommender = loader.get()
+    except ArtifactMissingError as error:
+        return Answer(query=query, seeds=seed_cards, message=str(error), level="warning")
+    if not any(recommender.knows(s) for s in seed_ids):
+        if sound is None or not sound.knows(seed_ids[0]):
+            raise NotFoundError(
+                "No DJ set in the model contains this track and it has no sound analysis yet: "
+                "run `python cli.py fetch-audio` and `embed`, or drop its audio file here."
+            )
+        query["source"] = "sound (no DJ set plays it yet)"
+        return Answer(query=query, seeds=seed_cards, candidates=sound_candidates(conn, sound, seed_ids[0], n))
+    recommendations = recommender.similar(seed_ids, n=n)
+    candidates = cards_for(conn, [(r.track_id, r.to_dict()) for r in recommendations])
+    query["source"] = "DJ sets"
+    if sound is not None and sound.knows(seed_ids[0]):
+        candidates = add_sound(conn, sound, seed_ids[0], candidates)
+        query["source"] = "DJ sets and sound"
+    place_on_map(recommender, seed_ids, query, candidates)
+    message = None if candidates else "No DJ set plays this track with others yet: nothing to recommend."
+    return Answer(query=query, seeds=seed_cards, candidates=candidates, message=message, level="info")
