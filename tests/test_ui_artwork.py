@@ -23,7 +23,8 @@ def test_artwork_comes_from_the_lookup_cache_and_never_offline(conn, settings):
     assert artwork_url(settings, "Z" * 22, online=True) is None  # not cached, no credentials: no network
 
 
-def test_the_query_card_shows_artwork_when_given():
-    store = {"query": {"title": "T", "artist": "A", "spotify_id": TRACK["id"], "is_demo": False}}
-    assert "i.scdn.co/image/300" in str(query_card(store, artwork="https://i.scdn.co/image/300"))
-    assert "<Img" not in str(query_card(store)) and "Img(" not in str(query_card(store))
+def test_the_query_card_shows_artwork_only_online():
+    store = {"query": {"title": "T", "artist": "A", "spotify_id": TRACK["id"], "is_demo": False,
+                       "artwork": "https://i.scdn.co/image/300"}}
+    assert "i.scdn.co/image/300" in str(query_card(store, player=True))
+    assert "i.scdn.co/image/300" not in str(query_card(store, player=False))

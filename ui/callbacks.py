@@ -12,7 +12,6 @@ from dash import ALL, Input, Output, State, ctx, html, no_update
 
 from errors import CratediggerError
 from ui import figures
-from ui.artwork import artwork_url
 from ui.export import export_file, export_spotify
 from ui.online import spotify_player_available
 from ui.ranking import Controls, Feedback, rank
@@ -116,7 +115,7 @@ def ranked_rows(store: dict | None, controls: Controls, feedback: dict | None) -
     )
 
 
-def query_card(store: dict | None, *, player: bool = False, artwork: str | None = None):
+def query_card(store: dict | None, *, player: bool = False):
     query = (store or {}).get("query")
     if not query:
         return html.Div("Paste a track to start digging.", className="muted")
@@ -130,7 +129,8 @@ def query_card(store: dict | None, *, player: bool = False, artwork: str | None 
     if query.get("source"):
         facts.append(f"from {query['source']}")
     children = [
-        html.Img(src=artwork, alt="album artwork", className="artwork") if artwork else None,
+        html.Img(src=query["artwork"], alt="album artwork", className="artwork")
+        if player and query.get("artwork") else None,
         html.Div(query.get("artist", ""), className="query-artist"),
         html.Div(query.get("title", "") + (f" ({query['version']})" if query.get("version") else ""),
                  className="query-title"),
@@ -283,11 +283,8 @@ def register_callbacks(app, settings, loader, sound_loader=None) -> None:
         rows = ranked_rows(store, controls_from(n, blend, bpm, styles, flags, picks), feedback)
         picked = {p["track_id"] for p in picks or []}
         style_options = sorted({s for c in (store or {}).get("candidates", []) for s in c.get("styles") or []})
-        online = spotify_player_available(settings)
-        query = (store or {}).get("query") or {}
-        artwork = None if query.get("is_demo") else artwork_url(settings, query.get("spotify_id"), online=online)
         return ([table_row(r) for r in rows], [r["track_id"] for r in rows if r["track_id"] in picked],
-                query_card(store, player=online, artwork=artwork), style_options)
+                query_card(store, player=spotify_player_available(settings)), style_options)
 
     @app.callback(
         Output("picks-store", "data"),

@@ -232,9 +232,13 @@ def _answer(conn: sqlite3.Connection, text: str, settings, loader, sound_loader,
         query["artist"] = ", ".join(c["artist"] for c in seed_cards[:3])
     sound = sound_loader.get() if sound_loader is not None else None
     if len(seed_cards) == 1:
+        from ui.artwork import artwork_url
+        from ui.online import spotify_player_available
         from ui.sound import cached_spectrogram
 
         query["spectrogram"] = cached_spectrogram(settings, query.get("audio_path"))
+        if not query["is_demo"]:
+            query["artwork"] = artwork_url(settings, query.get("spotify_id"), online=spotify_player_available(settings))
     try:
         recommender = loader.get()
     except ArtifactMissingError as error:
