@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -54,23 +55,33 @@ class SoundIndex:
 
 
 class SoundIndexLoader:
-    """The `SoundIndex` of the published run, reloaded when another run is published; None if it has none."""
+    """The `SoundIndex` of the newest sound run, or None without one.
 
-    def __init__(self, settings):
+    The models folder is looked at again at most every `check_every` seconds (not on every query); a newer
+    run, or re-embedded one, is loaded then.
+    """
+
+    def __init__(self, settings, *, check_every: float = 2.0):
         self.settings = settings
+        self.check_every = check_every
         self._lock = threading.Lock()
         self._key: tuple | None = None
         self._index: SoundIndex | None = None
+        self._checked_at = float("-inf")
 
     def get(self) -> SoundIndex | None:
         from audio.training import newest_sound_run
 
-        try:
-            run_dir = newest_sound_run(self.settings, need="embeddings.npy").resolve(strict=True)
-            stamp = (run_dir, (run_dir / "embeddings.npy").stat().st_mtime_ns)
-        except (OSError, ArtifactMissingError):
-            return None
         with self._lock:
+            if time.monotonic() - self._checked_at < self.check_every:
+                return self._index
+            self._checked_at = time.monotonic()
+            try:
+                run_dir = newest_sound_run(self.settings, need="embeddings.npy").resolve(strict=True)
+                stamp = (run_dir, (run_dir / "embeddings.npy").stat().st_mtime_ns)
+            except (OSError, ArtifactMissingError):
+                self._key, self._index = None, None
+                return None
             if stamp != self._key:
                 try:
                     self._index = SoundIndex(run_dir)
