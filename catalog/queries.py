@@ -24,10 +24,6 @@ class CatalogCounts:
     demo_tracks: int
 
 
-def track_by_id(conn: sqlite3.Connection, track_id: int) -> sqlite3.Row | None:
-    return conn.execute("SELECT * FROM tracks WHERE id = ?", (track_id,)).fetchone()
-
-
 def tracks_by_ids(conn: sqlite3.Connection, track_ids: list[int]) -> dict[int, sqlite3.Row]:
     """Rows of the given tracks keyed by id (unknown ids are absent)."""
     rows: dict[int, sqlite3.Row] = {}
@@ -119,14 +115,3 @@ def track_styles(conn: sqlite3.Connection, track_ids: list[int], *, top: int = 2
             for style in json.loads(styles or "[]"):
                 counter[style] += count
     return {t: [s for s, _ in c.most_common(top)] for t, c in counters.items()}
-
-
-def all_styles(conn: sqlite3.Connection) -> list[str]:
-    """Every style named by a set, most common first."""
-    import json
-    from collections import Counter
-
-    counter: Counter = Counter()
-    for (styles,) in conn.execute("SELECT styles FROM sets"):
-        counter.update(json.loads(styles or "[]"))
-    return [s for s, _ in counter.most_common()]
