@@ -96,6 +96,22 @@ def split_artists(artist: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return mains or (artist,), feats
 
 
+def trailing_label(title: str) -> str | None:
+    """`"Polaris [Mau5trap]"` → `"Mau5trap"`; also a truncated `"[Nite Grooves"`; None without one.
+
+    A bracket naming a version (`[Tiefschwarz Remix]`) is not a label; a catalog number after
+    ` - ` is cut (`[Kompakt - KOM 123]` → `"Kompakt"`).
+    """
+    match = _LABEL_TAIL.search(title.strip())
+    if not match or match.start() == 0:
+        return None
+    inner = match.group(0).strip().lstrip("[").rstrip("]").strip()
+    if not inner or _VERSION_WORDS.search(inner):
+        return None
+    label = re.split(r"\s+[-–]\s+", inner)[0].strip()
+    return label or None
+
+
 def split_title(title: str) -> tuple[str, str | None, tuple[str, ...]]:
     """`"Rej (Dixon Edit) [Innervisions]"` → `("Rej", "Dixon Edit", ())`.
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from catalog.identity import fold
+from catalog.identity import fold, trailing_label
 from models.matrix import PlayMatrix, Plays, load_plays, read_plays_csv
 from models.rankers import TrainData, transition_counts
-from models.side import credited_artists, remixer_of, track_artist_matrix
+from models.side import credited_artists, label_credit, remixer_of, track_artist_matrix
 
 
 @dataclass(frozen=True)
@@ -56,25 +56,31 @@ class Dataset:
 
 
 def dataset_from_csv(path: Path | str) -> Dataset:
-    """A CSV of tracklists (see `models.matrix.read_plays_csv`); credits come from its artist/title columns."""
+    """A CSV of tracklists (see `models.matrix.read_plays_csv`); credits come from its artist/title columns.
+
+    A title ending in `[Label]` (as MixesDB writes them) credits that label too.
+    """
     plays = read_plays_csv(path)
-    credits = {key: credited_artists(artist, title) for key, (artist, title) in plays.names.items()}
+    credits = {
+        key: [*credited_artists(artist, title), *label_credit(trailing_label(title))]
+        for key, (artist, title) in plays.names.items()
+    }
     return Dataset(plays=plays, credits=credits, source=str(path))
 
 
 def dataset_from_catalog(conn: sqlite3.Connection, *, source: str = "catalog") -> Dataset:
-    """Every play of the catalog, with credited artists (incl. remixers) and each set's first DJ."""
+    """Every play of the catalog, with credited artists (incl. remixers), labels and each set's first DJ."""
     plays = load_plays(conn)
     credits = {}
-    for track_id, artists, version in conn.execute(
-        "SELECT id, artists, version FROM tracks WHERE id IN (SELECT DISTINCT track_id FROM plays)"
+    for track_id, artists, version, label in conn.execute(
+        "SELECT id, artists, version, label FROM tracks WHERE id IN (SELECT DISTINCT track_id FROM plays)"
     ):
         try:
             names = [a for a in json.loads(artists or "[]") if a]
         except ValueError:
             names = []
         remixer = remixer_of(version)
-        credits[track_id] = [*names, remixer] if remixer else names
+        credits[track_id] = [*names, *([remixer] if remixer else []), *label_credit(label)]
     set_djs = {}
     for set_id, djs in conn.execute("SELECT id, djs FROM sets"):
         try:

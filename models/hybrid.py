@@ -5,8 +5,9 @@ Set data is very sparse (most tracks are in one or two sets), so no single signa
 - `sets`: the sets most like the query (IDF-weighted cosine on tracks, plus `set_artist_weight` ×
   the same on credited artists), each voting for its tracks with similarity ** `set_exponent`;
 - `als`: implicit ALS on BM25-weighted plays; the query is folded in as a new set;
-- `artists`: back-off through credits: artists credited on the seeds, and artists often played
-  with them, vote for their tracks (the tie-breaker for tracks seen in one set);
+- `artists`: back-off through credits (artists, remixers and the label, `models.side`): those
+  credited on the seeds, and those often played with them, vote for their tracks (the
+  tie-breaker for tracks seen in one set);
 - `transitions`: tracks DJs played within a few positions after a seed ("played next");
 - `popularity`: sets per track, a small prior.
 

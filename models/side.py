@@ -1,8 +1,10 @@
-"""Side information about tracks: who is credited on them, as a sparse tracks × artists matrix.
+"""Side information about tracks: who is credited on them and their label, as a sparse matrix.
 
 Credits are the main and featured artists and the remixer named in the version
 (`Track (Dixon Remix)` credits Dixon), folded to one comparison form, so the same artist
-spelled two ways is one column.
+spelled two ways is one column. A track's label is one more column (`label_credit`), kept apart
+from an artist of the same name by a prefix: records on one label travel together in DJ sets
+much as records by one artist do.
 
 >>> matrix, names = track_artist_matrix([["Âme", "Dixon"], ["Ame"], []])
 >>> names.tolist(), matrix.toarray().tolist()
@@ -62,6 +64,14 @@ def credited_artists(artist: str, title: str = "", version: str | None = None) -
     if remixer:
         credits.append(remixer)
     return credits
+
+
+LABEL_PREFIX = "label "
+
+
+def label_credit(label: str | None) -> list[str]:
+    """The side-information entry of a label (`["label Kompakt"]`), or nothing without one."""
+    return [LABEL_PREFIX + label.strip()] if label and fold(label) else []
 
 
 def track_artist_matrix(credits: Sequence[Sequence[str]]) -> tuple[sp.csr_matrix, np.ndarray]:

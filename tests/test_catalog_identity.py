@@ -5,7 +5,7 @@ from collections import defaultdict
 
 import pytest
 
-from catalog.identity import fold, parse_track_name, repair_mojibake, track_key
+from catalog.identity import fold, parse_track_name, repair_mojibake, track_key, trailing_label
 from tests.conftest import shared_path
 
 SAME = [
@@ -76,3 +76,18 @@ def test_real_sets_collapse_most_respellings_of_one_spotify_track():
     collapsed = sum(1 for s in respelled if len({track_key(a, t) for a, t in s}) == 1)
     assert len(respelled) > 300
     assert collapsed / len(respelled) >= 0.70
+
+
+@pytest.mark.parametrize(
+    ("title", "label"),
+    [
+        ("Polaris [Mau5trap]", "Mau5trap"),
+        ("Cascade Of Colour (Wamdue Black Mix) [Nite Grooves", "Nite Grooves"),  # cut off, as in real sets
+        ("Speicher [Kompakt - KOM 123]", "Kompakt"),
+        ("Track [Tiefschwarz Remix]", None),  # a version, not a label
+        ("Plain Title", None),
+        ("Empty []", None),
+    ],
+)
+def test_trailing_label(title, label):
+    assert trailing_label(title) == label

@@ -196,3 +196,28 @@ def test_retrain_publishes_only_if_at_least_as_good(crate, capsys):
     code, out, _ = run(capsys, "retrain", "--force")
     assert "published as the current model" in out
     assert (crate / "models" / "current").resolve().name != current
+
+
+def test_csv_labels_are_side_information_that_breaks_ties(tmp_path):
+    """Two tracks seen once with the seed: the one on the seed's label (from '[Label]') ranks first."""
+    from models.hybrid import HybridModel, HybridParams
+    from models.matrix import play_matrix
+
+    rows = [
+        ("a", "seed", 1, "Artist S", "Seed Track [Kompakt]"),
+        ("a", "same-label", 2, "Artist L", "Other [Kompakt - KOM 9]"),
+        ("a", "no-label", 3, "Artist N", "Plain"),
+        ("b", "seed", 1, "Artist S", "Seed Track [Kompakt]"),
+        ("b", "filler", 2, "Artist F", "Filler"),
+    ]
+    dataset = dataset_from_csv(write_csv(tmp_path / "labels.csv", rows))
+    assert "label Kompakt" in dataset.credits["same-label"]
+    assert not any(c.startswith("label") for c in dataset.credits["no-label"])
+    matrix = play_matrix(dataset.plays)
+    model = HybridModel(HybridParams().with_weights(als=0.0)).fit(dataset.training(matrix, dataset.plays))
+    seed_col, labelled, unlabelled = matrix.track_index(np.array(["seed", "same-label", "no-label"], dtype=object))
+    query = matrix.matrix[:0].tolil()
+    query.resize(1, matrix.shape[1])
+    query[0, seed_col] = 1.0
+    scores = model.scores(query.tocsr())[0]
+    assert scores[labelled] > scores[unlabelled]
