@@ -190,7 +190,7 @@ def run_evaluate(args, settings) -> int:
 
 
 def run_tune(args, settings) -> int:
-    from models.evaluation import tuned_params
+    from models.evaluation import DJ_REPEAT_DAMPINGS, tuned_params
     from models.pipeline import record_tuned, tuned_hybrid_params
 
     dataset = _dataset(args, settings)
@@ -201,6 +201,7 @@ def run_tune(args, settings) -> int:
         seed=args.seed,
         holdout=args.holdout,
         min_set=args.min_set,
+        dampings=DJ_REPEAT_DAMPINGS,
     )
     details = {"validation_objective": objective, "data": dataset.source, "seed": args.seed}
     if not args.data:
@@ -211,7 +212,10 @@ def run_tune(args, settings) -> int:
     else:
         weights = ", ".join(f"{k} {v:g}" for k, v in params.weights.items())
         where = f"; recorded in {details['recorded_in']}" if "recorded_in" in details else ""
-        print(f"Tuned weights: {weights} (validation R-precision + NDCG@10 = {objective:.4f}){where}")
+        print(
+            f"Tuned weights: {weights}; DJ-repeat damping {params.dj_repeat_damping:g} "
+            f"(validation R-precision + NDCG@10 = {objective:.4f}){where}"
+        )
     return 0
 
 

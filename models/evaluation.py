@@ -129,15 +129,27 @@ def baseline_rankers(n_tracks: int) -> list:
     return rankers
 
 
-def tuned_params(dataset, plays, params, *, seed: int, holdout: float, min_set: int):
-    """`params` with blend weights tuned on a validation split of `plays` (never the test split)."""
+DJ_REPEAT_DAMPINGS = (0.0, 0.5)  # what `tune` tries when the data knows each set's DJ
+
+
+def tuned_params(dataset, plays, params, *, seed: int, holdout: float, min_set: int, dampings=()):
+    """`params` with blend weights tuned on a validation split of `plays` (never the test split).
+
+    `dampings`: DJ-repeat damping exponents to choose from as well (when the data knows DJs).
+    """
     from models.split import holdout_split
     from models.tuning import tune_weights
 
     validation = holdout_split(plays, holdout=holdout, min_set=min_set, seed=seed + 1)
     data = dataset.training(validation.train, validation.train_plays)
-    weights, value = tune_weights(params, validation, data, seed=seed)
-    return replace(params, weights=weights), value
+    if data.set_dj is None or not (data.set_dj >= 0).any():
+        dampings = ()
+    best = None
+    for candidate in [replace(params, dj_repeat_damping=d) for d in dampings] or [params]:
+        weights, value = tune_weights(candidate, validation, data, seed=seed)
+        if best is None or value > best[1] + 1e-9:
+            best = (replace(candidate, weights=weights), value)
+    return best
 
 
 def run_evaluation(

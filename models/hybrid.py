@@ -42,6 +42,7 @@ class HybridParams:
     neighbour_sets: int = 200
     artist_self: float = 30.0
     artist_neighbours: int = 50
+    dj_repeat_damping: float = 0.5  # a DJ's n sets playing one track weigh n ** -this each (0: off)
     als: AlsParams = field(default_factory=lambda: AlsParams(factors=128, regularization=0.05, alpha=5.0))
 
     @property
@@ -195,8 +196,8 @@ class HybridModel:
         counts = sp.csr_matrix(data.counts, dtype=np.float32)
         n_tracks = counts.shape[1]
         self.set_tracks = _binary(counts)
-        if data.set_dj is not None:  # one DJ replaying a track is one vote, not many
-            self.set_tracks = damp_dj_repeats(self.set_tracks, data.set_dj)
+        if data.set_dj is not None:  # one DJ replaying a track is not many independent votes
+            self.set_tracks = damp_dj_repeats(self.set_tracks, data.set_dj, p.dj_repeat_damping)
         track_artists = data.track_artists
         if track_artists is None or track_artists.shape[1] == 0:
             track_artists = sp.csr_matrix((n_tracks, 0), dtype=np.float32)

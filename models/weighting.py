@@ -5,8 +5,8 @@
 - `confidence`: Hu/Koren/Volinsky confidence `1 + alpha * log(1 + count)`.
 
 `damp_dj_repeats` keeps one DJ replaying a track across many of their sets from counting as many
-independent votes: each of the DJ's plays of the track weighs `1 / sqrt(n)` where n is how many of
-that DJ's sets play it.
+independent votes: each of the DJ's plays of the track weighs `n ** -exponent` where n is how many
+of that DJ's sets play it (`exponent` 0.5: 1/sqrt(n); 0: no damping).
 """
 
 from __future__ import annotations
@@ -81,8 +81,8 @@ def min_support(
     return keep_rows, keep_cols
 
 
-def damp_dj_repeats(matrix: sp.csr_matrix, set_dj: np.ndarray) -> sp.csr_matrix:
-    """Scale each cell by 1/sqrt(n), n = number of sets of the same DJ that play the track.
+def damp_dj_repeats(matrix: sp.csr_matrix, set_dj: np.ndarray, exponent: float = 0.5) -> sp.csr_matrix:
+    """Scale each cell by n ** -exponent, n = number of sets of the same DJ that play the track.
 
     set_dj : np.ndarray [shape=(n_sets,), dtype=int]  a DJ id per row; -1 when unknown (never damped).
     """
@@ -90,11 +90,11 @@ def damp_dj_repeats(matrix: sp.csr_matrix, set_dj: np.ndarray) -> sp.csr_matrix:
     row_of = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
     dj = np.asarray(set_dj)[row_of]
     known = dj >= 0
-    if not known.any():
+    if not known.any() or exponent == 0:
         return matrix
     pair = dj[known].astype(np.int64) * matrix.shape[1] + matrix.indices[known]
     _, inverse, counts = np.unique(pair, return_inverse=True, return_counts=True)
     scale = np.ones(len(matrix.data), dtype=np.float32)
-    scale[known] = 1.0 / np.sqrt(counts[inverse.ravel()])
+    scale[known] = np.power(counts[inverse.ravel()], -exponent)
     matrix.data *= scale
     return matrix

@@ -176,6 +176,35 @@ def test_tune_records_its_choice(crate, capsys):
     assert code == 0 and "Tuned weights" in out
     tuned = json.loads((crate / "models" / "tuned.json").read_text())
     assert tuned["parameters"]["weights"]["sets"] == 1.0
+    assert tuned["parameters"]["dj_repeat_damping"] in (0.0, 0.5) and "DJ-repeat damping" in out
+
+
+def test_dj_repeat_damping_is_chosen_on_validation_when_djs_are_known(monkeypatch):
+    """`tune` fits one candidate per damping and keeps the better validation objective."""
+    import models.tuning
+    from models.dataset import Dataset
+    from models.evaluation import tuned_params
+    from models.hybrid import HybridParams
+
+    rows = scene_sets()
+    plays = plays_of(rows)
+    djs = {f"set{n:03d}": f"dj{n % 4}" for n in range(90)}
+    tried = []
+
+    def fake_tune(params, validation, data, seed=0):
+        tried.append(params.dj_repeat_damping)
+        return dict(params.weights), 1.0 if params.dj_repeat_damping == 0.5 else 0.5
+
+    monkeypatch.setattr(models.tuning, "tune_weights", fake_tune)
+    with_djs = Dataset(plays=plays, set_djs=djs)
+    start = HybridParams(dj_repeat_damping=0.25)
+    chosen, value = tuned_params(with_djs, plays, start, seed=0, holdout=0.2, min_set=10, dampings=(0.0, 0.5))
+    assert tried == [0.0, 0.5] and chosen.dj_repeat_damping == 0.5 and value == 1.0
+    tried.clear()
+    chosen, _ = tuned_params(
+        Dataset(plays=plays), plays, start, seed=0, holdout=0.2, min_set=10, dampings=(0.0, 0.5)
+    )
+    assert tried == [0.25] and chosen.dj_repeat_damping == 0.25  # no DJs known: nothing to choose
 
 
 def test_retrain_publishes_only_if_at_least_as_good(crate, capsys):
@@ -215,7 +244,9 @@ def test_csv_labels_are_side_information_that_breaks_ties(tmp_path):
     assert not any(c.startswith("label") for c in dataset.credits["no-label"])
     matrix = play_matrix(dataset.plays)
     model = HybridModel(HybridParams().with_weights(als=0.0)).fit(dataset.training(matrix, dataset.plays))
-    seed_col, labelled, unlabelled = matrix.track_index(np.array(["seed", "same-label", "no-label"], dtype=object))
+    seed_col, labelled, unlabelled = matrix.track_index(
+        np.array(["seed", "same-label", "no-label"], dtype=object)
+    )
     query = matrix.matrix[:0].tolil()
     query.resize(1, matrix.shape[1])
     query[0, seed_col] = 1.0

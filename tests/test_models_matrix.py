@@ -97,3 +97,7 @@ def test_one_dj_replaying_a_track_is_damped():
     damped = damp_dj_repeats(counts, np.array([0, 0, 0, 1])).toarray().ravel()
     np.testing.assert_allclose(damped, [1 / np.sqrt(3)] * 3 + [1.0], rtol=1e-6)
     assert damp_dj_repeats(counts, np.array([-1, -1, -1, -1])).toarray().ravel().tolist() == [1, 1, 1, 1]
+    off = damp_dj_repeats(counts, np.array([0, 0, 0, 1]), exponent=0.0).toarray().ravel()
+    assert off.tolist() == [1, 1, 1, 1]
+    full = damp_dj_repeats(counts, np.array([0, 0, 0, 1]), exponent=1.0).toarray().ravel()
+    np.testing.assert_allclose(full, [1 / 3] * 3 + [1.0], rtol=1e-6)
