@@ -209,6 +209,24 @@ def run_evaluation(
     }
 
 
+def _lead_over_baselines(models: dict) -> list[str]:
+    """The default's R-precision and NDCG@10 as multiples of the best baseline's (and BM25-ALS's)."""
+    baselines = {name: m for name, m in models.items() if name != DEFAULT}
+    if DEFAULT not in models or not baselines:
+        return []
+    best = max(baselines, key=lambda name: baselines[name]["r_precision"])
+    lines = []
+    for name in dict.fromkeys([best, *(["als_bm25"] if "als_bm25" in baselines else [])]):
+        ratios = [
+            f"{label} {models[DEFAULT][key] / baselines[name][key]:.2f}×"
+            if baselines[name][key]
+            else f"{label} -"
+            for label, key in (("R-precision", "r_precision"), ("NDCG@10", "ndcg@10"))
+        ]
+        lines.append(f"default ÷ {name}{' (best baseline)' if name == best else ''}: {', '.join(ratios)}")
+    return lines
+
+
 def format_table(report: dict) -> str:
     """The models of a `run_evaluation` report as an aligned text table."""
     columns = ("r_precision", "ndcg@10", "hr@10", "coverage", "next_hr@10")
@@ -216,6 +234,7 @@ def format_table(report: dict) -> str:
     for name, metrics in report["models"].items():
         cells = ["-" if metrics.get(c) is None else f"{metrics[c]:.4f}" for c in columns]
         lines.append(f"{name:14s} " + " ".join(f"{c:>11s}" for c in cells))
+    lines.extend(_lead_over_baselines(report["models"]))
     counts = report["counts"]
     lines.append(
         f"({counts['test_sets']} test sets, {counts['held_out_warm_tracks']} held-out tracks seen in training, "

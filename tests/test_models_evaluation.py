@@ -252,3 +252,20 @@ def test_csv_labels_are_side_information_that_breaks_ties(tmp_path):
     query[0, seed_col] = 1.0
     scores = model.scores(query.tocsr())[0]
     assert scores[labelled] > scores[unlabelled]
+
+
+def test_the_table_states_the_lead_over_the_baselines():
+    from models.evaluation import format_table
+
+    report = {
+        "models": {
+            "default": {"r_precision": 0.2, "ndcg@10": 0.3},
+            "ease": {"r_precision": 0.1, "ndcg@10": 0.2},
+            "als_bm25": {"r_precision": 0.08, "ndcg@10": 0.15},
+        },
+        "counts": {"test_sets": 1, "held_out_warm_tracks": 1, "next_track_pairs": 0},
+        "protocol": {"holdout": 0.2, "min_set": 10, "seed": 0},
+    }
+    table = format_table(report)
+    assert "default ÷ ease (best baseline): R-precision 2.00×, NDCG@10 1.50×" in table
+    assert "default ÷ als_bm25: R-precision 2.50×, NDCG@10 2.00×" in table
