@@ -190,11 +190,7 @@ class Recommender:
         if share_slots and known.sum() > 1:
             picked = self._shared_top(columns[known], seed_weights[known], banned, n, per_artist)
         else:
-            scores = np.asarray(
-                self.engine.scores(columns[known], seed_weights[known]), dtype=np.float32
-            ).copy()
-            scores[banned] = -np.inf
-            picked = [(c, float(scores[c])) for c in self._top(scores, n, per_artist)]
+            picked = self._top(columns[known], seed_weights[known], banned, n, per_artist)
         picked = [(int(self.track_ids[c]), score) for c, score in picked]
         if not explain:
             return [Recommendation(track_id=t, score=score, engine=self.engine.name) for t, score in picked]
@@ -207,11 +203,7 @@ class Recommender:
         slots = np.floor(quota).astype(int)
         for i in np.argsort(-(quota - slots), kind="stable")[: n - slots.sum()]:
             slots[i] += 1
-        lists = []
-        for column in columns:
-            scores = np.asarray(self.engine.scores(np.array([column])), dtype=np.float32).copy()
-            scores[banned] = -np.inf
-            lists.append([(c, float(scores[c])) for c in self._top(scores, n, per_artist)])
+        lists = [self._top(np.array([column]), None, banned, n, per_artist) for column in columns]
         picked, seen = [], set()
         artists_seen: set[str] = set()
         info = (
@@ -248,32 +240,34 @@ class Recommender:
                 break
         return picked
 
-    def _top(self, scores: np.ndarray, n: int, one_per_artist_seeds: list[int] | None) -> list[int]:
-        finite = int(np.isfinite(scores).sum())
-        if finite == 0:
-            return []
-        want = min(n if one_per_artist_seeds is None else n * 4, finite)
+    def _top(self, columns, weights, banned, n: int, one_per_artist_seeds: list[int] | None
+             ) -> list[tuple[int, float]]:
+        """The engine's best n (column, score) for the seed columns, `banned` columns left out.
+
+        With `one_per_artist_seeds`, only each first artist's best track counts: asks the engine
+        for 4n, then 16n, … until n artists are found or the catalogue runs out.
+        """
+        want = n if one_per_artist_seeds is None else n * 4
         while True:
-            part = np.argpartition(-scores, want - 1)[:want] if want < len(scores) else np.arange(len(scores))
-            order = part[np.lexsort((part, -scores[part]))]
-            order = [int(c) for c in order if np.isfinite(scores[c])]
+            order, scores = self.engine.top(columns, weights, k=want, exclude=banned)
+            ranked = [(int(c), float(s)) for c, s in zip(order, scores, strict=True)]
             if one_per_artist_seeds is None:
-                return order[:n]
-            info = self._track_info(int(self.track_ids[c]) for c in order)
+                return ranked[:n]
+            info = self._track_info(int(self.track_ids[c]) for c, _ in ranked)
             seen: set[str] = set()
             kept = []
-            for c in order:
+            for c, score in ranked:
                 track = info.get(int(self.track_ids[c]))
                 artist = fold(track.artists[0]) if track and track.artists else f"#{c}"
                 if artist in seen:
                     continue
                 seen.add(artist)
-                kept.append(c)
+                kept.append((c, score))
                 if len(kept) == n:
                     return kept
-            if want >= finite:
+            if len(ranked) < want:  # the catalogue ran out
                 return kept
-            want = min(want * 4, finite)
+            want *= 4
 
     def _explain(self, seeds: list[int], picked: list[tuple[int, float]]) -> list[Recommendation]:
         if not picked:
