@@ -88,14 +88,14 @@ def _scale_rows(matrix: sp.csr_matrix, factors: np.ndarray) -> sp.csr_matrix:
 def _scale_cols(matrix: sp.csr_matrix, factors: np.ndarray) -> sp.csr_matrix:
     """A copy of `matrix` with column j multiplied by factors[j]."""
     out = sp.csr_matrix(matrix, dtype=np.float32, copy=True)
-    out.data *= factors.astype(np.float32)[out.indices]
+    out.data *= np.asarray(factors, dtype=np.float32)[out.indices]
     return out
 
 
 def _cosine(queries: sp.csr_matrix, items_t: sp.csr_matrix, item_norms: np.ndarray) -> sp.csr_matrix:
     """Cosine of each query row with each item (both weighted; `items_t` is items transposed): queries × items."""
     sim = sp.csr_matrix(queries @ items_t)
-    sim = _scale_cols(sim, 1.0 / np.maximum(item_norms, 1e-9))
+    sim.data *= (1.0 / np.maximum(item_norms[sim.indices], 1e-9)).astype(np.float32)  # only the items it reached
     return _scale_rows(sim, 1.0 / np.maximum(_row_norms(queries), 1e-9))
 
 
@@ -165,11 +165,11 @@ class FoldIn:
 
     @functools.cached_property
     def _by_norm(self) -> tuple[np.ndarray, np.ndarray]:
-        """Item rows by decreasing ‖yᵢ‖: (rows [shape=(n,)], norms [shape=(n,)]); one pass over the factors."""
+        """Item rows by decreasing ‖yᵢ‖: (rows [shape=(n,)], −‖yᵢ‖ ascending [shape=(n,)]); one pass over the factors."""
         norms = np.concatenate([np.linalg.norm(chunk, axis=1) for chunk in _chunks(self.item_factors)]
                                or [np.zeros(0, np.float32)])
         order = np.argsort(-norms, kind="stable")
-        return order, norms[order]
+        return order, -norms[order]
 
     def warm(self) -> None:
         """Build what `largest_score` and `best_rows` need now (≈ 0.5 s at 1.5 M tracks), not in the first query."""
@@ -182,11 +182,11 @@ class FoldIn:
         played tracks towards 0, so these are a few thousand of 1.5 M at MixesDB scale. None when more
         than `max_rows` would have to be checked.
         """
-        order, norms = self._by_norm
+        order, negative_norms = self._by_norm
         length = float(np.linalg.norm(factors))
         if length == 0:
             return 0.0
-        count = int(np.searchsorted(-norms, -at_least / length, side="left"))
+        count = int(np.searchsorted(negative_norms, -at_least / length, side="left"))
         if count > max_rows:
             return None
         if count == 0:
@@ -201,12 +201,12 @@ class FoldIn:
         Returns (rows, values) best first, each [shape=(≤ count,)]. Scans rows by decreasing ‖yᵢ‖ and stops
         when no row left can beat the count-th best (‖factors‖ · ‖yᵢ‖ bounds it); None past `max_rows`.
         """
-        order, norms = self._by_norm
+        order, negative_norms = self._by_norm
         length = float(np.linalg.norm(factors))
         rows, values = np.zeros(0, np.int64), np.zeros(0, np.float32)
         start, block = 0, 4096
         while start < len(order):
-            if len(values) >= count and values[count - 1] >= length * norms[start]:
+            if len(values) >= count and values[count - 1] >= -length * negative_norms[start]:
                 break
             if start >= max_rows:
                 return None
@@ -445,8 +445,8 @@ class HybridModel:
         """The artist back-off before scaling, sparse: queries × tracks."""
         q_artists = _binary(queries) @ self.track_artists  # queries × artists
         spread = q_artists @ self.artist_similarity + self.params.artist_self * q_artists
-        spread = sp.csr_matrix(spread).multiply(self.artist_idf[None, :] + 1.0)
-        return sp.csr_matrix(sp.csr_matrix(spread) @ self.artist_tracks)
+        spread = _scale_cols(sp.csr_matrix(spread), self.artist_idf + 1.0)
+        return sp.csr_matrix(spread @ self.artist_tracks)
 
     def signal_votes(self, name: str, queries: sp.csr_matrix) -> sp.csr_matrix:
         """A sparse signal (one of `SPARSE_SIGNALS`) before scaling: queries × tracks."""
