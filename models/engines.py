@@ -64,6 +64,11 @@ class HybridEngine:
         self.model = model
 
     @property
+    def sets_per_track(self) -> np.ndarray:
+        """How many training sets play each column [shape=(n_tracks,)] (plans the evidence queries)."""
+        return np.diff(self.model.weighted_track_sets.indptr)
+
+    @property
     def n_tracks(self) -> int:
         return self.model.set_tracks.shape[1]
 

@@ -93,6 +93,40 @@ def _placeholders(values: Sequence) -> str:
     return ",".join("?" * len(values))
 
 
+# The evidence queries, each from either side (`Recommender._cheaper_from_seeds` picks); a unary `+`
+# keeps SQLite from using the track index on the side that should be filtered, not walked.
+def _shared_from_results(seeds: list[int], results: list[int]) -> tuple[str, list[int]]:
+    """(result track, set, set date) for the sets that play a result and a seed."""
+    return (f"""SELECT DISTINCT p.track_id, s.id, s.date FROM plays p JOIN sets s ON s.id = p.set_id
+                WHERE p.track_id IN ({_placeholders(results)})
+                  AND p.set_id IN (SELECT set_id FROM plays WHERE track_id IN ({_placeholders(seeds)}))""",
+            [*results, *seeds])
+
+
+def _shared_from_seeds(seeds: list[int], results: list[int]) -> tuple[str, list[int]]:
+    return (f"""SELECT DISTINCT p.track_id, s.id, s.date
+                FROM plays q JOIN plays p ON p.set_id = q.set_id JOIN sets s ON s.id = p.set_id
+                WHERE q.track_id IN ({_placeholders(seeds)}) AND +p.track_id IN ({_placeholders(results)})""",
+            [*seeds, *results])
+
+
+def _followed_from_seeds(seeds: list[int], results: list[int]) -> tuple[str, list[int]]:
+    """(result track, sets where it was played right after a seed)."""
+    return (f"""SELECT p2.track_id, COUNT(DISTINCT p2.set_id)
+                FROM plays p1 JOIN plays p2 ON p2.set_id = p1.set_id AND p2.position = p1.position + 1
+                WHERE p1.track_id IN ({_placeholders(seeds)}) AND +p2.track_id IN ({_placeholders(results)})
+                GROUP BY p2.track_id""",
+            [*seeds, *results])
+
+
+def _followed_from_results(seeds: list[int], results: list[int]) -> tuple[str, list[int]]:
+    return (f"""SELECT p2.track_id, COUNT(DISTINCT p2.set_id)
+                FROM plays p2 JOIN plays p1 ON p1.set_id = p2.set_id AND p1.position = p2.position - 1
+                WHERE p2.track_id IN ({_placeholders(results)}) AND +p1.track_id IN ({_placeholders(seeds)})
+                GROUP BY p2.track_id""",
+            [*results, *seeds])
+
+
 class Recommender:
     """Similar tracks from one run, explained from the catalog. Safe to share between threads."""
 
@@ -269,36 +303,43 @@ class Recommender:
                 return kept
             want *= 4
 
+    def _cheaper_from_seeds(self, seeds: list[int], results: list[int]) -> bool:
+        """Whether the evidence queries should start from the seeds' sets rather than the results' plays.
+
+        From the seeds, SQLite reads every play of every set a seed is in (≈ 18 rows a set); from the
+        results, every play of every result. The engine's sets-per-track counts (when it has them) say
+        which is fewer: a seed in 1 set against 150 results in 500 sets each is 18 rows against 75,000.
+        """
+        counts = getattr(self.engine, "sets_per_track", None)
+        if counts is None:
+            return False
+        seed_columns, result_columns = self.columns(seeds), self.columns(results)
+        seed_rows = 18 * int(counts[seed_columns[seed_columns >= 0]].sum())
+        return seed_rows < int(counts[result_columns[result_columns >= 0]].sum())
+
     def _explain(self, seeds: list[int], picked: list[tuple[int, float]]) -> list[Recommendation]:
         if not picked:
             return []
         results = [track_id for track_id, _ in picked]
         conn = self._conn()
+        from_seeds = self._cheaper_from_seeds(seeds, results)
+        sql, params = (_shared_from_seeds if from_seeds else _shared_from_results)(seeds, results)
         shared: dict[int, list[tuple]] = {t: [] for t in results}
-        for row in conn.execute(
-            f"""SELECT DISTINCT p.track_id, s.id, s.title, s.date, s.url
-                FROM plays p JOIN sets s ON s.id = p.set_id
-                WHERE p.track_id IN ({_placeholders(results)})
-                  AND p.set_id IN (SELECT set_id FROM plays WHERE track_id IN ({_placeholders(seeds)}))""",
-            [*results, *seeds],
-        ):
-            shared[row[0]].append((row[1], row[2], row[3], row[4]))
-        followed = dict(
-            conn.execute(
-                f"""SELECT p2.track_id, COUNT(DISTINCT p2.set_id)
-                    FROM plays p1 JOIN plays p2 ON p2.set_id = p1.set_id AND p2.position = p1.position + 1
-                    WHERE p1.track_id IN ({_placeholders(seeds)}) AND p2.track_id IN ({_placeholders(results)})
-                    GROUP BY p2.track_id""",
-                [*seeds, *results],
-            ).fetchall()
-        )
+        for track_id, set_id, date in conn.execute(sql, params):
+            shared[track_id].append((date or "", set_id))
+        for found in shared.values():
+            found.sort(reverse=True)  # newest first
+        example_ids = sorted({set_id for found in shared.values() for _, set_id in found[:MAX_EXAMPLES]})
+        sets = {row[0]: ExampleSet(*row) for row in conn.execute(
+            f"SELECT id, title, date, url FROM sets WHERE id IN ({_placeholders(example_ids)})", example_ids)}
+        sql, params = (_followed_from_seeds if from_seeds else _followed_from_results)(seeds, results)
+        followed = dict(conn.execute(sql, params).fetchall())
         info = self._track_info([*results, *seeds])
         seed_artists = {fold(a) for s in seeds if s in info for a in info[s].artists}
         seed_labels = {fold(info[s].label) for s in seeds if s in info and info[s].label}
         out = []
         for track_id, score in picked:
             track = info.get(track_id) or _TrackInfo("", "", None, None)
-            sets = sorted(shared[track_id], key=lambda s: (s[2] or "", s[0]), reverse=True)
             out.append(
                 Recommendation(
                     track_id=track_id,
@@ -308,8 +349,8 @@ class Recommender:
                     title=track.title,
                     spotify_id=track.spotify_id,
                     label=track.label,
-                    shared_sets=len(sets),
-                    examples=tuple(ExampleSet(*s) for s in sets[:MAX_EXAMPLES]),
+                    shared_sets=len(shared[track_id]),
+                    examples=tuple(sets[set_id] for _, set_id in shared[track_id][:MAX_EXAMPLES]),
                     followed_count=int(followed.get(track_id, 0)),
                     shared_artists=tuple(a for a in track.artists if fold(a) in seed_artists),
                     shared_label=track.label if track.label and fold(track.label) in seed_labels else None,
