@@ -24,7 +24,7 @@ import numpy as np
 from catalog.db import connect
 from catalog.identity import fold
 from catalog.queries import tracks_by_ids
-from errors import BadInputError, NotFoundError
+from errors import BadInputError, CratediggerError, NotFoundError
 from models.artifacts import Run, current_run, current_run_id, load_run
 from models.engines import engine_from_run
 
@@ -377,6 +377,22 @@ class RecommenderLoader:
     @classmethod
     def from_settings(cls, settings, **kwargs) -> RecommenderLoader:
         return cls(settings.models_dir, settings.catalog_path, **kwargs)
+
+    @property
+    def loading(self) -> bool:
+        """True while the first run is being loaded (a `get()` now would wait for it)."""
+        return self._recommender is None and self._lock.locked()
+
+    def preload(self) -> None:
+        """Start loading the published run in a background thread; `get()` callers wait for it, no one else does."""
+
+        def load() -> None:
+            try:
+                self.get()
+            except CratediggerError as error:  # nothing published yet: the page says so, get() raises it again
+                log.info("no model to preload: %s", error)
+
+        threading.Thread(target=load, name="model-preload", daemon=True).start()
 
     def get(self) -> Recommender:
         """The recommender of the published run; `ArtifactMissingError` when nothing is published."""

@@ -103,6 +103,8 @@ class PageFacts:
             return value
 
     def status(self) -> list:
+        if getattr(self.loader, "loading", False):  # not cached: the next page load shows the loaded run
+            return [html.Span("loading the model… (the first search waits for it)", className="status-item muted")]
         return self._get("status", lambda: status_children(self.settings, self.loader))
 
     def examples(self) -> list[dict]:
