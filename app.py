@@ -55,20 +55,6 @@ def start_sound_worker_on_first_request(server, settings) -> None:
         start_worker(settings)
 
 
-def preload_model_on_first_request(server, loader) -> None:
-    """Load the published run in the background from the first request on (a page load does not wait for it).
-
-    At MixesDB scale loading takes seconds; searches made meanwhile wait for it, the page does not.
-    """
-    started = []
-
-    @server.before_request
-    def _preload_once():
-        if not started:
-            started.append(True)
-            loader.preload()
-
-
 def create_app(settings=None) -> dash.Dash:
     from models.recommender import RecommenderLoader
     from spotify.oauth import register_spotify_routes
@@ -89,7 +75,6 @@ def create_app(settings=None) -> dash.Dash:
     register_media_routes(app.server, settings)
     register_callbacks(app, settings, loader, sound_loader)
     start_sound_worker_on_first_request(app.server, settings)
-    preload_model_on_first_request(app.server, loader)
     app.server.config["CRATEDIGGER_SETTINGS"] = settings
     return app
 

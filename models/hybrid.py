@@ -150,6 +150,16 @@ def _chunks(rows: np.ndarray, size: int = 65536):
         yield np.asarray(rows[start : start + size], dtype=np.float32)
 
 
+def _unmap_pages(array: np.ndarray) -> None:
+    """Drop a memory-mapped array's resident pages from this process (`MADV_DONTNEED`); no-op otherwise."""
+    import mmap
+
+    while array is not None and not isinstance(getattr(array, "_mmap", None), mmap.mmap):
+        array = getattr(array, "base", None)
+    if array is not None and hasattr(mmap, "MADV_DONTNEED"):
+        array._mmap.madvise(mmap.MADV_DONTNEED)
+
+
 class FoldIn:
     """ALS item factors and what it takes to fold a new set in (Hu, Koren & Volinsky's user step).
 
@@ -175,8 +185,13 @@ class FoldIn:
         return order, -norms[order]
 
     def warm(self) -> None:
-        """Build what `largest_score` and `best_rows` need now (≈ 0.5 s at 1.5 M tracks), not in the first query."""
+        """Build what `largest_score` and `best_rows` need now (≈ 0.5 s at 1.5 M tracks), not in the first query.
+
+        Then let go of the factor pages these passes mapped in (memory-mapped factors stay in the page
+        cache, shared and reclaimable; a query maps back only the rows it reads).
+        """
         _ = self._by_norm
+        _unmap_pages(self.item_factors)
 
     def largest_score(self, factors: np.ndarray, at_least: float, *, max_rows: int = 50_000) -> float | None:
         """max over all items of |factors · yᵢ| [factors shape=(f,)], given a value `at_least` already reached.

@@ -373,26 +373,34 @@ class RecommenderLoader:
         self._lock = threading.Lock()
         self._recommender: Recommender | None = None
         self._checked_at = float("-inf")
+        self._preload_lock = threading.Lock()
+        self._preloader: threading.Thread | None = None
 
     @classmethod
     def from_settings(cls, settings, **kwargs) -> RecommenderLoader:
         return cls(settings.models_dir, settings.catalog_path, **kwargs)
 
     @property
-    def loading(self) -> bool:
-        """True while the first run is being loaded (a `get()` now would wait for it)."""
-        return self._recommender is None and self._lock.locked()
+    def loaded(self) -> Recommender | None:
+        """The recommender already loaded, without waiting or checking for a newer run."""
+        return self._recommender
 
-    def preload(self) -> None:
-        """Start loading the published run in a background thread; `get()` callers wait for it, no one else does."""
+    def preload(self) -> bool:
+        """Load the published run in a background thread (once); True while that load is running.
 
-        def load() -> None:
-            try:
-                self.get()
-            except CratediggerError as error:  # nothing published yet: the page says so, get() raises it again
-                log.info("no model to preload: %s", error)
+        `get()` callers wait for it; a page that only shows the status need not (see `ui.status.PageFacts`).
+        """
+        with self._preload_lock:
+            if self._preloader is None:
+                self._preloader = threading.Thread(target=self._preload, name="model-preload", daemon=True)
+                self._preloader.start()
+            return self._preloader.is_alive()
 
-        threading.Thread(target=load, name="model-preload", daemon=True).start()
+    def _preload(self) -> None:
+        try:
+            self.get()
+        except CratediggerError as error:  # nothing published yet: get() raises it again for whoever asks
+            log.info("no model to preload: %s", error)
 
     def get(self) -> Recommender:
         """The recommender of the published run; `ArtifactMissingError` when nothing is published."""

@@ -147,6 +147,7 @@ def test_preload_serves_requests_that_arrive_while_it_loads(tmp_path):
     settings = settings_for(tmp_path)
     publish(settings.models_dir, train_run(settings, als=PARAMS))
     loader = RecommenderLoader.from_settings(settings)
+    assert loader.loaded is None
     loader.preload()
     answers, failures = [], []
 
@@ -162,4 +163,4 @@ def test_preload_serves_requests_that_arrive_while_it_loads(tmp_path):
     for thread in threads:
         thread.join()
     assert failures == [] and answers == [3, 3, 3, 3]
-    assert not loader.loading
+    assert loader.loaded is loader.get() and not loader.preload()  # loaded once, not again
