@@ -303,18 +303,19 @@ class Recommender:
                 return kept
             want *= 4
 
-    def _cheaper_from_seeds(self, seeds: list[int], results: list[int]) -> bool:
-        """Whether the evidence queries should start from the seeds' sets rather than the results' plays.
+    def _cheaper_from_seeds(self, seeds: list[int], results: list[int], rows_per_seed_play: int) -> bool:
+        """Whether an evidence query should start from the seeds' plays rather than the results' plays.
 
-        From the seeds, SQLite reads every play of every set a seed is in (≈ 18 rows a set); from the
-        results, every play of every result. The engine's sets-per-track counts (when it has them) say
-        which is fewer: a seed in 1 set against 150 results in 500 sets each is 18 rows against 75,000.
+        From the results SQLite reads every play of every result; from the seeds, `rows_per_seed_play`
+        rows for every play of a seed (18, a whole set, to find shared sets; 1, the next line, to find
+        what followed). The engine's sets-per-track counts (when it has them) say which is fewer: a
+        seed in 1 set against 150 results in 500 sets each is 18 rows against 75,000.
         """
         counts = getattr(self.engine, "sets_per_track", None)
         if counts is None:
             return False
         seed_columns, result_columns = self.columns(seeds), self.columns(results)
-        seed_rows = 18 * int(counts[seed_columns[seed_columns >= 0]].sum())
+        seed_rows = rows_per_seed_play * int(counts[seed_columns[seed_columns >= 0]].sum())
         return seed_rows < int(counts[result_columns[result_columns >= 0]].sum())
 
     def _explain(self, seeds: list[int], picked: list[tuple[int, float]]) -> list[Recommendation]:
@@ -322,8 +323,8 @@ class Recommender:
             return []
         results = [track_id for track_id, _ in picked]
         conn = self._conn()
-        from_seeds = self._cheaper_from_seeds(seeds, results)
-        sql, params = (_shared_from_seeds if from_seeds else _shared_from_results)(seeds, results)
+        sql, params = (_shared_from_seeds if self._cheaper_from_seeds(seeds, results, 18) else _shared_from_results)(
+            seeds, results)
         shared: dict[int, list[tuple]] = {t: [] for t in results}
         for track_id, set_id, date in conn.execute(sql, params):
             shared[track_id].append((date or "", set_id))
@@ -332,7 +333,8 @@ class Recommender:
         example_ids = sorted({set_id for found in shared.values() for _, set_id in found[:MAX_EXAMPLES]})
         sets = {row[0]: ExampleSet(*row) for row in conn.execute(
             f"SELECT id, title, date, url FROM sets WHERE id IN ({_placeholders(example_ids)})", example_ids)}
-        sql, params = (_followed_from_seeds if from_seeds else _followed_from_results)(seeds, results)
+        sql, params = (_followed_from_seeds if self._cheaper_from_seeds(seeds, results, 1) else _followed_from_results)(
+            seeds, results)
         followed = dict(conn.execute(sql, params).fetchall())
         info = self._track_info([*results, *seeds])
         seed_artists = {fold(a) for s in seeds if s in info for a in info[s].artists}
