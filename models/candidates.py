@@ -48,6 +48,7 @@ def candidate_top(model, query: sp.csr_matrix, k: int, *, exclude: np.ndarray | 
         parts["popularity"] = _max_scaled(model.popularity[columns][None, :], model.popularity_peak)
     als_peak = factors = None
     if "als" in active:
+        columns, parts = _without_hopeless(model, active, columns, parts, k)
         factors = model._als_query_factors(query)  # 1 × f
         als = factors @ np.asarray(model.als.item_factors[columns]).T  # 1 × candidates
         als_peak = model.als.largest_score(factors[0], float(np.abs(als).max()) if als.size else 0.0)
@@ -69,6 +70,18 @@ def candidate_top(model, query: sp.csr_matrix, k: int, *, exclude: np.ndarray | 
     by_column = np.argsort(merged, kind="stable")
     positions, top = top_k(np.concatenate([scores, fill[1]])[by_column], k)
     return merged[by_column][positions], top
+
+
+def _without_hopeless(model, active, columns: np.ndarray, parts: dict, k: int) -> tuple[np.ndarray, dict]:
+    """Drop candidates that cannot reach the top k whatever their ALS value (which moves a score by at most
+    ± the ALS weight): a popular seed's few hundred contenders then skip the ALS rows of 100,000 others."""
+    if len(columns) <= k:
+        return columns, parts
+    known = model.blend({name: parts[name] for name in active if name != "als"})[0]  # everything but ALS
+    reach = model.params.weights["als"]
+    kth = np.partition(known, len(known) - k)[len(known) - k]
+    keep = known + reach >= kth - reach
+    return columns[keep], {name: values[:, keep] for name, values in parts.items()}
 
 
 def _outside_best(model, factors, als_peak, active, k: int, skip: np.ndarray):
