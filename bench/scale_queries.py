@@ -5,7 +5,10 @@ paste them); multi-seed queries take 5 tracks of one random set (a pasted playli
 alternate query by query on the published run's item factors, so both see the same machine load.
 Raw one-track: `implicit.cpu.als.AlternatingLeastSquares.similar_items(column, N=21)` on the run's
 item factors. Raw multi-seed: implicit's `topk` over the sum of the seeds' unit vectors (what
-`similar_items` does for one). Target (issue 8): one-track p95 ≤ 20 ms at 1.5M tracks.
+`similar_items` does for one). When the run is the default hybrid model, its dense path (every
+track scored by `HybridModel.scores`, then `top_k`: what `similar` did before the candidate path)
+is timed in the same loop, so before → after is one side-by-side ratio. Target (issue 8):
+one-track p95 ≤ 20 ms at 1.5M tracks.
 """
 
 from __future__ import annotations
@@ -79,7 +82,8 @@ def run(ctx: ScaleContext, n_queries: int | None = None) -> list[Figure]:
     model = _raw_model(rec)
     one, multi = _sample_queries(ctx.catalog_path, n_queries, ctx.seed)
     times: dict[str, list[float]] = {k: [] for k in ("one", "one_explain", "one_raw", "multi", "multi_explain",
-                                                     "multi_raw")}
+                                                     "multi_raw", "one_dense", "multi_dense")}
+    dense = _dense_path(rec)
     norms = None
     if model is not None:
         model.similar_items(int(rec.columns([one[0]])[0]), N=N + 1)  # warm: norms, caches
@@ -92,6 +96,10 @@ def run(ctx: ScaleContext, n_queries: int | None = None) -> list[Figure]:
             t0 = time.perf_counter()
             rec.similar(query, n=N, explain=explain)
             times[key].append(time.perf_counter() - t0)
+            if dense is not None and not explain:
+                t0 = time.perf_counter()
+                dense(query)
+                times[f"{key}_dense"].append(time.perf_counter() - t0)
         if model is not None:
             t0 = time.perf_counter()
             model.similar_items(column, N=N + 1)
@@ -113,7 +121,27 @@ def run(ctx: ScaleContext, n_queries: int | None = None) -> list[Figure]:
                 target, met = f"≤ {TARGET_P95_MS:.0f} ms", o <= TARGET_P95_MS
             figures.append(Figure(f"{label} p{q}", o, "ms", raw=r, target=target, met=met,
                                   note=f"n={len(times[key])}, top {N}"))
+    for key in ("one", "multi"):
+        if times[f"{key}_dense"]:
+            ours, before = _ms(times[key]), _ms(times[f"{key}_dense"])
+            for q, o, b in zip((50, 95, 99), ours, before, strict=True):
+                figures.append(Figure(f"{labels[key]} p{q}: candidate path vs dense path (raw column)", o, "ms",
+                                      raw=b, note=f"n={len(times[key])}, top {N}, same run"))
     return figures
+
+
+def _dense_path(rec):
+    """The hybrid model's dense top-N for a query (every track scored), or None for other engines."""
+    model = getattr(rec.engine, "model", None)
+    if model is None:
+        return None
+    from models.topk import top_k
+
+    def answer(track_ids):
+        columns = rec.columns(track_ids)
+        return top_k(rec.engine.scores(columns), N, exclude=columns)
+
+    return answer
 
 
 if __name__ == "__main__":

@@ -96,22 +96,40 @@ def count_catalog(conn: sqlite3.Connection) -> CatalogCounts:
     return CatalogCounts(*row)
 
 
-def track_styles(conn: sqlite3.Connection, track_ids: list[int], *, top: int = 2) -> dict[int, list[str]]:
-    """Each track's most frequent styles over the sets that play it (up to `top`)."""
+def track_styles(conn: sqlite3.Connection, track_ids: list[int], *, top: int = 2,
+                 sample: int | None = None) -> dict[int, list[str]]:
+    """Each track's most frequent styles over the sets that play it (up to `top`).
+
+    With `sample`, over at most that many of each track's sets (the first in the index): a track in
+    29,000 sets then costs 100 rows, not 29,000 (top-2 agreed for 142 of 150 tracks at MixesDB scale).
+    """
     import json
     from collections import Counter
 
     counters: dict[int, Counter] = {}
-    ids = [int(t) for t in track_ids]
+    for track_id, styles, count in _style_counts(conn, [int(t) for t in track_ids], sample):
+        counter = counters.setdefault(track_id, Counter())
+        for style in json.loads(styles or "[]"):
+            counter[style] += count
+    return {t: [s for s, _ in c.most_common(top)] for t, c in counters.items()}
+
+
+def _style_counts(conn: sqlite3.Connection, ids: list[int], sample: int | None):
+    """(track id, a set's styles JSON, how many of the track's sets have it) rows."""
+    if sample is not None:
+        for track_id in ids:
+            yield from conn.execute(
+                """SELECT p.track_id, s.styles, COUNT(*)
+                   FROM (SELECT set_id, track_id FROM plays WHERE track_id = ? LIMIT ?) p
+                   JOIN sets s ON s.id = p.set_id GROUP BY s.styles""",
+                (track_id, int(sample)),
+            )
+        return
     for start in range(0, len(ids), 900):
         chunk = ids[start : start + 900]
         marks = ",".join("?" * len(chunk))
-        for track_id, styles, count in conn.execute(
+        yield from conn.execute(
             f"""SELECT p.track_id, s.styles, COUNT(*) FROM plays p JOIN sets s ON s.id = p.set_id
                 WHERE p.track_id IN ({marks}) GROUP BY p.track_id, s.styles""",
             chunk,
-        ):
-            counter = counters.setdefault(track_id, Counter())
-            for style in json.loads(styles or "[]"):
-                counter[style] += count
-    return {t: [s for s, _ in c.most_common(top)] for t, c in counters.items()}
+        )

@@ -17,6 +17,7 @@ weights are tuned on a validation split (`models.tuning`), never on test data.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
@@ -28,6 +29,7 @@ from models.rankers import TrainData
 from models.weighting import bm25_stats, bm25_weight, damp_dj_repeats, weight
 
 SIGNALS = ("sets", "als", "artists", "transitions", "popularity")
+SPARSE_SIGNALS = ("sets", "artists", "transitions")  # exactly 0 outside the tracks they vote for
 # Measured on real MixesDB sets (bench/models.md): set neighbours lead, the rest break its ties.
 DEFAULT_WEIGHTS = {"sets": 1.0, "als": 0.0001, "artists": 0.01, "transitions": 0.01, "popularity": 0.0}
 
@@ -88,14 +90,14 @@ def _scale_rows(matrix: sp.csr_matrix, factors: np.ndarray) -> sp.csr_matrix:
 def _scale_cols(matrix: sp.csr_matrix, factors: np.ndarray) -> sp.csr_matrix:
     """A copy of `matrix` with column j multiplied by factors[j]."""
     out = sp.csr_matrix(matrix, dtype=np.float32, copy=True)
-    out.data *= factors.astype(np.float32)[out.indices]
+    out.data *= np.asarray(factors, dtype=np.float32)[out.indices]
     return out
 
 
 def _cosine(queries: sp.csr_matrix, items_t: sp.csr_matrix, item_norms: np.ndarray) -> sp.csr_matrix:
     """Cosine of each query row with each item (both weighted; `items_t` is items transposed): queries × items."""
     sim = sp.csr_matrix(queries @ items_t)
-    sim = _scale_cols(sim, 1.0 / np.maximum(item_norms, 1e-9))
+    sim.data *= (1.0 / np.maximum(item_norms[sim.indices], 1e-9)).astype(np.float32)  # only the items it reached
     return _scale_rows(sim, 1.0 / np.maximum(_row_norms(queries), 1e-9))
 
 
@@ -145,6 +147,27 @@ def _csr_from(array, name: str) -> sp.csr_matrix:
     )
 
 
+HEAD_ROWS = 65_536  # largest-norm ALS rows kept contiguous for the candidate path (`FoldIn._head`)
+
+
+def _chunks(rows: np.ndarray, size: int = 65536):
+    """`rows` in float32 blocks of `size` rows; a memory-mapped `rows` is unmapped after each block, so a
+    pass over 760 MB of factors keeps one block resident, not all of it."""
+    for start in range(0, len(rows), size):
+        yield np.asarray(rows[start : start + size], dtype=np.float32)
+        _unmap_pages(rows)
+
+
+def _unmap_pages(array: np.ndarray) -> None:
+    """Drop a memory-mapped array's resident pages from this process (`MADV_DONTNEED`); no-op otherwise."""
+    import mmap
+
+    while array is not None and not isinstance(getattr(array, "_mmap", None), mmap.mmap):
+        array = getattr(array, "base", None)
+    if array is not None and hasattr(mmap, "MADV_DONTNEED"):
+        array._mmap.madvise(mmap.MADV_DONTNEED)
+
+
 class FoldIn:
     """ALS item factors and what it takes to fold a new set in (Hu, Koren & Volinsky's user step).
 
@@ -155,8 +178,89 @@ class FoldIn:
     def __init__(self, item_factors: np.ndarray, params: AlsParams):
         self.item_factors = item_factors
         self.params = params
-        factors64 = item_factors.astype(np.float64)
-        self._base = factors64.T @ factors64 + params.regularization * np.eye(item_factors.shape[1])
+        gram = np.zeros((item_factors.shape[1],) * 2)
+        for chunk in _chunks(item_factors):  # YᵀY in float64 without a float64 copy of Y (1.5 GB at 1.5 M × 128)
+            chunk64 = chunk.astype(np.float64)
+            gram += chunk64.T @ chunk64
+        self._base = gram + params.regularization * np.eye(item_factors.shape[1])
+
+    @functools.cached_property
+    def _by_norm(self) -> tuple[np.ndarray, np.ndarray]:
+        """Item rows by decreasing ‖yᵢ‖: (rows [shape=(n,)], −‖yᵢ‖ ascending [shape=(n,)]); one pass over the factors."""
+        norms = np.concatenate([np.linalg.norm(chunk, axis=1) for chunk in _chunks(self.item_factors)]
+                               or [np.zeros(0, np.float32)])
+        order = np.argsort(-norms, kind="stable")
+        return order, -norms[order]
+
+    @functools.cached_property
+    def _head(self) -> np.ndarray:
+        """The `HEAD_ROWS` largest-norm item rows, in that order, contiguous [shape=(≤ HEAD_ROWS, f)] (32 MB)."""
+        order, _ = self._by_norm
+        head = order[:HEAD_ROWS]
+        by_row = np.argsort(head)  # read the mapped file in row order
+        out = np.empty((len(head), self.item_factors.shape[1]), dtype=np.float32)
+        out[by_row] = np.asarray(self.item_factors[head[by_row]], dtype=np.float32)
+        return out
+
+    def _by_norm_slice(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, factors) of the items at positions start … stop-1 in decreasing-norm order."""
+        order, _ = self._by_norm
+        rows = order[start:stop]
+        if stop <= HEAD_ROWS:
+            return rows, self._head[start:stop]
+        return rows, np.asarray(self.item_factors[rows], dtype=np.float32)
+
+    def warm(self) -> None:
+        """Build what `largest_score` and `best_rows` need now (≈ 0.5 s at 1.5 M tracks), not in the first query.
+
+        Like YᵀY, it reads the factors block by block (`_chunks`): memory-mapped factors stay in the page
+        cache, shared and reclaimable, and a query maps back only the rows it reads.
+        """
+        _ = self._head
+
+    def largest_score(self, factors: np.ndarray, at_least: float, *, max_rows: int = 50_000) -> float | None:
+        """max over all items of |factors · yᵢ| [factors shape=(f,)], given a value `at_least` already reached.
+
+        Only rows with ‖factors‖ · ‖yᵢ‖ > `at_least` can beat it (Cauchy–Schwarz); ALS shrinks rarely
+        played tracks towards 0, so these are a few thousand of 1.5 M at MixesDB scale. None when more
+        than `max_rows` would have to be checked.
+        """
+        order, negative_norms = self._by_norm
+        length = float(np.linalg.norm(factors))
+        if length == 0:
+            return 0.0
+        count = int(np.searchsorted(negative_norms, -at_least / length, side="left"))
+        if count > max_rows:
+            return None
+        if count == 0:
+            return at_least
+        _, vectors = self._by_norm_slice(0, count)
+        return max(at_least, float(np.abs(vectors @ factors).max()))
+
+    def best_rows(self, factors: np.ndarray, count: int, *, skip: np.ndarray, max_rows: int = 200_000
+                  ) -> tuple[np.ndarray, np.ndarray] | None:
+        """The `count` items with the largest factors · yᵢ [factors shape=(f,)], rows in `skip` (sorted) left out.
+
+        Returns (rows, values) best first, each [shape=(≤ count,)]. Scans rows by decreasing ‖yᵢ‖ and stops
+        when no row left can beat the count-th best (‖factors‖ · ‖yᵢ‖ bounds it); None past `max_rows`.
+        """
+        order, negative_norms = self._by_norm
+        length = float(np.linalg.norm(factors))
+        rows, values = np.zeros(0, np.int64), np.zeros(0, np.float32)
+        start, block = 0, 4096
+        while start < len(order):
+            if len(values) >= count and values[count - 1] >= -length * negative_norms[start]:
+                break
+            if start >= max_rows:
+                return None
+            chunk, vectors = self._by_norm_slice(start, start + block)
+            wanted = ~np.isin(chunk, skip, assume_unique=True)
+            rows = np.concatenate([rows, chunk[wanted]])
+            values = np.concatenate([values, vectors[wanted] @ factors])
+            keep = np.lexsort((rows, -values))[:count]
+            rows, values = rows[keep], values[keep]
+            start, block = start + block, block * 2
+        return rows, values
 
     def set_factors(self, confidences: sp.csr_matrix) -> np.ndarray:
         """Factors of each row of `confidences` (rows × tracks, already weighted), float32."""
@@ -177,9 +281,14 @@ class FoldIn:
             out[row] = np.linalg.solve(a, (c[:, None] * y).sum(axis=0))
 
 
-def _max_scaled(scores: np.ndarray) -> np.ndarray:
-    peak = np.abs(scores).max(axis=1, keepdims=True)
+def _max_scaled(scores: np.ndarray, peak: np.ndarray | None = None) -> np.ndarray:
+    """Each row divided by its largest absolute value (`peak` [shape=(rows, 1)] when already known)."""
+    peak = np.abs(scores).max(axis=1, keepdims=True) if peak is None else peak
     return scores / np.where(peak > 0, peak, 1.0)
+
+
+def _dense(matrix: sp.spmatrix) -> np.ndarray:
+    return np.asarray(matrix.todense(), dtype=np.float32)
 
 
 class HybridModel:
@@ -290,7 +399,7 @@ class HybridModel:
         if weights.get("artists", 0) > 0 and self.track_artists.shape[1]:
             out["artists"] = self._artist_signal(queries)
         if weights.get("transitions", 0) > 0 and self.transitions.nnz:
-            out["transitions"] = np.asarray((_binary(queries) @ self.transitions).todense(), dtype=np.float32)
+            out["transitions"] = _dense(self._transition_votes(queries))
         if weights.get("popularity", 0) > 0:
             out["popularity"] = np.tile(self.popularity, (queries.shape[0], 1))
         return {name: _max_scaled(values) for name, values in out.items()}
@@ -310,7 +419,42 @@ class HybridModel:
     def scores(self, queries: sp.csr_matrix, rows: np.ndarray | None = None) -> np.ndarray:
         return self.blend(self.signals(queries))
 
+    def active_signals(self) -> tuple[str, ...]:
+        """The signals `signals` computes for this model (positive weight and the data for it), in its order.
+
+        A weighted signal name this list does not know makes the fast path (`top`) step aside.
+        """
+        weights = self.params.weights
+        available = {
+            "sets": True,
+            "als": self.als is not None,
+            "artists": self.track_artists.shape[1] > 0,
+            "transitions": self.transitions.nnz > 0,
+            "popularity": True,
+        }
+        known = tuple(name for name in SIGNALS if weights.get(name, 0) > 0 and available[name])
+        return known + tuple(name for name, w in weights.items() if w > 0 and name not in SIGNALS)
+
+    def top(self, query: sp.csr_matrix, k: int, *, exclude: np.ndarray | None = None
+            ) -> tuple[np.ndarray, np.ndarray]:
+        """The `k` best columns for one seed row [shape=(1, n_tracks)], best first: (columns, scores).
+
+        The same answer as `top_k(scores(query)[0], k)` (up to ties closer than float rounding), but
+        scores only the tracks the sparse signals vote for when that provably gives the same top k
+        (`models.candidates`), and every track otherwise.
+        """
+        from models.candidates import candidate_top
+        from models.topk import top_k
+
+        query = sp.csr_matrix(query, dtype=np.float32)
+        found = candidate_top(self, query, k, exclude=exclude)
+        return found if found is not None else top_k(self.scores(query)[0], k, exclude=exclude)
+
     def _set_signal(self, queries: sp.csr_matrix) -> np.ndarray:
+        return _dense(self._set_votes(queries))
+
+    def _set_votes(self, queries: sp.csr_matrix) -> sp.csr_matrix:
+        """The set-neighbour signal before scaling, sparse: queries × tracks."""
         p = self.params
         seeds = _binary(queries)
         sim = _cosine(_scale_cols(seeds, self.track_idf), self.weighted_track_sets, self.set_track_norm)
@@ -321,20 +465,42 @@ class HybridModel:
             )
         sim = _top_k_per_row(sp.csr_matrix(sim), p.neighbour_sets)
         sim.data = np.power(sim.data, p.set_exponent)
-        return np.asarray((sim @ self.set_tracks).todense(), dtype=np.float32)
+        return sp.csr_matrix(sim @ self.set_tracks)
 
     def _als_signal(self, queries: sp.csr_matrix) -> np.ndarray:
         """Fold the seeds in as a new set (one least-squares solve) and score every track."""
+        factors = self._als_query_factors(queries)
+        with one_blas_thread():
+            return factors @ np.asarray(self.als.item_factors).T
+
+    def _als_query_factors(self, queries: sp.csr_matrix) -> np.ndarray:
+        """The seeds folded in as new sets: queries × factors."""
         if self.params.als.weighting == "bm25":  # weigh the query like a training set
             weighted = bm25_weight(_binary(queries), idf=self.bm25_idf, average_length=self.bm25_length)
         else:
             weighted = weight(_binary(queries), self.params.als.weighting)
-        factors = self.als.set_factors(weighted)
-        with one_blas_thread():
-            return factors @ np.asarray(self.als.item_factors).T
+        return self.als.set_factors(weighted)
 
     def _artist_signal(self, queries: sp.csr_matrix) -> np.ndarray:
+        return _dense(self._artist_votes(queries))
+
+    def _artist_votes(self, queries: sp.csr_matrix) -> sp.csr_matrix:
+        """The artist back-off before scaling, sparse: queries × tracks."""
         q_artists = _binary(queries) @ self.track_artists  # queries × artists
         spread = q_artists @ self.artist_similarity + self.params.artist_self * q_artists
-        spread = sp.csr_matrix(spread).multiply(self.artist_idf[None, :] + 1.0)
-        return np.asarray((sp.csr_matrix(spread) @ self.artist_tracks).todense(), dtype=np.float32)
+        spread = _scale_cols(sp.csr_matrix(spread), self.artist_idf + 1.0)
+        return sp.csr_matrix(spread @ self.artist_tracks)
+
+    def signal_votes(self, name: str, queries: sp.csr_matrix) -> sp.csr_matrix:
+        """A sparse signal (one of `SPARSE_SIGNALS`) before scaling: queries × tracks."""
+        votes = {"sets": self._set_votes, "artists": self._artist_votes, "transitions": self._transition_votes}
+        return votes[name](sp.csr_matrix(queries, dtype=np.float32))
+
+    @property
+    def popularity_peak(self) -> np.ndarray:
+        """The largest |popularity| [shape=(1, 1)], what `signals` scales popularity by."""
+        return np.abs(self.popularity).max(keepdims=True).reshape(1, 1)
+
+    def _transition_votes(self, queries: sp.csr_matrix) -> sp.csr_matrix:
+        """Tracks played after the seeds, before scaling, sparse: queries × tracks."""
+        return sp.csr_matrix(_binary(queries) @ self.transitions)

@@ -24,7 +24,7 @@ import numpy as np
 from catalog.db import connect
 from catalog.identity import fold
 from catalog.queries import tracks_by_ids
-from errors import BadInputError, NotFoundError
+from errors import BadInputError, CratediggerError, NotFoundError
 from models.artifacts import Run, current_run, current_run_id, load_run
 from models.engines import engine_from_run
 
@@ -91,6 +91,40 @@ class _TrackInfo:
 
 def _placeholders(values: Sequence) -> str:
     return ",".join("?" * len(values))
+
+
+# The evidence queries, each from either side (`Recommender._cheaper_from_seeds` picks); a unary `+`
+# keeps SQLite from using the track index on the side that should be filtered, not walked.
+def _shared_from_results(seeds: list[int], results: list[int]) -> tuple[str, list[int]]:
+    """(result track, set, set date) for the sets that play a result and a seed."""
+    return (f"""SELECT DISTINCT p.track_id, s.id, s.date FROM plays p JOIN sets s ON s.id = p.set_id
+                WHERE p.track_id IN ({_placeholders(results)})
+                  AND p.set_id IN (SELECT set_id FROM plays WHERE track_id IN ({_placeholders(seeds)}))""",
+            [*results, *seeds])
+
+
+def _shared_from_seeds(seeds: list[int], results: list[int]) -> tuple[str, list[int]]:
+    return (f"""SELECT DISTINCT p.track_id, s.id, s.date
+                FROM plays q JOIN plays p ON p.set_id = q.set_id JOIN sets s ON s.id = p.set_id
+                WHERE q.track_id IN ({_placeholders(seeds)}) AND +p.track_id IN ({_placeholders(results)})""",
+            [*seeds, *results])
+
+
+def _followed_from_seeds(seeds: list[int], results: list[int]) -> tuple[str, list[int]]:
+    """(result track, sets where it was played right after a seed)."""
+    return (f"""SELECT p2.track_id, COUNT(DISTINCT p2.set_id)
+                FROM plays p1 JOIN plays p2 ON p2.set_id = p1.set_id AND p2.position = p1.position + 1
+                WHERE p1.track_id IN ({_placeholders(seeds)}) AND +p2.track_id IN ({_placeholders(results)})
+                GROUP BY p2.track_id""",
+            [*seeds, *results])
+
+
+def _followed_from_results(seeds: list[int], results: list[int]) -> tuple[str, list[int]]:
+    return (f"""SELECT p2.track_id, COUNT(DISTINCT p2.set_id)
+                FROM plays p2 JOIN plays p1 ON p1.set_id = p2.set_id AND p1.position = p2.position - 1
+                WHERE p2.track_id IN ({_placeholders(results)}) AND +p1.track_id IN ({_placeholders(seeds)})
+                GROUP BY p2.track_id""",
+            [*results, *seeds])
 
 
 class Recommender:
@@ -190,11 +224,7 @@ class Recommender:
         if share_slots and known.sum() > 1:
             picked = self._shared_top(columns[known], seed_weights[known], banned, n, per_artist)
         else:
-            scores = np.asarray(
-                self.engine.scores(columns[known], seed_weights[known]), dtype=np.float32
-            ).copy()
-            scores[banned] = -np.inf
-            picked = [(c, float(scores[c])) for c in self._top(scores, n, per_artist)]
+            picked = self._top(columns[known], seed_weights[known], banned, n, per_artist)
         picked = [(int(self.track_ids[c]), score) for c, score in picked]
         if not explain:
             return [Recommendation(track_id=t, score=score, engine=self.engine.name) for t, score in picked]
@@ -207,11 +237,7 @@ class Recommender:
         slots = np.floor(quota).astype(int)
         for i in np.argsort(-(quota - slots), kind="stable")[: n - slots.sum()]:
             slots[i] += 1
-        lists = []
-        for column in columns:
-            scores = np.asarray(self.engine.scores(np.array([column])), dtype=np.float32).copy()
-            scores[banned] = -np.inf
-            lists.append([(c, float(scores[c])) for c in self._top(scores, n, per_artist)])
+        lists = [self._top(np.array([column]), None, banned, n, per_artist) for column in columns]
         picked, seen = [], set()
         artists_seen: set[str] = set()
         info = (
@@ -248,63 +274,74 @@ class Recommender:
                 break
         return picked
 
-    def _top(self, scores: np.ndarray, n: int, one_per_artist_seeds: list[int] | None) -> list[int]:
-        finite = int(np.isfinite(scores).sum())
-        if finite == 0:
-            return []
-        want = min(n if one_per_artist_seeds is None else n * 4, finite)
+    def _top(self, columns, weights, banned, n: int, one_per_artist_seeds: list[int] | None
+             ) -> list[tuple[int, float]]:
+        """The engine's best n (column, score) for the seed columns, `banned` columns left out.
+
+        With `one_per_artist_seeds`, only each first artist's best track counts: asks the engine
+        for 4n, then 16n, … until n artists are found or the catalogue runs out.
+        """
+        want = n if one_per_artist_seeds is None else n * 4
         while True:
-            part = np.argpartition(-scores, want - 1)[:want] if want < len(scores) else np.arange(len(scores))
-            order = part[np.lexsort((part, -scores[part]))]
-            order = [int(c) for c in order if np.isfinite(scores[c])]
+            order, scores = self.engine.top(columns, weights, k=want, exclude=banned)
+            ranked = [(int(c), float(s)) for c, s in zip(order, scores, strict=True)]
             if one_per_artist_seeds is None:
-                return order[:n]
-            info = self._track_info(int(self.track_ids[c]) for c in order)
+                return ranked[:n]
+            info = self._track_info(int(self.track_ids[c]) for c, _ in ranked)
             seen: set[str] = set()
             kept = []
-            for c in order:
+            for c, score in ranked:
                 track = info.get(int(self.track_ids[c]))
                 artist = fold(track.artists[0]) if track and track.artists else f"#{c}"
                 if artist in seen:
                     continue
                 seen.add(artist)
-                kept.append(c)
+                kept.append((c, score))
                 if len(kept) == n:
                     return kept
-            if want >= finite:
+            if len(ranked) < want:  # the catalogue ran out
                 return kept
-            want = min(want * 4, finite)
+            want *= 4
+
+    def _cheaper_from_seeds(self, seeds: list[int], results: list[int], rows_per_seed_play: int) -> bool:
+        """Whether an evidence query should start from the seeds' plays rather than the results' plays.
+
+        From the results SQLite reads every play of every result; from the seeds, `rows_per_seed_play`
+        rows for every play of a seed (18, a whole set, to find shared sets; 1, the next line, to find
+        what followed). The engine's sets-per-track counts (when it has them) say which is fewer: a
+        seed in 1 set against 150 results in 500 sets each is 18 rows against 75,000.
+        """
+        counts = getattr(self.engine, "sets_per_track", None)
+        if counts is None:
+            return False
+        seed_columns, result_columns = self.columns(seeds), self.columns(results)
+        seed_rows = rows_per_seed_play * int(counts[seed_columns[seed_columns >= 0]].sum())
+        return seed_rows < int(counts[result_columns[result_columns >= 0]].sum())
 
     def _explain(self, seeds: list[int], picked: list[tuple[int, float]]) -> list[Recommendation]:
         if not picked:
             return []
         results = [track_id for track_id, _ in picked]
         conn = self._conn()
+        sql, params = (_shared_from_seeds if self._cheaper_from_seeds(seeds, results, 18) else _shared_from_results)(
+            seeds, results)
         shared: dict[int, list[tuple]] = {t: [] for t in results}
-        for row in conn.execute(
-            f"""SELECT DISTINCT p.track_id, s.id, s.title, s.date, s.url
-                FROM plays p JOIN sets s ON s.id = p.set_id
-                WHERE p.track_id IN ({_placeholders(results)})
-                  AND p.set_id IN (SELECT set_id FROM plays WHERE track_id IN ({_placeholders(seeds)}))""",
-            [*results, *seeds],
-        ):
-            shared[row[0]].append((row[1], row[2], row[3], row[4]))
-        followed = dict(
-            conn.execute(
-                f"""SELECT p2.track_id, COUNT(DISTINCT p2.set_id)
-                    FROM plays p1 JOIN plays p2 ON p2.set_id = p1.set_id AND p2.position = p1.position + 1
-                    WHERE p1.track_id IN ({_placeholders(seeds)}) AND p2.track_id IN ({_placeholders(results)})
-                    GROUP BY p2.track_id""",
-                [*seeds, *results],
-            ).fetchall()
-        )
+        for track_id, set_id, date in conn.execute(sql, params):
+            shared[track_id].append((date or "", set_id))
+        for found in shared.values():
+            found.sort(reverse=True)  # newest first
+        example_ids = sorted({set_id for found in shared.values() for _, set_id in found[:MAX_EXAMPLES]})
+        sets = {row[0]: ExampleSet(*row) for row in conn.execute(
+            f"SELECT id, title, date, url FROM sets WHERE id IN ({_placeholders(example_ids)})", example_ids)}
+        sql, params = (_followed_from_seeds if self._cheaper_from_seeds(seeds, results, 1) else _followed_from_results)(
+            seeds, results)
+        followed = dict(conn.execute(sql, params).fetchall())
         info = self._track_info([*results, *seeds])
         seed_artists = {fold(a) for s in seeds if s in info for a in info[s].artists}
         seed_labels = {fold(info[s].label) for s in seeds if s in info and info[s].label}
         out = []
         for track_id, score in picked:
             track = info.get(track_id) or _TrackInfo("", "", None, None)
-            sets = sorted(shared[track_id], key=lambda s: (s[2] or "", s[0]), reverse=True)
             out.append(
                 Recommendation(
                     track_id=track_id,
@@ -314,8 +351,8 @@ class Recommender:
                     title=track.title,
                     spotify_id=track.spotify_id,
                     label=track.label,
-                    shared_sets=len(sets),
-                    examples=tuple(ExampleSet(*s) for s in sets[:MAX_EXAMPLES]),
+                    shared_sets=len(shared[track_id]),
+                    examples=tuple(sets[set_id] for _, set_id in shared[track_id][:MAX_EXAMPLES]),
                     followed_count=int(followed.get(track_id, 0)),
                     shared_artists=tuple(a for a in track.artists if fold(a) in seed_artists),
                     shared_label=track.label if track.label and fold(track.label) in seed_labels else None,
@@ -338,10 +375,34 @@ class RecommenderLoader:
         self._lock = threading.Lock()
         self._recommender: Recommender | None = None
         self._checked_at = float("-inf")
+        self._preload_lock = threading.Lock()
+        self._preloader: threading.Thread | None = None
 
     @classmethod
     def from_settings(cls, settings, **kwargs) -> RecommenderLoader:
         return cls(settings.models_dir, settings.catalog_path, **kwargs)
+
+    @property
+    def loaded(self) -> Recommender | None:
+        """The recommender already loaded, without waiting or checking for a newer run."""
+        return self._recommender
+
+    def preload(self) -> bool:
+        """Load the published run in a background thread (once); True while that load is running.
+
+        `get()` callers wait for it; a page that only shows the status need not (see `ui.status.PageFacts`).
+        """
+        with self._preload_lock:
+            if self._preloader is None:
+                self._preloader = threading.Thread(target=self._preload, name="model-preload", daemon=True)
+                self._preloader.start()
+            return self._preloader.is_alive()
+
+    def _preload(self) -> None:
+        try:
+            self.get()
+        except CratediggerError as error:  # nothing published yet: get() raises it again for whoever asks
+            log.info("no model to preload: %s", error)
 
     def get(self) -> Recommender:
         """The recommender of the published run; `ArtifactMissingError` when nothing is published."""

@@ -140,3 +140,27 @@ def test_shared_slots_follow_the_seed_weights(crate):
     assert sorted(n[0] for n in names(ids, even)) == ["h", "h", "h", "t", "t", "t"]
     with pytest.raises(BadInputError):
         rec.similar([ids["h2"], ids["t2"]], weights=[1])
+
+
+def test_preload_serves_requests_that_arrive_while_it_loads(tmp_path):
+    ids = build_catalog(tmp_path)
+    settings = settings_for(tmp_path)
+    publish(settings.models_dir, train_run(settings, als=PARAMS))
+    loader = RecommenderLoader.from_settings(settings)
+    assert loader.loaded is None
+    loader.preload()
+    answers, failures = [], []
+
+    def client():
+        try:
+            answers.append(len(loader.get().similar([ids["t1"]], n=3)))
+        except Exception as error:  # noqa: BLE001 - any failure is what this test looks for
+            failures.append(repr(error))
+
+    threads = [threading.Thread(target=client) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == [] and answers == [3, 3, 3, 3]
+    assert loader.loaded is loader.get() and not loader.preload()  # loaded once, not again

@@ -123,3 +123,17 @@ def test_page_facts_are_reused_within_their_lifetime(monkeypatch, settings):
     expired.status()
     expired.status()
     assert calls.count("s") == 3
+
+
+def test_page_says_the_model_is_loading_instead_of_waiting_for_it(monkeypatch, settings):
+    from ui import status
+
+    class Loading:
+        loaded = None
+
+        def preload(self):
+            return True  # a background load is under way
+
+    monkeypatch.setattr(status, "status_children", lambda _settings, _loader: ["waited for the model"])
+    shown = status.PageFacts(settings, loader=Loading()).status()
+    assert "loading the model" in str(shown) and "waited" not in str(shown)

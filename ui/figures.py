@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import re
 from collections import Counter
 
@@ -19,11 +21,22 @@ _LAYOUT = dict(
 )
 
 
-def empty_figure(message: str) -> go.Figure:
-    figure = go.Figure()
-    figure.update_layout(**_LAYOUT, xaxis=dict(visible=False), yaxis=dict(visible=False),
-                         annotations=[dict(text=message, showarrow=False, font=dict(size=14, color="#7c828d"))])
+@functools.cache
+def _base_layout() -> dict:
+    """`_LAYOUT` with its template resolved, as plain JSON: resolving "plotly_dark" costs ~7 ms a figure."""
+    return go.Figure(layout=_LAYOUT).to_plotly_json()["layout"]
+
+
+def _figure(**layout) -> go.Figure:
+    """An empty figure in the house layout plus `layout` (ours, so not validated again: 1 ms, not 15)."""
+    figure = go.Figure(layout=copy.deepcopy(_base_layout()), _validate=False)
+    figure.update_layout(**layout)
     return figure
+
+
+def empty_figure(message: str) -> go.Figure:
+    return _figure(xaxis=dict(visible=False), yaxis=dict(visible=False),
+                   annotations=[dict(text=message, showarrow=False, font=dict(size=14, color="#7c828d"))])
 
 
 def _style_colours(rows: list[dict]) -> dict[str, str]:
@@ -41,7 +54,7 @@ def neighbourhood_map(query: dict, rows: list[dict], picked: set[int]) -> go.Fig
     if not placed or query.get("x") is None:
         return empty_figure("No map for this query: the model has no coordinates for it.")
     colours = _style_colours(placed)
-    figure = go.Figure()
+    figure = _figure(xaxis=dict(visible=False), yaxis=dict(visible=False))
     for style, colour in colours.items():
         members = [r for r in placed if (r.get("styles") or ["unknown"])[0] == style]
         figure.add_trace(go.Scatter(
@@ -53,7 +66,6 @@ def neighbourhood_map(query: dict, rows: list[dict], picked: set[int]) -> go.Fig
     figure.add_trace(go.Scatter(x=[query["x"]], y=[query["y"]], mode="markers+text", name="query",
                                 text=["query"], textposition="top center", hovertext=[_hover(query)],
                                 marker=dict(symbol="star", size=18, color="#ffffff")))
-    figure.update_layout(**_LAYOUT, xaxis=dict(visible=False), yaxis=dict(visible=False))
     return figure
 
 
@@ -70,7 +82,8 @@ def bpm_key_scatter(query: dict, rows: list[dict]) -> go.Figure:
     if not known:
         return empty_figure("No BPM or key known for these results yet (run `cli.py fetch-audio`).")
     colours = _style_colours(known)
-    figure = go.Figure()
+    figure = _figure(xaxis=dict(title="Camelot key (A minor · B major)", tickmode="array",
+                                tickvals=list(range(1, 13)), range=[0.5, 12.8]), yaxis=dict(title="BPM"))
     for style, colour in colours.items():
         members = [r for r in known if (r.get("styles") or ["unknown"])[0] == style]
         figure.add_trace(go.Scatter(
@@ -81,9 +94,6 @@ def bpm_key_scatter(query: dict, rows: list[dict]) -> go.Figure:
     if query.get("bpm") and _camelot_position(query.get("camelot")) is not None:
         figure.add_trace(go.Scatter(x=[_camelot_position(query["camelot"])], y=[query["bpm"]], mode="markers",
                                     name="query", marker=dict(symbol="star", size=18, color="#ffffff")))
-    figure.update_layout(**_LAYOUT, xaxis=dict(title="Camelot key (A minor · B major)", tickmode="array",
-                                               tickvals=list(range(1, 13)), range=[0.5, 12.8]),
-                         yaxis=dict(title="BPM"))
     return figure
 
 
@@ -94,8 +104,8 @@ def style_bars(rows: list[dict]) -> go.Figure:
         return empty_figure("No results to summarise.")
     styles = [s for s, _ in counts.most_common()]
     colours = _style_colours(rows)
-    figure = go.Figure(go.Bar(x=styles, y=[counts[s] for s in styles], marker_color=[colours[s] for s in styles]))
-    figure.update_layout(**_LAYOUT, yaxis=dict(title="results"), showlegend=False)
+    figure = _figure(yaxis=dict(title="results"), showlegend=False)
+    figure.add_trace(go.Bar(x=styles, y=[counts[s] for s in styles], marker_color=[colours[s] for s in styles]))
     return figure
 
 
@@ -104,7 +114,7 @@ def spectrogram(query: dict) -> go.Figure:
     mel = query.get("spectrogram")
     if not mel:
         return empty_figure("No audio analysed for this query: drop its file above to see its spectrogram.")
-    figure = go.Figure(go.Heatmap(z=mel, colorscale="Magma", showscale=False, hoverinfo="skip"))
-    figure.update_layout(**_LAYOUT, xaxis=dict(title="time →", showticklabels=False),
-                         yaxis=dict(title="mel band (low → high)", showticklabels=False))
+    figure = _figure(xaxis=dict(title="time →", showticklabels=False),
+                     yaxis=dict(title="mel band (low → high)", showticklabels=False))
+    figure.add_trace(go.Heatmap(z=mel, colorscale="Magma", showscale=False, hoverinfo="skip"))
     return figure

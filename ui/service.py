@@ -13,9 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from catalog.db import connect
-from catalog.queries import resolve_query, search_tracks, track_by_spotify_id, track_styles, tracks_by_ids
+from catalog.queries import resolve_query, search_tracks, track_by_spotify_id, tracks_by_ids
 from errors import ArtifactMissingError, BadInputError, CratediggerError, NotFoundError
 from spotify.ids import is_spotify_id, parse_query
+from ui.style_cache import StyleCache
 
 CANDIDATES = 150  # fetched once per query; controls pick from these
 SOUND_EXTRA = 40  # sound-alike tracks added to a DJ-set answer, for the blend slider
@@ -23,6 +24,7 @@ SOUNDS_ALIKE = 0.5  # cosine similarity from which "sounds alike" is said
 _DATE_PREFIX = re.compile(r"^\s*[-–]?\s*\d{4}(?:-[\dX]{2}){0,2}\s+-\s+")  # MixesDB titles start with the date
 _LINES = re.compile(r"[\n;]+")
 _REF_GAPS = re.compile(r"[,\s]+")
+STYLES = StyleCache()  # this process's; styles change only on import
 
 
 @dataclass
@@ -176,7 +178,7 @@ def cards_for(conn, scored: list[tuple[int, dict]]) -> list[dict]:
     """Catalog cards merged with each result's scores and evidence, in the given order."""
     ids = [track_id for track_id, _ in scored]
     rows = tracks_by_ids(conn, ids)
-    styles = track_styles(conn, ids)
+    styles = STYLES.get(conn, ids)
     cards = []
     for track_id, extra in scored:
         if track_id not in rows:
@@ -224,7 +226,7 @@ def answer_query(text: str, settings, loader, *, sound_loader=None, n: int = CAN
 def _answer(conn: sqlite3.Connection, text: str, settings, loader, sound_loader, n: int) -> Answer:
     seeds = resolve_seeds(conn, settings, split_queries(text))
     seed_ids = list(dict.fromkeys(row["id"] for row in seeds))
-    styles = track_styles(conn, seed_ids)
+    styles = STYLES.get(conn, seed_ids)
     seed_cards = [track_card(row, styles.get(row["id"], [])) for row in seeds]
     query = dict(seed_cards[0])
     if len(seed_cards) > 1:

@@ -103,6 +103,10 @@ class PageFacts:
             return value
 
     def status(self) -> list:
+        """The status line; while the model loads in the background (seconds at MixesDB scale), says so instead
+        of waiting for it (not cached: the next page load shows the loaded run)."""
+        if self.loader is not None and self.loader.loaded is None and self.loader.preload():
+            return [html.Span("loading the model… (the first search waits for it)", className="status-item muted")]
         return self._get("status", lambda: status_children(self.settings, self.loader))
 
     def examples(self) -> list[dict]:
