@@ -60,7 +60,7 @@ def load_run(run_dir: Path) -> LoadedRun:
 
 
 def query_analysis(audio, *, suffix: str = "") -> Analysis:
-    """Decode (a path, uploaded bytes, or mono float32 samples at 22,050 Hz) and analyse."""
+    """Decode (a path, uploaded bytes, or mono float32 samples at 22,050 Hz) and analyse (with the model input)."""
     if isinstance(audio, np.ndarray):
         if audio.ndim != 1 or audio.size < SAMPLE_RATE // 4:
             raise BadInputError(f"samples have shape {audio.shape}; give mono audio of at least a quarter second.")
@@ -69,7 +69,7 @@ def query_analysis(audio, *, suffix: str = "") -> Analysis:
         y = decode_bytes(bytes(audio), suffix=suffix).y
     else:
         y = decode_file(audio).y
-    return analyze(y)
+    return analyze(y, with_model_input=True)
 
 
 def cold_start_neighbours(audio, run_dir: Path, k: int = 10, filters=None, *, match_tempo: bool = False,
@@ -85,7 +85,7 @@ def cold_start_neighbours(audio, run_dir: Path, k: int = 10, filters=None, *, ma
 
     run = load_run(run_dir)
     analysis = query_analysis(audio, suffix=suffix)
-    embedding = run.cnn.embed([analysis.mel])[0]
+    embedding = run.cnn.embed([analysis.model_input])[0]
     filters = filters or NeighbourFilters(exclude=tuple(exclude))
     if match_tempo and analysis.tempo:
         filters = replace(filters, bpm=analysis.tempo, bpm_tolerance=bpm_tolerance)

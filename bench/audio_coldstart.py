@@ -61,7 +61,7 @@ def main() -> None:
     from audio.analysis import analyze
     from audio.coldstart import CAMELOT_FILE, TEMPO_FILE, load_run
     from audio.decode import decode_file
-    from audio.mel import log_mel
+    from audio.mel import model_input
     from audio.synth import STYLE_TEMPO, STYLES, synthesize_clip
     from models.cnn import CnnConfig, save_cnn, save_embeddings, train_cnn
     from models.embeddings import NeighbourFilters
@@ -72,9 +72,10 @@ def main() -> None:
         style = STYLES[i % len(STYLES)]
         bpm = float(rng.uniform(*STYLE_TEMPO[style]))
         clips.append(_mp3(tmp / f"q{i}.mp3", synthesize_clip(style, bpm, "A minor", seed=i, seconds=30.0)))
-    train_mels = [log_mel(synthesize_clip(STYLES[i % 6], 128.0, "A minor", seed=i, seconds=8.0)) for i in range(12)]
+    train_inputs = [model_input(synthesize_clip(STYLES[i % 6], 128.0, "A minor", seed=i, seconds=8.0))
+                    for i in range(12)]
     run = tmp / "run"
-    save_cnn(train_cnn(train_mels, [STYLES[i % 6] for i in range(12)], config=CnnConfig(epochs=1)), run)
+    save_cnn(train_cnn(train_inputs, [STYLES[i % 6] for i in range(12)], config=CnnConfig(epochs=1)), run)
     emb = rng.normal(size=(args.n, 64)).astype(np.float32)
     save_embeddings(run, emb / np.linalg.norm(emb, axis=1, keepdims=True), np.arange(args.n))
     np.save(run / TEMPO_FILE, rng.uniform(118, 176, args.n))
@@ -93,9 +94,9 @@ def main() -> None:
         t = time.perf_counter()
         y = decode_file(path).y
         t1 = time.perf_counter()
-        a = analyze(y)
+        a = analyze(y, with_model_input=True)
         t2 = time.perf_counter()
-        e = loaded.cnn.embed([a.mel])[0]
+        e = loaded.cnn.embed([a.model_input])[0]
         t3 = time.perf_counter()
         loaded.index.similar(e, 10, NeighbourFilters(bpm=a.tempo, camelot=a.key.camelot) if i % 2 else None)
         t4 = time.perf_counter()
@@ -109,12 +110,12 @@ def main() -> None:
 
     start = time.perf_counter()
     with ThreadPoolExecutor(os.cpu_count() or 2) as pool:  # as `python cli.py embed` does
-        mels = list(pool.map(lambda p: log_mel(decode_file(p).y), clips[: args.index_clips]))
+        inputs = list(pool.map(lambda p: model_input(decode_file(p).y), clips[: args.index_clips]))
     t_mel = time.perf_counter() - start
-    loaded.cnn.embed(mels)
+    loaded.cnn.embed(inputs)
     total = time.perf_counter() - start
     print(f"indexing {args.index_clips} 30-s MP3s: {args.index_clips / total:.1f} clips/s "
-          f"(decode+mel {args.index_clips / t_mel:.1f} clips/s, CNN {args.index_clips / (total - t_mel):.1f} clips/s)")
+          f"(decode+model input {args.index_clips / t_mel:.1f} clips/s, model {args.index_clips / (total - t_mel):.1f} clips/s)")
 
 
 if __name__ == "__main__":
