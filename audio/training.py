@@ -110,7 +110,7 @@ def embed_catalog(settings, run_dir: Path, *, limit: int | None = None, show_pro
         data = load_track_audio(conn, settings.cache_dir, limit=limit, show_progress=show_progress)
     finally:
         conn.close()
-    save_embeddings(run_dir, cnn.embed(data.inputs), data.track_ids)
+    save_embeddings(run_dir, cnn.embed(data.inputs, show_progress=show_progress), data.track_ids)
     np.save(run_dir / TEMPO_FILE, data.tempo, allow_pickle=False)
     np.save(run_dir / CAMELOT_FILE, data.camelot.astype(str), allow_pickle=False)
     return len(data.track_ids)

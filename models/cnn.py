@@ -85,14 +85,14 @@ class CnnModel:
             self._extractor = keras.Model(self.model.inputs, self.model.get_layer("embedding").output)
         return self._extractor
 
-    def embed(self, inputs: Sequence[np.ndarray], *, features=None) -> np.ndarray:
+    def embed(self, inputs: Sequence[np.ndarray], *, features=None, show_progress: bool = False) -> np.ndarray:
         """Unit-norm embeddings of model inputs [each shape=(MODEL_N_MELS, t)] -> [shape=(n, EMBEDDING_DIM)], float32.
 
         features: (patch features, owner) from `clip_features(inputs)` when already computed.
         """
         if len(inputs) == 0:
             return np.zeros((0, EMBEDDING_DIM), np.float32)
-        x, owner = features if features is not None else clip_features(inputs)
+        x, owner = features if features is not None else clip_features(inputs, show_progress=show_progress)
         out = _run_model(self.extractor, x)
         out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
         return _unit(_clip_sums(out, owner, len(inputs)))
@@ -157,19 +157,20 @@ def clip_patches(spec: np.ndarray, *, frames: int = PATCH_FRAMES, hop: int | Non
     return np.stack([spec[:, s : s + frames].T for s in starts])
 
 
-def clip_features(inputs: Sequence[np.ndarray], *, hop: int | None = None,
-                  max_patches: int | None = EMBED_PATCHES) -> tuple[np.ndarray, np.ndarray]:
+def clip_features(inputs: Sequence[np.ndarray], *, hop: int | None = None, max_patches: int | None = EMBED_PATCHES,
+                  show_progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Front-end features of every clip's patches [shape=(p, FEATURE_DIM)] and the clip of each patch [shape=(p,)]."""
     from models.musicnn import frontend_features
 
     patches = [clip_patches(s, hop=hop, max_patches=max_patches) for s in inputs]
     owner = np.concatenate([np.full(len(p), i) for i, p in enumerate(patches)])
-    return frontend_features(np.concatenate(patches)), owner
+    return frontend_features(np.concatenate(patches), show_progress=show_progress), owner
 
 
-def training_features(inputs: Sequence[np.ndarray], config: CnnConfig | None = None) -> tuple[np.ndarray, np.ndarray]:
+def training_features(inputs: Sequence[np.ndarray], config: CnnConfig | None = None, *,
+                      show_progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Front-end features of overlapping crops of every clip (the training set's augmentation), and their clips."""
-    return clip_features(inputs, hop=(config or CnnConfig()).train_hop, max_patches=None)
+    return clip_features(inputs, hop=(config or CnnConfig()).train_hop, max_patches=None, show_progress=show_progress)
 
 
 def build_head(n_classes: int, feature_mean: np.ndarray, feature_std: np.ndarray, *, n_factors: int = 0,
@@ -243,7 +244,7 @@ def train_cnn(
         _check_input(spec)
     y_clip = np.array([classes.index(label) for label in labels])
     factors = _unit_factors(factors, len(inputs))
-    x, owner = features if features is not None else training_features(inputs, config)
+    x, owner = features if features is not None else training_features(inputs, config, show_progress=show_progress)
     y = y_clip[owner]
     weights = np.ones(len(y), np.float32)
     if config.balance_classes:

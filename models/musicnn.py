@@ -90,9 +90,10 @@ def load_frontend():
                          graph.get_tensor_by_name(_OUTPUT))
 
 
-def frontend_features(patches: np.ndarray, *, batch_size: int = 64) -> np.ndarray:
+def frontend_features(patches: np.ndarray, *, batch_size: int = 64, show_progress: bool = False) -> np.ndarray:
     """Pooled musicnn features of model-input patches [shape=(n, PATCH_FRAMES, N_MELS)] -> [shape=(n, FEATURE_DIM)]."""
     import tensorflow as tf
+    from tqdm import tqdm
 
     run = load_frontend()
     patches = np.asarray(patches, dtype=np.float32)
@@ -100,5 +101,6 @@ def frontend_features(patches: np.ndarray, *, batch_size: int = 64) -> np.ndarra
         return np.zeros((0, FEATURE_DIM), np.float32)
     training = tf.constant(False)
     out = [run(tf.constant(patches[i : i + batch_size]), training).numpy().reshape(-1, FEATURE_DIM)
-           for i in range(0, len(patches), batch_size)]
+           for i in tqdm(range(0, len(patches), batch_size), desc="sound front end", unit="batch",
+                         disable=not show_progress)]
     return np.concatenate(out).astype(np.float32, copy=False)
