@@ -8,33 +8,30 @@ from dataclasses import dataclass
 import numpy as np
 
 from audio.keys import KeyEstimate, estimate_key
-from audio.mel import log_mel, model_input
+from audio.mel import log_mel
 from audio.params import SAMPLE_RATE
 from audio.tempo import estimate_tempo
 
 
 @dataclass(frozen=True)
 class Analysis:
-    """What one clip sounds like in numbers: tempo (BPM), key, the log-mel it came from and the sound model's input."""
+    """What one clip sounds like in numbers: tempo (BPM), key, and the log-mel it came from."""
 
     tempo: float
     tempo_confidence: float
     key: KeyEstimate
     mel: np.ndarray  # [shape=(N_MELS, t), float32 dB]
-    model_input: np.ndarray | None = None  # [shape=(MODEL_N_MELS, t'), float32] (audio.mel.model_input)
 
     def as_dict(self) -> dict:
         return {"tempo": self.tempo, "tempo_confidence": self.tempo_confidence, "key": self.key.name,
                 "camelot": self.key.camelot, "key_confidence": self.key.confidence}
 
 
-def analyze(y: np.ndarray, *, sr: int = SAMPLE_RATE, mel: np.ndarray | None = None,
-            with_model_input: bool = False) -> Analysis:
-    """Log-mel, tempo and key of mono `y` [shape=(n,)] at `sr` (= SAMPLE_RATE) Hz (and the sound model's input)."""
+def analyze(y: np.ndarray, *, sr: int = SAMPLE_RATE, mel: np.ndarray | None = None) -> Analysis:
+    """Log-mel, tempo and key of mono `y` [shape=(n,)] at `sr` (= SAMPLE_RATE) Hz."""
     mel = log_mel(y, sr=sr) if mel is None else mel
     tempo, tempo_confidence = estimate_tempo(mel, sr=sr)
-    return Analysis(tempo=tempo, tempo_confidence=tempo_confidence, key=estimate_key(y, sr=sr), mel=mel,
-                    model_input=model_input(y, sr=sr) if with_model_input else None)
+    return Analysis(tempo=tempo, tempo_confidence=tempo_confidence, key=estimate_key(y, sr=sr), mel=mel)
 
 
 def store_analysis(conn: sqlite3.Connection, track_id: int, analysis: Analysis, *, audio_path: str | None = None,
