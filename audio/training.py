@@ -16,14 +16,22 @@ from errors import ArtifactMissingError, BadInputError
 
 
 def newest_sound_run(settings, need: str = "cnn.keras") -> Path:
-    """The published run if it has `need`, else the newest run folder that does."""
+    """The published run if it has `need`, else the newest run folder that does.
+
+    Runs whose sound model was made for other inputs (an older front end) are passed over.
+    """
+    from models.cnn import made_by_this_frontend
+
+    def usable(path: Path) -> bool:
+        return (path / need).is_file() and made_by_this_frontend(path)
+
     current = settings.current_model_link
-    if (current / need).is_file():
+    if usable(current):
         return current
-    runs = sorted((p for p in settings.models_dir.glob("*/") if (p / need).is_file()), key=lambda p: p.stat().st_mtime)
+    runs = sorted((p for p in settings.models_dir.glob("*/") if usable(p)), key=lambda p: p.stat().st_mtime)
     if not runs:
-        raise ArtifactMissingError(f"No run folder under {settings.models_dir} has {need}; "
-                                   "run `python cli.py train-cnn` (and `embed`) first.")
+        raise ArtifactMissingError(f"No run folder under {settings.models_dir} has {need} from the current sound "
+                                   "model; run `python cli.py train-cnn` (and `embed`) first.")
     return runs[-1]
 
 

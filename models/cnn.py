@@ -288,6 +288,14 @@ def save_cnn(cnn: CnnModel, run_dir: Path, *, extra: dict | None = None) -> Path
     return path
 
 
+def made_by_this_frontend(run_dir: Path) -> bool:
+    """Whether the sound model in `run_dir` takes this Cratedigger's inputs (no TensorFlow needed)."""
+    try:
+        return json.loads((Path(run_dir) / METADATA_FILE).read_text()).get("frontend") == frontend_id()
+    except (OSError, ValueError):
+        return False
+
+
 def load_cnn(run_dir: Path) -> CnnModel:
     """The CNN saved in `run_dir` by `save_cnn` (without its optimiser state)."""
     run_dir = Path(run_dir)

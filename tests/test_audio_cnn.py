@@ -121,3 +121,24 @@ def test_bad_training_input():
         train_cnn([np.zeros((MODEL_N_MELS, 200), np.float32)] * 2, ["a", "a"])
     with pytest.raises(BadInputError, match="shape"):
         train_cnn([np.zeros((10, 200), np.float32)] * 2, ["a", "b"])
+
+
+def test_runs_of_an_older_front_end_are_passed_over(trained, tmp_path):
+    """Regression: after the front end changed, a stale run made `demo-audio --if-missing` skip rebuilding."""
+    import json
+    import os
+    from types import SimpleNamespace
+
+    from audio.training import newest_sound_run
+    from models.cnn import METADATA_FILE
+
+    settings = SimpleNamespace(models_dir=tmp_path, current_model_link=tmp_path / "current")
+    save_cnn(trained, tmp_path / "new")
+    save_cnn(trained, tmp_path / "old")
+    meta = json.loads((tmp_path / "old" / METADATA_FILE).read_text())
+    (tmp_path / "old" / METADATA_FILE).write_text(json.dumps({**meta, "frontend": "sr22050-fft2048-hop512"}))
+    os.utime(tmp_path / "new", (1, 1))  # the stale run is the newest folder
+    assert newest_sound_run(settings) == tmp_path / "new"
+    (tmp_path / "new" / METADATA_FILE).unlink()
+    with pytest.raises(ArtifactMissingError, match="train-cnn"):
+        newest_sound_run(settings)
