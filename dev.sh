@@ -40,15 +40,22 @@ ensure_venv() {
     fi
     local stamp=.venv/.requirements.lock.sha256
     local want
-    want=$(sha256sum requirements.lock | cut -d' ' -f1)
+    # The stamp covers the lock file and the musicnn pin, so changing either reinstalls.
+    want=$( (cat requirements.lock; echo "$MUSICNN") | sha256sum | cut -d' ' -f1)
     if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
         say "installing the locked Python packages (requirements.lock; a few minutes the first time)"
         .venv/bin/python -m pip install --quiet --upgrade pip
         .venv/bin/python -m pip install --quiet -r requirements.lock
+        # The pretrained sound front end's checkpoints ship inside this wheel (11 MB; ISC licence). Its
+        # declared dependencies pin numpy<1.17, and only its checkpoint files are used: no dependencies.
+        say "installing $MUSICNN (pretrained sound front end) without its dependencies"
+        .venv/bin/python -m pip install --quiet --no-deps "$MUSICNN"
         echo "$want" > "$stamp"
         say "Python packages installed"
     fi
 }
+
+MUSICNN="musicnn==0.1.0"
 
 export NUMBA_CACHE_DIR="${NUMBA_CACHE_DIR:-$PWD/.cache/numba}"
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"

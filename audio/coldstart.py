@@ -59,8 +59,8 @@ def load_run(run_dir: Path) -> LoadedRun:
     return _load_run_cached(str(path), stamp)
 
 
-def query_analysis(audio, *, suffix: str = "") -> Analysis:
-    """Decode (a path, uploaded bytes, or mono float32 samples at 22,050 Hz) and analyse."""
+def query_samples(audio, *, suffix: str = "") -> np.ndarray:
+    """Mono float32 samples at 22,050 Hz [shape=(n,)] of a path, uploaded bytes, or samples."""
     if isinstance(audio, np.ndarray):
         if audio.ndim != 1 or audio.size < SAMPLE_RATE // 4:
             raise BadInputError(f"samples have shape {audio.shape}; give mono audio of at least a quarter second.")
@@ -69,7 +69,23 @@ def query_analysis(audio, *, suffix: str = "") -> Analysis:
         y = decode_bytes(bytes(audio), suffix=suffix).y
     else:
         y = decode_file(audio).y
-    return analyze(y)
+    return y
+
+
+def analyse_and_embed(y: np.ndarray, cnn) -> tuple[Analysis, np.ndarray]:
+    """(tempo/key analysis, unit sound embedding [shape=(EMBEDDING_DIM,)]) of samples `y` at 22,050 Hz.
+
+    The sound model (TensorFlow, both cores) runs in a second thread while tempo and key (numpy) are
+    measured, so a query waits for the slower of the two rather than their sum.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from audio.mel import model_input
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        embedding = pool.submit(lambda: cnn.embed([model_input(y)])[0])
+        analysis = analyze(y)
+        return analysis, embedding.result()
 
 
 def cold_start_neighbours(audio, run_dir: Path, k: int = 10, filters=None, *, match_tempo: bool = False,
@@ -84,8 +100,7 @@ def cold_start_neighbours(audio, run_dir: Path, k: int = 10, filters=None, *, ma
     from models.embeddings import NeighbourFilters
 
     run = load_run(run_dir)
-    analysis = query_analysis(audio, suffix=suffix)
-    embedding = run.cnn.embed([analysis.mel])[0]
+    analysis, embedding = analyse_and_embed(query_samples(audio, suffix=suffix), run.cnn)
     filters = filters or NeighbourFilters(exclude=tuple(exclude))
     if match_tempo and analysis.tempo:
         filters = replace(filters, bpm=analysis.tempo, bpm_tolerance=bpm_tolerance)

@@ -19,7 +19,7 @@ from errors import BadInputError
 
 log = logging.getLogger(__name__)
 
-EVALUATION_EPOCHS = 20
+EVALUATION_EPOCHS = 30
 
 
 def register(subparsers) -> None:
@@ -141,7 +141,7 @@ def _analyze(conn, settings, track_ids) -> int:
     from tqdm import tqdm
 
     from audio.analysis import analyze, store_analysis
-    from audio.dataset import mel_for_file
+    from audio.dataset import mel_for_file, model_input_for_file
     from audio.decode import decode_file
 
     done = 0
@@ -153,6 +153,7 @@ def _analyze(conn, settings, track_ids) -> int:
             log.warning("track %s: %s", track_id, error)
             continue
         mel = mel_for_file(Path(path), settings.cache_dir, decoded.y)
+        model_input_for_file(Path(path), settings.cache_dir, decoded.y)  # cached for train-cnn and embed
         store_analysis(conn, track_id, analyze(decoded.y, mel=mel), duration_ms=int(decoded.duration * 1000))
         done += 1
     return done
@@ -175,7 +176,7 @@ def train_cnn_command(args, settings) -> int:
 
         clips = load_clips(read_labels(args.labels, audio_dir=args.audio_dir, label_col=args.label_col,
                                        file_col=args.file_col), show_progress=True)
-        run_dir, cnn = save_trained_cnn(settings, clips.mels, clips.labels.tolist(), epochs=args.epochs,
+        run_dir, cnn = save_trained_cnn(settings, clips.inputs, clips.labels.tolist(), epochs=args.epochs,
                                         run_id=args.run_id, source=str(args.labels))
     else:
         run_dir, cnn = train_cnn_on_catalog(settings, epochs=args.epochs, run_id=args.run_id,

@@ -1,4 +1,4 @@
-"""Catalog tracks with audio as CNN training and indexing data (log-mels, style labels, tempo, key)."""
+"""Catalog tracks with audio as sound-model training and indexing data (model inputs, style labels, tempo, key)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from audio.decode import decode_file
-from audio.mel import cached_log_mel, log_mel
+from audio.mel import cached_log_mel, log_mel, model_input
+from audio.params import MODEL_INPUT_ID
 from errors import BadInputError
 
 log = logging.getLogger(__name__)
@@ -22,10 +23,11 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class TrackAudio:
-    """Catalog tracks that have audio: ids, log-mels [each (N_MELS, t)], tempo (NaN unknown), Camelot ('' unknown)."""
+    """Catalog tracks that have audio: ids, model inputs [each (MODEL_N_MELS, t)], tempo (NaN unknown),
+    Camelot ('' unknown)."""
 
     track_ids: np.ndarray
-    mels: list[np.ndarray]
+    inputs: list[np.ndarray]
     tempo: np.ndarray
     camelot: np.ndarray
 
@@ -51,9 +53,15 @@ def mel_for_file(path: Path, cache_dir: Path, y: np.ndarray | None = None) -> np
     return cached_log_mel(cache_dir, mel_cache_id(path), lambda: log_mel(decode_file(path).y if y is None else y))
 
 
+def model_input_for_file(path: Path, cache_dir: Path, y: np.ndarray | None = None) -> np.ndarray:
+    """The sound model's input for an audio file's representative 30 s, cached like `mel_for_file`."""
+    return cached_log_mel(cache_dir, mel_cache_id(path), lambda: model_input(decode_file(path).y if y is None else y),
+                          kind=MODEL_INPUT_ID)
+
+
 def load_track_audio(conn: sqlite3.Connection, cache_dir: Path, *, limit: int | None = None,
                      show_progress: bool = False, workers: int | None = None) -> TrackAudio:
-    """Log-mels of every catalog track with an `audio_path`; undecodable files are skipped with a warning."""
+    """Model inputs of every catalog track with an `audio_path`; undecodable files are skipped with a warning."""
     from tqdm import tqdm
 
     sql = "SELECT id, audio_path, tempo, camelot FROM tracks WHERE audio_path IS NOT NULL ORDER BY id"
@@ -62,21 +70,21 @@ def load_track_audio(conn: sqlite3.Connection, cache_dir: Path, *, limit: int | 
         raise BadInputError("No catalog track has audio yet; run `python cli.py fetch-audio` first.")
     def one(path: str):
         try:
-            return mel_for_file(Path(path), cache_dir)
+            return model_input_for_file(Path(path), cache_dir)
         except (BadInputError, OSError) as error:
             return error
 
-    ids, mels, tempo, camelot = [], [], [], []
+    ids, inputs, tempo, camelot = [], [], [], []
     # ffmpeg runs in its own process and numpy's FFTs release the GIL: threads keep both cores busy.
     with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 2) as pool:
         results = pool.map(one, [r[1] for r in rows])
         for (track_id, _, bpm, code), mel in tqdm(zip(rows, results, strict=True), total=len(rows),
-                                                  desc="spectrograms", unit="track", disable=not show_progress):
+                                                  desc="model inputs", unit="track", disable=not show_progress):
             if isinstance(mel, Exception):
                 log.warning("track %s skipped: %s", track_id, mel)
                 continue
-            mels.append(mel)
+            inputs.append(mel)
             ids.append(track_id)
             tempo.append(np.nan if bpm is None else bpm)
             camelot.append(code or "")
-    return TrackAudio(np.array(ids, dtype=np.int64), mels, np.array(tempo, dtype=np.float64), np.array(camelot))
+    return TrackAudio(np.array(ids, dtype=np.int64), inputs, np.array(tempo, dtype=np.float64), np.array(camelot))

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from audio.decode import decode_file
-from audio.mel import log_mel
+from audio.mel import log_mel, model_input
 from errors import BadInputError
 
 log = logging.getLogger(__name__)
@@ -28,9 +28,11 @@ IGNORED_LABELS = {"", "none", "unknown", "nan"}
 
 @dataclass
 class LabelledClips:
-    """Decoded, labelled clips: log-mels [each (N_MELS, t)], labels, groups (tracks) and file names."""
+    """Decoded, labelled clips: log-mels [each (N_MELS, t)], model inputs [each (MODEL_N_MELS, t')], labels,
+    groups (tracks) and file names."""
 
     mels: list[np.ndarray]
+    inputs: list[np.ndarray]
     labels: np.ndarray
     groups: np.ndarray
     files: list[str]
@@ -68,7 +70,7 @@ def load_clips(rows: list[tuple[Path, str, str]], *, show_progress: bool = False
     """Decode and log-mel every row; files that fail to decode are skipped with a warning."""
     from tqdm import tqdm
 
-    mels, labels, groups, files = [], [], [], []
+    mels, inputs, labels, groups, files = [], [], [], [], []
     for path, label, group in tqdm(rows, desc="decoding", unit="clip", disable=not show_progress):
         try:
             decoded = decode_file(path)
@@ -76,12 +78,13 @@ def load_clips(rows: list[tuple[Path, str, str]], *, show_progress: bool = False
             log.warning("skipped: %s", error)
             continue
         mels.append(log_mel(decoded.y))
+        inputs.append(model_input(decoded.y))
         labels.append(label)
         groups.append(group)
         files.append(path.name)
     if len(set(labels)) < 2:
         raise BadInputError("Fewer than two labels among the clips that decoded; nothing to tell apart.")
-    return LabelledClips(mels=mels, labels=np.array(labels), groups=np.array(groups), files=files)
+    return LabelledClips(mels=mels, inputs=inputs, labels=np.array(labels), groups=np.array(groups), files=files)
 
 
 def grouped_folds(labels: np.ndarray, groups: np.ndarray, n_folds: int, seed: int = 0) -> list[np.ndarray]:
@@ -173,27 +176,42 @@ def _precision_with_bpm_filter(query_emb, query_tempo, query_labels, index_emb, 
     return float(np.mean(shares)) if shares else 0.0
 
 
+def _subset(features: tuple[np.ndarray, np.ndarray], clips: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The patch features of `clips` (indices into the clip list), owners renumbered 0..len(clips)-1."""
+    x, owner = features
+    position = np.full(owner.max() + 1, -1)
+    position[clips] = np.arange(len(clips))
+    keep = position[owner] >= 0
+    return x[keep], position[owner[keep]]
+
+
 def evaluate_cnn(clips: LabelledClips, fold_of: np.ndarray, *, config=None,
                  on_fold: Callable[[int, dict], None] | None = None) -> dict:
-    """Train and score the CNN on every fold; returns the fold means and the per-fold figures.
+    """Train and score the sound model on every fold; returns the fold means and the per-fold figures.
 
-    Besides the CNN's own figures, each fold reports `ensemble_*` (CNN and baseline probabilities
-    averaged) and `precision_at_5_bpm_filter` (neighbours restricted to a mixable tempo, as the
-    cold-start filter does).
+    The front end is pretrained and frozen, so its features are computed once for all clips; only the
+    head is trained per fold, on training clips only. Besides the model's own figures, each fold reports
+    `ensemble_*` (model and baseline probabilities averaged) and `precision_at_5_bpm_filter` (neighbours
+    restricted to a mixable tempo, as the cold-start filter does).
     """
     from audio.tempo import estimate_tempo
-    from models.cnn import train_cnn
+    from models.cnn import CnnConfig, clip_features, train_cnn, training_features
 
+    config = config or CnnConfig()
     tempo = np.array([estimate_tempo(m)[0] for m in clips.mels])
+    train_features, embed_features = training_features(clips.inputs, config), clip_features(clips.inputs)
     folds = []
     for k in range(fold_of.max() + 1):
         train, test = np.flatnonzero(fold_of != k), np.flatnonzero(fold_of == k)
-        cnn = train_cnn([clips.mels[i] for i in train], clips.labels[train].tolist(), config=config)
-        test_mels = [clips.mels[i] for i in test]
-        probs = cnn.predict_proba(test_mels)
+        train_inputs, test_inputs = [clips.inputs[i] for i in train], [clips.inputs[i] for i in test]
+        cnn = train_cnn(train_inputs, clips.labels[train].tolist(), config=config,
+                        features=_subset(train_features, train))
+        test_features = _subset(embed_features, test)
+        probs = cnn.predict_proba(test_inputs, features=test_features)
         predicted = np.array(cnn.classes)[np.argmax(probs, axis=1)]
         acc, f1 = _scores(clips.labels[test], predicted)
-        test_emb, train_emb = cnn.embed(test_mels), cnn.embed([clips.mels[i] for i in train])
+        test_emb = cnn.embed(test_inputs, features=test_features)
+        train_emb = cnn.embed(train_inputs, features=_subset(embed_features, train))
         p5 = precision_at_k(test_emb, clips.labels[test], train_emb, clips.labels[train])
         p5_bpm = _precision_with_bpm_filter(test_emb, tempo[test], clips.labels[test], train_emb, tempo[train],
                                             clips.labels[train])

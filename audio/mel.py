@@ -1,19 +1,35 @@
 """Log-mel spectrograms (the CNN's input and the tempo estimator's) and their `.npy` cache.
 
 Parameters come from `audio.params`; `log_mel(y)` returns
-np.ndarray [shape=(N_MELS, t), dtype=float32] in dB (power, ref 1.0, floor -100 dB).
+np.ndarray [shape=(N_MELS, t), dtype=float32] in dB (power, ref 1.0, floor -100 dB), the tempo
+estimator's and the pictures' spectrogram. `model_input(y)` is the sound model's own input: the
+log-compressed 16 kHz mel the pretrained musicnn front end was trained on
+[shape=(MODEL_N_MELS, t), float32, log10(1 + 10000 * power)].
 librosa is imported on first use (its numba JIT is slow to warm; see `audio.warmup`).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from pathlib import Path
 
 import numpy as np
 
-from audio.params import FMAX, FMIN, FRONTEND_ID, HOP_LENGTH, N_FFT, N_MELS, SAMPLE_RATE
+from audio.params import (
+    FMAX,
+    FMIN,
+    FRONTEND_ID,
+    HOP_LENGTH,
+    MODEL_HOP_LENGTH,
+    MODEL_N_FFT,
+    MODEL_N_MELS,
+    MODEL_SAMPLE_RATE,
+    N_FFT,
+    N_MELS,
+    SAMPLE_RATE,
+)
 from errors import BadInputError
 
 _FILTERS: dict[int, tuple[np.ndarray, slice]] = {}
@@ -46,15 +62,39 @@ def log_mel(y: np.ndarray, *, sr: int = SAMPLE_RATE) -> np.ndarray:
     return (10.0 * np.log10(np.maximum(mel, 1e-10))).astype(np.float32)
 
 
-def cache_path(cache_dir: Path, source_id: str) -> Path:
-    """Where the log-mel of `source_id` (a file path or track id) is cached."""
-    digest = hashlib.sha1(f"{FRONTEND_ID}|{source_id}".encode()).hexdigest()[:20]
-    return Path(cache_dir) / "mel" / FRONTEND_ID / f"{digest}.npy"
+@functools.lru_cache(maxsize=1)
+def _model_filters() -> np.ndarray:
+    import librosa
+
+    return librosa.filters.mel(sr=MODEL_SAMPLE_RATE, n_fft=MODEL_N_FFT, n_mels=MODEL_N_MELS).astype(np.float32)
 
 
-def cached_log_mel(cache_dir: Path, source_id: str, compute) -> np.ndarray:
-    """The cached log-mel for `source_id`, or `compute()`'s result saved atomically to the cache."""
-    path = cache_path(cache_dir, source_id)
+def model_input(y: np.ndarray, *, sr: int = SAMPLE_RATE) -> np.ndarray:
+    """The sound model's input from mono `y` [shape=(n,)] at `sr` Hz: musicnn's log-mel at 16 kHz.
+
+    -> [shape=(MODEL_N_MELS, 1 + n' // MODEL_HOP_LENGTH)], float32, where n' is the length at 16 kHz.
+    """
+    if y.ndim != 1:
+        raise BadInputError(f"y has shape {y.shape}; expected mono audio of shape (n,).")
+    import librosa
+    import soxr
+
+    y16 = soxr.resample(y.astype(np.float32, copy=False), sr, MODEL_SAMPLE_RATE) if sr != MODEL_SAMPLE_RATE else y
+    stft = librosa.stft(y16.astype(np.float32, copy=False), n_fft=MODEL_N_FFT, hop_length=MODEL_HOP_LENGTH,
+                        center=True)
+    power = (stft.real**2 + stft.imag**2).astype(np.float32)
+    return np.log10(1.0 + 10_000.0 * (_model_filters() @ power)).astype(np.float32)
+
+
+def cache_path(cache_dir: Path, source_id: str, kind: str = FRONTEND_ID) -> Path:
+    """Where the spectrogram `kind` (FRONTEND_ID: log-mel, MODEL_INPUT_ID: model input) of `source_id` is cached."""
+    digest = hashlib.sha1(f"{kind}|{source_id}".encode()).hexdigest()[:20]
+    return Path(cache_dir) / "mel" / kind / f"{digest}.npy"
+
+
+def cached_log_mel(cache_dir: Path, source_id: str, compute, kind: str = FRONTEND_ID) -> np.ndarray:
+    """The cached spectrogram `kind` for `source_id`, or `compute()`'s result saved atomically to the cache."""
+    path = cache_path(cache_dir, source_id, kind)
     if path.is_file():
         try:
             return np.load(path, allow_pickle=False)

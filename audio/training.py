@@ -16,14 +16,22 @@ from errors import ArtifactMissingError, BadInputError
 
 
 def newest_sound_run(settings, need: str = "cnn.keras") -> Path:
-    """The published run if it has `need`, else the newest run folder that does."""
+    """The published run if it has `need`, else the newest run folder that does.
+
+    Runs whose sound model was made for other inputs (an older front end) are passed over.
+    """
+    from models.cnn import made_by_this_frontend
+
+    def usable(path: Path) -> bool:
+        return (path / need).is_file() and made_by_this_frontend(path)
+
     current = settings.current_model_link
-    if (current / need).is_file():
+    if usable(current):
         return current
-    runs = sorted((p for p in settings.models_dir.glob("*/") if (p / need).is_file()), key=lambda p: p.stat().st_mtime)
+    runs = sorted((p for p in settings.models_dir.glob("*/") if usable(p)), key=lambda p: p.stat().st_mtime)
     if not runs:
-        raise ArtifactMissingError(f"No run folder under {settings.models_dir} has {need}; "
-                                   "run `python cli.py train-cnn` (and `embed`) first.")
+        raise ArtifactMissingError(f"No run folder under {settings.models_dir} has {need} from the current sound "
+                                   "model; run `python cli.py train-cnn` (and `embed`) first.")
     return runs[-1]
 
 
@@ -56,18 +64,18 @@ def factor_rows(path: Path | None, track_ids) -> np.ndarray | None:
     return out
 
 
-def save_trained_cnn(settings, mels, labels, *, epochs: int, run_id: str | None = None, factors=None,
+def save_trained_cnn(settings, inputs, labels, *, epochs: int, run_id: str | None = None, factors=None,
                      source: str, show_progress: bool = True):
-    """Train the CNN on log-mels with labels (and optional factor targets); save it in a new sound run.
+    """Train the sound model on model inputs with labels (and optional factor targets); save it in a new sound run.
 
     Returns (run folder, the trained `CnnModel` with `n_clips` set).
     """
     from models.cnn import CnnConfig, save_cnn, train_cnn
 
     run_dir = new_sound_run_dir(settings, run_id)
-    cnn = train_cnn(mels, labels, factors=factors, config=CnnConfig(epochs=epochs), show_progress=show_progress)
-    cnn.n_clips = len(mels)
-    save_cnn(cnn, run_dir, extra={"trained_on": source, "n_clips": len(mels)})
+    cnn = train_cnn(inputs, labels, factors=factors, config=CnnConfig(epochs=epochs), show_progress=show_progress)
+    cnn.n_clips = len(inputs)
+    save_cnn(cnn, run_dir, extra={"trained_on": source, "n_clips": len(inputs)})
     return run_dir, cnn
 
 
@@ -91,7 +99,7 @@ def train_cnn_on_catalog(settings, *, epochs: int, run_id: str | None = None, fa
         raise BadInputError(f"Only {len(keep)} tracks with audio have a style from their sets; "
                             "import sets with styles or pass --labels CSV.")
     return save_trained_cnn(
-        settings, [data.mels[i] for i in keep], [styles[int(data.track_ids[i])] for i in keep], epochs=epochs,
+        settings, [data.inputs[i] for i in keep], [styles[int(data.track_ids[i])] for i in keep], epochs=epochs,
         run_id=run_id, factors=None if factors is None else factors(data.track_ids[keep]), source="catalog",
         show_progress=show_progress,
     )
@@ -110,7 +118,7 @@ def embed_catalog(settings, run_dir: Path, *, limit: int | None = None, show_pro
         data = load_track_audio(conn, settings.cache_dir, limit=limit, show_progress=show_progress)
     finally:
         conn.close()
-    save_embeddings(run_dir, cnn.embed(data.mels), data.track_ids)
+    save_embeddings(run_dir, cnn.embed(data.inputs, show_progress=show_progress), data.track_ids)
     np.save(run_dir / TEMPO_FILE, data.tempo, allow_pickle=False)
     np.save(run_dir / CAMELOT_FILE, data.camelot.astype(str), allow_pickle=False)
     return len(data.track_ids)

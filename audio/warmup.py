@@ -34,14 +34,15 @@ def warm_up(cache_dir: Path, run_dir: Path | None = None) -> float:
     from audio.analysis import analyze
     from audio.synth import synthesize_clip
 
-    analysis = analyze(synthesize_clip("house", 124.0, "A minor", seed=0, seconds=4.0))
+    clip = synthesize_clip("house", 124.0, "A minor", seed=0, seconds=4.0)
+    analyze(clip)
     from models.cnn import _keras
 
     _keras()
     if run_dir is not None and (Path(run_dir) / "cnn.keras").is_file():
-        from audio.coldstart import load_run
+        from audio.coldstart import analyse_and_embed, load_run
 
-        load_run(run_dir).cnn.embed([analysis.mel])
+        analyse_and_embed(clip, load_run(run_dir).cnn)
     elapsed = time.perf_counter() - start
     log.info("audio warm-up took %.1f s", elapsed)
     return elapsed

@@ -115,7 +115,11 @@ def answer(settings, header: dict, data: bytes) -> dict:
 
 
 def serve(settings, parent_pid: int) -> None:
-    """Warm up, then answer requests until the parent process is gone."""
+    """Listen, warm up, then answer requests until the parent process is gone.
+
+    The socket listens before the warm-up, so an upload arriving meanwhile waits in the queue for the
+    warm-up's remaining seconds instead of loading TensorFlow all over again in the dashboard.
+    """
     from audio.training import newest_sound_run
     from audio.warmup import warm_up
     from errors import ArtifactMissingError
@@ -124,7 +128,6 @@ def serve(settings, parent_pid: int) -> None:
         run_dir = newest_sound_run(settings, need="embeddings.npy")
     except ArtifactMissingError:
         run_dir = None
-    warm_up(settings.cache_dir, run_dir)
     path = socket_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
@@ -132,8 +135,9 @@ def serve(settings, parent_pid: int) -> None:
         listener.bind(str(path))
         os.chmod(path, 0o600)
         listener.listen(8)
-        listener.settimeout(2.0)
         try:
+            warm_up(settings.cache_dir, run_dir)
+            listener.settimeout(2.0)
             while os.getppid() == parent_pid:
                 try:
                     conn, _ = listener.accept()

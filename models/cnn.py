@@ -1,11 +1,12 @@
-"""A small convnet on log-mel patches whose penultimate layer is a track's sound embedding.
+"""The sound model: the pretrained musicnn front end (frozen) and a small head trained on style labels.
 
-Trained on style labels, with an optional second head that regresses the track's ALS
-item factors (van den Oord, Dieleman & Schrauwen 2013), so a track no DJ set contains
-lands near the tracks DJs play with tracks that sound like it. Sized for a CPU:
-~100k parameters, patches of `PATCH_FRAMES` frames (3 s) of `N_MELS` bands.
+Patches of 3 s (`PATCH_FRAMES` frames of `audio.mel.model_input`) go through the frozen musicnn
+front end (`models.musicnn`, trained on a million songs' tags) to 1,506 pooled features; a Keras head
+learns from them the styles DJs tell apart, with an optional second output that regresses the track's
+ALS item factors (van den Oord, Dieleman & Schrauwen 2013), so a track no DJ set contains lands near
+the tracks DJs play with tracks that sound like it.
 
-The embedding of a clip: every patch's penultimate activations, L2-normalised, averaged
+The embedding of a clip: the head's penultimate activations of every patch, L2-normalised, averaged
 over the clip's patches and L2-normalised again -> [shape=(EMBEDDING_DIM,)], unit norm.
 TensorFlow/Keras are imported on first use (4-6 s); nothing here runs at import time.
 """
@@ -23,12 +24,14 @@ from pathlib import Path
 
 import numpy as np
 
-from audio.params import FRONTEND_ID, N_MELS, PATCH_FRAMES
+from audio.params import MODEL_INPUT_ID, MODEL_N_MELS, PATCH_FRAMES
 from errors import ArtifactMissingError, BadInputError
 
 log = logging.getLogger(__name__)
 
 EMBEDDING_DIM = 64
+EMBED_PATCHES = 3  # patches per clip when embedding, evenly spread (9 s of a 30-s preview, all of a 10-s clip):
+# the front end costs ~35-60 ms a patch on 2 cores, and a cold-start query must stay under ~400 ms
 MODEL_FILE = "cnn.keras"
 METADATA_FILE = "cnn_metadata.json"
 EMBEDDINGS_FILE = "embeddings.npy"
@@ -42,29 +45,33 @@ def _keras():
     return keras
 
 
+def frontend_id() -> str:
+    """What the saved head expects as input: the model-input spectrogram and the front-end checkpoint."""
+    from models.musicnn import CHECKPOINT
+
+    return f"{MODEL_INPUT_ID}|{CHECKPOINT}"
+
+
 @dataclass
 class CnnConfig:
-    """Training settings of the CNN (all saved in the run's metadata)."""
+    """Training settings of the head (all saved in the run's metadata)."""
 
     epochs: int = 30
-    crops_per_clip: int = 8  # random patches drawn from each clip per epoch
     batch_size: int = 32
-    learning_rate: float = 2e-3
-    weight_decay: float = 1e-3
-    dropout: float = 0.4
-    filters: tuple[int, ...] = (16, 32, 48, 64)
-    time_pool: int = 2  # average-pool the input over this many frames first (speed; 46 ms resolution)
-    gain_db: float = 6.0  # random gain, ±dB (augmentation)
-    tilt_db: float = 3.0  # random spectral tilt low->high band, ±dB (augmentation)
+    learning_rate: float = 1e-3
+    weight_decay: float = 1e-2  # L2 on the dense kernels (strong: a few hundred clips per style at most)
+    dropout: float = 0.5
+    train_hop: int = PATCH_FRAMES // 2  # frames between training patches (crops of every clip)
+    balance_classes: bool = True  # weight patches so every style counts the same in the loss
     factor_weight: float = 1.0  # weight of the ALS-factor loss when factors are given
     seed: int = 0
 
 
 @dataclass
 class CnnModel:
-    """A trained CNN and what it was trained on."""
+    """A trained head (on the frozen front end) and what it was trained on."""
 
-    model: object  # keras.Model with outputs 'style' (and 'factors')
+    model: object  # keras.Model: front-end features -> 'style' (and 'factors')
     classes: list[str]
     config: CnnConfig = field(default_factory=CnnConfig)
     n_factors: int = 0
@@ -73,47 +80,40 @@ class CnnModel:
 
     @property
     def extractor(self):
-        """keras.Model: patch -> penultimate activations (the embedding before averaging)."""
+        """keras.Model: front-end features -> penultimate activations (the embedding before averaging)."""
         if self._extractor is None:
             keras = _keras()
             self._extractor = keras.Model(self.model.inputs, self.model.get_layer("embedding").output)
         return self._extractor
 
-    def embed(self, mels: Sequence[np.ndarray], *, batch_size: int = 256) -> np.ndarray:
-        """Unit-norm embeddings of log-mel clips [each shape=(N_MELS, t)] -> [shape=(n, EMBEDDING_DIM)], float32."""
-        if len(mels) == 0:
+    def embed(self, inputs: Sequence[np.ndarray], *, features=None, show_progress: bool = False) -> np.ndarray:
+        """Unit-norm embeddings of model inputs [each shape=(MODEL_N_MELS, t)] -> [shape=(n, EMBEDDING_DIM)], float32.
+
+        features: (patch features, owner) from `clip_features(inputs)` when already computed.
+        """
+        if len(inputs) == 0:
             return np.zeros((0, EMBEDDING_DIM), np.float32)
-        x, owner = _patch_batch(mels)
-        out = _run_model(self.extractor, x, batch_size)
+        x, owner = features if features is not None else clip_features(inputs, show_progress=show_progress)
+        out = _run_model(self.extractor, x)
         out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
-        return _unit(_clip_sums(out, owner, len(mels)))
+        return _unit(_clip_sums(out, owner, len(inputs)))
 
-    def predict_proba(self, mels: Sequence[np.ndarray], *, batch_size: int = 256) -> np.ndarray:
+    def predict_proba(self, inputs: Sequence[np.ndarray], *, features=None) -> np.ndarray:
         """Style probabilities averaged over each clip's patches -> [shape=(n, len(classes))]."""
-        x, owner = _patch_batch(mels)
-        probs = _run_model(self.model, x, batch_size, output="style")
-        counts = np.bincount(owner, minlength=len(mels))[:, None]
-        return _clip_sums(probs, owner, len(mels)) / np.maximum(counts, 1)
+        x, owner = features if features is not None else clip_features(inputs)
+        probs = _run_model(self.model, x)["style"]
+        counts = np.bincount(owner, minlength=len(inputs))[:, None]
+        return _clip_sums(probs, owner, len(inputs)) / np.maximum(counts, 1)
 
 
-def _run_model(model, x: np.ndarray, batch_size: int, output: str | None = None) -> np.ndarray:
-    """Inference; one direct call for a small batch (a query: no `predict` set-up cost), else `predict`."""
-    if len(x) <= batch_size:
-        with warnings.catch_warnings():  # Keras 3 warns that a bare array is not the {'patch': …} structure
-            warnings.filterwarnings("ignore", message="The structure of `inputs`")
-            out = model(x, training=False)
-    else:
-        out = model.predict(x, batch_size=batch_size, verbose=0)
-    if output is not None:
-        out = out[output]
-    return np.array(out, dtype=np.float32)  # a writable copy
-
-
-def _patch_batch(mels: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """All clips' patches as one batch [shape=(p, N_MELS, PATCH_FRAMES, 1)] and the clip of each patch."""
-    patches = [clip_patches(normalise_clip(m)) for m in mels]
-    owner = np.concatenate([np.full(len(p), i) for i, p in enumerate(patches)])
-    return np.concatenate(patches)[..., None], owner
+def _run_model(model, x: np.ndarray, batch_size: int = 1024):
+    """Inference in one direct call per batch (no `predict` set-up cost); arrays come back as numpy."""
+    with warnings.catch_warnings():  # Keras 3 warns that a bare array is not the {'features': …} structure
+        warnings.filterwarnings("ignore", message="The structure of `inputs`")
+        outs = [model(x[i : i + batch_size], training=False) for i in range(0, max(len(x), 1), batch_size)]
+    if isinstance(outs[0], dict):
+        return {k: np.concatenate([np.asarray(o[k]) for o in outs]).astype(np.float32) for k in outs[0]}
+    return np.concatenate([np.asarray(o) for o in outs]).astype(np.float32)
 
 
 def _clip_sums(rows: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
@@ -126,75 +126,74 @@ def _unit(rows: np.ndarray) -> np.ndarray:
     return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-9)
 
 
-def normalise_clip(mel: np.ndarray) -> np.ndarray:
-    """Standardise one clip's log-mel (dB) to zero mean, unit variance over all bins (gain-invariant)."""
-    mel = np.asarray(mel, dtype=np.float32)
-    if mel.ndim != 2 or mel.shape[0] != N_MELS:
-        raise BadInputError(f"log-mel has shape {mel.shape}; expected ({N_MELS}, t) from audio.mel.log_mel.")
-    return (mel - mel.mean()) / max(float(mel.std()), 1e-3)
+def _check_input(spec: np.ndarray) -> np.ndarray:
+    spec = np.asarray(spec, dtype=np.float32)
+    if spec.ndim != 2 or spec.shape[0] != MODEL_N_MELS:
+        raise BadInputError(f"model input has shape {spec.shape}; expected ({MODEL_N_MELS}, t) from "
+                            "audio.mel.model_input.")
+    return spec
 
 
-def _fit_length(mel: np.ndarray, frames: int) -> np.ndarray:
-    if mel.shape[1] >= frames:
-        return mel
-    reps = int(np.ceil(frames / max(mel.shape[1], 1)))
-    return np.tile(mel, (1, reps))[:, :frames]  # short clips loop, like a DJ's loop
+def _fit_length(spec: np.ndarray, frames: int) -> np.ndarray:
+    if spec.shape[1] >= frames:
+        return spec
+    reps = int(np.ceil(frames / max(spec.shape[1], 1)))
+    return np.tile(spec, (1, reps))[:, :frames]  # short clips loop, like a DJ's loop
 
 
-def clip_patches(mel: np.ndarray, *, frames: int = PATCH_FRAMES, hop: int | None = None) -> np.ndarray:
-    """Evenly spaced patches covering the clip -> [shape=(n, N_MELS, frames)] (hop = half a patch)."""
-    mel = _fit_length(mel, frames)
-    hop = hop or frames // 2
-    starts = list(range(0, mel.shape[1] - frames + 1, hop))
-    if starts[-1] != mel.shape[1] - frames:
-        starts.append(mel.shape[1] - frames)
-    return np.stack([mel[:, s : s + frames] for s in starts])
+def clip_patches(spec: np.ndarray, *, frames: int = PATCH_FRAMES, hop: int | None = None,
+                 max_patches: int | None = None) -> np.ndarray:
+    """Patches of a model input [shape=(MODEL_N_MELS, t)] -> [shape=(n, frames, MODEL_N_MELS)] (time first).
 
-
-def random_crops(mels: Sequence[np.ndarray], per_clip: int, rng: np.random.Generator, *, gain_db: float = 0.0,
-                 tilt_db: float = 0.0, frames: int = PATCH_FRAMES) -> tuple[np.ndarray, np.ndarray]:
-    """Augmented training patches: `per_clip` random crops of each normalised clip with random gain and tilt.
-
-    Returns (patches [shape=(n*per_clip, N_MELS, frames)], clip index of each patch).
+    hop: frames between patch starts (default a whole patch); the last patch ends at the clip's end.
+    max_patches: at most this many, evenly spread from the clip's start to its end (then hop is ignored).
     """
-    out, owner = [], []
-    ramp = np.linspace(-1.0, 1.0, N_MELS, dtype=np.float32)[:, None]
-    for i, mel in enumerate(mels):
-        mel = _fit_length(mel, frames)
-        for _ in range(per_clip):
-            s = int(rng.integers(0, mel.shape[1] - frames + 1))
-            patch = mel[:, s : s + frames]
-            gain = rng.uniform(-gain_db, gain_db) / 10.0  # dB on a standardised (≈10 dB-unit) scale
-            tilt = rng.uniform(-tilt_db, tilt_db) / 10.0
-            out.append(patch + gain + tilt * ramp)
-            owner.append(i)
-    return np.stack(out).astype(np.float32), np.array(owner)
+    spec = _fit_length(_check_input(spec), frames)
+    hop = hop or frames
+    starts = list(range(0, spec.shape[1] - frames + 1, hop))
+    if starts[-1] != spec.shape[1] - frames:
+        starts.append(spec.shape[1] - frames)
+    if max_patches and len(starts) > max_patches:
+        starts = np.linspace(0, spec.shape[1] - frames, max_patches).round().astype(int).tolist()
+    return np.stack([spec[:, s : s + frames].T for s in starts])
 
 
-def build_cnn(n_classes: int, *, n_factors: int = 0, config: CnnConfig | None = None):
-    """keras.Model: patch [shape=(N_MELS, PATCH_FRAMES, 1)] -> 'style' softmax (+ 'factors' if n_factors)."""
+def clip_features(inputs: Sequence[np.ndarray], *, hop: int | None = None, max_patches: int | None = EMBED_PATCHES,
+                  show_progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Front-end features of every clip's patches [shape=(p, FEATURE_DIM)] and the clip of each patch [shape=(p,)]."""
+    from models.musicnn import frontend_features
+
+    patches = [clip_patches(s, hop=hop, max_patches=max_patches) for s in inputs]
+    owner = np.concatenate([np.full(len(p), i) for i, p in enumerate(patches)])
+    return frontend_features(np.concatenate(patches), show_progress=show_progress), owner
+
+
+def training_features(inputs: Sequence[np.ndarray], config: CnnConfig | None = None, *,
+                      show_progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Front-end features of overlapping crops of every clip (the training set's augmentation), and their clips."""
+    return clip_features(inputs, hop=(config or CnnConfig()).train_hop, max_patches=None, show_progress=show_progress)
+
+
+def build_head(n_classes: int, feature_mean: np.ndarray, feature_std: np.ndarray, *, n_factors: int = 0,
+               config: CnnConfig | None = None):
+    """keras.Model: front-end features [shape=(FEATURE_DIM,)] -> 'style' softmax (+ 'factors' if n_factors)."""
     keras = _keras()
     from keras import layers
+
+    from models.musicnn import FEATURE_DIM
 
     config = config or CnnConfig()
     keras.utils.set_random_seed(config.seed)
     reg = keras.regularizers.L2(config.weight_decay)
-    inputs = keras.Input(shape=(N_MELS, PATCH_FRAMES, 1), name="patch")
-    x = layers.AveragePooling2D((1, config.time_pool))(inputs) if config.time_pool > 1 else inputs
-    for i, n in enumerate(config.filters):
-        x = layers.Conv2D(n, 3, padding="same", use_bias=False, kernel_regularizer=reg, name=f"conv{i}")(x)
-        x = layers.BatchNormalization(name=f"bn{i}")(x)
-        x = layers.Activation("relu")(x)
-        if i < len(config.filters) - 1:
-            x = layers.MaxPooling2D((2, 2))(x)
-    x = layers.Concatenate()([layers.GlobalAveragePooling2D()(x), layers.GlobalMaxPooling2D()(x)])
+    inputs = keras.Input(shape=(FEATURE_DIM,), name="features")
+    x = layers.Normalization(mean=feature_mean, variance=np.square(feature_std), name="standardise")(inputs)
     x = layers.Dropout(config.dropout)(x)
     embedding = layers.Dense(EMBEDDING_DIM, activation="relu", kernel_regularizer=reg, name="embedding")(x)
     head = layers.Dropout(config.dropout)(embedding)
-    outputs = {"style": layers.Dense(n_classes, activation="softmax", name="style")(head)}
+    outputs = {"style": layers.Dense(n_classes, activation="softmax", kernel_regularizer=reg, name="style")(head)}
     if n_factors:
         outputs["factors"] = layers.Dense(n_factors, name="factors")(head)
-    return keras.Model(inputs, outputs, name="cratedigger_cnn")
+    return keras.Model(inputs, outputs, name="cratedigger_sound_head")
 
 
 def masked_mse(y_true, y_pred):
@@ -208,72 +207,60 @@ def masked_mse(y_true, y_pred):
     return ops.sum(per_row * known) / ops.maximum(ops.sum(known), 1.0)
 
 
-def _CropBatches(normed, y, factors, config):
-    """A keras PyDataset of random augmented crops: each epoch sees `crops_per_clip` patches per clip."""
-    keras = _keras()
-
-    class CropBatches(keras.utils.PyDataset):
-        def __init__(self):
-            super().__init__()
-            self.rng = np.random.default_rng(config.seed)
-            self.n_batches = max(1, len(normed) * config.crops_per_clip // config.batch_size)
-
-        def __len__(self):
-            return self.n_batches
-
-        def __getitem__(self, index):
-            clips = self.rng.integers(0, len(normed), config.batch_size)
-            x, _ = random_crops([normed[c] for c in clips], 1, self.rng, gain_db=config.gain_db,
-                                tilt_db=config.tilt_db)
-            targets = {"style": y[clips]}
-            if factors is not None:
-                targets["factors"] = factors[clips]
-            return x[..., None], targets
-
-    return CropBatches()
+def _unit_factors(factors: np.ndarray | None, n_clips: int) -> np.ndarray | None:
+    if factors is None:
+        return None
+    factors = np.asarray(factors, dtype=np.float32)
+    if factors.shape[0] != n_clips:
+        raise BadInputError(f"factors has {factors.shape[0]} rows for {n_clips} clips.")
+    norms = np.linalg.norm(factors, axis=1, keepdims=True)
+    return factors / np.where(np.isfinite(norms) & (norms > 0), norms, 1.0)
 
 
 def train_cnn(
-    mels: Sequence[np.ndarray],
+    inputs: Sequence[np.ndarray],
     labels: Sequence[str],
     *,
     factors: np.ndarray | None = None,
     config: CnnConfig | None = None,
+    features: tuple[np.ndarray, np.ndarray] | None = None,
     callback: Callable[[int, float, float], None] | None = None,
     show_progress: bool = False,
 ) -> CnnModel:
-    """Train the CNN on log-mel clips [each (N_MELS, t)] with style `labels`.
+    """Train the head on model inputs [each (MODEL_N_MELS, t)] with style `labels`.
 
     factors: optional [shape=(n_clips, n_factors)] ALS item factors, rows of NaN where a clip's
     track has none; rows are L2-normalised (the head learns a direction, as cosine similarity uses).
+    features: (patch features, clip of each patch) from `training_features(inputs)` if already computed.
     callback(epoch, elapsed_seconds, loss) is called after every epoch.
     """
     keras = _keras()
     config = config or CnnConfig()
-    if len(mels) != len(labels) or len(mels) == 0:
-        raise BadInputError(f"{len(mels)} clips and {len(labels)} labels: give one label per clip.")
+    if len(inputs) != len(labels) or len(inputs) == 0:
+        raise BadInputError(f"{len(inputs)} clips and {len(labels)} labels: give one label per clip.")
     classes = sorted(set(labels))
     if len(classes) < 2:
         raise BadInputError(f"Only one style label ({classes[0]!r}); training needs at least two.")
-    y = np.array([classes.index(label) for label in labels])
-    normed = [normalise_clip(m) for m in mels]
-    n_factors = 0
-    if factors is not None:
-        factors = np.asarray(factors, dtype=np.float32)
-        if factors.shape[0] != len(mels):
-            raise BadInputError(f"factors has {factors.shape[0]} rows for {len(mels)} clips.")
-        norms = np.linalg.norm(factors, axis=1, keepdims=True)
-        factors = factors / np.where(np.isfinite(norms) & (norms > 0), norms, 1.0)
-        n_factors = factors.shape[1]
-    model = build_cnn(len(classes), n_factors=n_factors, config=config)
-    losses = {"style": "sparse_categorical_crossentropy"}
-    weights = {"style": 1.0}
+    for spec in inputs:
+        _check_input(spec)
+    y_clip = np.array([classes.index(label) for label in labels])
+    factors = _unit_factors(factors, len(inputs))
+    x, owner = features if features is not None else training_features(inputs, config, show_progress=show_progress)
+    y = y_clip[owner]
+    weights = np.ones(len(y), np.float32)
+    if config.balance_classes:
+        counts = np.bincount(y, minlength=len(classes)).astype(np.float32)
+        weights = (len(y) / (len(classes) * np.maximum(counts, 1)))[y]
+    n_factors = 0 if factors is None else factors.shape[1]
+    std = x.std(axis=0)
+    model = build_head(len(classes), x.mean(axis=0), np.where(std > 1e-6, std, 1.0), n_factors=n_factors,
+                       config=config)
+    losses, loss_weights, targets = {"style": "sparse_categorical_crossentropy"}, {"style": 1.0}, {"style": y}
     if n_factors:
         losses["factors"] = masked_mse
-        weights["factors"] = config.factor_weight
-    model.compile(optimizer=keras.optimizers.AdamW(config.learning_rate, weight_decay=1e-4), loss=losses,
-                  loss_weights=weights)
-    data = _CropBatches(normed, y, factors, config)
+        loss_weights["factors"] = config.factor_weight
+        targets["factors"] = factors[owner]
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss=losses, loss_weights=loss_weights)
     history: list[float] = []
     start = time.perf_counter()
 
@@ -283,7 +270,8 @@ def train_cnn(
             callback(epoch, time.perf_counter() - start, history[-1])
 
     callbacks = [keras.callbacks.LambdaCallback(on_epoch_end=on_epoch_end)]
-    model.fit(data, epochs=config.epochs, verbose=1 if show_progress else 0, callbacks=callbacks)
+    model.fit(x, targets, sample_weight=weights, batch_size=config.batch_size, epochs=config.epochs, shuffle=True,
+              verbose=1 if show_progress else 0, callbacks=callbacks)
     return CnnModel(model=model, classes=classes, config=config, n_factors=n_factors, history=history)
 
 
@@ -294,11 +282,18 @@ def save_cnn(cnn: CnnModel, run_dir: Path, *, extra: dict | None = None) -> Path
     path = run_dir / MODEL_FILE
     cnn.model.save(path)
     config = asdict(cnn.config)
-    config["filters"] = list(config["filters"])
     metadata = {"classes": cnn.classes, "n_factors": cnn.n_factors, "embedding_dim": EMBEDDING_DIM,
-                "frontend": FRONTEND_ID, "config": config, "loss_history": cnn.history, **(extra or {})}
+                "frontend": frontend_id(), "config": config, "loss_history": cnn.history, **(extra or {})}
     (run_dir / METADATA_FILE).write_text(json.dumps(metadata, indent=2))
     return path
+
+
+def made_by_this_frontend(run_dir: Path) -> bool:
+    """Whether the sound model in `run_dir` takes this Cratedigger's inputs (no TensorFlow needed)."""
+    try:
+        return json.loads((Path(run_dir) / METADATA_FILE).read_text()).get("frontend") == frontend_id()
+    except (OSError, ValueError):
+        return False
 
 
 def load_cnn(run_dir: Path) -> CnnModel:
@@ -309,13 +304,13 @@ def load_cnn(run_dir: Path) -> CnnModel:
         raise ArtifactMissingError(f"No trained CNN in {run_dir} (need {MODEL_FILE} and {METADATA_FILE}); "
                                    "run `python cli.py train-cnn` first.")
     metadata = json.loads(meta_path.read_text())
-    if metadata.get("frontend") != FRONTEND_ID:
-        raise ArtifactMissingError(f"The CNN in {run_dir} was trained on spectrograms '{metadata.get('frontend')}', "
-                                   f"this Cratedigger makes '{FRONTEND_ID}'; run `python cli.py train-cnn` again.")
+    if metadata.get("frontend") != frontend_id():
+        raise ArtifactMissingError(f"The sound model in {run_dir} was trained on '{metadata.get('frontend')}', "
+                                   f"this Cratedigger makes '{frontend_id()}'; run `python cli.py train-cnn` again.")
     keras = _keras()
     model = keras.models.load_model(path, compile=False)
-    config = dict(metadata.get("config", {}))
-    config["filters"] = tuple(config.get("filters", CnnConfig.filters))
+    known = set(CnnConfig.__dataclass_fields__)
+    config = {k: v for k, v in metadata.get("config", {}).items() if k in known}
     return CnnModel(model=model, classes=list(metadata["classes"]), config=CnnConfig(**config),
                     n_factors=int(metadata.get("n_factors", 0)), history=list(metadata.get("loss_history", [])))
 

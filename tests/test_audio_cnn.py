@@ -1,12 +1,13 @@
-"""The CNN: a few training steps lower the loss; embeddings are unit-norm; save -> load gives the same."""
+"""The sound model: the musicnn front end loads; a few training steps lower the loss; embeddings are
+unit-norm; save -> load gives the same embeddings."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from audio.mel import log_mel
-from audio.params import N_MELS, PATCH_FRAMES
+from audio.mel import model_input
+from audio.params import MODEL_N_MELS, PATCH_FRAMES
 from audio.synth import synthesize_clip
 from errors import ArtifactMissingError, BadInputError
 
@@ -19,32 +20,53 @@ from models.cnn import (  # noqa: E402
     load_cnn,
     load_embeddings,
     masked_mse,
-    random_crops,
     save_cnn,
     save_embeddings,
     train_cnn,
 )
+from models.musicnn import FEATURE_DIM, checkpoint_dir, frontend_features  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def crate():
     styles = ["techno", "drum & bass", "trance"]
     tempo = {"techno": 132, "drum & bass": 174, "trance": 138}
-    mels, labels = [], []
+    inputs, labels = [], []
     for i in range(12):
         style = styles[i % 3]
-        mels.append(log_mel(synthesize_clip(style, tempo[style], "A minor", seed=i, seconds=6.0)))
+        inputs.append(model_input(synthesize_clip(style, tempo[style], "A minor", seed=i, seconds=6.0)))
         labels.append(style)
-    return mels, labels
+    return inputs, labels
 
 
 @pytest.fixture(scope="module")
 def trained(crate):
-    mels, labels = crate
-    factors = np.random.default_rng(0).normal(size=(len(mels), 8)).astype(np.float32)
+    inputs, labels = crate
+    factors = np.random.default_rng(0).normal(size=(len(inputs), 8)).astype(np.float32)
     factors[::2] = np.nan  # half the tracks have no ALS factors
-    config = CnnConfig(epochs=6, crops_per_clip=8, batch_size=16, filters=(8, 16, 16, 32), learning_rate=3e-3)
-    return train_cnn(mels, labels, factors=factors, config=config)
+    return train_cnn(inputs, labels, factors=factors, config=CnnConfig(epochs=6, batch_size=8))
+
+
+def test_model_input_shape_and_dtype():
+    spec = model_input(np.zeros(22_050 * 3, np.float32) + 0.1 * np.sin(np.arange(22_050 * 3) / 5.0))
+    assert spec.shape == (MODEL_N_MELS, 1 + 48_000 // 256) and spec.dtype == np.float32
+    assert spec.min() >= 0.0 and spec.max() > 0.0
+
+
+def test_frontend_loads_and_gives_pooled_features(crate):
+    patches = clip_patches(crate[0][0])
+    assert patches.shape == (3, PATCH_FRAMES, MODEL_N_MELS)  # 6 s: two whole patches and one ending at the end
+    features = frontend_features(patches)
+    assert features.shape == (3, FEATURE_DIM) and features.dtype == np.float32 and np.isfinite(features).all()
+    assert not np.allclose(features[0], frontend_features(clip_patches(crate[0][1]))[0])  # depends on the input
+
+
+def test_missing_frontend_is_a_clear_error(monkeypatch):
+    import importlib.util
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ArtifactMissingError, match="pip install --no-deps musicnn"):
+        checkpoint_dir()
 
 
 def test_loss_falls(trained):
@@ -75,13 +97,17 @@ def test_missing_run_is_a_clear_error(tmp_path):
 
 
 def test_patches_cover_short_and_long_clips():
-    short = np.zeros((N_MELS, 50), np.float32)
-    assert clip_patches(short).shape == (1, N_MELS, PATCH_FRAMES)
-    long = np.zeros((N_MELS, 431), np.float32)
+    short = np.zeros((MODEL_N_MELS, 50), np.float32)
+    assert clip_patches(short).shape == (1, PATCH_FRAMES, MODEL_N_MELS)
+    long = np.arange(MODEL_N_MELS * 1876, dtype=np.float32).reshape(MODEL_N_MELS, 1876)  # 30 s
     p = clip_patches(long)
-    assert p.shape[1:] == (N_MELS, PATCH_FRAMES) and p.shape[0] == 6
-    x, owner = random_crops([long, short], 3, np.random.default_rng(0), gain_db=6, tilt_db=3)
-    assert x.shape == (6, N_MELS, PATCH_FRAMES) and owner.tolist() == [0, 0, 0, 1, 1, 1]
+    assert p.shape == (11, PATCH_FRAMES, MODEL_N_MELS)  # 10 whole patches and one ending at the clip's end
+    assert clip_patches(long, hop=PATCH_FRAMES // 2).shape[0] == 20
+    spread = clip_patches(long, max_patches=3)
+    assert spread.shape[0] == 3
+    np.testing.assert_array_equal(spread[1], long[:, 844 : 844 + PATCH_FRAMES].T)  # halfway between the ends
+    np.testing.assert_array_equal(spread[0], p[0])
+    np.testing.assert_array_equal(spread[-1], p[-1])
 
 
 def test_masked_mse_ignores_rows_without_factors():
@@ -92,6 +118,27 @@ def test_masked_mse_ignores_rows_without_factors():
 
 def test_bad_training_input():
     with pytest.raises(BadInputError, match="two"):
-        train_cnn([np.zeros((N_MELS, 200), np.float32)] * 2, ["a", "a"])
+        train_cnn([np.zeros((MODEL_N_MELS, 200), np.float32)] * 2, ["a", "a"])
     with pytest.raises(BadInputError, match="shape"):
         train_cnn([np.zeros((10, 200), np.float32)] * 2, ["a", "b"])
+
+
+def test_runs_of_an_older_front_end_are_passed_over(trained, tmp_path):
+    """Regression: after the front end changed, a stale run made `demo-audio --if-missing` skip rebuilding."""
+    import json
+    import os
+    from types import SimpleNamespace
+
+    from audio.training import newest_sound_run
+    from models.cnn import METADATA_FILE
+
+    settings = SimpleNamespace(models_dir=tmp_path, current_model_link=tmp_path / "current")
+    save_cnn(trained, tmp_path / "new")
+    save_cnn(trained, tmp_path / "old")
+    meta = json.loads((tmp_path / "old" / METADATA_FILE).read_text())
+    (tmp_path / "old" / METADATA_FILE).write_text(json.dumps({**meta, "frontend": "sr22050-fft2048-hop512"}))
+    os.utime(tmp_path / "new", (1, 1))  # the stale run is the newest folder
+    assert newest_sound_run(settings) == tmp_path / "new"
+    (tmp_path / "new" / METADATA_FILE).unlink()
+    with pytest.raises(ArtifactMissingError, match="train-cnn"):
+        newest_sound_run(settings)

@@ -61,7 +61,7 @@ def test_synth_is_deterministic_and_style_typed():
 def test_tempo_and_key_on_synthetic_clips():
     rng = np.random.default_rng(5)
     tempo_ok = key_ok = 0
-    cases = [(style, seed) for style in STYLES for seed in range(3)]
+    cases = [(style, seed) for style in STYLES for seed in range(5)]  # 30 clips: with 18, one clip swung the key check
     for style, seed in cases:
         lo, hi = STYLE_TEMPO[style]
         bpm = float(rng.uniform(lo, hi))

@@ -67,3 +67,34 @@ def test_without_a_worker_the_caller_is_told(tmp_path):
     settings = load_settings({"CRATEDIGGER_DATA_DIR": str(tmp_path)}, dotenv_path=tmp_path / "no.env")
     with pytest.raises(WorkerUnavailable):
         ask_worker(settings, b"x", suffix=".wav", k=5)
+
+
+def test_a_request_sent_during_the_warm_up_is_answered_after_it(tmp_path, monkeypatch):
+    """The socket listens before the warm-up: an early upload waits for the worker, not for a second TF load."""
+    import os
+    import threading
+
+    import audio.warmup
+    import audio.worker as worker_module
+
+    settings = load_settings({"CRATEDIGGER_DATA_DIR": str(tmp_path)}, dotenv_path=tmp_path / "no.env")
+    warming, answered = threading.Event(), []
+    monkeypatch.setattr(audio.warmup, "warm_up", lambda cache_dir, run_dir: warming.wait(30))
+    monkeypatch.setattr(worker_module, "answer", lambda settings, header, data: answered.append(data) or {"ok": 1})
+    parent = os.getppid()
+    server = threading.Thread(target=worker_module.serve, args=(settings, parent), daemon=True)
+    server.start()
+    deadline = time.monotonic() + 30
+    while not socket_path(settings).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    reply = []
+    client = threading.Thread(target=lambda: reply.append(ask_worker(settings, b"early", suffix=".wav", k=1)))
+    client.start()
+    client.join(0.5)
+    assert not answered  # queued while the worker warms up
+    warming.set()
+    client.join(30)
+    assert reply == [{"ok": 1}] and answered == [b"early"]
+    monkeypatch.setattr(worker_module.os, "getppid", lambda: -1)  # the parent is "gone": the loop ends
+    server.join(10)
+    assert not server.is_alive() and not socket_path(settings).exists()
