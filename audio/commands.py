@@ -39,7 +39,8 @@ def register(subparsers) -> None:
     p.add_argument("--audio-dir", type=Path, help="folder the CSV's files are in (default: the CSV's folder)")
     p.add_argument("--label-col", default="label")
     p.add_argument("--file-col", default="file")
-    p.add_argument("--factors", type=Path, help=".npz with track_ids and factors (ALS item factors) for the 2nd head")
+    p.add_argument("--factors", type=Path, help=".npz with track_ids and factors for the 2nd head "
+                   "(default: the published recommender run's ALS item factors)")
     p.add_argument("--run-id", help="run folder name under the models folder (default audio-<time>)")
     p.add_argument("--epochs", type=int, default=30)
     p.set_defaults(handler=train_cnn_command)
@@ -169,7 +170,7 @@ def analyze_audio_command(args, settings) -> int:
 
 
 def train_cnn_command(args, settings) -> int:
-    from audio.training import factor_rows, save_trained_cnn, train_cnn_on_catalog
+    from audio.training import factor_rows, published_factor_rows, save_trained_cnn, train_cnn_on_catalog
 
     if args.labels:
         from audio.evaluate import load_clips, read_labels
@@ -179,9 +180,12 @@ def train_cnn_command(args, settings) -> int:
         run_dir, cnn = save_trained_cnn(settings, clips.inputs, clips.labels.tolist(), epochs=args.epochs,
                                         run_id=args.run_id, source=str(args.labels))
     else:
-        run_dir, cnn = train_cnn_on_catalog(settings, epochs=args.epochs, run_id=args.run_id,
-                                            factors=lambda ids: factor_rows(args.factors, ids))
-    print(f"trained on {cnn.n_clips} clips, {len(cnn.classes)} styles; final loss {cnn.history[-1]:.3f}")
+        def factors(ids):
+            return factor_rows(args.factors, ids) if args.factors else published_factor_rows(settings, ids)
+
+        run_dir, cnn = train_cnn_on_catalog(settings, epochs=args.epochs, run_id=args.run_id, factors=factors)
+    regressing = f", regressing {cnn.n_factors} ALS factors" if cnn.n_factors else ""
+    print(f"trained on {cnn.n_clips} clips, {len(cnn.classes)} styles{regressing}; final loss {cnn.history[-1]:.3f}")
     print(f"saved {run_dir}; next: python cli.py embed --run {run_dir}")
     return 0
 

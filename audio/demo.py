@@ -98,7 +98,7 @@ def register(subparsers) -> None:
 
 
 def demo_audio_command(args: argparse.Namespace, settings) -> int:
-    from audio.training import embed_catalog, newest_sound_run, train_cnn_on_catalog
+    from audio.training import embed_catalog, newest_sound_run, published_factor_rows, train_cnn_on_catalog
 
     if args.if_missing:
         try:
@@ -109,7 +109,9 @@ def demo_audio_command(args: argparse.Namespace, settings) -> int:
             pass
     report = write_demo_audio(settings, per_style=args.per_style, seconds=args.seconds, show_progress=True)
     print(f"Demo audio: {report.clips} clips in {report.folder} ({report.written} new).")
-    run_dir, _ = train_cnn_on_catalog(settings, epochs=args.epochs)
+    run_dir, _ = train_cnn_on_catalog(
+        settings, epochs=args.epochs, factors=lambda ids: published_factor_rows(settings, ids)
+    )
     count = embed_catalog(settings, run_dir)
     print(f"Sound model trained and {count} tracks embedded in {run_dir}.")
     return 0

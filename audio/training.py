@@ -43,6 +43,18 @@ def new_sound_run_dir(settings, run_id: str | None = None) -> Path:
     return path
 
 
+def _rows_for(source_ids: np.ndarray, factors: np.ndarray, track_ids) -> np.ndarray:
+    """Rows of `factors` (one per `source_ids`) for `track_ids`; NaN rows where a track has none."""
+    source_ids = np.asarray(source_ids, dtype=np.int64)
+    wanted = np.asarray(track_ids, dtype=np.int64)
+    order = np.argsort(source_ids, kind="stable")
+    where = np.minimum(np.searchsorted(source_ids, wanted, sorter=order), max(len(source_ids) - 1, 0))
+    found = source_ids[order[where]] == wanted if len(source_ids) else np.zeros(len(wanted), dtype=bool)
+    out = np.full((len(wanted), factors.shape[1]), np.nan, dtype=np.float32)
+    out[found] = factors[order[where[found]]]
+    return out
+
+
 def factor_rows(path: Path | None, track_ids) -> np.ndarray | None:
     """ALS factor rows for `track_ids` from an `.npz` with `track_ids` and `factors` (NaN where a track has none).
 
@@ -55,13 +67,23 @@ def factor_rows(path: Path | None, track_ids) -> np.ndarray | None:
     with np.load(path, allow_pickle=False) as data:
         if "track_ids" not in data or "factors" not in data:
             raise BadInputError(f"--factors {path.name} needs arrays 'track_ids' and 'factors'.")
-        row_of = {int(t): i for i, t in enumerate(data["track_ids"])}
-        factors = data["factors"]
-    out = np.full((len(track_ids), factors.shape[1]), np.nan, dtype=np.float32)
-    for i, t in enumerate(track_ids):
-        if int(t) in row_of:
-            out[i] = factors[row_of[int(t)]]
-    return out
+        return _rows_for(data["track_ids"], data["factors"], track_ids)
+
+
+def published_factor_rows(settings, track_ids) -> np.ndarray | None:
+    """The published recommender run's ALS item factors for `track_ids` (NaN rows where a track has none).
+
+    None when no run is published or it has no ALS factors: the CNN then learns styles only.
+    """
+    from models.artifacts import current_run
+
+    try:
+        run = current_run(settings.models_dir)
+    except ArtifactMissingError:
+        return None
+    if not (run.has("item_factors") and run.has("track_ids")):
+        return None
+    return _rows_for(run.array("track_ids"), run.array("item_factors"), track_ids)
 
 
 def save_trained_cnn(settings, inputs, labels, *, epochs: int, run_id: str | None = None, factors=None,

@@ -142,3 +142,21 @@ def test_runs_of_an_older_front_end_are_passed_over(trained, tmp_path):
     (tmp_path / "new" / METADATA_FILE).unlink()
     with pytest.raises(ArtifactMissingError, match="train-cnn"):
         newest_sound_run(settings)
+
+
+def test_published_als_factors_become_the_second_heads_targets(tmp_path):
+    """train-cnn without --factors takes the published run's item factors; NaN rows where a track has none."""
+    from types import SimpleNamespace
+
+    from audio.training import published_factor_rows
+    from models.artifacts import publish, write_run
+
+    settings = SimpleNamespace(models_dir=tmp_path / "models")
+    assert published_factor_rows(settings, [1, 2]) is None  # nothing published: styles only
+    factors = np.arange(12, dtype=np.float32).reshape(3, 4)
+    publish(settings.models_dir, write_run(settings.models_dir, {"track_ids": np.array([30, 10, 20]),
+                                                                 "item_factors": factors}, {}))
+    rows = published_factor_rows(settings, [10, 99, 30])
+    np.testing.assert_array_equal(rows[0], factors[1])
+    assert np.isnan(rows[1]).all()
+    np.testing.assert_array_equal(rows[2], factors[0])
