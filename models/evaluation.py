@@ -24,6 +24,17 @@ K = 10
 DENSE_CELLS = 16_000_000  # scores held at once: queries per batch × tracks (64 MB of float32 per signal)
 
 
+MAX_SCORED_CELLS = 640_000_000  # test queries × tracks an evaluation scores at most (≈ 500 queries at 1.3M tracks)
+MIN_QUERIES = 500
+
+
+def query_budget(n_tracks: int) -> int:
+    """How many test sets (and as many next-track pairs) an evaluation scores: all of them on small
+    catalogs, a seeded sample of at least `MIN_QUERIES` once scoring them all would cost more than
+    `MAX_SCORED_CELLS` (each query scores every track)."""
+    return max(MIN_QUERIES, MAX_SCORED_CELLS // max(n_tracks, 1))
+
+
 def batch_size(n_tracks: int) -> int:
     return int(max(1, min(256, DENSE_CELLS // max(n_tracks, 1))))
 
@@ -153,14 +164,17 @@ def run_evaluation(
     """The evaluation protocol on `dataset` (a `models.dataset.Dataset`): metrics of every model.
 
     Returns a JSON-ready dict: `protocol`, `counts`, `models` (name → metrics, `default` first)
-    and `default` (the tuned parameters of the product's model).
+    and `default` (the tuned parameters of the product's model). Large catalogs are scored on a
+    seeded sample of their test sets (`query_budget`; `counts` gives both numbers).
     """
     from models.hybrid import HybridModel, HybridParams
-    from models.split import assert_no_leak, holdout_split
+    from models.split import assert_no_leak, holdout_split, sample_split
 
     params = params or HybridParams()
     split = holdout_split(dataset.plays, holdout=holdout, min_set=min_set, seed=seed)
     assert_no_leak(split)
+    test_sets_in_split = len(split.test_rows)
+    split = sample_split(split, query_budget(split.train.shape[1]), seed=seed)
     data = dataset.training(split.train, split.train_plays)
     validation_objective = None
     if tune:
@@ -188,6 +202,7 @@ def run_evaluation(
             "tracks_in_training": int(split.train.shape[1]),
             "plays": len(dataset.plays),
             "test_sets": len(split.test_rows),
+            "test_sets_in_split": test_sets_in_split,
             "held_out_warm_tracks": int(sum(len(t) for t in split.truth)),
             "held_out_plays": len(split.held_out),
             "next_track_pairs": len(split.next_pairs),
@@ -205,8 +220,10 @@ def format_table(report: dict) -> str:
         cells = ["-" if metrics.get(c) is None else f"{metrics[c]:.4f}" for c in columns]
         lines.append(f"{name:14s} " + " ".join(f"{c:>11s}" for c in cells))
     counts = report["counts"]
+    in_split = counts.get("test_sets_in_split", counts["test_sets"])
+    sampled = f" (a seeded sample of {in_split})" if in_split > counts["test_sets"] else ""
     lines.append(
-        f"({counts['test_sets']} test sets, {counts['held_out_warm_tracks']} held-out tracks seen in training, "
+        f"({counts['test_sets']} test sets{sampled}, {counts['held_out_warm_tracks']} held-out tracks seen in training, "
         f"{counts['next_track_pairs']} next-track pairs; holdout {report['protocol']['holdout']}, "
         f"min set {report['protocol']['min_set']}, seed {report['protocol']['seed']})"
     )

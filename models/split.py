@@ -8,7 +8,7 @@ job). Sets and tracks are visited in sorted order, so one seed always gives one 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -71,6 +71,22 @@ def holdout_split(plays: Plays, *, holdout: float = 0.2, min_set: int = 10, seed
         next_pairs=_next_pairs(plays, is_held, train),
         held_out=held_out,
     )
+
+
+def sample_split(split: HoldoutSplit, max_queries: int, *, seed: int = 0) -> HoldoutSplit:
+    """`split` with at most `max_queries` test sets and as many next-track pairs, drawn at random (seeded).
+
+    Training data stays whole; only what is scored shrinks, so a sample estimates the full
+    evaluation's metrics at a bounded cost (at MixesDB scale there are 221k test sets).
+    """
+    rng = np.random.default_rng(seed)
+    test_rows, truth, next_pairs = split.test_rows, split.truth, split.next_pairs
+    if len(test_rows) > max_queries:
+        pick = np.sort(rng.choice(len(test_rows), max_queries, replace=False))
+        test_rows, truth = test_rows[pick], [truth[i] for i in pick]
+    if len(next_pairs) > max_queries:
+        next_pairs = next_pairs[np.sort(rng.choice(len(next_pairs), max_queries, replace=False))]
+    return replace(split, test_rows=test_rows, truth=truth, next_pairs=next_pairs)
 
 
 def _truth_by_set(

@@ -10,7 +10,7 @@ import cli
 from models.dataset import dataset_from_csv
 from models.evaluation import run_evaluation
 from models.matrix import Plays
-from models.split import assert_no_leak, holdout_split
+from models.split import assert_no_leak, holdout_split, sample_split
 from tests.models_catalog import build_catalog
 
 
@@ -196,3 +196,28 @@ def test_retrain_publishes_only_if_at_least_as_good(crate, capsys):
     code, out, _ = run(capsys, "retrain", "--force")
     assert "published as the current model" in out
     assert (crate / "models" / "current").resolve().name != current
+
+
+def test_sample_split_is_a_seeded_subset_and_keeps_training_whole():
+    split = holdout_split(plays_of(scene_sets()), seed=0)
+    sample, again = sample_split(split, 10, seed=1), sample_split(split, 10, seed=1)
+    assert len(sample.test_rows) == 10 and len(sample.next_pairs) == 10
+    assert sample.test_rows.tolist() == again.test_rows.tolist()
+    truth_of = {row: t.tolist() for row, t in zip(split.test_rows.tolist(), split.truth, strict=True)}
+    assert all(truth_of[row] == t.tolist() for row, t in zip(sample.test_rows.tolist(), sample.truth, strict=True))
+    assert {tuple(p) for p in sample.next_pairs.tolist()} <= {tuple(p) for p in split.next_pairs.tolist()}
+    assert sample.train is split.train and sample.held_out is split.held_out
+    assert sample_split(split, 10_000, seed=1).test_rows.tolist() == split.test_rows.tolist()
+
+
+def test_evaluation_scores_a_bounded_sample_of_test_sets(monkeypatch, tmp_path):
+    import models.evaluation as evaluation
+
+    dataset = dataset_from_csv(write_csv(tmp_path / "sets.csv", scene_sets()))
+    whole = run_evaluation(dataset, seed=0, tune=False, baselines=False)["counts"]
+    monkeypatch.setattr(evaluation, "MIN_QUERIES", 20)
+    monkeypatch.setattr(evaluation, "MAX_SCORED_CELLS", 0)
+    counts = run_evaluation(dataset, seed=0, tune=False, baselines=False)["counts"]
+    assert whole["test_sets"] == whole["test_sets_in_split"] == 90
+    assert counts["test_sets"] == 20 and counts["test_sets_in_split"] == 90
+    assert counts["next_track_pairs"] == 20
