@@ -114,3 +114,54 @@ def test_a_mashup_line_counts_once_in_n_lines(conn):
     save_set(conn, SetRecord(source="t", source_key="m", title="Mashups", plays=plays, n_unknown=1))
     assert conn.execute("SELECT n_lines FROM sets").fetchone()[0] == 3
     assert conn.execute("SELECT COUNT(*) FROM plays").fetchone()[0] == 3
+
+
+def _tricky_sets():
+    """Sets whose tracks repeat within a set and across sets, gaining fields on later plays."""
+    from catalog.store import PlayRecord
+
+    shared = TrackRecord("Âme", "Rej")
+    return [
+        SetRecord("t", "one", "One", plays=[
+            PlayRecord(1, shared),
+            PlayRecord(2, TrackRecord("Ame", "Rej (Original Mix)", label="Innervisions")),  # same identity
+            PlayRecord(3, TrackRecord("Dixon", "Route 66", catalog_number="IV 1")),
+            PlayRecord(4, TrackRecord("A", "B", key="id:x"), part=1),
+            PlayRecord(4, TrackRecord("C", "D", key="id:y", is_demo=True), part=2),
+            PlayRecord(5, TrackRecord("Dixon", "Route 66", label="Later", isrc="GBAAA0000001")),
+        ]),
+        SetRecord("t", "two", "Two", plays=[
+            PlayRecord(1, TrackRecord("Ame", "Rej", label="Other", spotify_id="4uLU6hMCjMI75M1A2tKUQC")),
+            PlayRecord(2, TrackRecord("New", "Track", isrc="GBAAA0000002")),
+            PlayRecord(3, TrackRecord("x", "y", key="id:x", label="Known")),
+        ]),
+        SetRecord("t", "long", "Long", plays=[PlayRecord(i, TrackRecord(f"Artist {i % 700}", f"T {i}")) for i in range(1, 1300)]),
+    ]
+
+
+def _dump(conn):
+    tracks = conn.execute(
+        "SELECT id, key, artist, artists, title, version, label, catalog_number, spotify_id, isrc, is_demo FROM tracks ORDER BY id"
+    ).fetchall()
+    plays = conn.execute("SELECT set_id, position, part, track_id FROM plays ORDER BY id").fetchall()
+    return [tuple(r) for r in tracks], [tuple(r) for r in plays]
+
+
+def test_batched_upserts_store_what_one_upsert_per_play_stores(tmp_path):
+    """Regression: saving a set upserts its tracks in one batch; the catalog must equal the one-by-one result."""
+    from catalog.store import save_sets, upsert_track
+
+    batched = db.connect(tmp_path / "batched.sqlite")
+    save_sets(batched, _tricky_sets())
+    one_by_one = db.connect(tmp_path / "one.sqlite")
+    for record in _tricky_sets():
+        for play in record.plays:
+            upsert_track(one_by_one, play.track)
+        save_set(one_by_one, record)
+    assert _dump(batched) == _dump(one_by_one)
+    tracks = {row[1]: row for row in _dump(batched)[0]}
+    rej = next(row for key, row in tracks.items() if "rej" in key)
+    assert rej[6] == "Innervisions" and rej[8] == "4uLU6hMCjMI75M1A2tKUQC"  # first label kept, Spotify ID gained
+    route = next(row for key, row in tracks.items() if "route 66" in key)
+    assert (route[6], route[7], route[9]) == ("Later", "IV 1", "GBAAA0000001")
+    assert tracks["id:x"][6] == "Known" and tracks["id:y"][10] == 1
