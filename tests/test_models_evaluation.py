@@ -221,3 +221,30 @@ def test_evaluation_scores_a_bounded_sample_of_test_sets(monkeypatch, tmp_path):
     assert whole["test_sets"] == whole["test_sets_in_split"] == 90
     assert counts["test_sets"] == 20 and counts["test_sets_in_split"] == 90
     assert counts["next_track_pairs"] == 20
+
+
+def test_large_catalogs_train_a_smaller_als_everywhere_the_retrain_fits_it(crate, capsys, monkeypatch):
+    import models.pipeline as pipeline
+    from models.hybrid import HybridParams
+
+    small = HybridParams()
+    plays = plays_of(scene_sets())
+    assert pipeline.sized_for(small, plays) is small  # 90 sets + 90 tracks: as tuned
+    monkeypatch.setattr(pipeline, "LARGE_MATRIX", 10)
+    sized = pipeline.sized_for(small, plays)
+    assert (sized.als.factors, sized.als.iterations) == (32, 8)
+    assert sized.als.alpha == small.als.alpha and sized.weights == small.weights
+    code, out, _ = run(capsys, "retrain", "--json")
+    assert code == 0
+    report = json.loads(out)
+    assert report["default"]["parameters"]["als"]["factors"] == 32  # what was evaluated …
+    code, _, _ = run(capsys, "train-als")
+    assert code == 0
+    from config import load_settings
+    from models.artifacts import list_runs, load_run
+
+    settings = load_settings()
+    runs = [load_run(settings.models_dir / run_id) for run_id in list_runs(settings.models_dir)]
+    assert [r.metadata["parameters"]["hybrid"]["als"]["factors"] for r in runs] == [32, 32]  # … is what trained
+    assert all(r.metadata["parameters"]["hybrid"]["als"]["iterations"] == 8 for r in runs)
+    assert all(r.array("item_factors").shape[1] == 32 for r in runs)
