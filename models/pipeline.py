@@ -32,10 +32,11 @@ log = logging.getLogger(__name__)
 TUNED = "tuned.json"
 QUALITY_METRIC = "r_precision"
 # Past this many sets + tracks ALS is trained smaller: in the default model it only breaks ties
-# (blend weight ~1e-3), and on the real dev sets 32 factors × 8 iterations scored like 128 × 15
-# (R-precision 0.157 vs 0.160, seed spread ±0.01; bench/models.md) at ~1/25 of the work.
+# (tuned blend weight 1e-4 … 1e-2), and on the real dev sets 16 factors × 4 iterations scored like
+# 128 × 15 (R-precision 0.161 vs 0.160 over 3 seeds, seed spread ±0.01; bench/models.md) for
+# ~1/20 of the CPU time at MixesDB scale.
 LARGE_MATRIX = 1_000_000
-ALS_AT_SCALE = {"factors": 32, "iterations": 8}
+ALS_AT_SCALE = {"factors": 16, "iterations": 4}
 
 
 def load_catalog_dataset(settings) -> Dataset:

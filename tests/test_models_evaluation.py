@@ -232,12 +232,12 @@ def test_large_catalogs_train_a_smaller_als_everywhere_the_retrain_fits_it(crate
     assert pipeline.sized_for(small, plays) is small  # 90 sets + 90 tracks: as tuned
     monkeypatch.setattr(pipeline, "LARGE_MATRIX", 10)
     sized = pipeline.sized_for(small, plays)
-    assert (sized.als.factors, sized.als.iterations) == (32, 8)
+    assert (sized.als.factors, sized.als.iterations) == (16, 4)
     assert sized.als.alpha == small.als.alpha and sized.weights == small.weights
     code, out, _ = run(capsys, "retrain", "--json")
     assert code == 0
     report = json.loads(out)
-    assert report["default"]["parameters"]["als"]["factors"] == 32  # what was evaluated …
+    assert report["default"]["parameters"]["als"]["factors"] == 16  # what was evaluated …
     code, _, _ = run(capsys, "train-als")
     assert code == 0
     from config import load_settings
@@ -245,6 +245,6 @@ def test_large_catalogs_train_a_smaller_als_everywhere_the_retrain_fits_it(crate
 
     settings = load_settings()
     runs = [load_run(settings.models_dir / run_id) for run_id in list_runs(settings.models_dir)]
-    assert [r.metadata["parameters"]["hybrid"]["als"]["factors"] for r in runs] == [32, 32]  # … is what trained
-    assert all(r.metadata["parameters"]["hybrid"]["als"]["iterations"] == 8 for r in runs)
-    assert all(r.array("item_factors").shape[1] == 32 for r in runs)
+    assert [r.metadata["parameters"]["hybrid"]["als"]["factors"] for r in runs] == [16, 16]  # … is what trained
+    assert all(r.metadata["parameters"]["hybrid"]["als"]["iterations"] == 4 for r in runs)
+    assert all(r.array("item_factors").shape[1] == 16 for r in runs)
