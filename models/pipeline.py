@@ -57,18 +57,22 @@ def load_catalog_dataset(settings) -> Dataset:
     return dataset
 
 
-def sized_for(params: HybridParams, plays) -> HybridParams:
-    """`params` with its ALS capped at `ALS_AT_SCALE` when `plays` make a matrix past `LARGE_MATRIX`
-    sets + tracks; smaller catalogs keep the settings as they are."""
-    size = len(np.unique(plays.set_keys)) + len(np.unique(plays.track_keys))
+def als_for_size(als: AlsParams, size: int) -> AlsParams:
+    """`als` capped at `ALS_AT_SCALE` for a matrix of `size` sets + tracks past `LARGE_MATRIX`."""
     if size <= LARGE_MATRIX:
+        return als
+    values = als.to_dict()
+    return AlsParams(**{**values, **{name: min(values[name], limit) for name, limit in ALS_AT_SCALE.items()}})
+
+
+def sized_for(params: HybridParams, plays) -> HybridParams:
+    """`params` with its ALS sized for the matrix `plays` make (`als_for_size`)."""
+    size = len(np.unique(plays.set_keys)) + len(np.unique(plays.track_keys))
+    als = als_for_size(params.als, size)
+    if als == params.als:
         return params
-    als = params.als.to_dict()
-    capped = {name: min(als[name], limit) for name, limit in ALS_AT_SCALE.items()}
-    if capped == {name: als[name] for name in ALS_AT_SCALE}:
-        return params
-    log.info("%d sets + tracks: ALS trained with %s", size, capped)
-    return replace(params, als=AlsParams(**{**als, **capped}))
+    log.info("%d sets + tracks: ALS trained with %d factors, %d iterations", size, als.factors, als.iterations)
+    return replace(params, als=als)
 
 
 def tuned_hybrid_params(models_dir: Path) -> HybridParams:
@@ -156,9 +160,12 @@ def retrain(
 ) -> tuple[Run, bool, dict]:
     """Matrix → tune + evaluate → train on everything → write → publish if at least as good.
 
+    The evaluation scores a seeded sample of at most `RETRAIN_QUERIES` test sets (all of them on
+    catalogs that have fewer), so the gate costs the same at any size.
+
     Returns the new run, whether it was published, and the evaluation report.
     """
-    from models.evaluation import run_evaluation
+    from models.evaluation import RETRAIN_QUERIES, run_evaluation
 
     dataset = load_catalog_dataset(settings)
     report = run_evaluation(
@@ -168,6 +175,7 @@ def retrain(
         seed=seed,
         params=sized_for(tuned_hybrid_params(settings.models_dir), dataset.plays),
         baselines=False,
+        max_test_sets=RETRAIN_QUERIES,
     )
     params = HybridParams.from_dict(report["default"]["parameters"])
     run = train_run(settings, params=params, dataset=dataset, metrics=report["models"])

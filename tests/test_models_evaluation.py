@@ -210,17 +210,24 @@ def test_sample_split_is_a_seeded_subset_and_keeps_training_whole():
     assert sample_split(split, 10_000, seed=1).test_rows.tolist() == split.test_rows.tolist()
 
 
-def test_evaluation_scores_a_bounded_sample_of_test_sets(monkeypatch, tmp_path):
-    import models.evaluation as evaluation
-
+def test_evaluation_scores_a_bounded_sample_of_test_sets(tmp_path):
     dataset = dataset_from_csv(write_csv(tmp_path / "sets.csv", scene_sets()))
     whole = run_evaluation(dataset, seed=0, tune=False, baselines=False)["counts"]
-    monkeypatch.setattr(evaluation, "MIN_QUERIES", 20)
-    monkeypatch.setattr(evaluation, "MAX_SCORED_CELLS", 0)
-    counts = run_evaluation(dataset, seed=0, tune=False, baselines=False)["counts"]
+    counts = run_evaluation(dataset, seed=0, tune=False, baselines=False, max_test_sets=20)["counts"]
     assert whole["test_sets"] == whole["test_sets_in_split"] == 90
     assert counts["test_sets"] == 20 and counts["test_sets_in_split"] == 90
     assert counts["next_track_pairs"] == 20
+
+
+def test_retrain_scores_at_most_its_budget_of_test_sets(crate, monkeypatch):
+    import models.evaluation as evaluation
+
+    from config import load_settings
+    from models.pipeline import retrain
+
+    monkeypatch.setattr(evaluation, "RETRAIN_QUERIES", 3)
+    _, _, report = retrain(load_settings(), min_set=4)
+    assert report["counts"]["test_sets"] == 3 < report["counts"]["test_sets_in_split"]
 
 
 def test_large_catalogs_train_a_smaller_als_everywhere_the_retrain_fits_it(crate, capsys, monkeypatch):
