@@ -63,24 +63,37 @@ def dataset_from_csv(path: Path | str) -> Dataset:
 
 
 def dataset_from_catalog(conn: sqlite3.Connection, *, source: str = "catalog") -> Dataset:
-    """Every play of the catalog, with credited artists (incl. remixers) and each set's first DJ."""
+    """Every play of the catalog, with credited artists (incl. remixers) and each set's first DJ.
+
+    Credits are read for every track (a track no set plays is simply never looked up); the JSON lists
+    are parsed once per distinct text, since artists and DJs recur across tracks and sets.
+    """
     plays = load_plays(conn)
+    cursor = conn.cursor()
+    cursor.row_factory = None  # plain tuples
+    credits_of: dict[tuple, list[str]] = {}
     credits = {}
-    for track_id, artists, version in conn.execute(
-        "SELECT id, artists, version FROM tracks WHERE id IN (SELECT DISTINCT track_id FROM plays)"
-    ):
-        try:
-            names = [a for a in json.loads(artists or "[]") if a]
-        except ValueError:
-            names = []
-        remixer = remixer_of(version)
-        credits[track_id] = [*names, remixer] if remixer else names
+    for track_id, artists, version in cursor.execute("SELECT id, artists, version FROM tracks"):
+        names = credits_of.get((artists, version))
+        if names is None:
+            names = _json_names(artists)
+            remixer = remixer_of(version)
+            names = credits_of[(artists, version)] = [*names, remixer] if remixer else names
+        credits[track_id] = names
+    dj_of: dict[str, str | None] = {}
     set_djs = {}
-    for set_id, djs in conn.execute("SELECT id, djs FROM sets"):
-        try:
-            names = [d for d in json.loads(djs or "[]") if d]
-        except ValueError:
-            names = []
-        if names:
-            set_djs[set_id] = fold(names[0])
+    for set_id, djs in cursor.execute("SELECT id, djs FROM sets"):
+        if djs not in dj_of:
+            names = _json_names(djs)
+            dj_of[djs] = fold(names[0]) if names else None
+        if dj_of[djs]:
+            set_djs[set_id] = dj_of[djs]
     return Dataset(plays=plays, credits=credits, set_djs=set_djs, source=source)
+
+
+def _json_names(text: str | None) -> list[str]:
+    """The non-empty names of a JSON list column ([] when it is empty or not JSON)."""
+    try:
+        return [name for name in json.loads(text or "[]") if name]
+    except ValueError:
+        return []
