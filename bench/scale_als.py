@@ -79,7 +79,9 @@ def run(ctx: ScaleContext) -> list[Figure]:
 
     import models.hybrid as hybrid
     import models.pipeline as pipeline
+    from models.memory import reuse_freed_memory
 
+    reuse_freed_memory()  # as `python cli.py retrain` does
     settings = ctx.settings()
     counts = raw_matrix(ctx.catalog_path)
     params = default_params(sum(counts.shape))
