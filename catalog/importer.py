@@ -47,23 +47,17 @@ class ImportReport:
 
 def _rows_from_csv(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
-        if not header:
+        reader = csv.DictReader(handle)
+        if not reader.fieldnames:
             raise BadInputError(f"{path} is empty: expected a header row with set_id, position, artist, title.")
-        names = [name.strip().lower() for name in header]  # normalised once, not per row
-        fields = {name for name in names if name}
+        fields = {name.strip().lower() for name in reader.fieldnames if name}
         missing = [name for name in REQUIRED if name not in fields]
         if missing or not ({"artist", "title"} <= fields or "track_id" in fields):
             raise BadInputError(
                 f"{path} has columns {sorted(fields)}; it needs set_id and either artist + title or track_id."
             )
         for row in reader:
-            if not row:
-                continue  # a blank line
-            if len(row) < len(names):  # a short row: its missing cells are empty
-                row += [""] * (len(names) - len(row))
-            clean = {name: value.strip() for name, value in zip(names, row, strict=False) if name}  # extra cells dropped
+            clean = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items() if k}
             yield reader.line_num, clean
 
 
