@@ -69,85 +69,41 @@ class SetRecord:
     extra_lines: int = field(default=0)  # gaps and other lines that are neither tracks nor unknowns
 
 
-FILLABLE = ("label", "catalog_number", "spotify_id", "isrc")  # filled in later, never overwritten
-_KEYS_PER_QUERY = 500  # well under SQLite's limit on bound parameters
-
-
 def upsert_track(conn: sqlite3.Connection, track: TrackRecord) -> int:
-    """Id of the track with `track`'s identity, creating it if new (see `upsert_tracks`)."""
-    return upsert_tracks(conn, [track])[0]
+    """Id of the track with `track`'s identity, creating it if new.
 
-
-def upsert_tracks(conn: sqlite3.Connection, tracks: Sequence[TrackRecord]) -> list[int]:
-    """Ids of `tracks` (one per record, in order), creating the tracks that are new.
-
-    Known fields (`FILLABLE`) are filled in where the stored row has none (a later source may know the
-    label or the Spotify ID); nothing known is overwritten. Records sharing an identity act as if
-    upserted one after the other: a new track takes its name from the first, each field the first
-    value given. Statements per call, not per record: one SELECT of the known keys, one INSERT
-    `executemany` and one SELECT of the new ids, and an UPDATE only for rows that gain a field.
+    Known fields are filled in where the stored row has none (a later source may
+    know the label or the Spotify ID); nothing known is overwritten.
     """
-    names = [None if track.key else track.name() for track in tracks]
-    keys = [track.key or name.key for track, name in zip(tracks, names, strict=True)]
-    firsts: dict[str, int] = {}  # key -> index of its first record
-    given: dict[str, dict] = {}  # key -> the first value of each fillable field
-    for index, (key, track) in enumerate(zip(keys, tracks, strict=True)):
-        firsts.setdefault(key, index)
-        fields = given.setdefault(key, {})
-        for name in FILLABLE:
-            if fields.get(name) is None:
-                fields[name] = getattr(track, name)
-    stored = _stored_tracks(conn, list(firsts))
-    updates = []
-    for key, row in stored.items():
-        gained = {name: value for name, value in given[key].items() if value is not None and row[name] is None}
-        if gained:
-            updates.append(tuple(given[key][name] for name in FILLABLE) + (row["id"],))
-    new = [key for key in firsts if key not in stored]
-    if updates:
-        conn.executemany(
+    key = track.identity()
+    row = conn.execute("SELECT id FROM tracks WHERE key = ?", (key,)).fetchone()
+    if row is not None:
+        conn.execute(
             """UPDATE tracks SET label = COALESCE(label, ?), catalog_number = COALESCE(catalog_number, ?),
                    spotify_id = COALESCE(spotify_id, ?), isrc = COALESCE(isrc, ?)
                WHERE id = ?""",
-            updates,
+            (track.label, track.catalog_number, track.spotify_id, track.isrc, row[0]),
         )
-    if new:
-        conn.executemany(
-            """INSERT INTO tracks (key, artist, artists, title, version, label, catalog_number,
-                                   spotify_id, isrc, is_demo)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            [_track_row(key, tracks[firsts[key]], names[firsts[key]], given[key]) for key in new],
-        )
-        stored.update(_stored_tracks(conn, new))
-    return [stored[key]["id"] for key in keys]
-
-
-def _stored_tracks(conn: sqlite3.Connection, keys: list[str]) -> dict[str, sqlite3.Row]:
-    """key -> (id, fillable fields) of the stored tracks among `keys`."""
-    found = {}
-    for start in range(0, len(keys), _KEYS_PER_QUERY):
-        chunk = keys[start : start + _KEYS_PER_QUERY]
-        cursor = conn.cursor()
-        cursor.row_factory = sqlite3.Row
-        cursor.execute(
-            f"SELECT id, key, {', '.join(FILLABLE)} FROM tracks WHERE key IN ({', '.join('?' * len(chunk))})",
-            chunk,
-        )
-        found.update((row["key"], row) for row in cursor)
-    return found
-
-
-def _track_row(key: str, track: TrackRecord, name: TrackName | None, fields: dict) -> tuple:
-    name = name or track.name()
-    return (
-        key,
-        repair_mojibake(track.artist).strip(),
-        json.dumps(list(name.artists + name.featured)),
-        name.title,
-        name.version,
-        *(fields[column] for column in FILLABLE),
-        int(track.is_demo),
+        return row[0]
+    name = track.name()
+    cursor = conn.execute(
+        """INSERT INTO tracks (key, artist, artists, title, version, label, catalog_number,
+                               spotify_id, isrc, is_demo)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        (
+            key,
+            repair_mojibake(track.artist).strip(),
+            json.dumps(list(name.artists + name.featured)),
+            name.title,
+            name.version,
+            track.label,
+            track.catalog_number,
+            track.spotify_id,
+            track.isrc,
+            int(track.is_demo),
+        ),
     )
+    return cursor.lastrowid
 
 
 def save_set(conn: sqlite3.Connection, record: SetRecord) -> int:
@@ -186,12 +142,11 @@ def save_set(conn: sqlite3.Connection, record: SetRecord) -> int:
                 (*values, set_id),
             )
             conn.execute("DELETE FROM plays WHERE set_id = ?", (set_id,))
-        track_ids = upsert_tracks(conn, [play.track for play in record.plays])
         conn.executemany(
             "INSERT OR IGNORE INTO plays (set_id, position, part, cue, track_id, raw_line) VALUES (?, ?, ?, ?, ?, ?)",
             [
-                (set_id, play.position, play.part, play.cue, track_id, play.raw_line)
-                for play, track_id in zip(record.plays, track_ids, strict=True)
+                (set_id, play.position, play.part, play.cue, upsert_track(conn, play.track), play.raw_line)
+                for play in record.plays
             ],
         )
     return set_id
