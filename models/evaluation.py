@@ -33,13 +33,13 @@ def batch_size(n_tracks: int) -> int:
 
 def top_items(scores: np.ndarray, exclude: sp.csr_matrix, n: int) -> np.ndarray:
     """Column ids of the n best scores per row, best first, with `exclude`'s nonzeros removed."""
-    scores = np.array(scores, dtype=np.float32, copy=True)
+    negated = np.negative(scores, dtype=np.float32)  # one new array (at scale 266 MB a batch), ranked ascending
     coo = exclude.tocoo()
-    scores[coo.row, coo.col] = -np.inf
-    n = min(n, scores.shape[1])
-    part = np.argpartition(-scores, n - 1, axis=1)[:, :n]
+    negated[coo.row, coo.col] = np.inf
+    n = min(n, negated.shape[1])
+    part = np.argpartition(negated, n - 1, axis=1)[:, :n]
     order = np.take_along_axis(
-        part, np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1, kind="stable"), 1
+        part, np.argsort(np.take_along_axis(negated, part, axis=1), axis=1, kind="stable"), 1
     )
     return order
 
