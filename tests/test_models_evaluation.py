@@ -221,7 +221,6 @@ def test_evaluation_scores_a_bounded_sample_of_test_sets(tmp_path):
 
 def test_retrain_scores_at_most_its_budget_of_test_sets(crate, monkeypatch):
     import models.evaluation as evaluation
-
     from config import load_settings
     from models.pipeline import retrain
 
