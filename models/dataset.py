@@ -7,12 +7,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 
 from catalog.identity import fold
 from models.matrix import PlayMatrix, Plays, load_plays, read_plays_csv
@@ -31,11 +33,7 @@ class Dataset:
 
     def training(self, matrix: PlayMatrix, plays: Plays) -> TrainData:
         """TrainData for `matrix` (built from `plays`, a subset of this dataset's plays)."""
-        track_artists = None
-        if self.credits:
-            track_artists, _ = track_artist_matrix(
-                [self.credits.get(key, ()) for key in matrix.track_ids.tolist()]
-            )
+        track_artists = self._track_artists(matrix.track_ids) if self.credits else None
         transitions = None
         if (plays.positions > 0).any():
             transitions = transition_counts(
@@ -53,6 +51,27 @@ class Dataset:
         return TrainData(
             counts=matrix.matrix, track_artists=track_artists, transitions=transitions, set_dj=set_dj
         )
+
+
+    @functools.cached_property
+    def _all_track_artists(self) -> tuple[np.ndarray, sp.csr_matrix]:
+        """Every played track key (sorted) and its row of credited artists, built once per dataset:
+        the evaluation's splits, the tuning's and the final fit each take their tracks' rows."""
+        keys = np.unique(self.plays.track_keys)
+        matrix, _ = track_artist_matrix([self.credits.get(key, ()) for key in keys.tolist()])
+        return keys, matrix
+
+    def _track_artists(self, track_ids: np.ndarray) -> sp.csr_matrix:
+        """Tracks × artists for `track_ids` (sorted played keys), as `track_artist_matrix` of their
+        credits would give it: the artists credited on none of them are left out."""
+        keys, matrix = self._all_track_artists
+        where = np.minimum(np.searchsorted(keys, track_ids), max(len(keys) - 1, 0))
+        if len(track_ids) and not (len(keys) and np.array_equal(keys[where], track_ids)):
+            # tracks this dataset never played: credits looked up directly
+            return track_artist_matrix([self.credits.get(key, ()) for key in np.asarray(track_ids).tolist()])[0]
+        rows = matrix[where]
+        credited = np.bincount(rows.indices, minlength=rows.shape[1]) > 0
+        return sp.csr_matrix(rows[:, np.flatnonzero(credited)])
 
 
 def dataset_from_csv(path: Path | str) -> Dataset:

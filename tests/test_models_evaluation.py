@@ -254,3 +254,19 @@ def test_large_catalogs_train_a_smaller_als_everywhere_the_retrain_fits_it(crate
     assert [r.metadata["parameters"]["hybrid"]["als"]["factors"] for r in runs] == [16, 16]  # … is what trained
     assert all(r.metadata["parameters"]["hybrid"]["als"]["iterations"] == 4 for r in runs)
     assert all(r.array("item_factors").shape[1] == 16 for r in runs)
+
+
+def test_training_artists_per_split_equal_a_fresh_track_artist_matrix(tmp_path):
+    """Regression: the credits matrix is built once per dataset and sliced per split; it must equal building it anew."""
+    from models.matrix import play_matrix
+    from models.side import track_artist_matrix
+
+    rows = scene_sets() + [("extra", "only-here", 1, "Solo Artist feat. Guest", "Song (Remixer Remix)")]
+    dataset = dataset_from_csv(write_csv(tmp_path / "sets.csv", rows))
+    for plays in (dataset.plays, holdout_split(dataset.plays, seed=0).train_plays, plays_of(rows[:30])):
+        matrix = play_matrix(plays)
+        expected, _ = track_artist_matrix([dataset.credits.get(k, ()) for k in matrix.track_ids.tolist()])
+        got = dataset.training(matrix, plays).track_artists
+        assert got.shape == expected.shape and (got != expected).nnz == 0
+    stranger = plays_of([("s", "never-played", 1, "A", "T")])  # not in the dataset: looked up directly
+    assert dataset.training(play_matrix(stranger), stranger).track_artists.shape == (1, 0)
