@@ -5,7 +5,9 @@ on the weights), 100k random unit embeddings with tempo and Camelot codes, and 3
 MP3s made by the synthesiser. Measures, after warm-up, each query's decode, analysis (log-mel,
 tempo, key), sound-model embedding (model input + front end + head) and top-k one after the other,
 then the whole query as it runs (embedding overlapped with the analysis), and the indexing rate
-(decode + model input + embedding).
+(decode + model input + embedding). Side by side, query by query, each step against the raw library
+doing the same work: an `ffmpeg` subprocess decoding to float32, librosa's resample + melspectrogram,
+the front end + Keras `predict` on the same patches, and numpy's matrix product + argpartition.
 
 Usage: python bench/audio_coldstart.py [--queries 30] [--index-clips 60] [--n 100000]
 """
@@ -18,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -112,6 +115,8 @@ def main() -> None:
     for key, values in parts.items():
         print(f"{key:>10}: p50 {np.percentile(values, 50):6.1f} ms   p90 {np.percentile(values, 90):6.1f} ms")
 
+    side_by_side(clips[: args.queries], loaded, emb)
+
     from concurrent.futures import ThreadPoolExecutor
 
     start = time.perf_counter()
@@ -122,6 +127,87 @@ def main() -> None:
     total = time.perf_counter() - start
     print(f"indexing {args.index_clips} 30-s MP3s: {args.index_clips / total:.1f} clips/s "
           f"(decode+model input {args.index_clips / t_mel:.1f} clips/s, model {args.index_clips / (total - t_mel):.1f} clips/s)")
+
+
+def _raw_decode(path: Path, sr: int = 22_050) -> np.ndarray:
+    """ffmpeg alone: the whole file to mono float32 at `sr` through a pipe."""
+    out = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-f", "f32le", "-ac", "1",
+                          "-ar", str(sr), "-"], capture_output=True, check=True).stdout
+    return np.frombuffer(out, dtype="<f4")
+
+
+def _raw_model_input(y: np.ndarray) -> np.ndarray:
+    """librosa alone: resample to 16 kHz, mel power spectrogram, musicnn's log compression."""
+    import librosa
+
+    y16 = librosa.resample(y, orig_sr=22_050, target_sr=16_000, res_type="soxr_hq")
+    mel = librosa.feature.melspectrogram(y=y16, sr=16_000, n_fft=512, hop_length=256, n_mels=96)
+    return np.log10(1.0 + 10_000.0 * mel).astype(np.float32)
+
+
+def _timed_pair(ours, raw) -> tuple[object, float, float]:
+    """Run `ours()` then `raw()`; (ours' result, ours' seconds, raw's seconds)."""
+    t0 = time.perf_counter()
+    result = ours()
+    t1 = time.perf_counter()
+    raw()
+    return result, t1 - t0, time.perf_counter() - t1
+
+
+def _ours_decode(path: Path) -> np.ndarray:
+    from audio.decode import decode_file
+
+    return decode_file(path).y
+
+
+def _raw_sound_model(extractor, patches: np.ndarray) -> np.ndarray:
+    """The front end's TensorFlow function, then Keras `predict` of the head's embedding layer."""
+    from models.musicnn import frontend_features
+
+    return extractor.predict(frontend_features(patches), verbose=0)
+
+
+def _raw_top10(embeddings: np.ndarray, q: np.ndarray) -> np.ndarray:
+    scores = embeddings @ q
+    top = np.argpartition(-scores, 9)[:10]
+    return top[np.argsort(-scores[top])]
+
+
+RAW_CALLS = {
+    "decode": "ffmpeg subprocess → f32le pipe",
+    "model input": "librosa resample + melspectrogram",
+    "sound model": "front end + Keras predict",
+    "top-10 of 100k": "numpy matmul + argpartition",
+}
+
+
+def side_by_side(clips: list[Path], loaded, embeddings: np.ndarray) -> None:
+    """Each cold-start step, ours then the raw library's call on the same input, clip by clip."""
+    from audio.mel import model_input
+    from models.cnn import EMBED_PATCHES, clip_patches
+
+    extractor = loaded.cnn.extractor
+    times = {name: ([], []) for name in RAW_CALLS}
+
+    def record(name, pair):
+        result, ours, raw = pair
+        times[name][0].append(ours)
+        times[name][1].append(raw)
+        return result
+
+    for path in clips:
+        y = record("decode", _timed_pair(partial(_ours_decode, path), partial(_raw_decode, path)))
+        spec = record("model input", _timed_pair(partial(model_input, y), partial(_raw_model_input, y)))
+        patches = clip_patches(spec, max_patches=EMBED_PATCHES)  # the patches `embed` uses
+        e = record("sound model", _timed_pair(partial(loaded.cnn.embed, [spec]),
+                                              partial(_raw_sound_model, extractor, patches)))[0]
+        record("top-10 of 100k", _timed_pair(partial(loaded.index.similar, e, 10),
+                                             partial(_raw_top10, embeddings, e)))
+    print("| step | ours p50 | raw p50 | ours ÷ raw | raw call |")
+    print("| --- | --- | --- | --- | --- |")
+    for name, (ours, raw) in times.items():
+        o, r = 1000 * np.median(ours), 1000 * np.median(raw)
+        print(f"| {name} | {o:.1f} ms | {r:.1f} ms | {o / r:.2f}× | {RAW_CALLS[name]} |")
 
 
 if __name__ == "__main__":

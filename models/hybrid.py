@@ -411,9 +411,10 @@ class HybridModel:
             w = weights.get(name, 0.0)
             if w:
                 total = w * values if total is None else total + w * values
-        if total is None:
-            n_queries = next(iter(signals.values())).shape[0] if signals else 0
-            return np.zeros((n_queries, self.set_tracks.shape[1]), dtype=np.float32)
+        if total is None:  # shaped like the signals (they may be gathered to a shortlist of columns)
+            if signals:
+                return np.zeros(next(iter(signals.values())).shape, dtype=np.float32)
+            return np.zeros((0, self.set_tracks.shape[1]), dtype=np.float32)
         return total
 
     def scores(self, queries: sp.csr_matrix, rows: np.ndarray | None = None) -> np.ndarray:
