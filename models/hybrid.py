@@ -102,27 +102,17 @@ def _cosine(queries: sp.csr_matrix, items_t: sp.csr_matrix, item_norms: np.ndarr
 
 
 def _top_k_per_row(matrix: sp.csr_matrix, k: int) -> sp.csr_matrix:
-    """Keep the k largest entries of each row."""
-    matrix = sp.csr_matrix(matrix)
+    """Keep the k largest entries of each row (rows with at most k entries are kept whole)."""
+    matrix = sp.csr_matrix(matrix, dtype=np.float32)
     if k <= 0:
         return matrix
-    rows, cols, vals = [], [], []
-    for row in range(matrix.shape[0]):
+    counts = np.diff(matrix.indptr)
+    keep = np.repeat(counts <= k, counts)  # only the rows with more than k entries need a choice
+    for row in np.flatnonzero(counts > k):
         start, end = matrix.indptr[row], matrix.indptr[row + 1]
-        if end - start > k:
-            keep = start + np.argpartition(-matrix.data[start:end], k - 1)[:k]
-        else:
-            keep = np.arange(start, end)
-        rows.append(np.full(len(keep), row))
-        cols.append(matrix.indices[keep])
-        vals.append(matrix.data[keep])
-    if not rows:
-        return matrix
-    return sp.csr_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-        shape=matrix.shape,
-        dtype=np.float32,
-    )
+        keep[start + np.argpartition(-matrix.data[start:end], k - 1)[:k]] = True
+    indptr = np.concatenate([[0], np.cumsum(np.minimum(counts, k))]).astype(matrix.indptr.dtype)
+    return sp.csr_matrix((matrix.data[keep], matrix.indices[keep], indptr), shape=matrix.shape)
 
 
 def _csr_arrays(name: str, matrix: sp.csr_matrix) -> dict[str, np.ndarray]:

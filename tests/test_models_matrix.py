@@ -114,3 +114,15 @@ def test_load_plays_sorts_by_set_position_and_part_whatever_the_table_order(tmp_
     assert plays.track_keys.tolist() == [3, 2, 4, 1, 5]
     assert plays.positions.tolist() == [1, 2, 2, 0, 1]
     assert plays.set_keys.dtype == np.int64
+
+
+def test_top_k_per_row_keeps_each_rows_largest_entries():
+    from models.hybrid import _top_k_per_row
+
+    matrix = sp.random(200, 300, density=0.1, format="csr", random_state=3, dtype=np.float32)
+    kept = _top_k_per_row(matrix, 5)
+    for row in range(matrix.shape[0]):
+        values = np.sort(matrix[row].data)[::-1]
+        np.testing.assert_array_equal(np.sort(kept[row].data)[::-1], values[:5])
+        assert set(kept[row].indices) <= set(matrix[row].indices)
+    assert (np.diff(kept.indptr) == np.minimum(np.diff(matrix.indptr), 5)).all()
