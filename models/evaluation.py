@@ -165,13 +165,15 @@ def run_evaluation(
     tune: bool = True,
     baselines: bool = True,
     max_test_sets: int | None = None,
+    on_tuned=None,
 ) -> dict:
     """The evaluation protocol on `dataset` (a `models.dataset.Dataset`): metrics of every model.
 
     Returns a JSON-ready dict: `protocol`, `counts`, `models` (name → metrics, `default` first)
     and `default` (the tuned parameters of the product's model). With `max_test_sets`, at most that
     many test sets and next-track pairs are scored, a seeded sample (`counts` gives both numbers):
-    at MixesDB scale the split has 221k test sets at ~25 ms each.
+    at MixesDB scale the split has 221k test sets at ~25 ms each. `on_tuned(params)` is called with
+    the default model's parameters as soon as they are chosen (before it is fitted and scored).
     """
     from models.hybrid import HybridModel, HybridParams
     from models.split import assert_no_leak, holdout_split, sample_split
@@ -188,6 +190,8 @@ def run_evaluation(
         params, validation_objective = tuned_params(
             dataset, split.train_plays, params, seed=seed, holdout=holdout, min_set=min_set
         )
+    if on_tuned is not None:
+        on_tuned(params)
     results = {}
     start = time.perf_counter()
     model = HybridModel(params).fit(data)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -21,7 +22,7 @@ import numpy as np
 from catalog.db import connect
 from errors import NotFoundError
 from models.als import AlsParams, train_als
-from models.artifacts import Run, current_run, current_run_id, publish, write_run
+from models.artifacts import Run, current_run, current_run_id, publish, update_metadata, write_run
 from models.dataset import Dataset, dataset_from_catalog
 from models.engines import AlsEngine, HybridEngine
 from models.hybrid import HybridModel, HybridParams
@@ -155,6 +156,39 @@ def current_quality(models_dir: Path) -> float | None:
     return None if value is None else float(value)
 
 
+class FinalFit:
+    """The model on the whole catalog, trained in a thread while the evaluation scores its sample.
+
+    It needs only the tuned parameters, not the evaluation's result; numpy, scipy and implicit
+    release the GIL for the heavy parts, so the two overlap on two cores.
+    """
+
+    def __init__(self, settings, dataset: Dataset):
+        self.settings, self.dataset = settings, dataset
+        self._run: Run | None = None
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self, params: HybridParams) -> None:
+        def work() -> None:
+            try:
+                self._run = train_run(self.settings, params=params, dataset=self.dataset)
+            except BaseException as exc:  # handed to the caller by `result`
+                self._error = exc
+
+        self._thread = threading.Thread(target=work, name="final-fit", daemon=True)
+        self._thread.start()
+
+    def result(self) -> Run:
+        """The written (unpublished) run, once the thread is done; its error, if it failed."""
+        if self._thread is None:
+            raise RuntimeError("FinalFit.result() before start()")
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._run
+
+
 def retrain(
     settings, *, force: bool = False, seed: int = 0, holdout: float = 0.2, min_set: int = 10
 ) -> tuple[Run, bool, dict]:
@@ -168,6 +202,7 @@ def retrain(
     from models.evaluation import RETRAIN_QUERIES, run_evaluation
 
     dataset = load_catalog_dataset(settings)
+    final = FinalFit(settings, dataset)
     report = run_evaluation(
         dataset,
         holdout=holdout,
@@ -176,9 +211,9 @@ def retrain(
         params=sized_for(tuned_hybrid_params(settings.models_dir), dataset.plays),
         baselines=False,
         max_test_sets=RETRAIN_QUERIES,
+        on_tuned=final.start,
     )
-    params = HybridParams.from_dict(report["default"]["parameters"])
-    run = train_run(settings, params=params, dataset=dataset, metrics=report["models"])
+    run = update_metadata(final.result(), metrics=report["models"])
     new, old = report["models"]["default"][QUALITY_METRIC], current_quality(settings.models_dir)
     published = force or old is None or new >= old
     if published:

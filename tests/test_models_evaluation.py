@@ -348,3 +348,30 @@ def test_training_artists_per_split_equal_a_fresh_track_artist_matrix(tmp_path):
         assert got.shape == expected.shape and (got != expected).nnz == 0
     stranger = plays_of([("s", "never-played", 1, "A", "T")])  # not in the dataset: looked up directly
     assert dataset.training(play_matrix(stranger), stranger).track_artists.shape == (1, 0)
+
+
+def test_retrain_fails_whole_when_its_final_fit_fails(crate, monkeypatch):
+    """The final fit runs in a thread beside the evaluation; its error reaches the caller, nothing is published."""
+    import models.pipeline as pipeline
+    from config import load_settings
+    from models.artifacts import current_run_id
+
+    settings = load_settings()
+    before = current_run_id(settings.models_dir)
+
+    def broken(*args, **kwargs):
+        raise MemoryError("no room for the final fit")
+
+    monkeypatch.setattr(pipeline, "train_run", broken)
+    with pytest.raises(MemoryError, match="final fit"):
+        pipeline.retrain(settings, force=True, min_set=4)
+    assert current_run_id(settings.models_dir) == before
+
+
+def test_retrain_records_the_evaluation_in_the_run_it_trained_beside_it(crate):
+    from config import load_settings
+    from models.pipeline import retrain
+
+    run, published, report = retrain(load_settings(), force=True, min_set=4)
+    assert published and run.metadata["metrics"] == report["models"]
+    assert run.metadata["parameters"]["hybrid"]["weights"] == report["default"]["parameters"]["weights"]
