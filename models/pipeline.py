@@ -145,7 +145,19 @@ def train_run(
         "timings": {"matrix_seconds": round(matrix_seconds, 3), "train_seconds": round(train_seconds, 3)},
         "metrics": metrics or {},
     }
-    return write_run(settings.models_dir, {**model.to_arrays(), "track_ids": matrix.track_ids}, metadata)
+    arrays = {**model.to_arrays(), "track_ids": matrix.track_ids, **catalog_styles(settings, matrix)}
+    return write_run(settings.models_dir, arrays, metadata)
+
+
+def catalog_styles(settings, matrix) -> dict[str, np.ndarray]:
+    """Each column's top styles from the catalog (`models.track_styles`), stored with the run."""
+    from models.track_styles import style_arrays
+
+    conn = connect(settings.catalog_path, readonly=True)
+    try:
+        return style_arrays(conn, matrix.set_ids, matrix.matrix)
+    finally:
+        conn.close()
 
 
 def current_quality(models_dir: Path) -> float | None:

@@ -27,6 +27,7 @@ from catalog.queries import tracks_by_ids
 from errors import BadInputError, CratediggerError, NotFoundError
 from models.artifacts import Run, current_run, current_run_id, load_run
 from models.engines import engine_from_run
+from models.track_styles import styles_by_column
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +137,7 @@ class Recommender:
         self.track_ids = np.asarray(run.array("track_ids", mmap=False), dtype=np.int64)
         self.catalog_path = Path(catalog_path)
         self._local = threading.local()
+        self._styles = styles_by_column(run)
 
     @classmethod
     def from_current(cls, settings) -> Recommender:
@@ -183,6 +185,17 @@ class Recommender:
 
     def knows(self, track_id: int) -> bool:
         return bool(self.columns([track_id])[0] >= 0)
+
+    def styles(self, track_ids: Sequence[int]) -> dict[int, list[str]] | None:
+        """Each known track's top styles as stored with the run; None when the run stores none."""
+        if self._styles is None:
+            return None
+        names, codes = self._styles
+        out = {}
+        for track_id, column in zip(track_ids, self.columns(track_ids).tolist(), strict=True):
+            if column >= 0:
+                out[int(track_id)] = [str(names[c]) for c in codes[column] if c >= 0]
+        return out
 
     def similar(
         self,

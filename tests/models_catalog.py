@@ -64,6 +64,7 @@ def build_catalog(data_dir: Path, sets: list[list[str]] | None = None) -> dict[s
                 title=f"{scene} set {number}",
                 date=f"2020-01-{number:02d}",
                 url=f"https://example.org/set-{number}",
+                styles=[scene, *(["Warm Up"] if number % 3 == 0 else [])],
                 plays=[PlayRecord(position=i, track=track(name)) for i, name in enumerate(names, 1)],
             ),
         )

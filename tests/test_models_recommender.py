@@ -164,3 +164,22 @@ def test_preload_serves_requests_that_arrive_while_it_loads(tmp_path):
         thread.join()
     assert failures == [] and answers == [3, 3, 3, 3]
     assert loader.loaded is loader.get() and not loader.preload()  # loaded once, not again
+
+
+def test_runs_store_each_tracks_top_styles_as_the_catalog_counts_them(crate):
+    from catalog.db import connect
+    from catalog.queries import track_styles
+    from ui.service import styles_for
+
+    settings, ids, rec = crate
+    track_ids = sorted(ids.values())
+    stored = rec.styles(track_ids)
+    conn = connect(settings.catalog_path, readonly=True)
+    try:
+        counted = track_styles(conn, track_ids)
+        assert any(stored.values()) and all(set(stored[t]) == set(counted.get(t, [])) for t in track_ids)
+        assert {"House", "Techno"} <= {style for styles in stored.values() for style in styles}
+        assert styles_for(conn, track_ids, rec) == stored
+        assert rec.styles([10**9]) == {}  # a track the run never saw has none stored
+    finally:
+        conn.close()

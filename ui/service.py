@@ -174,11 +174,20 @@ def place_on_map(recommender, seed_ids: list[int], query: dict, candidates: list
         candidate["x"], candidate["y"] = float(x), float(y)
 
 
-def cards_for(conn, scored: list[tuple[int, dict]]) -> list[dict]:
+def styles_for(conn, ids: list[int], recommender=None) -> dict[int, list[str]]:
+    """Top styles per track: stored with the run where it has them, else counted in the catalog."""
+    stored = recommender.styles(ids) if recommender is not None else None
+    if stored is None:
+        return STYLES.get(conn, ids)
+    missing = [t for t in ids if t not in stored]  # tracks the run has never seen (sound-only, new)
+    return {**stored, **(STYLES.get(conn, missing) if missing else {})}
+
+
+def cards_for(conn, scored: list[tuple[int, dict]], recommender=None) -> list[dict]:
     """Catalog cards merged with each result's scores and evidence, in the given order."""
     ids = [track_id for track_id, _ in scored]
     rows = tracks_by_ids(conn, ids)
-    styles = STYLES.get(conn, ids)
+    styles = styles_for(conn, ids, recommender)
     cards = []
     for track_id, extra in scored:
         if track_id not in rows:
@@ -254,7 +263,7 @@ def _answer(conn: sqlite3.Connection, text: str, settings, loader, sound_loader,
         query["source"] = "sound (no DJ set plays it yet)"
         return Answer(query=query, seeds=seed_cards, candidates=sound_candidates(conn, sound, seed_ids[0], n))
     recommendations = recommender.similar(seed_ids, n=n)
-    candidates = cards_for(conn, [(r.track_id, r.to_dict()) for r in recommendations])
+    candidates = cards_for(conn, [(r.track_id, r.to_dict()) for r in recommendations], recommender)
     query["source"] = "DJ sets"
     if sound is not None and sound.knows(seed_ids[0]):
         candidates = add_sound(conn, sound, seed_ids[0], candidates)
