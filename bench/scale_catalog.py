@@ -229,7 +229,7 @@ def write_catalog(cat: ScaleCatalog, data_dir: Path, *, show_progress: bool = Tr
     conn.execute("PRAGMA journal_mode=OFF")
     conn.execute("PRAGMA synchronous=OFF")
     conn.execute("PRAGMA cache_size=-1048576")
-    conn.execute("DROP INDEX plays_track")
+    conn.execute("DROP INDEX plays_track_set_position")
     start = time.perf_counter()
     conn.execute("BEGIN")
     conn.executemany(
@@ -242,7 +242,7 @@ def write_catalog(cat: ScaleCatalog, data_dir: Path, *, show_progress: bool = Tr
         "INSERT INTO plays (set_id, position, track_id) VALUES (?, ?, ?)",
         zip(cat.play_set.tolist(), cat.play_position.tolist(), cat.play_track.tolist(), strict=True))
     conn.execute("COMMIT")
-    conn.execute("CREATE INDEX plays_track ON plays (track_id)")  # as in catalog.db's schema
+    conn.execute("CREATE INDEX plays_track_set_position ON plays (track_id, set_id, position)")  # as in catalog.db
     conn.execute("ANALYZE")
     conn.execute("PRAGMA journal_mode=WAL")
     conn.close()

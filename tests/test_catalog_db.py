@@ -114,3 +114,13 @@ def test_a_mashup_line_counts_once_in_n_lines(conn):
     save_set(conn, SetRecord(source="t", source_key="m", title="Mashups", plays=plays, n_unknown=1))
     assert conn.execute("SELECT n_lines FROM sets").fetchone()[0] == 3
     assert conn.execute("SELECT COUNT(*) FROM plays").fetchone()[0] == 3
+
+
+def test_a_tracks_sets_and_positions_come_from_the_covering_index(tmp_path):
+    """The evidence queries read (track, set, position) from one index, not one table row per play."""
+    conn = db.connect(tmp_path / "catalog.sqlite")
+    plan = " ".join(
+        row[-1]
+        for row in conn.execute("EXPLAIN QUERY PLAN SELECT set_id, position FROM plays WHERE track_id IN (1, 2)")
+    )
+    assert "COVERING INDEX plays_track_set_position" in plan
