@@ -380,19 +380,14 @@ class HybridModel:
     def signals(self, queries: sp.csr_matrix) -> dict[str, np.ndarray]:
         """Each signal (max-scaled per query) for a batch of seed rows (n_queries × n_tracks)."""
         queries = sp.csr_matrix(queries, dtype=np.float32)
-        weights = self.params.weights
-        out = {}
-        if weights.get("sets", 0) > 0:
-            out["sets"] = self._set_signal(queries)
-        if weights.get("als", 0) > 0 and self.als is not None:
-            out["als"] = self._als_signal(queries)
-        if weights.get("artists", 0) > 0 and self.track_artists.shape[1]:
-            out["artists"] = self._artist_signal(queries)
-        if weights.get("transitions", 0) > 0 and self.transitions.nnz:
-            out["transitions"] = _dense(self._transition_votes(queries))
-        if weights.get("popularity", 0) > 0:
-            out["popularity"] = np.tile(self.popularity, (queries.shape[0], 1))
-        return {name: _max_scaled(values) for name, values in out.items()}
+        compute = {
+            "sets": lambda: _dense(self._set_votes(queries)),
+            "als": lambda: self._als_signal(queries),
+            "artists": lambda: _dense(self._artist_votes(queries)),
+            "transitions": lambda: _dense(self._transition_votes(queries)),
+            "popularity": lambda: np.tile(self.popularity, (queries.shape[0], 1)),
+        }
+        return {name: _max_scaled(compute[name]()) for name in self.active_signals() if name in compute}
 
     def blend(self, signals: dict[str, np.ndarray], weights: dict | None = None) -> np.ndarray:
         weights = self.params.weights if weights is None else weights
@@ -411,9 +406,8 @@ class HybridModel:
         return self.blend(self.signals(queries))
 
     def active_signals(self) -> tuple[str, ...]:
-        """The signals `signals` computes for this model (positive weight and the data for it), in its order.
-
-        A weighted signal name this list does not know makes the fast path (`top`) step aside.
+        """The signals with a positive weight and the data for them, in `SIGNALS` order (what `signals`
+        computes), then any weighted name this model does not know: the fast path (`top`) steps aside for those.
         """
         weights = self.params.weights
         available = {
@@ -440,9 +434,6 @@ class HybridModel:
         query = sp.csr_matrix(query, dtype=np.float32)
         found = candidate_top(self, query, k, exclude=exclude)
         return found if found is not None else top_k(self.scores(query)[0], k, exclude=exclude)
-
-    def _set_signal(self, queries: sp.csr_matrix) -> np.ndarray:
-        return _dense(self._set_votes(queries))
 
     def _set_votes(self, queries: sp.csr_matrix) -> sp.csr_matrix:
         """The set-neighbour signal before scaling, sparse: queries × tracks."""
@@ -471,9 +462,6 @@ class HybridModel:
         else:
             weighted = weight(_binary(queries), self.params.als.weighting)
         return self.als.set_factors(weighted)
-
-    def _artist_signal(self, queries: sp.csr_matrix) -> np.ndarray:
-        return _dense(self._artist_votes(queries))
 
     def _artist_votes(self, queries: sp.csr_matrix) -> sp.csr_matrix:
         """The artist back-off before scaling, sparse: queries × tracks."""
