@@ -55,17 +55,6 @@ def start_sound_worker_on_first_request(server, settings) -> None:
         start_worker(settings)
 
 
-def few_malloc_arenas(arenas: int = 2) -> None:
-    """Cap glibc's malloc arenas (default 8 a core): with 20 request threads each building query-sized
-    arrays, freed memory otherwise stays spread over many arenas and counts in the server's RSS."""
-    import ctypes
-    import ctypes.util
-
-    name = ctypes.util.find_library("c")
-    if name and hasattr(ctypes.CDLL(name), "mallopt"):
-        ctypes.CDLL(name).mallopt(-8, arenas)  # M_ARENA_MAX
-
-
 def create_app(settings=None) -> dash.Dash:
     from models.recommender import RecommenderLoader
     from spotify.oauth import register_spotify_routes
@@ -75,8 +64,10 @@ def create_app(settings=None) -> dash.Dash:
     # SVD took 44 ms on average with 2 BLAS threads next to implicit's OpenMP, 2 ms with one).
     from threadpoolctl import threadpool_limits
 
+    from models.memory import few_malloc_arenas
+
     threadpool_limits(1, user_api="blas")
-    few_malloc_arenas()
+    few_malloc_arenas()  # models.memory: freed request arrays otherwise spread over 16 arenas
     loader = RecommenderLoader.from_settings(settings)
     sound_loader = SoundIndexLoader(settings)
     app = dash.Dash(__name__, title="Cratedigger", update_title=None, suppress_callback_exceptions=False,
