@@ -20,6 +20,7 @@ from audio.analysis import Analysis, analyze
 from audio.decode import decode_bytes, decode_file
 from audio.params import SAMPLE_RATE
 from errors import BadInputError
+from npyio import load_npy
 
 TEMPO_FILE = "embedding_tempo.npy"
 CAMELOT_FILE = "embedding_camelot.npy"
@@ -38,8 +39,8 @@ def load_index(run_dir: Path):
 
     path = Path(run_dir)
     embeddings, ids = load_embeddings(path)
-    tempo = np.load(path / TEMPO_FILE, allow_pickle=False) if (path / TEMPO_FILE).is_file() else None
-    camelot = np.load(path / CAMELOT_FILE, allow_pickle=False) if (path / CAMELOT_FILE).is_file() else None
+    tempo = load_npy(path / TEMPO_FILE) if (path / TEMPO_FILE).is_file() else None
+    camelot = load_npy(path / CAMELOT_FILE) if (path / CAMELOT_FILE).is_file() else None
     return EmbeddingIndex(embeddings, ids, tempo=tempo, camelot=camelot)
 
 

@@ -31,6 +31,7 @@ from audio.params import (
     SAMPLE_RATE,
 )
 from errors import BadInputError
+from npyio import load_npy
 
 _FILTERS: dict[int, tuple[np.ndarray, slice]] = {}
 
@@ -97,7 +98,7 @@ def cached_log_mel(cache_dir: Path, source_id: str, compute, kind: str = FRONTEN
     path = cache_path(cache_dir, source_id, kind)
     if path.is_file():
         try:
-            return np.load(path, allow_pickle=False)
+            return load_npy(path)
         except (OSError, ValueError):
             path.unlink(missing_ok=True)
     spec = compute()

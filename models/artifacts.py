@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from errors import ArtifactMissingError, BadInputError
+from npyio import load_npy
 
 METADATA = "metadata.json"
 CURRENT = "current"
@@ -44,7 +45,7 @@ class Run:
             raise ArtifactMissingError(
                 f"Run {self.run_id} has no {name}.npy: train a new run (python cli.py train-als)."
             )
-        return np.load(file, allow_pickle=False, mmap_mode="r" if mmap else None)
+        return load_npy(file, mmap=mmap)
 
     def has(self, name: str) -> bool:
         return (self.path / f"{name}.npy").is_file()

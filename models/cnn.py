@@ -26,6 +26,7 @@ import numpy as np
 
 from audio.params import MODEL_INPUT_ID, MODEL_N_MELS, PATCH_FRAMES
 from errors import ArtifactMissingError, BadInputError
+from npyio import load_npy
 
 log = logging.getLogger(__name__)
 
@@ -334,4 +335,4 @@ def load_embeddings(run_dir: Path) -> tuple[np.ndarray, np.ndarray]:
     paths = (run_dir / EMBEDDINGS_FILE, run_dir / TRACK_IDS_FILE)
     if not all(p.is_file() for p in paths):
         raise ArtifactMissingError(f"No embeddings in {run_dir}; run `python cli.py embed` first.")
-    return np.load(paths[0], allow_pickle=False), np.load(paths[1], allow_pickle=False)
+    return load_npy(paths[0]), load_npy(paths[1])

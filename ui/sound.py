@@ -15,6 +15,7 @@ import numpy as np
 
 from audio.mel import small_spectrogram
 from errors import ArtifactMissingError, BadInputError
+from npyio import load_npy
 
 MAX_UPLOAD_BYTES = 60 * 1024 * 1024  # a 5-minute WAV; DJ software exports are far smaller
 
@@ -115,7 +116,7 @@ def cached_spectrogram(settings, audio_path: str | None) -> list[list[int]] | No
 
     try:
         path = cache_path(settings.cache_dir, mel_cache_id(Path(audio_path)))
-        return small_spectrogram(np.load(path, allow_pickle=False)) if path.is_file() else None
+        return small_spectrogram(load_npy(path)) if path.is_file() else None
     except (OSError, ValueError):
         return None
 
