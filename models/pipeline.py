@@ -145,17 +145,22 @@ def train_run(
         "timings": {"matrix_seconds": round(matrix_seconds, 3), "train_seconds": round(train_seconds, 3)},
         "metrics": metrics or {},
     }
-    arrays = {**model.to_arrays(), "track_ids": matrix.track_ids, **catalog_styles(settings, matrix)}
+    arrays = {**model.to_arrays(), "track_ids": matrix.track_ids, **catalog_arrays(settings, matrix, dataset.plays)}
     return write_run(settings.models_dir, arrays, metadata)
 
 
-def catalog_styles(settings, matrix) -> dict[str, np.ndarray]:
-    """Each column's top styles from the catalog (`models.track_styles`), stored with the run."""
+def catalog_arrays(settings, matrix, plays) -> dict[str, np.ndarray]:
+    """What the dashboard reads with the run instead of asking the catalog per query: each column's
+    top styles (`models.track_styles`) and the sets behind the evidence (`models.evidence`)."""
+    from models.evidence import evidence_arrays, followed_counts
     from models.track_styles import style_arrays
 
     conn = connect(settings.catalog_path, readonly=True)
     try:
-        return style_arrays(conn, matrix.set_ids, matrix.matrix)
+        return {**style_arrays(conn, matrix.set_ids, matrix.matrix),
+                **evidence_arrays(conn, matrix.set_ids, matrix.matrix, followed_counts(
+                    matrix.set_index(plays.set_keys), matrix.track_index(plays.track_keys), plays.positions,
+                    matrix.shape[1]))}
     finally:
         conn.close()
 

@@ -27,6 +27,7 @@ from catalog.queries import tracks_by_ids
 from errors import BadInputError, CratediggerError, NotFoundError
 from models.artifacts import Run, current_run, current_run_id, load_run
 from models.engines import engine_from_run
+from models.evidence import SetEvidence
 from models.track_styles import styles_by_column
 
 log = logging.getLogger(__name__)
@@ -138,6 +139,7 @@ class Recommender:
         self.catalog_path = Path(catalog_path)
         self._local = threading.local()
         self._styles = styles_by_column(run)
+        self._evidence = SetEvidence.from_run(run)
 
     @classmethod
     def from_current(cls, settings) -> Recommender:
@@ -331,24 +333,44 @@ class Recommender:
         seed_rows = rows_per_seed_play * int(counts[seed_columns[seed_columns >= 0]].sum())
         return seed_rows < int(counts[result_columns[result_columns >= 0]].sum())
 
+    def _shared_sets(self, seeds: list[int], results: list[int]) -> dict[int, tuple[int, list[int]]]:
+        """Per result: (sets that play it and a seed, up to MAX_EXAMPLES of their ids, newest first).
+
+        From the run's own sets (`models.evidence`); a run trained before it stored them asks SQLite.
+        """
+        if self._evidence is not None:
+            found = self._evidence.shared(self.columns(seeds), self.columns(results), MAX_EXAMPLES)
+            return dict(zip(results, found, strict=True))
+        sql, params = (_shared_from_seeds if self._cheaper_from_seeds(seeds, results, 18) else _shared_from_results)(
+            seeds, results)
+        rows: dict[int, list[tuple]] = {t: [] for t in results}
+        for track_id, set_id, date in self._conn().execute(sql, params):
+            rows[track_id].append((date or "", set_id))
+        out = {}
+        for track_id, found in rows.items():
+            found.sort(reverse=True)  # newest first
+            out[track_id] = (len(found), [set_id for _, set_id in found[:MAX_EXAMPLES]])
+        return out
+
+    def _followed(self, seeds: list[int], results: list[int]) -> dict[int, int]:
+        """Per result: in how many sets it was played right after a seed (run first, as `_shared_sets`)."""
+        if self._evidence is not None:
+            counts = self._evidence.followed(self.columns(seeds), self.columns(results))
+            return dict(zip(results, counts.tolist(), strict=True))
+        sql, params = (_followed_from_seeds if self._cheaper_from_seeds(seeds, results, 1) else _followed_from_results)(
+            seeds, results)
+        return dict(self._conn().execute(sql, params).fetchall())
+
     def _explain(self, seeds: list[int], picked: list[tuple[int, float]]) -> list[Recommendation]:
         if not picked:
             return []
         results = [track_id for track_id, _ in picked]
         conn = self._conn()
-        sql, params = (_shared_from_seeds if self._cheaper_from_seeds(seeds, results, 18) else _shared_from_results)(
-            seeds, results)
-        shared: dict[int, list[tuple]] = {t: [] for t in results}
-        for track_id, set_id, date in conn.execute(sql, params):
-            shared[track_id].append((date or "", set_id))
-        for found in shared.values():
-            found.sort(reverse=True)  # newest first
-        example_ids = sorted({set_id for found in shared.values() for _, set_id in found[:MAX_EXAMPLES]})
+        shared = self._shared_sets(seeds, results)
+        example_ids = sorted({set_id for _, newest in shared.values() for set_id in newest})
         sets = {row[0]: ExampleSet(*row) for row in conn.execute(
             f"SELECT id, title, date, url FROM sets WHERE id IN ({_placeholders(example_ids)})", example_ids)}
-        sql, params = (_followed_from_seeds if self._cheaper_from_seeds(seeds, results, 1) else _followed_from_results)(
-            seeds, results)
-        followed = dict(conn.execute(sql, params).fetchall())
+        followed = self._followed(seeds, results)
         info = self._track_info([*results, *seeds])
         seed_artists = {fold(a) for s in seeds if s in info for a in info[s].artists}
         seed_labels = {fold(info[s].label) for s in seeds if s in info and info[s].label}
@@ -364,8 +386,8 @@ class Recommender:
                     title=track.title,
                     spotify_id=track.spotify_id,
                     label=track.label,
-                    shared_sets=len(shared[track_id]),
-                    examples=tuple(sets[set_id] for _, set_id in shared[track_id][:MAX_EXAMPLES]),
+                    shared_sets=shared[track_id][0],
+                    examples=tuple(sets[set_id] for set_id in shared[track_id][1] if set_id in sets),
                     followed_count=int(followed.get(track_id, 0)),
                     shared_artists=tuple(a for a in track.artists if fold(a) in seed_artists),
                     shared_label=track.label if track.label and fold(track.label) in seed_labels else None,

@@ -73,6 +73,22 @@ def test_evidence_counts_sets_examples_and_followers(crate):
     assert payload["examples"] == [e.title for e in h2.examples] and payload["engine"] == rec.engine.name
 
 
+def test_evidence_from_the_run_equals_the_catalogs_answer(crate):
+    """The run's stored sets (models.evidence) give what SQLite gives, for one seed and several."""
+    _, ids, rec = crate
+    assert rec._evidence is not None
+    for seeds in ([ids["h1"]], [ids["h2"], ids["t3"]], [ids["t1"]]):
+        from_run = rec.similar(seeds, n=20)
+        stored, rec._evidence = rec._evidence, None
+        try:
+            from_catalog = rec.similar(seeds, n=20)
+        finally:
+            rec._evidence = stored
+        assert [(r.track_id, r.shared_sets, r.examples, r.followed_count) for r in from_run] == [
+            (r.track_id, r.shared_sets, r.examples, r.followed_count) for r in from_catalog]
+        assert any(r.shared_sets >= 2 for r in from_run) and any(r.followed_count for r in from_run)
+
+
 def test_bad_queries(crate):
     _, ids, rec = crate
     with pytest.raises(BadInputError):
