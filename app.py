@@ -8,6 +8,7 @@ lazily, in the request that needs it.
 from __future__ import annotations
 
 import logging
+import threading
 
 import dash
 
@@ -31,28 +32,30 @@ def background_jobs(settings) -> dash.DiskcacheManager:
     return dash.DiskcacheManager(diskcache.Cache(str(folder)), expire=3600)
 
 
-def start_sound_worker_on_first_request(server, settings) -> None:
-    """Start the warm sound worker (`audio.worker`) when the first request arrives, if a sound model exists.
+def start_sound_worker(settings) -> None:
+    """Start the warm sound worker (`audio.worker`) if a sound model exists; once per process.
 
-    Not at import time (importing app.py has no side effects) and not in this process: TensorFlow stays out
-    of the server, and the worker is warm by the time a DJ drops a file.
+    Not in this process: TensorFlow stays out of the server. `python app.py` calls it at start, so the
+    worker warms while the page loads; a server that imports `app:server` starts it on the first request.
+    Importing app.py has no side effects.
     """
-    started = []
-
-    @server.before_request
-    def _start_worker_once():
-        if started:
+    with _WORKER_LOCK:
+        if _WORKER_STARTED:
             return
-        started.append(True)
-        from audio.training import newest_sound_run
-        from audio.worker import start_worker
-        from errors import ArtifactMissingError
+        _WORKER_STARTED.append(True)
+    from audio.training import newest_sound_run
+    from audio.worker import start_worker
+    from errors import ArtifactMissingError
 
-        try:
-            newest_sound_run(settings, need="embeddings.npy")
-        except ArtifactMissingError:
-            return
-        start_worker(settings)
+    try:
+        newest_sound_run(settings, need="embeddings.npy")
+    except ArtifactMissingError:
+        return
+    start_worker(settings)
+
+
+_WORKER_STARTED: list[bool] = []
+_WORKER_LOCK = threading.Lock()
 
 
 def create_app(settings=None) -> dash.Dash:
@@ -77,7 +80,7 @@ def create_app(settings=None) -> dash.Dash:
     register_spotify_routes(app.server, settings)
     register_media_routes(app.server, settings)
     register_callbacks(app, settings, loader, sound_loader)
-    start_sound_worker_on_first_request(app.server, settings)
+    app.server.before_request(lambda: start_sound_worker(settings))
     app.server.config["CRATEDIGGER_SETTINGS"] = settings
     return app
 
@@ -88,4 +91,5 @@ server = app.server
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = server.config["CRATEDIGGER_SETTINGS"]
+    start_sound_worker(settings)
     app.run(host=settings.host, port=settings.port, debug=False)

@@ -40,7 +40,7 @@ def test_upload_shows_progress_then_sound_neighbours(sound_world, tmp_path):
         wait = WebDriverWait(driver, 120)
         driver.get(app.url)
         wait.until(EC.presence_of_element_located((By.ID, "upload-audio")))
-        wait.until(lambda d: (folder / "cache" / "audio-worker.sock").exists())  # started by the first request
+        wait.until(lambda d: (folder / "cache" / "audio-worker.sock").exists())  # started with `python app.py`
         driver.find_element(By.CSS_SELECTOR, "#upload-audio input[type='file']").send_keys(str(clip))
         wait.until(lambda d: d.execute_script(
             "return !document.getElementById('upload-progress-row').hidden"))  # the job is running
