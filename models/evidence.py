@@ -35,22 +35,24 @@ def followed_counts(set_rows: np.ndarray, cols: np.ndarray, positions: np.ndarra
     every part at position p + 1 follows every part at p. A set counts once per (A, B).
     """
     key = set_rows.astype(np.int64) * (int(positions.max(initial=0)) + 2) + positions
-    order = np.argsort(key, kind="stable")
-    key, cols, set_rows = key[order], cols[order], set_rows[order]
+    if (key[1:] < key[:-1]).any():  # catalog plays come sorted by set and position already
+        order = np.argsort(key, kind="stable")
+        key, cols, set_rows = key[order], cols[order], set_rows[order]
     first, last = np.searchsorted(key, key + 1, "left"), np.searchsorted(key, key + 1, "right")
     n_next = last - first
     source = np.repeat(np.arange(len(key)), n_next)
     target = np.repeat(first, n_next) + np.arange(n_next.sum()) - np.repeat(np.cumsum(n_next) - n_next, n_next)
     pair = cols[source].astype(np.int64) * n_tracks + cols[target]
-    triple = np.lexsort((set_rows[source], pair))
-    pair, sets = pair[triple], set_rows[source][triple]
+    order = np.argsort(pair, kind="stable")  # `source` ascends, so each pair's sets stay in order
+    pair, sets = pair[order], set_rows[source][order]
     new = np.ones(len(pair), dtype=bool)
     new[1:] = (pair[1:] != pair[:-1]) | (sets[1:] != sets[:-1])
-    pair = pair[new]
-    matrix = sp.csr_matrix((np.ones(len(pair), np.int32), (pair // n_tracks, pair % n_tracks)),
-                           shape=(n_tracks, n_tracks))
-    matrix.sum_duplicates()
-    return matrix
+    pair = pair[new]  # one per (pair, set)
+    starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]]) if len(pair) else np.zeros(0, np.int64)
+    n_sets = np.diff(np.r_[starts, len(pair)]).astype(np.int32)
+    first, then = np.divmod(pair[starts], n_tracks)
+    indptr = np.searchsorted(first, np.arange(n_tracks + 1))
+    return sp.csr_matrix((n_sets, then.astype(np.int32), indptr), shape=(n_tracks, n_tracks))
 
 
 def evidence_arrays(conn: sqlite3.Connection, set_ids: np.ndarray, counts: sp.csr_matrix,

@@ -23,7 +23,7 @@ from catalog.db import connect
 from errors import NotFoundError
 from models.als import AlsParams, train_als
 from models.artifacts import Run, current_run, current_run_id, publish, update_metadata, write_run
-from models.dataset import Dataset, dataset_from_catalog
+from models.dataset import Dataset, dataset_from_catalog, play_cells
 from models.engines import AlsEngine, HybridEngine
 from models.hybrid import HybridModel, HybridParams
 from models.matrix import play_matrix
@@ -116,6 +116,7 @@ def train_run(
     start = time.perf_counter()
     dataset = dataset or load_catalog_dataset(settings)
     matrix = play_matrix(dataset.plays)
+    cells = play_cells(matrix, dataset.plays)
     matrix_seconds = time.perf_counter() - start
     start = time.perf_counter()
     if engine == "als":
@@ -128,7 +129,7 @@ def train_run(
             params = params if als is not None else sized_for(params, dataset.plays)
         if als is not None:
             params = HybridParams.from_dict({**params.to_dict(), "als": als.to_dict()})
-        model = HybridEngine(HybridModel(params).fit(dataset.training(matrix, dataset.plays)))
+        model = HybridEngine(HybridModel(params).fit(dataset.training(matrix, dataset.plays, cells)))
         parameters = model.metadata()
     train_seconds = time.perf_counter() - start
     metadata = {
@@ -145,11 +146,11 @@ def train_run(
         "timings": {"matrix_seconds": round(matrix_seconds, 3), "train_seconds": round(train_seconds, 3)},
         "metrics": metrics or {},
     }
-    arrays = {**model.to_arrays(), "track_ids": matrix.track_ids, **catalog_arrays(settings, matrix, dataset.plays)}
+    arrays = {**model.to_arrays(), "track_ids": matrix.track_ids, **catalog_arrays(settings, matrix, dataset.plays, cells)}
     return write_run(settings.models_dir, arrays, metadata)
 
 
-def catalog_arrays(settings, matrix, plays) -> dict[str, np.ndarray]:
+def catalog_arrays(settings, matrix, plays, cells) -> dict[str, np.ndarray]:
     """What the dashboard reads with the run instead of asking the catalog per query: each column's
     top styles (`models.track_styles`) and the sets behind the evidence (`models.evidence`)."""
     from models.evidence import evidence_arrays, followed_counts
@@ -159,8 +160,7 @@ def catalog_arrays(settings, matrix, plays) -> dict[str, np.ndarray]:
     try:
         return {**style_arrays(conn, matrix.set_ids, matrix.matrix),
                 **evidence_arrays(conn, matrix.set_ids, matrix.matrix, followed_counts(
-                    matrix.set_index(plays.set_keys), matrix.track_index(plays.track_keys), plays.positions,
-                    matrix.shape[1]))}
+                    *cells, plays.positions, matrix.shape[1]))}
     finally:
         conn.close()
 
