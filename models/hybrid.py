@@ -24,7 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from errors import ArtifactMissingError
-from models.als import AlsParams, fit_implicit_als, one_blas_thread
+from models.als import AlsParams, fit_supported, one_blas_thread
 from models.rankers import TrainData
 from models.weighting import bm25_stats, bm25_weight, damp_dj_repeats, weight
 
@@ -290,7 +290,7 @@ class HybridModel:
         self.params = params or HybridParams()
 
     # -- fitting ------------------------------------------------------------------------------------
-    def fit(self, data: TrainData, *, als_model=None) -> HybridModel:
+    def fit(self, data: TrainData) -> HybridModel:
         p = self.params
         counts = sp.csr_matrix(data.counts, dtype=np.float32)
         n_tracks = counts.shape[1]
@@ -310,10 +310,8 @@ class HybridModel:
         )
         self.bm25_idf, self.bm25_length = bm25_stats(counts)
         self.als = None
-        if als_model is None and p.needs_als:
-            als_model = fit_implicit_als(weight(counts, p.als.weighting), p.als)
-        if als_model is not None:
-            self.als = FoldIn(np.array(als_model.item_factors, dtype=np.float32), p.als)
+        if p.needs_als:
+            self.als = FoldIn(fit_supported(weight(counts, p.als.weighting), p.als)[1], p.als)
         return self
 
     def _derive(self) -> None:

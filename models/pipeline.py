@@ -37,7 +37,8 @@ QUALITY_METRIC = "r_precision"
 # 128 × 15 (R-precision 0.161 vs 0.160 over 3 seeds, seed spread ±0.01; bench/models.md) for
 # ~1/20 of the CPU time at MixesDB scale.
 LARGE_MATRIX = 1_000_000
-ALS_AT_SCALE = {"factors": 16, "iterations": 4}
+ALS_AT_SCALE = {"factors": 16, "iterations": 4}  # at most
+ALS_MIN_SETS_AT_SCALE = 2  # at least: ALS skips the tracks in one set (half the columns at MixesDB size)
 
 
 def load_catalog_dataset(settings) -> Dataset:
@@ -59,11 +60,13 @@ def load_catalog_dataset(settings) -> Dataset:
 
 
 def als_for_size(als: AlsParams, size: int) -> AlsParams:
-    """`als` capped at `ALS_AT_SCALE` for a matrix of `size` sets + tracks past `LARGE_MATRIX`."""
+    """`als` capped at `ALS_AT_SCALE`, fitted on tracks in ≥ `ALS_MIN_SETS_AT_SCALE` sets, for a matrix
+    of `size` sets + tracks past `LARGE_MATRIX`."""
     if size <= LARGE_MATRIX:
         return als
     values = als.to_dict()
-    return AlsParams(**{**values, **{name: min(values[name], limit) for name, limit in ALS_AT_SCALE.items()}})
+    capped = {name: min(values[name], limit) for name, limit in ALS_AT_SCALE.items()}
+    return AlsParams(**{**values, **capped, "min_sets": max(values["min_sets"], ALS_MIN_SETS_AT_SCALE)})
 
 
 def sized_for(params: HybridParams, plays) -> HybridParams:
@@ -72,7 +75,8 @@ def sized_for(params: HybridParams, plays) -> HybridParams:
     als = als_for_size(params.als, size)
     if als == params.als:
         return params
-    log.info("%d sets + tracks: ALS trained with %d factors, %d iterations", size, als.factors, als.iterations)
+    log.info("%d sets + tracks: ALS trained with %d factors, %d iterations on tracks in ≥ %d sets", size,
+             als.factors, als.iterations, als.min_sets)
     return replace(params, als=als)
 
 

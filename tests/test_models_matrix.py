@@ -126,3 +126,30 @@ def test_top_k_per_row_keeps_each_rows_largest_entries():
         np.testing.assert_array_equal(np.sort(kept[row].data)[::-1], values[:5])
         assert set(kept[row].indices) <= set(matrix[row].indices)
     assert (np.diff(kept.indptr) == np.minimum(np.diff(matrix.indptr), 5)).all()
+
+
+def test_als_fits_only_tracks_with_enough_support():
+    from models.als import AlsParams, train_als
+
+    rng = np.random.default_rng(0)
+    counts = sp.csr_matrix((rng.random((60, 12)) < 0.4).astype(np.float32))
+    counts[:, 11] = 0
+    counts[5, 11] = 1  # track 11 is in one set only
+    counts = sp.csr_matrix(counts)
+    counts.eliminate_zeros()
+    kept = train_als(counts, AlsParams(factors=4, iterations=3, min_sets=2)).item_factors
+    everything = train_als(counts, AlsParams(factors=4, iterations=3)).item_factors
+    assert kept.shape == everything.shape == (12, 4)
+    assert not kept[11].any() and everything[11].any()
+    assert (np.abs(kept[:11]).sum(axis=1) > 0).all()
+
+
+def test_large_catalogs_train_a_smaller_als_on_supported_tracks():
+    from models.als import AlsParams
+    from models.pipeline import LARGE_MATRIX, als_for_size
+
+    small = AlsParams(factors=128, iterations=15)
+    assert als_for_size(small, LARGE_MATRIX) == small
+    large = als_for_size(small, LARGE_MATRIX + 1)
+    assert (large.factors, large.iterations, large.min_sets) == (16, 4, 2)
+    assert als_for_size(AlsParams(factors=8, min_sets=3), LARGE_MATRIX + 1).min_sets == 3
