@@ -92,9 +92,9 @@ def fit_implicit_als(weighted: sp.csr_matrix, params: AlsParams, *, show_progres
 def fit_supported(weighted: sp.csr_matrix, params: AlsParams, *, show_progress: bool = False):
     """(fitted `implicit` model, item factors [shape=(n_tracks, factors), float32]) of ALS on `weighted`.
 
-    Only tracks in at least `params.min_sets` sets are factorised; the others get zero rows. A track
-    in one set carries no co-occurrence for ALS to learn, and at MixesDB size such tracks are half of
-    the 1.48 M columns: leaving them out halves the ALS step (16.7 → 7.6 s CPU, `bench/models.md`).
+    Only tracks in at least `params.min_sets` sets are factorised; the others get zero rows. At
+    MixesDB size tracks in one set are half of the 1.48 M columns, and leaving them out halves the ALS
+    step (16.7 → 7.6 s CPU) but loses what ALS learns about them (`bench/models.md`): off by default.
     """
     supported = min_support(weighted, min_sets=params.min_sets)[1] if params.min_sets > 1 else None
     if supported is None or supported.all():

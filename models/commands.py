@@ -91,6 +91,8 @@ def register(subparsers) -> None:
     train.add_argument("--alpha", type=_positive_float, help="ALS confidence scale of the weighted plays")
     train.add_argument("--weighting", choices=WEIGHTINGS, help="how plays are weighted before ALS")
     train.add_argument("--seed", type=int, help="ALS random seed")
+    train.add_argument("--min-sets", type=_positive_int,
+                       help="fit ALS only on tracks played in at least this many sets (others get no ALS score)")
     train.add_argument("--publish", action="store_true", help="make the new run current when it is written")
     train.add_argument("--if-missing", action="store_true", help="do nothing when a run is already published")
     train.set_defaults(handler=_reusing_memory(run_train_als))
@@ -162,6 +164,7 @@ def run_train_als(args, settings) -> int:
         "alpha": args.alpha,
         "weighting": args.weighting,
         "random_state": args.seed,
+        "min_sets": args.min_sets,
     }
     overrides = {k: v for k, v in given.items() if v is not None}
     # the default engine with no ALS option given keeps the tuned settings, sized for the catalog

@@ -38,7 +38,7 @@ QUALITY_METRIC = "r_precision"
 # ~1/20 of the CPU time at MixesDB scale.
 LARGE_MATRIX = 1_000_000
 ALS_AT_SCALE = {"factors": 16, "iterations": 4}  # at most
-ALS_MIN_SETS_AT_SCALE = 2  # at least: ALS skips the tracks in one set (half the columns at MixesDB size)
+ITEM_NEIGHBOURS_AT_SCALE = 20  # at most: 27 M similarities at MixesDB size (7 s to compute, 210 MB)
 
 
 def load_catalog_dataset(settings) -> Dataset:
@@ -60,24 +60,28 @@ def load_catalog_dataset(settings) -> Dataset:
 
 
 def als_for_size(als: AlsParams, size: int) -> AlsParams:
-    """`als` capped at `ALS_AT_SCALE`, fitted on tracks in ≥ `ALS_MIN_SETS_AT_SCALE` sets, for a matrix
-    of `size` sets + tracks past `LARGE_MATRIX`."""
+    """`als` capped at `ALS_AT_SCALE` for a matrix of `size` sets + tracks past `LARGE_MATRIX`.
+
+    (Fitting only tracks in ≥ 2 sets, `AlsParams.min_sets`, would halve the ALS step at MixesDB size
+    but cost the generated catalog's sampled R-precision 0.0834 → 0.0747: `bench/models.md`.)
+    """
     if size <= LARGE_MATRIX:
         return als
     values = als.to_dict()
-    capped = {name: min(values[name], limit) for name, limit in ALS_AT_SCALE.items()}
-    return AlsParams(**{**values, **capped, "min_sets": max(values["min_sets"], ALS_MIN_SETS_AT_SCALE)})
+    return AlsParams(**{**values, **{name: min(values[name], limit) for name, limit in ALS_AT_SCALE.items()}})
 
 
 def sized_for(params: HybridParams, plays) -> HybridParams:
-    """`params` with its ALS sized for the matrix `plays` make (`als_for_size`)."""
+    """`params` with its ALS (`als_for_size`) and item neighbours sized for the matrix `plays` make."""
     size = len(np.unique(plays.set_keys)) + len(np.unique(plays.track_keys))
     als = als_for_size(params.als, size)
-    if als == params.als:
+    neighbours = params.item_neighbours if size <= LARGE_MATRIX else min(params.item_neighbours,
+                                                                         ITEM_NEIGHBOURS_AT_SCALE)
+    if als == params.als and neighbours == params.item_neighbours:
         return params
-    log.info("%d sets + tracks: ALS trained with %d factors, %d iterations on tracks in ≥ %d sets", size,
-             als.factors, als.iterations, als.min_sets)
-    return replace(params, als=als)
+    log.info("%d sets + tracks: ALS trained with %d factors, %d iterations; %d item neighbours", size,
+             als.factors, als.iterations, neighbours)
+    return replace(params, als=als, item_neighbours=neighbours)
 
 
 def tuned_hybrid_params(models_dir: Path) -> HybridParams:

@@ -54,8 +54,10 @@ def test_train_publish_recommend_json(crate, capsys):
 
 def test_publish_verb_and_table_output(crate, capsys):
     data_dir, _ = crate
-    code, out, _ = run(capsys, "train-als", "--factors", "4", "--iterations", "3")
+    code, out, _ = run(capsys, "train-als", "--factors", "4", "--iterations", "3", "--min-sets", "2")
     run_id = out.split()[2].rstrip(":")
+    metadata = json.loads((data_dir / "models" / run_id / "metadata.json").read_text())
+    assert metadata["parameters"]["hybrid"]["als"]["min_sets"] == 2
     code, out, _ = run(capsys, "publish", run_id)
     assert code == 0 and run_id in out
     code, out, _ = run(capsys, "recommend", "House Artist - Tune H1", "--n", "2")
