@@ -6,8 +6,8 @@ Set data is very sparse (most tracks are in one or two sets), so no single signa
 - `sets`: the sets most like the query (IDF-weighted cosine on tracks, plus `set_artist_weight` ×
   the same on credited artists), each voting for its tracks with similarity ** `set_exponent`;
 - `items`: BM25 item-kNN (`implicit.nearest_neighbours`, `item_neighbours` per track): the tracks most
-  often played with each seed, summed over the seeds (+3–5 % R-precision on the real sets over the
-  blend without it, with or without artist columns: `bench/models.md`);
+  often played with each seed, summed over the seeds (R-precision 0.166 → 0.170 on the real sets:
+  `bench/models.md`; off past 1M sets + tracks, where it did not move the generated catalog's);
 - `als`: implicit ALS on BM25-weighted plays; the query is folded in as a new set;
 - `artists`: back-off through credits (artists, remixers and the label, `models.side`): those
   credited on the seeds, and those often played with them, vote for their tracks (the
