@@ -115,11 +115,15 @@ def train_run(
     dataset: Dataset | None = None,
     metrics: dict | None = None,
     show_progress: bool = False,
+    final_weights=None,
 ) -> Run:
     """Train one model on the whole catalog and write a new (unpublished) run.
 
     The default engine takes `params` as given, else the tuned ones (`sized_for` the catalog unless
-    `als` sets the ALS part explicitly).
+    `als` sets the ALS part explicitly). `final_weights`, when given, is called once the model is
+    fitted and returns the blend weights the run keeps (the retrain fits while it still tunes them;
+    a fit depends on the weights only through which signals it builds, so `params` then has every
+    signal on).
     """
     start = time.perf_counter()
     dataset = dataset or load_catalog_dataset(settings)
@@ -138,6 +142,8 @@ def train_run(
         if als is not None:
             params = HybridParams.from_dict({**params.to_dict(), "als": als.to_dict()})
         model = HybridEngine(HybridModel(params).fit(dataset.training(matrix, dataset.plays, cells)))
+        if final_weights is not None:
+            model.model.params = params.with_weights(**final_weights())
         parameters = model.metadata()
     train_seconds = time.perf_counter() - start
     metadata = {
@@ -182,10 +188,11 @@ def current_quality(models_dir: Path) -> float | None:
 
 
 class FinalFit:
-    """The model on the whole catalog, trained in a thread while the evaluation scores its sample.
+    """The model on the whole catalog, trained in a thread from the start of a retrain.
 
-    It needs only the tuned parameters, not the evaluation's result; numpy, scipy and implicit
-    release the GIL for the heavy parts, so the two overlap on two cores.
+    The fit does not need the tuned weights (only which signals to build: all of them), so it runs
+    beside the tuning and the evaluation; it waits for the weights only to write the run. numpy,
+    scipy and implicit release the GIL for the heavy parts, so the stages overlap on two cores.
     """
 
     def __init__(self, settings, dataset: Dataset):
@@ -193,16 +200,37 @@ class FinalFit:
         self._run: Run | None = None
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
+        self._weights: dict | None = None
+        self._tuned = threading.Event()
 
     def start(self, params: HybridParams) -> None:
+        """Fit with `params`' structure and every signal of its blend on."""
+        every_signal = params.with_weights(**{name: 1.0 for name in params.weights})
+
         def work() -> None:
             try:
-                self._run = train_run(self.settings, params=params, dataset=self.dataset)
+                self._run = train_run(self.settings, params=every_signal, dataset=self.dataset,
+                                      final_weights=self._wait_for_weights)
             except BaseException as exc:  # handed to the caller by `result`
                 self._error = exc
 
         self._thread = threading.Thread(target=work, name="final-fit", daemon=True)
         self._thread.start()
+
+    def tuned(self, params: HybridParams) -> None:
+        """The tuned parameters (`run_evaluation`'s `on_tuned`): their weights go into the run."""
+        self._weights = dict(params.weights)
+        self._tuned.set()
+
+    def abandon(self) -> None:
+        """The tuning failed: the fit stops at the weights instead of waiting for them forever."""
+        self._tuned.set()
+
+    def _wait_for_weights(self) -> dict:
+        self._tuned.wait()
+        if self._weights is None:
+            raise RuntimeError("the retrain stopped before its weights were tuned")
+        return self._weights
 
     def result(self) -> Run:
         """The written (unpublished) run, once the thread is done; its error, if it failed."""
@@ -227,17 +255,22 @@ def retrain(
     from models.evaluation import RETRAIN_QUERIES, run_evaluation
 
     dataset = load_catalog_dataset(settings)
+    params = sized_for(tuned_hybrid_params(settings.models_dir), dataset.plays)
     final = FinalFit(settings, dataset)
-    report = run_evaluation(
-        dataset,
-        holdout=holdout,
-        min_set=min_set,
-        seed=seed,
-        params=sized_for(tuned_hybrid_params(settings.models_dir), dataset.plays),
-        baselines=False,
-        max_test_sets=RETRAIN_QUERIES,
-        on_tuned=final.start,
-    )
+    final.start(params)
+    try:
+        report = run_evaluation(
+            dataset,
+            holdout=holdout,
+            min_set=min_set,
+            seed=seed,
+            params=params,
+            baselines=False,
+            max_test_sets=RETRAIN_QUERIES,
+            on_tuned=final.tuned,
+        )
+    finally:
+        final.abandon()  # no-op once tuned
     run = update_metadata(final.result(), metrics=report["models"])
     new, old = report["models"]["default"][QUALITY_METRIC], current_quality(settings.models_dir)
     published = force or old is None or new >= old

@@ -375,3 +375,31 @@ def test_retrain_records_the_evaluation_in_the_run_it_trained_beside_it(crate):
     run, published, report = retrain(load_settings(), force=True, min_set=4)
     assert published and run.metadata["metrics"] == report["models"]
     assert run.metadata["parameters"]["hybrid"]["weights"] == report["default"]["parameters"]["weights"]
+
+
+def test_retrain_stops_its_early_final_fit_when_the_tuning_fails(crate, monkeypatch):
+    """The final fit starts before the tuning and waits for its weights; a failed tuning must not leave it waiting."""
+    import models.evaluation as evaluation
+    import models.pipeline as pipeline
+    from config import load_settings
+    from models.artifacts import current_run_id
+
+    settings = load_settings()
+    before = current_run_id(settings.models_dir)
+    started = []
+    real_start = pipeline.FinalFit.start
+
+    def start(self, params):
+        started.append(self)
+        real_start(self, params)
+
+    def broken(*args, **kwargs):
+        raise ValueError("validation split is empty")
+
+    monkeypatch.setattr(pipeline.FinalFit, "start", start)
+    monkeypatch.setattr(evaluation, "tuned_params", broken)
+    with pytest.raises(ValueError, match="validation"):
+        pipeline.retrain(settings, force=True, min_set=4)
+    with pytest.raises(RuntimeError, match="before its weights"):
+        started[0].result()  # the thread ended instead of waiting for weights that never come
+    assert current_run_id(settings.models_dir) == before
