@@ -1,13 +1,9 @@
-"""The default model: a weighted blend of set neighbours, item neighbours, ALS, artist back-off,
-transitions and popularity.
+"""The default model: a weighted blend of set neighbours, ALS, artist back-off, transitions and popularity.
 
 Set data is very sparse (most tracks are in one or two sets), so no single signal is enough:
 
 - `sets`: the sets most like the query (IDF-weighted cosine on tracks, plus `set_artist_weight` ×
   the same on credited artists), each voting for its tracks with similarity ** `set_exponent`;
-- `items`: BM25 item-kNN (`implicit.nearest_neighbours`, `item_neighbours` per track): the tracks most
-  often played with each seed, summed over the seeds (R-precision 0.166 → 0.170 on the real sets:
-  `bench/models.md`; off past 1M sets + tracks, where it did not move the generated catalog's);
 - `als`: implicit ALS on BM25-weighted plays; the query is folded in as a new set;
 - `artists`: back-off through credits (artists, remixers and the label, `models.side`): those
   credited on the seeds, and those often played with them, vote for their tracks (the
@@ -29,14 +25,13 @@ import scipy.sparse as sp
 
 from errors import ArtifactMissingError
 from models.als import AlsParams, fit_supported, one_blas_thread
-from models.rankers import TrainData, item_knn_similarity
+from models.rankers import TrainData
 from models.weighting import bm25_stats, bm25_weight, damp_dj_repeats, weight
 
-SIGNALS = ("sets", "items", "als", "artists", "transitions", "popularity")
-SPARSE_SIGNALS = ("sets", "items", "artists", "transitions")  # exactly 0 outside the tracks they vote for
+SIGNALS = ("sets", "als", "artists", "transitions", "popularity")
+SPARSE_SIGNALS = ("sets", "artists", "transitions")  # exactly 0 outside the tracks they vote for
 # Measured on real MixesDB sets (bench/models.md): set neighbours lead, the rest break its ties.
-DEFAULT_WEIGHTS = {"sets": 1.0, "items": 0.03, "als": 0.0001, "artists": 0.01, "transitions": 0.01,
-                   "popularity": 0.0}
+DEFAULT_WEIGHTS = {"sets": 1.0, "als": 0.0001, "artists": 0.01, "transitions": 0.01, "popularity": 0.0}
 
 
 @dataclass(frozen=True)
@@ -50,7 +45,6 @@ class HybridParams:
     artist_self: float = 30.0
     artist_neighbours: int = 50
     dj_repeat_damping: float = 0.5  # a DJ's n sets playing one track weigh n ** -this each (0: off)
-    item_neighbours: int = 100  # per track, for the `items` signal (0: off)
     als: AlsParams = field(default_factory=lambda: AlsParams(factors=128, regularization=0.05, alpha=5.0))
 
     @property
@@ -62,12 +56,8 @@ class HybridParams:
 
     @classmethod
     def from_dict(cls, values: dict) -> HybridParams:
-        """Parameters as `to_dict` wrote them; a signal added since is listed with weight 0 (off until
-        the next `tune` or `retrain` weighs it)."""
         values = dict(values)
         values["als"] = AlsParams(**values.get("als", {}))
-        if "weights" in values:
-            values["weights"] = {**{name: 0.0 for name in DEFAULT_WEIGHTS}, **values["weights"]}
         return cls(**values)
 
     def with_weights(self, **weights: float) -> HybridParams:
@@ -318,11 +308,6 @@ class HybridModel:
             if data.transitions is not None
             else sp.csr_matrix((n_tracks, n_tracks), dtype=np.float32)
         )
-        self.item_similarity = (
-            item_knn_similarity(counts, "bm25", p.item_neighbours)
-            if p.item_neighbours > 0 and p.weights.get("items", 0) > 0
-            else sp.csr_matrix((n_tracks, n_tracks), dtype=np.float32)
-        )
         self.bm25_idf, self.bm25_length = bm25_stats(counts)
         self.als = None
         if p.needs_als:
@@ -361,7 +346,7 @@ class HybridModel:
     def to_arrays(self) -> dict[str, np.ndarray]:
         """What a run folder stores; everything else is derived again by `from_arrays`."""
         arrays = {}
-        for name in ("set_tracks", "track_artists", "artist_similarity", "transitions", "item_similarity"):
+        for name in ("set_tracks", "track_artists", "artist_similarity", "transitions"):
             arrays.update(_csr_arrays(name, getattr(self, name)))
         arrays["bm25_idf"] = self.bm25_idf
         arrays["bm25_length"] = np.array([self.bm25_length], dtype=np.float64)
@@ -377,11 +362,6 @@ class HybridModel:
         model.track_artists = _csr_from(array, "track_artists")
         model.artist_similarity = _csr_from(array, "artist_similarity")
         model.transitions = _csr_from(array, "transitions")
-        try:
-            model.item_similarity = _csr_from(array, "item_similarity")
-        except (ArtifactMissingError, KeyError):  # a run from before the `items` signal: it scores without it
-            n_tracks = model.set_tracks.shape[1]
-            model.item_similarity = sp.csr_matrix((n_tracks, n_tracks), dtype=np.float32)
         model.bm25_idf = np.asarray(array("bm25_idf"))
         model.bm25_length = float(np.asarray(array("bm25_length"))[0])
         model._derive()
@@ -400,7 +380,6 @@ class HybridModel:
         queries = sp.csr_matrix(queries, dtype=np.float32)
         compute = {
             "sets": lambda: _dense(self._set_votes(queries)),
-            "items": lambda: _dense(self._item_votes(queries)),
             "als": lambda: self._als_signal(queries),
             "artists": lambda: _dense(self._artist_votes(queries)),
             "transitions": lambda: _dense(self._transition_votes(queries)),
@@ -431,7 +410,6 @@ class HybridModel:
         weights = self.params.weights
         available = {
             "sets": True,
-            "items": self.item_similarity.nnz > 0,
             "als": self.als is not None,
             "artists": self.track_artists.shape[1] > 0,
             "transitions": self.transitions.nnz > 0,
@@ -492,18 +470,13 @@ class HybridModel:
 
     def signal_votes(self, name: str, queries: sp.csr_matrix) -> sp.csr_matrix:
         """A sparse signal (one of `SPARSE_SIGNALS`) before scaling: queries × tracks."""
-        votes = {"sets": self._set_votes, "items": self._item_votes, "artists": self._artist_votes,
-                 "transitions": self._transition_votes}
+        votes = {"sets": self._set_votes, "artists": self._artist_votes, "transitions": self._transition_votes}
         return votes[name](sp.csr_matrix(queries, dtype=np.float32))
 
     @property
     def popularity_peak(self) -> np.ndarray:
         """The largest |popularity| [shape=(1, 1)], what `signals` scales popularity by."""
         return np.abs(self.popularity).max(keepdims=True).reshape(1, 1)
-
-    def _item_votes(self, queries: sp.csr_matrix) -> sp.csr_matrix:
-        """Each seed's item-kNN neighbours, summed, before scaling, sparse: queries × tracks."""
-        return sp.csr_matrix(_binary(queries) @ self.item_similarity)
 
     def _transition_votes(self, queries: sp.csr_matrix) -> sp.csr_matrix:
         """Tracks played after the seeds, before scaling, sparse: queries × tracks."""

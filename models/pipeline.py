@@ -38,7 +38,6 @@ QUALITY_METRIC = "r_precision"
 # ~1/20 of the CPU time at MixesDB scale.
 LARGE_MATRIX = 1_000_000
 ALS_AT_SCALE = {"factors": 16, "iterations": 4}  # at most
-ITEM_NEIGHBOURS_AT_SCALE = 0  # off: same sampled R-precision at MixesDB size, +15 s of retrain, +210 MB a run
 
 
 def load_catalog_dataset(settings) -> Dataset:
@@ -72,16 +71,13 @@ def als_for_size(als: AlsParams, size: int) -> AlsParams:
 
 
 def sized_for(params: HybridParams, plays) -> HybridParams:
-    """`params` with its ALS (`als_for_size`) and item neighbours sized for the matrix `plays` make."""
+    """`params` with its ALS sized for the matrix `plays` make (`als_for_size`)."""
     size = len(np.unique(plays.set_keys)) + len(np.unique(plays.track_keys))
     als = als_for_size(params.als, size)
-    neighbours = params.item_neighbours if size <= LARGE_MATRIX else min(params.item_neighbours,
-                                                                         ITEM_NEIGHBOURS_AT_SCALE)
-    if als == params.als and neighbours == params.item_neighbours:
+    if als == params.als:
         return params
-    log.info("%d sets + tracks: ALS trained with %d factors, %d iterations; %d item neighbours", size,
-             als.factors, als.iterations, neighbours)
-    return replace(params, als=als, item_neighbours=neighbours)
+    log.info("%d sets + tracks: ALS trained with %d factors, %d iterations", size, als.factors, als.iterations)
+    return replace(params, als=als)
 
 
 def tuned_hybrid_params(models_dir: Path) -> HybridParams:

@@ -84,19 +84,6 @@ class PopularityRanker:
         return np.tile(self.popularity, (queries.shape[0], 1))
 
 
-def item_knn_similarity(counts: sp.spmatrix, kind: str, neighbours: int) -> sp.csr_matrix:
-    """Tracks × tracks [float32]: `implicit.nearest_neighbours` BM25 or cosine item-kNN of `counts`
-    (sets × tracks), each track's `neighbours` most similar tracks."""
-    from implicit.nearest_neighbours import BM25Recommender, CosineRecommender
-    from implicit.utils import ParameterWarning
-
-    model = BM25Recommender(K=neighbours) if kind == "bm25" else CosineRecommender(K=neighbours)
-    with warnings.catch_warnings():  # implicit hands its own weighted matrix on as COO and warns about it
-        warnings.simplefilter("ignore", ParameterWarning)
-        model.fit(sp.csr_matrix(counts, dtype=np.float32), show_progress=False)
-    return sp.csr_matrix(model.similarity, dtype=np.float32)
-
-
 class ImplicitKnnRanker:
     """`implicit.nearest_neighbours` item-kNN (BM25 or cosine), used off the shelf."""
 
@@ -105,7 +92,18 @@ class ImplicitKnnRanker:
         self.name = f"{kind}_knn"
 
     def fit(self, data: TrainData) -> ImplicitKnnRanker:
-        self.similarity = item_knn_similarity(data.counts, self.kind, self.neighbours)
+        from implicit.nearest_neighbours import BM25Recommender, CosineRecommender
+        from implicit.utils import ParameterWarning
+
+        model = (
+            BM25Recommender(K=self.neighbours)
+            if self.kind == "bm25"
+            else CosineRecommender(K=self.neighbours)
+        )
+        with warnings.catch_warnings():  # implicit hands its own weighted matrix on as COO and warns about it
+            warnings.simplefilter("ignore", ParameterWarning)
+            model.fit(sp.csr_matrix(data.counts, dtype=np.float32), show_progress=False)
+        self.similarity = model.similarity.tocsr()
         return self
 
     def scores(self, queries: sp.csr_matrix, rows: np.ndarray) -> np.ndarray:
