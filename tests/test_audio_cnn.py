@@ -61,6 +61,21 @@ def test_frontend_loads_and_gives_pooled_features(crate):
     assert not np.allclose(features[0], frontend_features(clip_patches(crate[0][1]))[0])  # depends on the input
 
 
+def _reference_patches() -> np.ndarray:
+    """Two deterministic patches [shape=(2, PATCH_FRAMES, MODEL_N_MELS)] in the model input's range."""
+    t, f = np.arange(PATCH_FRAMES)[:, None], np.arange(MODEL_N_MELS)[None, :]
+    return np.stack([1.5 + np.sin(t / 7.0) * np.cos(f / 11.0), 2.0 * np.abs(np.sin(t * f / 50.0))]).astype(np.float32)
+
+
+def test_frontend_features_match_the_checkpoint_graph_fed_training_false():
+    """Regression pin for binding the training flag to a constant: the features must stay those of the
+    original graph with `training` fed False (saved by the previous implementation)."""
+    from pathlib import Path
+
+    reference = np.load(Path(__file__).parent / "fixtures" / "audio" / "musicnn_reference_features.npy")
+    np.testing.assert_allclose(frontend_features(_reference_patches()), reference, rtol=1e-3, atol=1e-3)
+
+
 def test_missing_frontend_is_a_clear_error(monkeypatch):
     import importlib.util
 
