@@ -67,13 +67,31 @@ def _reference_patches() -> np.ndarray:
     return np.stack([1.5 + np.sin(t / 7.0) * np.cos(f / 11.0), 2.0 * np.abs(np.sin(t * f / 50.0))]).astype(np.float32)
 
 
-def test_frontend_features_match_the_checkpoint_graph_fed_training_false():
-    """Regression pin for binding the training flag to a constant: the features must stay those of the
-    original graph with `training` fed False (saved by the previous implementation)."""
+def _reference_features() -> np.ndarray:
     from pathlib import Path
 
-    reference = np.load(Path(__file__).parent / "fixtures" / "audio" / "musicnn_reference_features.npy")
-    np.testing.assert_allclose(frontend_features(_reference_patches()), reference, rtol=1e-3, atol=1e-3)
+    return np.load(Path(__file__).parent / "fixtures" / "audio" / "musicnn_reference_features.npy")
+
+
+def test_float32_frontend_matches_the_checkpoint_graph():
+    """Regression pin for the rewritten front end (pooling before the batch norms, sign-flipped kernels): its
+    float32 features must stay those of musicnn's saved graph (computed by the graph-importing implementation)."""
+    features = frontend_features(_reference_patches(), dtype="float32")
+    np.testing.assert_allclose(features, _reference_features(), rtol=1e-3, atol=1e-3)
+
+
+def test_bfloat16_frontend_stays_within_two_percent_of_float32():
+    features, reference = frontend_features(_reference_patches(), dtype="bfloat16"), _reference_features()
+    relative = np.linalg.norm(features - reference, axis=1) / np.linalg.norm(reference, axis=1)
+    assert (relative < 0.02).all() and (relative > 0).all()  # > 0: the big convolutions did run in bfloat16
+
+
+def test_bfloat16_only_where_the_cpu_has_it():
+    from models.musicnn import native_bfloat16
+
+    assert native_bfloat16("flags\t\t: fpu sse avx512f avx512_bf16 avx512_vnni")
+    assert native_bfloat16("flags\t\t: fpu amx_bf16 amx_tile")
+    assert not native_bfloat16("flags\t\t: fpu sse avx512f avx512_vnni avx2")
 
 
 def test_missing_frontend_is_a_clear_error(monkeypatch):
