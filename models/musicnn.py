@@ -142,12 +142,14 @@ def native_bfloat16(cpuinfo: str | None = None) -> bool:
 
 
 def default_dtype() -> str:
-    """'bfloat16' for the big convolutions where the CPU has native bfloat16, else 'float32'.
+    """'bfloat16' for the big convolutions where the CPU has native bfloat16 and TensorFlow uses oneDNN
+    (its bfloat16 kernels; TF_ENABLE_ONEDNN_OPTS=0 turns them off), else 'float32'.
 
     Measured on the 97 AudioSet clips of bench/audio.md (5 folds, 2 fold seeds x 3 head seeds): the same
     accuracy (0.556 both) and precision@5 (0.543 vs 0.539) as float32 features.
     """
-    return "bfloat16" if native_bfloat16() else "float32"
+    onednn = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1").strip().lower() not in ("0", "false")
+    return "bfloat16" if onednn and native_bfloat16() else "float32"
 
 
 def load_frontend(dtype: str | None = None):

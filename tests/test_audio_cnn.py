@@ -80,6 +80,13 @@ def test_float32_frontend_matches_the_checkpoint_graph():
     np.testing.assert_allclose(features, _reference_features(), rtol=1e-3, atol=1e-3)
 
 
+def _cpu_has_bfloat16() -> bool:
+    from models.musicnn import native_bfloat16
+
+    return native_bfloat16()
+
+
+@pytest.mark.skipif(not _cpu_has_bfloat16(), reason="bfloat16 is only used where the CPU has it")
 def test_bfloat16_frontend_stays_within_two_percent_of_float32():
     features, reference = frontend_features(_reference_patches(), dtype="bfloat16"), _reference_features()
     relative = np.linalg.norm(features - reference, axis=1) / np.linalg.norm(reference, axis=1)
@@ -92,6 +99,16 @@ def test_bfloat16_only_where_the_cpu_has_it():
     assert native_bfloat16("flags\t\t: fpu sse avx512f avx512_bf16 avx512_vnni")
     assert native_bfloat16("flags\t\t: fpu amx_bf16 amx_tile")
     assert not native_bfloat16("flags\t\t: fpu sse avx512f avx512_vnni avx2")
+
+
+def test_float32_when_onednn_is_off(monkeypatch):
+    import models.musicnn
+
+    monkeypatch.setattr(models.musicnn, "native_bfloat16", lambda: True)
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "0")
+    assert models.musicnn.default_dtype() == "float32"
+    monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS")
+    assert models.musicnn.default_dtype() == "bfloat16"
 
 
 def test_missing_frontend_is_a_clear_error(monkeypatch):
