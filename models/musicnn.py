@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from audio.params import MODEL_N_MELS
 from errors import ArtifactMissingError
 
 CHECKPOINT = "MSD_musicnn"
@@ -114,7 +115,7 @@ def build_frontend(weights: dict, *, dtype: str = "float32"):
               for i in range(_POOLED_CONVS, _POOLED_CONVS + _MIDEND_CONVS)]
     in_scale, in_offset = weights["bn0"]
 
-    @tf.function(reduce_retracing=True)
+    @tf.function(input_signature=[tf.TensorSpec([None, None, MODEL_N_MELS], tf.float32)])  # traced once
     def frontend(patches):
         x = tf.cast(patches[..., None] * in_scale + in_offset, dtype)  # (n, t, mels, 1), the input's batch norm
         padded = tf.pad(x, _TIME_PAD)
