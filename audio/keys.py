@@ -18,6 +18,8 @@ _MAJOR_PROFILE = np.array([6.0, 1.5, 3.5, 1.5, 4.5, 4.0, 1.5, 4.5, 1.5, 3.5, 2.0
 _MINOR_PROFILE = np.array([6.0, 1.5, 3.5, 4.5, 1.5, 4.0, 1.5, 4.5, 3.5, 1.5, 3.5, 1.5])
 
 TOP_PITCHES_PER_FRAME = 4
+OVERTONE_FLOOR_MIDI = 24  # C1 (32.7 Hz): salience is computed from here, so kick drums' overtones can be told apart
+OVERTONES = (19, 28, 31, 34)  # semitones above a note of its 3rd, 5th, 6th and 7th harmonics
 BASS_BELOW_MIDI = 50  # D3: the bass register is below
 BASS_TONIC_WEIGHT = 0.3
 MINOR_PRIOR = 0.04  # added to minor keys' scores: most electronic dance music is in minor (Faraldo et al. 2016)
@@ -49,11 +51,15 @@ def chroma_profile(
     """Pitch-class profiles of `y`: (all notes, bass notes), each [shape=(12,)], C first, summing to 1.
 
     A long STFT (8192 samples, 2.7 Hz bins at 22.05 kHz) resolves bass notes. For every
-    pitch from A1 (`lowest_midi`, above a kick drum's tail) to C6, a harmonic salience sums
-    the spectrum at its first four harmonics (weights 1, 1/2, 1/3, 1/4), so a note's
-    overtones count for the note and not for the pitches they fall on. Only pitches that
-    are local maxima of the salience and among the frame's `TOP_PITCHES_PER_FRAME` strongest
-count; frames are weighted equally. The bass profile counts each frame's lowest-register note.
+    pitch from C1 (`OVERTONE_FLOOR_MIDI`) to C6, a harmonic salience sums the spectrum at its
+    first four harmonics (weights 1, 1/2, 1/3, 1/4), so a note's overtones count for the note
+    and not for the pitches they fall on; a pitch that sits on the 3rd, 5th, 6th or 7th harmonic
+    (`OVERTONES`) of a stronger one is dropped. Pitches from A1 (`lowest_midi`, above a kick
+    drum's tail) count, if they are local maxima of the salience and among the frame's
+    `TOP_PITCHES_PER_FRAME` strongest; frames are weighted equally. The bass profile counts
+    each frame's lowest-register note. Pitches below A1 are only there to be stronger: a kick
+    tuned to E1 (41 Hz) has a 3rd harmonic on B2 that would otherwise read as a bass note on the
+    fifth and pull the key to its dominant.
     """
     n_fft = 8192
     hop = n_fft // 2
@@ -62,7 +68,7 @@ count; frames are weighted equally. The bass profile counts each frame's lowest-
     frames = np.lib.stride_tricks.sliding_window_view(y, n_fft)[::hop]
     spec = np.sqrt(np.abs(np.fft.rfft(frames * np.hanning(n_fft), axis=1)))
     bin_hz = sr / n_fft
-    midis = np.arange(lowest_midi, highest_midi + 1)
+    midis = np.arange(min(OVERTONE_FLOOR_MIDI, lowest_midi), highest_midi + 1)
     salience = np.zeros((spec.shape[0], midis.size))
     for h, weight in ((1, 1.0), (2, 0.5), (3, 1 / 3), (4, 0.25)):
         bins = 440.0 * 2.0 ** ((midis - 69) / 12.0) * h / bin_hz
@@ -75,13 +81,14 @@ count; frames are weighted equally. The bass profile counts each frame's lowest-
         salience += weight * local
     is_peak = np.zeros_like(salience, dtype=bool)
     is_peak[:, 1:-1] = (salience[:, 1:-1] > salience[:, :-2]) & (salience[:, 1:-1] >= salience[:, 2:])
-    # A note's 5th and 7th harmonics (a major third and a minor seventh two octaves up) make peaks of
-    # their own; drop a pitch that sits there above a stronger one.
-    for overtone in (28, 34):
+    # A note's 3rd, 5th, 6th and 7th harmonics (a fifth an octave up, a major third, a fifth and a minor
+    # seventh two octaves up) make peaks of their own; drop a pitch that sits there above a stronger one.
+    for overtone in OVERTONES:
         below = np.zeros_like(salience)
         below[:, overtone:] = salience[:, :-overtone]
         is_peak &= salience >= below
-    salience = np.where(is_peak, salience, 0.0)
+    counted = midis >= lowest_midi
+    salience, midis = np.where(is_peak, salience, 0.0)[:, counted], midis[counted]
     # Keep each frame's strongest few pitches: the notes played, not the noise between them.
     if salience.shape[1] > TOP_PITCHES_PER_FRAME:
         cut = np.partition(salience, -TOP_PITCHES_PER_FRAME, axis=1)[:, -TOP_PITCHES_PER_FRAME][:, None]

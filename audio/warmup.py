@@ -34,7 +34,9 @@ def warm_up(cache_dir: Path, run_dir: Path | None = None) -> float:
     from audio.analysis import analyze
     from audio.synth import synthesize_clip
 
-    clip = synthesize_clip("house", 124.0, "A minor", seed=0, seconds=4.0)
+    # 10 s: as many patches as a query's embedding (EMBED_PATCHES), so the front end's first real call
+    # finds its kernels already built for that batch shape (a new shape costs ~0.1-0.2 s once)
+    clip = synthesize_clip("house", 124.0, "A minor", seed=0, seconds=10.0)
     analyze(clip)
     from models.cnn import _keras
 

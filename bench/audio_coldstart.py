@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -59,7 +60,14 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100_000)
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="cd-bench-"))
+    try:
+        run(args, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # ~65 MB of MP3s and embeddings per run
 
+
+def run(args, tmp: Path) -> None:
+    """Every measurement, with the clips, the run folder and numba's cache under `tmp`."""
     from audio.warmup import set_numba_cache
 
     set_numba_cache(tmp / "cache")

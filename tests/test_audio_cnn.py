@@ -61,6 +61,56 @@ def test_frontend_loads_and_gives_pooled_features(crate):
     assert not np.allclose(features[0], frontend_features(clip_patches(crate[0][1]))[0])  # depends on the input
 
 
+def _reference_patches() -> np.ndarray:
+    """Two deterministic patches [shape=(2, PATCH_FRAMES, MODEL_N_MELS)] in the model input's range."""
+    t, f = np.arange(PATCH_FRAMES)[:, None], np.arange(MODEL_N_MELS)[None, :]
+    return np.stack([1.5 + np.sin(t / 7.0) * np.cos(f / 11.0), 2.0 * np.abs(np.sin(t * f / 50.0))]).astype(np.float32)
+
+
+def _reference_features() -> np.ndarray:
+    from pathlib import Path
+
+    return np.load(Path(__file__).parent / "fixtures" / "audio" / "musicnn_reference_features.npy")
+
+
+def test_float32_frontend_matches_the_checkpoint_graph():
+    """Regression pin for the rewritten front end (pooling before the batch norms, sign-flipped kernels): its
+    float32 features must stay those of musicnn's saved graph (computed by the graph-importing implementation)."""
+    features = frontend_features(_reference_patches(), dtype="float32")
+    np.testing.assert_allclose(features, _reference_features(), rtol=1e-3, atol=1e-3)
+
+
+def _cpu_has_bfloat16() -> bool:
+    from models.musicnn import native_bfloat16
+
+    return native_bfloat16()
+
+
+@pytest.mark.skipif(not _cpu_has_bfloat16(), reason="bfloat16 is only used where the CPU has it")
+def test_bfloat16_frontend_stays_within_two_percent_of_float32():
+    features, reference = frontend_features(_reference_patches(), dtype="bfloat16"), _reference_features()
+    relative = np.linalg.norm(features - reference, axis=1) / np.linalg.norm(reference, axis=1)
+    assert (relative < 0.02).all() and (relative > 0).all()  # > 0: the big convolutions did run in bfloat16
+
+
+def test_bfloat16_only_where_the_cpu_has_it():
+    from models.musicnn import native_bfloat16
+
+    assert native_bfloat16("flags\t\t: fpu sse avx512f avx512_bf16 avx512_vnni")
+    assert native_bfloat16("flags\t\t: fpu amx_bf16 amx_tile")
+    assert not native_bfloat16("flags\t\t: fpu sse avx512f avx512_vnni avx2")
+
+
+def test_float32_when_onednn_is_off(monkeypatch):
+    import models.musicnn
+
+    monkeypatch.setattr(models.musicnn, "native_bfloat16", lambda: True)
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "0")
+    assert models.musicnn.default_dtype() == "float32"
+    monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS")
+    assert models.musicnn.default_dtype() == "bfloat16"
+
+
 def test_missing_frontend_is_a_clear_error(monkeypatch):
     import importlib.util
 
