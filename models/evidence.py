@@ -14,7 +14,8 @@ stores its set × track matrix by track, so the answer is a mask and a gather:
   of the plays table for each of a popular seed's 30,000 plays, about 60 ms).
 
 Counts are of the sets the run learned from; sets imported since count from the next retrain.
-For several seeds, "played right after" is summed over the seeds.
+For several seeds, "played right after" is summed over the distinct seeds (a set where a result follows
+two seeds counts twice), as the catalog query counts it.
 """
 
 from __future__ import annotations
@@ -124,10 +125,11 @@ class SetEvidence:
         return out
 
     def followed(self, seed_columns, result_columns) -> np.ndarray:
-        """Per result column [shape=(n_results,), int64]: sets in which it was played right after a seed."""
+        """Per result column [shape=(n_results,), int64]: Σ over the distinct seeds of the sets in which
+        it was played right after that seed."""
         results = np.asarray(result_columns, dtype=np.int64)
         out = np.zeros(len(results), dtype=np.int64)
-        for column in seed_columns:
+        for column in np.unique(np.asarray(seed_columns, dtype=np.int64)):
             if column < 0:
                 continue
             start, end = self.followed_indptr[column], self.followed_indptr[column + 1]

@@ -113,19 +113,21 @@ def _shared_from_seeds(seeds: list[int], results: list[int]) -> tuple[str, list[
 
 
 def _followed_from_seeds(seeds: list[int], results: list[int]) -> tuple[str, list[int]]:
-    """(result track, sets where it was played right after a seed)."""
-    return (f"""SELECT p2.track_id, COUNT(DISTINCT p2.set_id)
-                FROM plays p1 JOIN plays p2 ON p2.set_id = p1.set_id AND p2.position = p1.position + 1
-                WHERE p1.track_id IN ({_placeholders(seeds)}) AND +p2.track_id IN ({_placeholders(results)})
-                GROUP BY p2.track_id""",
+    """(result track, times it was played right after a seed: each seed counts once per set)."""
+    return (f"""SELECT track_id, COUNT(*) FROM (
+                  SELECT DISTINCT p2.track_id, p1.track_id AS seed, p2.set_id
+                  FROM plays p1 JOIN plays p2 ON p2.set_id = p1.set_id AND p2.position = p1.position + 1
+                  WHERE p1.track_id IN ({_placeholders(seeds)}) AND +p2.track_id IN ({_placeholders(results)}))
+                GROUP BY track_id""",
             [*seeds, *results])
 
 
 def _followed_from_results(seeds: list[int], results: list[int]) -> tuple[str, list[int]]:
-    return (f"""SELECT p2.track_id, COUNT(DISTINCT p2.set_id)
-                FROM plays p2 JOIN plays p1 ON p1.set_id = p2.set_id AND p1.position = p2.position - 1
-                WHERE p2.track_id IN ({_placeholders(results)}) AND +p1.track_id IN ({_placeholders(seeds)})
-                GROUP BY p2.track_id""",
+    return (f"""SELECT track_id, COUNT(*) FROM (
+                  SELECT DISTINCT p2.track_id, p1.track_id AS seed, p2.set_id
+                  FROM plays p2 JOIN plays p1 ON p1.set_id = p2.set_id AND p1.position = p2.position - 1
+                  WHERE p2.track_id IN ({_placeholders(results)}) AND +p1.track_id IN ({_placeholders(seeds)}))
+                GROUP BY track_id""",
             [*results, *seeds])
 
 
@@ -353,7 +355,8 @@ class Recommender:
         return out
 
     def _followed(self, seeds: list[int], results: list[int]) -> dict[int, int]:
-        """Per result: in how many sets it was played right after a seed (run first, as `_shared_sets`)."""
+        """Per result: how often it was played right after a seed, each seed counted once per set (with
+        several seeds a set where it follows two of them counts twice); from the run, as `_shared_sets`."""
         if self._evidence is not None:
             counts = self._evidence.followed(self.columns(seeds), self.columns(results))
             return dict(zip(results, counts.tolist(), strict=True))
