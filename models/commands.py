@@ -169,7 +169,9 @@ def run_train_als(args, settings) -> int:
     overrides = {k: v for k, v in given.items() if v is not None}
     # the default engine with no ALS option given keeps the tuned settings, sized for the catalog
     als = None if args.engine == "default" and not overrides else AlsParams(**{**base.to_dict(), **overrides})
-    run = train_run(settings, engine=args.engine, als=als, show_progress=sys.stderr.isatty())
+    # options other than the size (--min-sets, --alpha, …) keep the cap on large catalogs (`sized_for`)
+    sized = args.factors is None and args.iterations is None
+    run = train_run(settings, engine=args.engine, als=als, show_progress=sys.stderr.isatty(), sized=sized)
     counts = run.metadata["counts"]
     print(f"Trained run {run.run_id}: {counts['sets']} sets × {counts['tracks']} tracks in {run.path}")
     if args.publish:

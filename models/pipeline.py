@@ -112,11 +112,13 @@ def train_run(
     metrics: dict | None = None,
     show_progress: bool = False,
     final_weights=None,
+    sized: bool | None = None,
 ) -> Run:
     """Train one model on the whole catalog and write a new (unpublished) run.
 
-    The default engine takes `params` as given, else the tuned ones (`sized_for` the catalog unless
-    `als` sets the ALS part explicitly). `final_weights`, when given, is called once the model is
+    The default engine takes `params` as given, else the tuned ones with `als` (when given) as their
+    ALS part, `sized_for` the catalog when `sized` (default: when no `als` is given; `train-als` passes
+    False only when the DJ chose factors or iterations). `final_weights`, when given, is called once the model is
     fitted and returns the blend weights the run keeps (the retrain fits while it still tunes them;
     a fit depends on the weights only through which signals it builds, so `params` then has every
     signal on).
@@ -134,8 +136,11 @@ def train_run(
     else:
         if params is None:
             params = tuned_hybrid_params(settings.models_dir)
-            params = params if als is not None else sized_for(params, dataset.plays)
-        if als is not None:
+            if als is not None:
+                params = HybridParams.from_dict({**params.to_dict(), "als": als.to_dict()})
+            if sized if sized is not None else als is None:
+                params = sized_for(params, dataset.plays)
+        elif als is not None:
             params = HybridParams.from_dict({**params.to_dict(), "als": als.to_dict()})
         model = HybridEngine(HybridModel(params).fit(dataset.training(matrix, dataset.plays, cells)))
         if final_weights is not None:

@@ -332,6 +332,12 @@ def test_large_catalogs_train_a_smaller_als_everywhere_the_retrain_fits_it(crate
     ]  # … is what trained
     assert all(r.metadata["parameters"]["hybrid"]["als"]["iterations"] == 4 for r in runs)
     assert all(r.array("item_factors").shape[1] == 16 for r in runs)
+    # options other than the size keep the cap; an explicit size is the DJ's choice
+    for flags, factors in ((["--min-sets", "2"], 16), (["--factors", "24"], 24)):
+        code, out, _ = run(capsys, "train-als", *flags)
+        assert code == 0
+        trained = load_run(settings.models_dir / out.split()[2].rstrip(":")).metadata["parameters"]["hybrid"]["als"]
+        assert trained["factors"] == factors and trained["min_sets"] == (2 if "--min-sets" in flags else 1)
 
 
 def test_training_artists_per_split_equal_a_fresh_track_artist_matrix(tmp_path):
