@@ -11,8 +11,8 @@ user loop:
 2. **table**: the results callback the browser fires when the results store changes (table, query
    card and the neighbourhood map in one answer);
 3. **control**: a control change (n, blend, tempo range) on the same results;
-4. **pick**: ticking the first five rows, then **map**: the figure callback that redraws the map with
-   the picks marked; **export**: a CSV file export of the picks.
+4. **pick**: ticking the first five rows, then **map**: the results callback again, as the picks
+   change (it redraws the map with the picks marked); **export**: a CSV file export of the picks.
 
 "DJ-set query" is what the DJ waits for after pasting: query + table (which now carries the map). The raw floor beside
 each figure is Dash's own round trip for a trivial callback (autocomplete with one character) on
@@ -235,9 +235,9 @@ class User(threading.Thread):
                 "results-table.selected_row_ids": selected, "results-table.data": rows, "picks-store.data": [],
                 "results-store.data": store}, ["results-table.selected_row_ids"])
             picks = (out or {}).get("picks-store", {}).get("data") or []
-            self.post(session, "map", d["figure"], {
-                "figure-tabs.value": self.tab, "results-table.data": rows, "picks-store.data": picks,
-                "results-store.data": store}, ["picks-store.data"])
+            self.post(session, "map", d["controls"], {**controls, "picks-store.data": picks,
+                                                     "results-table.selected_row_ids": selected},
+                      ["picks-store.data"])
             out, _ = self.post(session, "export", d["export"], {
                 "export-csv.n_clicks": 1, "picks-store.data": picks, "export-name.value": "bench picks"},
                 ["export-csv.n_clicks"])
@@ -297,7 +297,6 @@ def load_test(ctx: ScaleContext, users: int = 20, duration: float | None = None,
         client = DashClient(base, session)
         deps = {"search": client.find("results-store.data", "search-button.n_clicks"),
                 "controls": client.find("results-table.data", "control-n.value"),
-                "figure": client.find("figure-graph.figure", "figure-tabs.value"),
                 "pick": client.find("picks-store.data", "results-table.selected_row_ids"),
                 "export": client.find("export-download.data", "export-csv.n_clicks"),
                 "suggest": client.find("search-suggestions.children", "search-input.value")}

@@ -157,3 +157,37 @@ def test_thumbs_down_removes_a_track_and_it_stays_gone(served, browser, demo_dat
         "return [...document.querySelectorAll(\"#results-table td[data-dash-column='title_version']\")].map(e => e.textContent)")
     assert dismissed not in titles
     assert console_errors(browser) == []
+
+
+_MARKED = ("const g = document.querySelector('#figure-graph .js-plotly-plot');"
+           "if (!g || !g.data) return -1;"
+           "return g.data.reduce((n, t) => n + ((t.marker && Array.isArray(t.marker.size))"
+           " ? t.marker.size.filter(s => s > 9).length : 0), 0);")
+
+
+def test_picks_mark_the_map_tabs_redraw_and_hide_picked_hides(served, browser, demo_data):
+    """One callback draws table and figure: picks are marked on the map, tabs switch, 'hide picked' hides."""
+    spotify_id, _ = _popular_demo_id(demo_data)
+    browser.get(served.url)
+    wait = WebDriverWait(browser, 30)
+    wait.until(EC.presence_of_element_located((By.ID, "search-input")))
+    _search(browser, spotify_id)
+    _wait_rows(browser, 10)
+    wait.until(lambda d: d.execute_script(_MARKED) == 0)
+    rows = browser.find_elements(By.CSS_SELECTOR, "#results-table tbody tr")[1:]
+    first = rows[0].find_element(By.CSS_SELECTOR, "td[data-dash-column='title_version']").text
+    for row in rows[:2]:
+        row.find_element(By.CSS_SELECTOR, "input[type='checkbox']").click()
+    wait.until(lambda d: "2 picked" in d.find_element(By.ID, "picks-list").text)
+    wait.until(lambda d: d.execute_script(_MARKED) == 2)  # the two picks drawn larger on the map
+    browser.find_element(By.XPATH, "//div[@id='figure-tabs']//*[normalize-space()='Styles']").click()
+    wait.until(lambda d: d.execute_script(
+        "const g = document.querySelector('#figure-graph .js-plotly-plot');"
+        "return g && g.data && g.data.length > 0 && g.data[0].type === 'bar';"))
+    browser.find_element(By.XPATH, "//div[@id='figure-tabs']//*[normalize-space()='Neighbourhood']").click()
+    wait.until(lambda d: d.execute_script(_MARKED) == 2)
+    browser.find_element(By.CSS_SELECTOR, "#control-flags input[value='hide_picked']").click()
+    wait.until(lambda d: first not in [c.text for c in d.find_elements(
+        By.CSS_SELECTOR, "#results-table td[data-dash-column='title_version']")])
+    assert "2 picked" in browser.find_element(By.ID, "picks-list").text  # hidden, still picked
+    assert console_errors(browser) == []

@@ -278,12 +278,13 @@ def register_callbacks(app, settings, loader, sound_loader=None) -> None:
         Input("control-styles", "value"),
         Input("control-flags", "value"),
         Input("feedback-store", "data"),
-        State("picks-store", "data"),
-        State("figure-tabs", "value"),
+        Input("picks-store", "data"),
+        Input("figure-tabs", "value"),
         State("results-table", "selected_row_ids"),
     )
     def on_controls(store, n, blend, bpm, styles, flags, feedback, picks, tab, selected):
-        """Table, query card and figure in one answer: the figure no longer waits for a second round trip."""
+        """Table, query card and figure in one answer (one round trip a query, and one callback draws the
+        figure, so a late answer can never leave the table and the figure disagreeing)."""
         rows = ranked_rows(store, controls_from(n, blend, bpm, styles, flags, picks), feedback)
         picked = {p["track_id"] for p in picks or []}
         ticked = [r["track_id"] for r in rows if r["track_id"] in picked]
@@ -302,7 +303,8 @@ def register_callbacks(app, settings, loader, sound_loader=None) -> None:
         prevent_initial_call=True,
     )
     def on_pick(selected, rows, picks, store):
-        return merge_picks(selected, rows, picks, (store or {}).get("candidates", []))
+        merged = merge_picks(selected, rows, picks, (store or {}).get("candidates", []))
+        return no_update if merged == (picks or []) else merged  # unchanged: no redraw
 
     app.callback(Output("picks-list", "children"), Input("picks-store", "data"))(picks_view)
     app.callback(Output("export-copy-uris", "content"), Input("export-copy-uris", "n_clicks"),
@@ -353,17 +355,3 @@ def register_callbacks(app, settings, loader, sound_loader=None) -> None:
     app.callback(Output("results-preview", "children"), Input("results-table", "active_cell"),
                  State("results-store", "data"))(
         lambda cell, store: preview_for(cell, store, player=spotify_player_available(settings)))
-
-    @app.callback(
-        Output("figure-graph", "figure", allow_duplicate=True),
-        Input("figure-tabs", "value"),
-        Input("picks-store", "data"),
-        State("results-table", "data"),
-        State("results-store", "data"),
-        prevent_initial_call=True,
-    )
-    def on_figure(tab, picks, table_rows, store):
-        """The figure for another tab or after picking (results and controls draw it with the table)."""
-        ids = [row["id"] for row in table_rows or []]
-        by_id = {c["track_id"]: c for c in (store or {}).get("candidates", [])}
-        return figure_for(tab, store, [by_id[i] for i in ids if i in by_id], picks)
