@@ -169,6 +169,8 @@ def test_picks_mark_the_map_tabs_redraw_and_hide_picked_hides(served, browser, d
     """One callback draws table and figure: picks are marked on the map, tabs switch, 'hide picked' hides."""
     spotify_id, _ = _popular_demo_id(demo_data)
     browser.get(served.url)
+    browser.execute_script("window.sessionStorage.clear()")  # no picks left from the tests before
+    browser.get(served.url)
     wait = WebDriverWait(browser, 30)
     wait.until(EC.presence_of_element_located((By.ID, "search-input")))
     _search(browser, spotify_id)
