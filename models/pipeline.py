@@ -134,14 +134,12 @@ def train_run(
         model = AlsEngine(train_als(matrix.matrix, als, show_progress=show_progress).item_factors)
         parameters = {"als": als.to_dict()}
     else:
-        if params is None:
-            params = tuned_hybrid_params(settings.models_dir)
-            if als is not None:
-                params = HybridParams.from_dict({**params.to_dict(), "als": als.to_dict()})
-            if sized if sized is not None else als is None:
-                params = sized_for(params, dataset.plays)
-        elif als is not None:
+        tuned = params is None
+        params = tuned_hybrid_params(settings.models_dir) if tuned else params
+        if als is not None:
             params = HybridParams.from_dict({**params.to_dict(), "als": als.to_dict()})
+        if tuned and (sized if sized is not None else als is None):
+            params = sized_for(params, dataset.plays)
         model = HybridEngine(HybridModel(params).fit(dataset.training(matrix, dataset.plays, cells)))
         if final_weights is not None:
             model.model.params = params.with_weights(**final_weights())
