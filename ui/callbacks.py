@@ -219,8 +219,6 @@ def figure_for(tab: str, store: dict | None, rows: list[dict], picks: list | Non
         return figures.bpm_key_scatter(query, rows)
     if tab == "styles":
         return figures.style_bars(rows)
-    if tab == "spectrogram":
-        return figures.spectrogram(query)
     return figures.neighbourhood_map(query, rows, picked)
 
 
