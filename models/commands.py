@@ -187,10 +187,18 @@ def _dataset(args, settings):
     return dataset_from_csv(args.data) if args.data else load_catalog_dataset(settings)
 
 
+def _starting_params(args, settings):
+    """What tuning starts from: the parameters `tune` recorded for the catalog, or, for an external
+    CSV (`--data`), the shipped defaults: the catalog's choices say nothing about other data."""
+    from models.hybrid import HybridParams
+    from models.pipeline import tuned_hybrid_params
+
+    return HybridParams() if args.data else tuned_hybrid_params(settings.models_dir)
+
+
 def run_evaluate(args, settings) -> int:
     from models.artifacts import current_run, current_run_id, update_metadata
     from models.evaluation import format_table, run_evaluation
-    from models.pipeline import tuned_hybrid_params
 
     dataset = _dataset(args, settings)
     report = run_evaluation(
@@ -198,7 +206,7 @@ def run_evaluate(args, settings) -> int:
         holdout=args.holdout,
         min_set=args.min_set,
         seed=args.seed,
-        params=tuned_hybrid_params(settings.models_dir),
+        params=_starting_params(args, settings),
     )
     if not args.data and current_run_id(settings.models_dir):
         run = current_run(settings.models_dir)
@@ -213,13 +221,13 @@ def run_evaluate(args, settings) -> int:
 
 def run_tune(args, settings) -> int:
     from models.evaluation import DJ_REPEAT_DAMPINGS, tuned_params
-    from models.pipeline import record_tuned, tuned_hybrid_params
+    from models.pipeline import record_tuned
 
     dataset = _dataset(args, settings)
     params, objective = tuned_params(
         dataset,
         dataset.plays,
-        tuned_hybrid_params(settings.models_dir),
+        _starting_params(args, settings),
         seed=args.seed,
         holdout=args.holdout,
         min_set=args.min_set,

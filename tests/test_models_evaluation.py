@@ -144,6 +144,22 @@ def test_evaluate_data_json(tmp_path, capsys, data_dir):
     assert code == 0 and out.splitlines()[1].startswith("default")
 
 
+def test_evaluate_data_starts_from_the_defaults_not_the_catalogs_tuned_choice(tmp_path, capsys, data_dir):
+    from models.hybrid import HybridParams
+    from models.pipeline import record_tuned
+
+    odd = HybridParams(set_exponent=7.0, neighbour_sets=3).with_weights(als=0.5)
+    record_tuned(data_dir / "models", odd, {"data": "the catalog"})
+    path = write_csv(tmp_path / "sets.csv", scene_sets())
+    code, out, err = run(capsys, "evaluate", "--data", str(path), "--json")
+    assert code == 0, err
+    used = json.loads(out)["default"]["parameters"]
+    assert (used["set_exponent"], used["neighbour_sets"]) == (2.0, 200)
+    code, out, err = run(capsys, "tune", "--data", str(path), "--json")
+    assert code == 0, err
+    assert json.loads(out)["parameters"]["neighbour_sets"] == 200
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [(["--data", "missing.csv"], "does not exist"), (["--holdout", "1.5"], "between 0 and 1")],
