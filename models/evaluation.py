@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
+from tqdm import tqdm
 
 from models.metrics import catalogue_coverage, hit_rate_at_k, ndcg_at_k, r_precision
 from models.split import HoldoutSplit
@@ -67,13 +68,17 @@ class Report:
         }
 
 
-def rankings(ranker, split: HoldoutSplit, rows: np.ndarray, queries: sp.csr_matrix, n: int) -> np.ndarray:
-    """Top-n columns of `ranker` for each query, seeds removed, in batches."""
+def rankings(ranker, split: HoldoutSplit, rows: np.ndarray, queries: sp.csr_matrix, n: int,
+             *, unit: str = "set") -> np.ndarray:
+    """Top-n columns of `ranker` for each query, seeds removed, in batches (a progress bar on a terminal)."""
     out = []
     step = batch_size(queries.shape[1])
-    for start in range(0, len(rows), step):
-        batch = queries[start : start + step]
-        out.append(top_items(ranker.scores(batch, rows[start : start + step]), batch, n))
+    with tqdm(total=len(rows), desc=f"scoring {getattr(ranker, 'name', 'model')}", unit=unit,
+              disable=None, leave=False, dynamic_ncols=True) as bar:
+        for start in range(0, len(rows), step):
+            batch = queries[start : start + step]
+            out.append(top_items(ranker.scores(batch, rows[start : start + step]), batch, n))
+            bar.update(batch.shape[0])
     return np.concatenate(out) if out else np.zeros((0, n), dtype=np.int64)
 
 
@@ -95,7 +100,7 @@ def evaluate_ranker(ranker, split: HoldoutSplit) -> Report:
             (np.ones(len(previous), np.float32), (np.arange(len(previous)), previous)),
             shape=(len(previous), n_tracks),
         )
-        next_ranked = rankings(ranker, split, np.full(len(previous), -1), seeds, K)
+        next_ranked = rankings(ranker, split, np.full(len(previous), -1), seeds, K, unit="pair")
         next_hr = float(np.mean([t in row for row, t in zip(next_ranked, target, strict=True)]))
     return Report(
         name=ranker.name,
@@ -186,26 +191,24 @@ def run_evaluation(
         split = sample_split(split, max_test_sets, seed=seed)
     data = dataset.training(split.train, split.train_plays)
     validation_objective = None
-    if tune:
-        params, validation_objective = tuned_params(
-            dataset, split.train_plays, params, seed=seed, holdout=holdout, min_set=min_set
-        )
-    if on_tuned is not None:
-        on_tuned(params)
-    results = {}
-    start = time.perf_counter()
-    model = HybridModel(params).fit(data)
-    fit_seconds = time.perf_counter() - start
-    results[DEFAULT] = evaluate_ranker(model, split).to_dict() | {"fit_seconds": round(fit_seconds, 2)}
-    if baselines:
-        for ranker in baseline_rankers(split.train.shape[1]):
+    rankers = baseline_rankers(split.train.shape[1]) if baselines else []
+    with tqdm(total=1 + len(rankers), desc="evaluate", unit="model", disable=None, dynamic_ncols=True) as bar:
+        if tune:
+            bar.set_postfix_str("tuning the default's weights on a validation split")
+            params, validation_objective = tuned_params(
+                dataset, split.train_plays, params, seed=seed, holdout=holdout, min_set=min_set
+            )
+        if on_tuned is not None:
+            on_tuned(params)
+        results = {}
+        for ranker in [HybridModel(params), *rankers]:
+            bar.set_postfix_str(f"fitting {ranker.name}")
             start = time.perf_counter()
             ranker.fit(data)
             fit_seconds = time.perf_counter() - start
-            results[ranker.name] = evaluate_ranker(ranker, split).to_dict() | {
-                "fit_seconds": round(fit_seconds, 2)
-            }
+            results[ranker.name] = evaluate_ranker(ranker, split).to_dict() | {"fit_seconds": round(fit_seconds, 2)}
             log.info("%s: %s", ranker.name, results[ranker.name])
+            bar.update()
     return {
         "protocol": {"holdout": holdout, "min_set": min_set, "seed": seed, "data": dataset.source},
         "counts": {
