@@ -425,3 +425,22 @@ def test_retrain_stops_its_early_final_fit_when_the_tuning_fails(crate, monkeypa
     with pytest.raises(RuntimeError, match="before its weights"):
         started[0].result()  # the thread ended instead of waiting for weights that never come
     assert current_run_id(settings.models_dir) == before
+
+
+def test_the_als_baseline_folds_new_queries_in_exactly_as_implicit_does():
+    import scipy.sparse as sp
+
+    from models.als import AlsParams
+    from models.rankers import AlsRanker, TrainData
+    from models.weighting import weight
+
+    counts = sp.random(300, 500, density=0.03, random_state=1, format="csr", dtype=np.float32)
+    counts.data[:] = 1
+    ranker = AlsRanker(AlsParams(factors=16, regularization=0.01, iterations=5, weighting="bm25"))
+    ranker.fit(TrainData(counts=counts))
+    queries = counts[:40]
+    expected = ranker.model.recalculate_user(np.arange(40), weight(queries, "bm25")) @ ranker.model.item_factors.T
+    scores = ranker.scores(queries, np.full(40, -1))
+    np.testing.assert_allclose(scores, expected, atol=1e-4 * np.abs(expected).max())
+    known = ranker.scores(queries, np.arange(40))
+    np.testing.assert_allclose(known, ranker.model.user_factors[:40] @ ranker.model.item_factors.T, rtol=1e-6)
