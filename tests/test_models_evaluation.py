@@ -243,6 +243,18 @@ def test_retrain_publishes_only_if_at_least_as_good(crate, capsys):
     assert (crate / "models" / "current").resolve().name != current
 
 
+def test_track_ids_written_artist_dash_title_credit_their_artists_when_the_csv_has_no_artist_column(tmp_path):
+    rows = [("a", "Floorplan - Never Grow Old (Luke Slater Remix)"), ("a", "4MAzFW3ZTSm4sNmF0mJ2hT"),
+            ("b", "k klass - into the groove"), ("b", "Dj - ")]
+    dataset = dataset_from_csv(write_csv(tmp_path / "keys.csv", rows, header=("set_id", "track_id")))
+    assert dataset.credits["Floorplan - Never Grow Old (Luke Slater Remix)"] == ["Floorplan", "Luke Slater"]
+    assert dataset.credits["k klass - into the groove"] == ["k klass"]
+    assert "4MAzFW3ZTSm4sNmF0mJ2hT" not in dataset.credits and "Dj -" not in dataset.credits  # (stripped)
+    with_columns = [("a", "x - y", 1, "Real Artist", "Real Title")]
+    dataset = dataset_from_csv(write_csv(tmp_path / "both.csv", with_columns))
+    assert dataset.credits["x - y"] == ["Real Artist"]  # the columns win over the id
+
+
 def test_csv_labels_are_side_information_that_breaks_ties(tmp_path):
     """Two tracks seen once with the seed: the one on the seed's label (from '[Label]') ranks first."""
     from models.hybrid import HybridModel, HybridParams
