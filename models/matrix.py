@@ -106,7 +106,8 @@ def load_plays(conn: sqlite3.Connection) -> Plays:
 
 
 def read_plays_csv(path: Path | str) -> Plays:
-    """Plays from a CSV with columns `set_id, track_id[, position, artist, title]` (others ignored).
+    """Plays from a CSV with columns `set_id, track_id[, position, artist, title]` (others ignored; `song`
+    is read as `title` when there is no `title`).
 
     Without a `position` column, positions are 0 (order unknown) and rows keep the file's order. Raises
     `BadInputError` naming the file when it lacks the two required columns.
@@ -129,7 +130,7 @@ def read_plays_csv(path: Path | str) -> Plays:
         position_col, artist_col, title_col = (
             columns.get("position"),
             columns.get("artist"),
-            columns.get("title"),
+            columns.get("title") or columns.get("song"),  # MixesDB exports call it `song`
         )
         for row in reader:
             set_id, track_id = (row.get(set_col) or "").strip(), (row.get(track_col) or "").strip()

@@ -253,6 +253,9 @@ def test_track_ids_written_artist_dash_title_credit_their_artists_when_the_csv_h
     with_columns = [("a", "x - y", 1, "Real Artist", "Real Title")]
     dataset = dataset_from_csv(write_csv(tmp_path / "both.csv", with_columns))
     assert dataset.credits["x - y"] == ["Real Artist"]  # the columns win over the id
+    song = [("a", "id1", "Artist S", "Track (Luke Slater Remix) [Kompakt]")]
+    dataset = dataset_from_csv(write_csv(tmp_path / "song.csv", song, header=("set_id", "track_id", "artist", "song")))
+    assert dataset.credits["id1"] == ["Artist S", "Luke Slater", "label Kompakt"]
 
 
 def test_csv_labels_are_side_information_that_breaks_ties(tmp_path):
