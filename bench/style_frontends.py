@@ -1,6 +1,6 @@
 """Which pretrained features tell electronic sub-styles apart: a probe for the sound model's next front end.
 
-    .venv/bin/python bench/audio_frontends.py [--labels CSV] [--seeds 0 1 2 3 4]
+    .venv/bin/python bench/style_frontends.py [--labels CSV] [--seeds 0 1 2 3 4]
 
 Clip features, each with patches as the product takes them (`models.cnn.clip_patches` of
 `audio.mel.model_input`, 3-s patches every 1.5 s, mean and max over patches):
