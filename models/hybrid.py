@@ -26,7 +26,7 @@ import scipy.sparse as sp
 from errors import ArtifactMissingError
 from models.als import AlsParams, fit_supported, one_blas_thread
 from models.rankers import TrainData
-from models.weighting import bm25_stats, bm25_weight, damp_dj_repeats, weight
+from models.weighting import bm25_stats, damp_dj_repeats, query_weight, weight
 
 SIGNALS = ("sets", "als", "artists", "transitions", "popularity")
 SPARSE_SIGNALS = ("sets", "artists", "transitions")  # exactly 0 outside the tracks they vote for
@@ -455,10 +455,7 @@ class HybridModel:
 
     def _als_query_factors(self, queries: sp.csr_matrix) -> np.ndarray:
         """The seeds folded in as new sets: queries × factors."""
-        if self.params.als.weighting == "bm25":  # weigh the query like a training set
-            weighted = bm25_weight(_binary(queries), idf=self.bm25_idf, average_length=self.bm25_length)
-        else:
-            weighted = weight(_binary(queries), self.params.als.weighting)
+        weighted = query_weight(_binary(queries), self.params.als.weighting, (self.bm25_idf, self.bm25_length))
         return self.als.set_factors(weighted)
 
     def _artist_votes(self, queries: sp.csr_matrix) -> sp.csr_matrix:

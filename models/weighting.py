@@ -70,6 +70,15 @@ def weight(
     raise BadInputError(f"weighting={scheme!r} is not one of {', '.join(WEIGHTINGS)}.")
 
 
+def query_weight(queries: sp.csr_matrix, scheme: str, stats: tuple[np.ndarray, float]) -> sp.csr_matrix:
+    """Query rows weighted as the training rows were: BM25 with the *training* matrix's IDF and average set
+    length (`stats` = `bm25_stats(training)`; a batch's own statistics would zero a one-track query), the other
+    schemes row by row."""
+    if scheme == "bm25":
+        return bm25_weight(queries, idf=stats[0], average_length=stats[1])
+    return weight(queries, scheme)
+
+
 def min_support(
     matrix: sp.csr_matrix, *, min_sets: int = 1, min_tracks: int = 1
 ) -> tuple[np.ndarray, np.ndarray]:
