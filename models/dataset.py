@@ -82,30 +82,17 @@ class Dataset:
 
 
 def dataset_from_csv(path: Path | str) -> Dataset:
-    """A CSV of tracklists (see `models.matrix.read_plays_csv`); credits come from its artist/title columns,
-    or, without them, from track ids written `Artist - Title`.
+    """A CSV of tracklists (see `models.matrix.read_plays_csv`); credits come from its artist/title columns
+    (or, without an artist column, from track ids written `Artist - Title`).
 
     A title ending in `[Label]` (as MixesDB writes them) credits that label too.
     """
     plays = read_plays_csv(path)
-    names = {**names_in_keys(plays.track_keys), **plays.names}
     credits = {
         key: [*credited_artists(artist, title), *label_credit(trailing_label(title))]
-        for key, (artist, title) in names.items()
+        for key, (artist, title) in plays.names.items()
     }
     return Dataset(plays=plays, credits=credits, source=str(path))
-
-
-def names_in_keys(track_keys: np.ndarray) -> dict[str, tuple[str, str]]:
-    """(artist, title) of each distinct track key written `Artist - Title` (a tracklist line, or the
-    catalog's identity key `k klass - into the groove`), for a CSV without artist/title columns.
-    Keys without ` - ` (Spotify IDs, numbers) give nothing."""
-    names = {}
-    for key in np.unique(np.asarray(track_keys, dtype=str)).tolist():
-        artist, separator, title = key.partition(" - ")
-        if separator and artist.strip() and title.strip():
-            names[key] = (artist.strip(), title.strip())
-    return names
 
 
 def dataset_from_catalog(conn: sqlite3.Connection, *, source: str = "catalog") -> Dataset:

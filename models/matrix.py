@@ -107,11 +107,15 @@ def load_plays(conn: sqlite3.Connection) -> Plays:
 
 def read_plays_csv(path: Path | str) -> Plays:
     """Plays from a CSV with columns `set_id, track_id[, position, artist, title]` (others ignored; `song`
-    is read as `title` when there is no `title`).
+    is read as `title` when there is no `title`). Without an artist column, track ids written
+    `Artist - Title` (tracklist lines, the catalog's identity keys) give the artist and, failing a title
+    column, the title.
 
     Without a `position` column, positions are 0 (order unknown) and rows keep the file's order. Raises
     `BadInputError` naming the file when it lacks the two required columns.
     """
+    from scraping.grammar import split_artist_title  # the tracklist grammar's own `Artist - Title` split
+
     path = Path(path)
     if not path.is_file():
         raise BadInputError(
@@ -143,9 +147,15 @@ def read_plays_csv(path: Path | str) -> Plays:
             sets.append(set_id)
             tracks.append(track_id)
             positions.append(position)
-            if artist_col and row.get(artist_col):
-                title = (row.get(title_col) or "").strip() if title_col else ""
-                names.setdefault(track_id, (row[artist_col].strip(), title))
+            if track_id in names:
+                continue
+            title = (row.get(title_col) or "").strip() if title_col else ""
+            if artist_col:
+                artist = (row.get(artist_col) or "").strip()
+                if artist:
+                    names[track_id] = (artist, title)
+            elif split := split_artist_title(track_id):  # ids written `Artist - Title`
+                names[track_id] = (split[0], title or split[1])
     if not sets:
         raise BadInputError(f"{path} has no rows with both a set_id and a track_id.")
     set_keys, track_keys = np.array(sets, dtype=object), np.array(tracks, dtype=object)

@@ -183,6 +183,15 @@ def _split_outside_brackets(text: str, pattern: re.Pattern[str]) -> tuple[str, s
     return None
 
 
+def split_artist_title(text: str) -> tuple[str, str] | None:
+    """`"Artist - Title (Remix)"` -> ("Artist", "Title (Remix)"), split at the first ` - ` (or en/em dash)
+    outside brackets; None without one, or when the artist or title is a placeholder (`ID`, `?`, `Unknown`)."""
+    split = _split_outside_brackets(text, _SEPARATOR)
+    if split is None or not split[0] or not split[1] or _is_unknown(split[0]) or _is_unknown(split[1]):
+        return None
+    return split
+
+
 def parse_track_part(text: str, version: str | None = None) -> TrackPart:
     """`"Artist - Title (Remix)"` → a `TrackPart`; no separator gives an unknown part titled `text`."""
     split = _split_outside_brackets(text, _SEPARATOR)
