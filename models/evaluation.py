@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import scipy.sparse as sp
 from tqdm import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
 
 from models.metrics import catalogue_coverage, hit_rate_at_k, ndcg_at_k, r_precision
 from models.split import HoldoutSplit
@@ -192,7 +193,10 @@ def run_evaluation(
     data = dataset.training(split.train, split.train_plays)
     validation_objective = None
     rankers = baseline_rankers(split.train.shape[1]) if baselines else []
-    with tqdm(total=1 + len(rankers), desc="evaluate", unit="model", disable=None, dynamic_ncols=True) as bar:
+    with (
+        logging_redirect_tqdm(),  # -v's log lines print above the bars instead of through them
+        tqdm(total=1 + len(rankers), desc="evaluate", unit="model", disable=None, dynamic_ncols=True) as bar,
+    ):
         if tune:
             bar.set_postfix_str("tuning the default's weights on a validation split")
             params, validation_objective = tuned_params(

@@ -245,14 +245,20 @@ def test_retrain_publishes_only_if_at_least_as_good(crate, capsys):
 
 def test_track_ids_written_artist_dash_title_credit_their_artists_when_the_csv_has_no_artist_column(tmp_path):
     rows = [("a", "Floorplan - Never Grow Old (Luke Slater Remix)"), ("a", "4MAzFW3ZTSm4sNmF0mJ2hT"),
-            ("b", "k klass - into the groove"), ("b", "Dj - ")]
+            ("b", "k klass - into the groove"), ("b", "ID - Acid Track"), ("b", "Rrose – Waterfall")]
     dataset = dataset_from_csv(write_csv(tmp_path / "keys.csv", rows, header=("set_id", "track_id")))
     assert dataset.credits["Floorplan - Never Grow Old (Luke Slater Remix)"] == ["Floorplan", "Luke Slater"]
     assert dataset.credits["k klass - into the groove"] == ["k klass"]
-    assert "4MAzFW3ZTSm4sNmF0mJ2hT" not in dataset.credits and "Dj -" not in dataset.credits  # (stripped)
-    with_columns = [("a", "x - y", 1, "Real Artist", "Real Title")]
+    assert dataset.credits["Rrose – Waterfall"] == ["Rrose"]  # an en dash, as tracklists write it
+    assert "4MAzFW3ZTSm4sNmF0mJ2hT" not in dataset.credits
+    assert "ID - Acid Track" not in dataset.credits  # a placeholder is nobody's credit
+    titled = [("a", "Floorplan - Never Grow Old", "Never Grow Old (Luke Slater Remix) [M-Plant]")]
+    dataset = dataset_from_csv(write_csv(tmp_path / "titled.csv", titled, header=("set_id", "track_id", "title")))
+    assert dataset.credits["Floorplan - Never Grow Old"] == ["Floorplan", "Luke Slater", "label M-Plant"]
+    with_columns = [("a", "x - y", 1, "Real Artist", "Real Title"), ("a", "Left - Blank", 2, "", "Untitled")]
     dataset = dataset_from_csv(write_csv(tmp_path / "both.csv", with_columns))
     assert dataset.credits["x - y"] == ["Real Artist"]  # the columns win over the id
+    assert "Left - Blank" not in dataset.credits  # an artist column left empty is not filled from the id
     song = [("a", "id1", "Artist S", "Track (Luke Slater Remix) [Kompakt]")]
     dataset = dataset_from_csv(write_csv(tmp_path / "song.csv", song, header=("set_id", "track_id", "artist", "song")))
     assert dataset.credits["id1"] == ["Artist S", "Luke Slater", "label Kompakt"]
@@ -442,20 +448,25 @@ def test_retrain_stops_its_early_final_fit_when_the_tuning_fails(crate, monkeypa
     assert current_run_id(settings.models_dir) == before
 
 
-def test_the_als_baseline_folds_new_queries_in_exactly_as_implicit_does():
+@pytest.mark.parametrize("weighting, alpha, regularization", [("bm25", 1.0, 0.01), ("binary", 7.0, 0.5)])
+def test_the_als_baseline_folds_new_queries_in_exactly_as_implicit_does(weighting, alpha, regularization):
     import scipy.sparse as sp
 
     from models.als import AlsParams
     from models.rankers import AlsRanker, TrainData
-    from models.weighting import weight
+    from models.weighting import bm25_stats, query_weight
 
     counts = sp.random(300, 500, density=0.03, random_state=1, format="csr", dtype=np.float32)
     counts.data[:] = 1
-    ranker = AlsRanker(AlsParams(factors=16, regularization=0.01, iterations=5, weighting="bm25"))
-    ranker.fit(TrainData(counts=counts))
-    queries = counts[:40]
-    expected = ranker.model.recalculate_user(np.arange(40), weight(queries, "bm25")) @ ranker.model.item_factors.T
-    scores = ranker.scores(queries, np.full(40, -1))
+    params = AlsParams(factors=16, regularization=regularization, alpha=alpha, iterations=5, weighting=weighting)
+    ranker = AlsRanker(params).fit(TrainData(counts=counts))
+    queries = counts[:41]
+    one_track = sp.csr_matrix((np.ones(1, np.float32), ([0], [counts[0].indices[0]])), shape=(1, 500))
+    queries = sp.vstack([queries, one_track]).tocsr()
+    weighted = query_weight(queries, weighting, bm25_stats(counts))  # the training set's statistics
+    expected = ranker.model.recalculate_user(np.arange(queries.shape[0]), weighted) @ ranker.model.item_factors.T
+    scores = ranker.scores(queries, np.full(queries.shape[0], -1))
     np.testing.assert_allclose(scores, expected, atol=1e-4 * np.abs(expected).max())
-    known = ranker.scores(queries, np.arange(40))
+    assert np.abs(scores[-1]).max() > 0  # a one-track query is weighted with training IDF, not its own (0)
+    known = ranker.scores(counts[:40], np.arange(40))
     np.testing.assert_allclose(known, ranker.model.user_factors[:40] @ ranker.model.item_factors.T, rtol=1e-6)
