@@ -74,7 +74,7 @@ def rankings(ranker, split: HoldoutSplit, rows: np.ndarray, queries: sp.csr_matr
     """Top-n columns of `ranker` for each query, seeds removed, in batches (a progress bar on a terminal)."""
     out = []
     step = batch_size(queries.shape[1])
-    with tqdm(total=len(rows), desc=f"scoring {getattr(ranker, 'name', 'model')}", unit=unit,
+    with tqdm(total=len(rows), desc=f"scoring {ranker.name}", unit=unit,
               disable=None, leave=False, dynamic_ncols=True) as bar:
         for start in range(0, len(rows), step):
             batch = queries[start : start + step]
