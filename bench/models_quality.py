@@ -72,7 +72,9 @@ def main() -> None:
         f"{counts['held_out_warm_tracks']} held-out tracks seen in training."
     )
     for seed, report in zip(args.seeds, reports, strict=True):
-        print(f"seed {seed}: tuned weights {report['default']['parameters']['weights']}")
+        chosen = report["default"]["parameters"]
+        print(f"seed {seed}: tuned weights {chosen['weights']}; up to {chosen['few_seeds']} seeds: "
+              f"{chosen['few_seed_weights']}")
 
 
 if __name__ == "__main__":

@@ -241,10 +241,13 @@ def run_tune(args, settings) -> int:
         print(json.dumps(payload, indent=2))
     else:
         weights = ", ".join(f"{k} {v:g}" for k, v in params.weights.items())
+        few = ", ".join(f"{k} {v:g}" for k, v in params.few_seed_weights.items())
         where = f"; recorded in {details['recorded_in']}" if "recorded_in" in details else ""
+        few_line = (f"Queries of 1-{params.few_seeds} seeds: {few}" if params.few_seeds
+                    else "Queries of any size use the weights above (fewer seeds did no better).")
         print(
             f"Tuned weights: {weights}; DJ-repeat damping {params.dj_repeat_damping:g} "
-            f"(validation R-precision + NDCG@10 = {objective:.4f}){where}"
+            f"(validation R-precision + NDCG@10 = {objective:.4f}){where}\n{few_line}"
         )
     return 0
 

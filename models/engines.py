@@ -103,8 +103,7 @@ class HybridEngine:
             raise ArtifactMissingError(f"Run {run.run_id} has no hybrid parameters in its metadata.json: retrain it.")
         params = HybridParams.from_dict(stored)
         model = HybridModel.from_arrays(run.array, params)
-        if model.als is not None:
-            model.als.warm()  # the candidate path's norm order, built once here rather than in a query
+        model.warm()  # the candidate path's orders (ALS norm, popularity), built once here rather than in a query
         return cls(model)
 
 

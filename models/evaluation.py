@@ -155,9 +155,9 @@ def tuned_params(dataset, plays, params, *, seed: int, holdout: float, min_set: 
         dampings = ()
     best = None
     for candidate in [replace(params, dj_repeat_damping=d) for d in dampings] or [params]:
-        weights, value = tune_weights(candidate, validation, data, seed=seed)
+        tuned, value = tune_weights(candidate, validation, data, seed=seed)
         if best is None or value > best[1] + 1e-9:
-            best = (replace(candidate, weights=weights), value)
+            best = (tuned, value)
     return best
 
 

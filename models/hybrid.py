@@ -11,8 +11,12 @@ Set data is very sparse (most tracks are in one or two sets), so no single signa
 - `transitions`: tracks DJs played within a few positions after a seed ("played next");
 - `popularity`: sets per track, a small prior.
 
-Each signal is scaled to a maximum of 1 per query and the blend is Σ weight × signal. The
-weights are tuned on a validation split (`models.tuning`), never on test data.
+Each signal is scaled to a maximum of 1 per query and the blend is Σ weight × signal. A query of a
+few seeds (a pasted track) and one of many (a crate, a set) want different blends: many seeds find
+the sets like them, one seed is in too few sets for that, and ALS with a popularity prior does far
+better (bench/models.md, "One pasted track"). So there are two sets of weights, `few_seed_weights`
+for queries of at most `few_seeds` seeds and `weights` for the rest. Both, and the cut between
+them, are tuned on a validation split (`models.tuning`), never on test data.
 """
 
 from __future__ import annotations
@@ -32,6 +36,10 @@ SIGNALS = ("sets", "als", "artists", "transitions", "popularity")
 SPARSE_SIGNALS = ("sets", "artists", "transitions")  # exactly 0 outside the tracks they vote for
 # Measured on real MixesDB sets (bench/models.md): set neighbours lead, the rest break its ties.
 DEFAULT_WEIGHTS = {"sets": 1.0, "als": 0.0001, "artists": 0.01, "transitions": 0.01, "popularity": 0.0}
+# Measured on the same sets queried with one of their tracks: ALS leads, popularity is its prior.
+FEW_SEED_WEIGHTS = {"sets": 0.1, "als": 1.0, "artists": 0.1, "transitions": 0.0, "popularity": 0.3}
+FEW_SEEDS = 8  # queries with at most this many seeds use FEW_SEED_WEIGHTS
+BLEND_FIELDS = ("weights", "few_seed_weights", "few_seeds")  # what `models.tuning` chooses
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,8 @@ class HybridParams:
     """Structure and blend weights of the hybrid model."""
 
     weights: dict = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    few_seed_weights: dict = field(default_factory=lambda: dict(FEW_SEED_WEIGHTS))
+    few_seeds: int = FEW_SEEDS  # 0: every query uses `weights`
     set_artist_weight: float = 0.3
     set_exponent: float = 2.0
     neighbour_sets: int = 200
@@ -49,19 +59,38 @@ class HybridParams:
 
     @property
     def needs_als(self) -> bool:
-        return self.weights.get("als", 0.0) > 0
+        return any(weights.get("als", 0.0) > 0 for weights in self.profiles())
+
+    def profiles(self) -> list[dict]:
+        """The weight sets a query can use: `weights`, and `few_seed_weights` when `few_seeds` > 0."""
+        return [self.weights] + ([self.few_seed_weights] if self.few_seeds > 0 else [])
+
+    def weights_for(self, n_seeds: int) -> dict:
+        """The blend weights for a query of `n_seeds` seeds."""
+        return self.few_seed_weights if 0 < n_seeds <= self.few_seeds else self.weights
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def blend_fields(self) -> dict:
+        """The tuned part: both weight sets and the cut between them (`BLEND_FIELDS`)."""
+        return {name: getattr(self, name) for name in BLEND_FIELDS}
 
     @classmethod
     def from_dict(cls, values: dict) -> HybridParams:
         values = dict(values)
         values["als"] = AlsParams(**values.get("als", {}))
+        if "weights" in values and "few_seed_weights" not in values:
+            values["few_seeds"] = 0  # stored before there were two weight sets: blend as it was
         return cls(**values)
 
     def with_weights(self, **weights: float) -> HybridParams:
         return replace(self, weights={**self.weights, **weights})
+
+    def with_every_signal(self) -> HybridParams:
+        """The same structure with every signal weighted 1 in every weight set (fit or tune them all)."""
+        return replace(self, weights={name: 1.0 for name in self.weights},
+                       few_seed_weights={name: 1.0 for name in self.few_seed_weights})
 
 
 def _binary(matrix: sp.spmatrix) -> sp.csr_matrix:
@@ -277,6 +306,11 @@ def _max_scaled(scores: np.ndarray, peak: np.ndarray | None = None) -> np.ndarra
     return scores / np.where(peak > 0, peak, 1.0)
 
 
+def _seed_counts(queries: sp.csr_matrix) -> np.ndarray:
+    """Seeds per query row [shape=(n_queries,)]."""
+    return np.diff(sp.csr_matrix(queries).indptr)
+
+
 def _dense(matrix: sp.spmatrix) -> np.ndarray:
     return np.asarray(matrix.todense(), dtype=np.float32)
 
@@ -375,9 +409,12 @@ class HybridModel:
         return model
 
     # -- scoring ------------------------------------------------------------------------------------
-    def signals(self, queries: sp.csr_matrix) -> dict[str, np.ndarray]:
-        """Each signal (max-scaled per query) for a batch of seed rows (n_queries × n_tracks)."""
+    def signals(self, queries: sp.csr_matrix, names: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
+        """Each signal (max-scaled per query) for a batch of seed rows (n_queries × n_tracks): `names`, by
+        default those the rows' weight sets use."""
         queries = sp.csr_matrix(queries, dtype=np.float32)
+        if names is None:
+            names = self.active_signals(*(self.params.weights_for(n) for n in np.unique(_seed_counts(queries))))
         compute = {
             "sets": lambda: _dense(self._set_votes(queries)),
             "als": lambda: self._als_signal(queries),
@@ -385,29 +422,41 @@ class HybridModel:
             "transitions": lambda: _dense(self._transition_votes(queries)),
             "popularity": lambda: np.tile(self.popularity, (queries.shape[0], 1)),
         }
-        return {name: _max_scaled(compute[name]()) for name in self.active_signals() if name in compute}
+        return {name: _max_scaled(compute[name]()) for name in names if name in compute}
 
-    def blend(self, signals: dict[str, np.ndarray], weights: dict | None = None) -> np.ndarray:
-        weights = self.params.weights if weights is None else weights
+    def blend(self, signals: dict[str, np.ndarray], weights: dict) -> np.ndarray:
+        """Σ weight × signal [shape=(rows, columns), like the signals, which may be gathered to a shortlist]."""
         total = None
         for name, values in signals.items():
             w = weights.get(name, 0.0)
             if w:
                 total = w * values if total is None else total + w * values
-        if total is None:  # shaped like the signals (they may be gathered to a shortlist of columns)
+        if total is None:
             if signals:
                 return np.zeros(next(iter(signals.values())).shape, dtype=np.float32)
             return np.zeros((0, self.set_tracks.shape[1]), dtype=np.float32)
         return total
 
     def scores(self, queries: sp.csr_matrix, rows: np.ndarray | None = None) -> np.ndarray:
-        return self.blend(self.signals(queries))
+        """Blended scores [shape=(n_queries, n_tracks)], each row with the weights for its number of seeds."""
+        queries = sp.csr_matrix(queries, dtype=np.float32)
+        signals = self.signals(queries)
+        counts = _seed_counts(queries)
+        few = (counts > 0) & (counts <= self.params.few_seeds)
+        if not few.any() or few.all():
+            return self.blend(signals, self.params.weights_for(int(counts[0]) if len(counts) else 0))
+        out = np.empty((queries.shape[0], queries.shape[1]), dtype=np.float32)
+        for mask, weights in ((few, self.params.few_seed_weights), (~few, self.params.weights)):
+            out[mask] = self.blend({name: values[mask] for name, values in signals.items()}, weights)
+        return out
 
-    def active_signals(self) -> tuple[str, ...]:
-        """The signals with a positive weight and the data for them, in `SIGNALS` order (what `signals`
-        computes), then any weighted name this model does not know: the fast path (`top`) steps aside for those.
+    def active_signals(self, *profiles: dict) -> tuple[str, ...]:
+        """The signals some weight set in `profiles` (default: all of them) weighs and the data for, in
+        `SIGNALS` order (what `signals` computes), then any weighted name this model does not know: the
+        fast path (`top`) steps aside for those.
         """
-        weights = self.params.weights
+        profiles = profiles or tuple(self.params.profiles())
+        weighted = {name for weights in profiles for name, w in weights.items() if w > 0}
         available = {
             "sets": True,
             "als": self.als is not None,
@@ -415,8 +464,8 @@ class HybridModel:
             "transitions": self.transitions.nnz > 0,
             "popularity": True,
         }
-        known = tuple(name for name in SIGNALS if weights.get(name, 0) > 0 and available[name])
-        return known + tuple(name for name, w in weights.items() if w > 0 and name not in SIGNALS)
+        known = tuple(name for name in SIGNALS if name in weighted and available[name])
+        return known + tuple(sorted(weighted - set(SIGNALS)))
 
     def top(self, query: sp.csr_matrix, k: int, *, exclude: np.ndarray | None = None
             ) -> tuple[np.ndarray, np.ndarray]:
@@ -430,7 +479,8 @@ class HybridModel:
         from models.topk import top_k
 
         query = sp.csr_matrix(query, dtype=np.float32)
-        found = candidate_top(self, query, k, exclude=exclude)
+        weights = self.params.weights_for(int(query.nnz))
+        found = candidate_top(self, query, k, weights, exclude=exclude)
         return found if found is not None else top_k(self.scores(query)[0], k, exclude=exclude)
 
     def _set_votes(self, queries: sp.csr_matrix) -> sp.csr_matrix:
@@ -469,6 +519,22 @@ class HybridModel:
         """A sparse signal (one of `SPARSE_SIGNALS`) before scaling: queries × tracks."""
         votes = {"sets": self._set_votes, "artists": self._artist_votes, "transitions": self._transition_votes}
         return votes[name](sp.csr_matrix(queries, dtype=np.float32))
+
+    @functools.cached_property
+    def _popularity_order(self) -> np.ndarray:
+        """Columns by decreasing popularity [shape=(n_tracks,)], ties by column."""
+        return np.argsort(-self.popularity, kind="stable")
+
+    def popular_rows(self, count: int, *, skip: np.ndarray) -> np.ndarray:
+        """The `count` most popular columns not in `skip` (sorted), most popular first."""
+        order = self._popularity_order[: count + len(skip)]
+        return order[~np.isin(order, skip, assume_unique=True)][:count]
+
+    def warm(self) -> None:
+        """Build what the candidate path needs now rather than in the first query."""
+        _ = self._popularity_order
+        if self.als is not None:
+            self.als.warm()
 
     @property
     def popularity_peak(self) -> np.ndarray:

@@ -111,17 +111,17 @@ def train_run(
     dataset: Dataset | None = None,
     metrics: dict | None = None,
     show_progress: bool = False,
-    final_weights=None,
+    final_blend=None,
     sized: bool | None = None,
 ) -> Run:
     """Train one model on the whole catalog and write a new (unpublished) run.
 
     The default engine takes `params` as given, else the tuned ones with `als` (when given) as their
     ALS part, `sized_for` the catalog when `sized` (default: when no `als` is given; `train-als` passes
-    False only when the DJ chose factors or iterations). `final_weights`, when given, is called once the model is
-    fitted and returns the blend weights the run keeps (the retrain fits while it still tunes them;
-    a fit depends on the weights only through which signals it builds, so `params` then has every
-    signal on).
+    False only when the DJ chose factors or iterations). `final_blend`, when given, is called once the model is
+    fitted and returns the blend the run keeps (`HybridParams.blend_fields`: the retrain fits while it
+    still tunes them; a fit depends on the weights only through which signals it builds, so `params`
+    then has every signal on).
     """
     start = time.perf_counter()
     dataset = dataset or load_catalog_dataset(settings)
@@ -141,8 +141,8 @@ def train_run(
         if tuned and (sized if sized is not None else als is None):
             params = sized_for(params, dataset.plays)
         model = HybridEngine(HybridModel(params).fit(dataset.training(matrix, dataset.plays, cells)))
-        if final_weights is not None:
-            model.model.params = params.with_weights(**final_weights())
+        if final_blend is not None:
+            model.model.params = replace(params, **final_blend())
         parameters = model.metadata()
     train_seconds = time.perf_counter() - start
     metadata = {
@@ -199,17 +199,17 @@ class FinalFit:
         self._run: Run | None = None
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
-        self._weights: dict | None = None
+        self._blend: dict | None = None
         self._tuned = threading.Event()
 
     def start(self, params: HybridParams) -> None:
         """Fit with `params`' structure and every signal of its blend on."""
-        every_signal = params.with_weights(**{name: 1.0 for name in params.weights})
+        every_signal = params.with_every_signal()
 
         def work() -> None:
             try:
                 self._run = train_run(self.settings, params=every_signal, dataset=self.dataset,
-                                      final_weights=self._wait_for_weights)
+                                      final_blend=self._wait_for_blend)
             except BaseException as exc:  # handed to the caller by `result`
                 self._error = exc
 
@@ -217,19 +217,19 @@ class FinalFit:
         self._thread.start()
 
     def tuned(self, params: HybridParams) -> None:
-        """The tuned parameters (`run_evaluation`'s `on_tuned`): their weights go into the run."""
-        self._weights = dict(params.weights)
+        """The tuned parameters (`run_evaluation`'s `on_tuned`): their blend goes into the run."""
+        self._blend = params.blend_fields()
         self._tuned.set()
 
     def abandon(self) -> None:
         """The tuning failed: the fit stops at the weights instead of waiting for them forever."""
         self._tuned.set()
 
-    def _wait_for_weights(self) -> dict:
+    def _wait_for_blend(self) -> dict:
         self._tuned.wait()
-        if self._weights is None:
+        if self._blend is None:
             raise RuntimeError("the retrain stopped before its weights were tuned")
-        return self._weights
+        return self._blend
 
     def result(self) -> Run:
         """The written (unpublished) run, once the thread is done; its error, if it failed."""

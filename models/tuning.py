@@ -3,7 +3,13 @@
 The validation split applies the evaluation protocol to the *training* plays only (another seed),
 so the test split is never looked at. Signals are computed once per validation query; a
 coordinate search then tries each weight on a log grid and keeps what raises
-R-precision + NDCG@10, for a few rounds.
+R-precision + NDCG@10, for a few rounds. It runs twice (`models.hybrid` has two weight sets):
+- `weights`, on the validation sets queried with all their kept tracks (the protocol), `sets` fixed at 1;
+- `few_seed_weights`, on the same sets queried with one kept track each, plus the split's "played
+  next" pairs (one track, truth: the track after it), `als` fixed at 1: what one pasted track asks.
+Then `few_seeds`, the largest seed count that still uses the second set: the validation sets are
+queried with 2, 4, 8 and 16 of their kept tracks, and the cut stays below the first count at which
+`weights` does better.
 
 On a large catalog the search ranks a shortlist per query: the union of each signal's
 `SHORTLIST` best tracks (seeds left out). A track outside every signal's shortlist would have to be
@@ -18,6 +24,7 @@ from __future__ import annotations
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -69,6 +76,10 @@ def objective(ranked: np.ndarray, truth: list[np.ndarray]) -> float:
     return float(rp + ndcg)
 
 
+SEED_COUNTS = (2, 4, 8, 16)  # query sizes that place the cut between the two weight sets
+MIN_CUT_QUERIES = 20  # validation sets with that many kept tracks needed to judge a cut
+
+
 def tune_weights(
     params: HybridParams,
     validation: HoldoutSplit,
@@ -78,25 +89,41 @@ def tune_weights(
     grid: tuple[float, ...] = GRID,
     max_queries: int = MAX_QUERIES,
     seed: int = 0,
-) -> tuple[dict, float]:
-    """Blend weights that do best on `validation` (the model is fitted on its training part, `data`).
-
-    `sets` stays at 1 (it sets the scale); every other signal is searched. Returns the weights and
-    their objective value.
+) -> tuple[HybridParams, float]:
+    """`params` with both weight sets and `few_seeds` chosen on `validation` (the model is fitted on its
+    training part, `data`), and the many-seed objective value (the protocol's queries).
     """
-    everything = {name: 1.0 for name in params.weights}
-    model = HybridModel(params.with_weights(**everything)).fit(data)
+    model = HybridModel(params.with_every_signal()).fit(data)
     rows, truth = validation.test_rows, validation.truth
     max_queries = max(50, min(max_queries, 4 * DENSE_CELLS // max(validation.train.shape[1], 1)))
+    rng = np.random.default_rng(seed)
     if len(rows) > max_queries:
-        pick = np.sort(np.random.default_rng(seed).choice(len(rows), max_queries, replace=False))
+        pick = np.sort(rng.choice(len(rows), max_queries, replace=False))
         rows, truth = rows[pick], [truth[i] for i in pick]
     if len(rows) == 0:
-        return dict(params.weights), 0.0
-    queries = validation.train.matrix[rows]
-    signals = model.signals(queries)
+        return params, 0.0
+    kept = validation.train.matrix[rows]
+    many, many_score = _search(_scorer(model, kept, truth), params.weights, "sets", rounds, grid)
+    one, one_truth, one_exclude = _one_seed_queries(validation, kept, truth, max_queries, rng)
+    one_seed_score = _scorer(model, one, one_truth, one_exclude)
+    few, few_score = _search(one_seed_score, params.few_seed_weights, "als", rounds, grid)
+    few_seeds = _cut(model, kept, truth, many, few, rng) if few_score > one_seed_score(many) else 0
+    log.info("tuned weights %s (objective %.4f on %d validation sets); one seed %s (%.4f on %d queries); "
+             "few-seed weights up to %d seeds", many, many_score, len(rows), few, few_score, one.shape[0], few_seeds)
+    tuned = {name: many.get(name, 0.0) for name in params.weights}
+    few = {name: few.get(name, 0.0) for name in params.few_seed_weights}
+    return replace(params, weights=tuned, few_seed_weights=few, few_seeds=few_seeds), many_score
+
+
+def _scorer(model, queries: sp.csr_matrix, truth: list[np.ndarray], exclude: sp.csr_matrix | None = None):
+    """`score(weights)`: the `objective` of a blend on these queries, every signal computed once.
+
+    `exclude` [shape like `queries`, default `queries`]: tracks ranked neither right nor wrong. A query
+    of some of a set's kept tracks leaves all of them out: the rest are known to belong, not held out.
+    """
+    signals = model.signals(queries, names=model.active_signals())
     depth = max([10, *(len(t) for t in truth)])
-    columns, ranked_signals, leave_out = shortlist(signals, queries)
+    columns, ranked_signals, leave_out = shortlist(signals, queries if exclude is None else exclude)
 
     def score(weights: dict) -> float:
         ranked = top_items(model.blend(ranked_signals, weights), leave_out, depth)
@@ -104,16 +131,24 @@ def tune_weights(
             ranked = np.take_along_axis(columns, ranked, axis=1)
         return objective(ranked, truth)
 
-    best = {name: params.weights.get(name, 0.0) for name in signals}
-    best["sets"] = 1.0 if "sets" in signals else 0.0
+    score.signals = tuple(signals)
+    return score
+
+
+def _search(score, start: dict, anchor: str, rounds: int, grid: tuple[float, ...]) -> tuple[dict, float]:
+    """Coordinate search of the blend weights from `start`, `anchor` fixed at 1 (it sets the scale):
+    the weights with the best `score` (a `_scorer`) and that value."""
+    best = {name: start.get(name, 0.0) for name in score.signals}
+    if anchor in score.signals:
+        best[anchor] = 1.0
     best_score = score(best)
     # A signal's grid values differ from `best` in that signal only, so they are scored side by side
     # (numpy releases the GIL for the blend and the partition) and then taken in grid order as before.
     with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
         for _ in range(rounds):
             improved = False
-            for name in signals:
-                if name == "sets" and best["sets"]:
+            for name in score.signals:
+                if name == anchor:
                     continue
                 trials = [{**best, name: value} for value in grid]
                 for trial, value_score in zip(trials, pool.map(score, trials), strict=True):
@@ -121,6 +156,48 @@ def tune_weights(
                         best, best_score, improved = trial, value_score, True
             if not improved:
                 break
-    log.info("tuned weights %s (objective %.4f on %d validation sets)", best, best_score, len(rows))
-    weights = {name: best.get(name, 0.0) for name in params.weights}
-    return weights, best_score
+    return best, best_score
+
+
+def _one_seed_queries(validation: HoldoutSplit, kept: sp.csr_matrix, truth: list[np.ndarray], max_queries: int,
+                      rng: np.random.Generator) -> tuple[sp.csr_matrix, list[np.ndarray], sp.csr_matrix]:
+    """One random kept track of each validation set (truth: its held-out tracks; its other kept tracks
+    left out of the ranking), then up to as many "played next" pairs (truth: the next track).
+
+    Returns query rows [shape=(n, n_tracks)], their truth, and what each leaves out [shape=(n, n_tracks)].
+    """
+    seeds = [int(rng.choice(kept.indices[kept.indptr[i] : kept.indptr[i + 1]])) for i in range(kept.shape[0])]
+    truth = list(truth)
+    pairs = validation.next_pairs
+    if len(pairs):
+        pairs = pairs[np.sort(rng.choice(len(pairs), min(len(pairs), max_queries), replace=False))]
+        truth += [np.array([target]) for target in pairs[:, 1]]
+    pair_seeds = pairs[:, 0].tolist() if len(pairs) else []
+    queries = _rows(seeds + pair_seeds, kept.shape[1])
+    return queries, truth, sp.vstack([kept, queries[len(seeds):]]).tocsr()
+
+
+def _rows(columns: list[list[int]] | list[int], n_tracks: int) -> sp.csr_matrix:
+    """Query rows with the given seed columns (one int or a list per row) [shape=(len(columns), n_tracks)]."""
+    lists = [[c] if np.isscalar(c) else list(c) for c in columns]
+    indptr = np.concatenate([[0], np.cumsum([len(c) for c in lists])])
+    indices = np.array([c for cs in lists for c in cs], dtype=np.int64)
+    return sp.csr_matrix((np.ones(len(indices), np.float32), indices, indptr), shape=(len(lists), n_tracks))
+
+
+def _cut(model, kept: sp.csr_matrix, truth: list[np.ndarray], many: dict, few: dict,
+         rng: np.random.Generator) -> int:
+    """The largest seed count that should use `few`: the sets are queried with n of their kept tracks for
+    each n in `SEED_COUNTS`, and the cut stops below the first n where `many` scores at least as well."""
+    cut = 1
+    for count in SEED_COUNTS:
+        long_enough = np.flatnonzero(np.diff(kept.indptr) > count)
+        if len(long_enough) < MIN_CUT_QUERIES:
+            break
+        queries = _rows([rng.choice(kept.indices[kept.indptr[i] : kept.indptr[i + 1]], count, replace=False)
+                         for i in long_enough], kept.shape[1])
+        score = _scorer(model, queries, [truth[i] for i in long_enough], kept[long_enough])
+        if score(many) >= score(few):
+            break
+        cut = count
+    return cut

@@ -209,7 +209,7 @@ def test_dj_repeat_damping_is_chosen_on_validation_when_djs_are_known(monkeypatc
 
     def fake_tune(params, validation, data, seed=0):
         tried.append(params.dj_repeat_damping)
-        return dict(params.weights), 1.0 if params.dj_repeat_damping == 0.5 else 0.5
+        return params, 1.0 if params.dj_repeat_damping == 0.5 else 0.5
 
     monkeypatch.setattr(models.tuning, "tune_weights", fake_tune)
     with_djs = Dataset(plays=plays, set_djs=djs)
