@@ -84,6 +84,7 @@ def run(ctx: ScaleContext, n_queries: int | None = None) -> list[Figure]:
     times: dict[str, list[float]] = {k: [] for k in ("one", "one_explain", "one_raw", "multi", "multi_explain",
                                                      "multi_raw", "one_dense", "multi_dense")}
     dense = _dense_path(rec)
+    proven = _count_candidate_answers()
     norms = None
     if model is not None:
         model.similar_items(int(rec.columns([one[0]])[0]), N=N + 1)  # warm: norms, caches
@@ -109,6 +110,10 @@ def run(ctx: ScaleContext, n_queries: int | None = None) -> list[Figure]:
             _raw_multi(model, norms, columns)
             times["multi_raw"].append(time.perf_counter() - t0)
     figures = [Figure("model load (Recommender.from_current)", load_seconds, "s")]
+    if proven["calls"]:
+        figures.append(Figure("queries the candidate path proved (the rest scored every track)",
+                              100 * proven["answered"] / proven["calls"], "%",
+                              note=f"{proven['answered']} of {proven['calls']} `candidate_top` calls"))
     labels = {"one": "one-track query, no explanation", "one_explain": "one-track query, explained",
               "multi": f"{SEEDS}-seed query, no explanation", "multi_explain": f"{SEEDS}-seed query, explained"}
     for key, label in labels.items():
@@ -128,6 +133,23 @@ def run(ctx: ScaleContext, n_queries: int | None = None) -> list[Figure]:
                 figures.append(Figure(f"{labels[key]} p{q}: candidate path vs dense path (raw column)", o, "ms",
                                       raw=b, note=f"n={len(times[key])}, top {N}, same run"))
     return figures
+
+
+def _count_candidate_answers() -> dict:
+    """Count `models.candidates.candidate_top` calls and the answers it proved (not None), from now on."""
+    import models.candidates as candidates
+
+    counts = {"calls": 0, "answered": 0}
+    original = candidates.candidate_top
+
+    def counted(*args, **kwargs):
+        found = original(*args, **kwargs)
+        counts["calls"] += 1
+        counts["answered"] += found is not None
+        return found
+
+    candidates.candidate_top = counted
+    return counts
 
 
 def _dense_path(rec):

@@ -22,7 +22,7 @@ them, are tuned on a validation split (`models.tuning`), never on test data.
 from __future__ import annotations
 
 import functools
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -78,7 +78,9 @@ class HybridParams:
 
     @classmethod
     def from_dict(cls, values: dict) -> HybridParams:
-        values = dict(values)
+        """Stored parameters; names this version does not know (a newer run's) are left out."""
+        known = {f.name for f in fields(cls)}
+        values = {name: value for name, value in values.items() if name in known}
         values["als"] = AlsParams(**values.get("als", {}))
         if "weights" in values and "few_seed_weights" not in values:
             values["few_seeds"] = 0  # stored before there were two weight sets: blend as it was

@@ -56,6 +56,7 @@ def test_a_run_stored_before_the_second_weight_set_blends_as_it_did():
     params = HybridParams.from_dict(stored)
     assert params.few_seeds == 0 and params.weights_for(1) == MANY
     assert HybridParams.from_dict(params.to_dict()) == params  # and it round-trips
+    assert HybridParams.from_dict({**params.to_dict(), "a_later_knob": 3}) == params  # a newer run's names: left out
 
 
 def test_als_is_fitted_when_only_the_few_seed_weights_use_it():
