@@ -84,32 +84,17 @@ def run(ctx: ScaleContext, n_queries: int | None = None) -> list[Figure]:
     times: dict[str, list[float]] = {k: [] for k in ("one", "one_explain", "one_raw", "multi", "multi_explain",
                                                      "multi_raw", "one_dense", "multi_dense")}
     dense = _dense_path(rec)
-    proven = _count_candidate_answers()
     norms = None
     if model is not None:
         model.similar_items(int(rec.columns([one[0]])[0]), N=N + 1)  # warm: norms, caches
         norms = np.linalg.norm(model.item_factors, axis=1)
     rec.similar([one[0]], n=N)
-    for track, seeds in zip(one, multi, strict=True):
-        column = int(rec.columns([track])[0])
-        for key, query, explain in (("one", [track], False), ("one_explain", [track], True),
-                                    ("multi", seeds, False), ("multi_explain", seeds, True)):
-            t0 = time.perf_counter()
-            rec.similar(query, n=N, explain=explain)
-            times[key].append(time.perf_counter() - t0)
-            if dense is not None and not explain:
-                t0 = time.perf_counter()
-                dense(query)
-                times[f"{key}_dense"].append(time.perf_counter() - t0)
-        if model is not None:
-            t0 = time.perf_counter()
-            model.similar_items(column, N=N + 1)
-            times["one_raw"].append(time.perf_counter() - t0)
-            columns = rec.columns(seeds)
-            t0 = time.perf_counter()
-            _raw_multi(model, norms, columns)
-            times["multi_raw"].append(time.perf_counter() - t0)
-    figures = [Figure("model load (Recommender.from_current)", load_seconds, "s")]
+    proven, restore = _count_candidate_answers()
+    try:
+        _time_queries(rec, model, norms, dense, one, multi, times)
+    finally:
+        restore()
+    figures = [Figure("model load (Recommender.from_current)", load_seconds, "s", note=_blend_note(rec))]
     if proven["calls"]:
         figures.append(Figure("queries the candidate path proved (the rest scored every track)",
                               100 * proven["answered"] / proven["calls"], "%",
@@ -135,8 +120,39 @@ def run(ctx: ScaleContext, n_queries: int | None = None) -> list[Figure]:
     return figures
 
 
-def _count_candidate_answers() -> dict:
-    """Count `models.candidates.candidate_top` calls and the answers it proved (not None), from now on."""
+def _time_queries(rec, model, norms, dense, one, multi, times: dict) -> None:
+    """Time every query kind for each sampled track and set, into `times` (seconds)."""
+    for track, seeds in zip(one, multi, strict=True):
+        column = int(rec.columns([track])[0])
+        for key, query, explain in (("one", [track], False), ("one_explain", [track], True),
+                                    ("multi", seeds, False), ("multi_explain", seeds, True)):
+            t0 = time.perf_counter()
+            rec.similar(query, n=N, explain=explain)
+            times[key].append(time.perf_counter() - t0)
+            if dense is not None and not explain:
+                t0 = time.perf_counter()
+                dense(query)
+                times[f"{key}_dense"].append(time.perf_counter() - t0)
+        if model is not None:
+            t0 = time.perf_counter()
+            model.similar_items(column, N=N + 1)
+            times["one_raw"].append(time.perf_counter() - t0)
+            columns = rec.columns(seeds)
+            t0 = time.perf_counter()
+            _raw_multi(model, norms, columns)
+            times["multi_raw"].append(time.perf_counter() - t0)
+
+
+def _blend_note(rec) -> str:
+    """Which weight set the run blends a query of n seeds with (the default engine only)."""
+    params = getattr(getattr(rec.engine, "model", None), "params", None)
+    if params is None or not getattr(params, "few_seeds", 0):
+        return "one weight set for every query"
+    return f"queries of 1-{params.few_seeds} seeds use the few-seed weights, larger ones the many-seed weights"
+
+
+def _count_candidate_answers() -> tuple[dict, object]:
+    """Count `models.candidates.candidate_top` calls and the answers it proved (not None) until `restore()`."""
     import models.candidates as candidates
 
     counts = {"calls": 0, "answered": 0}
@@ -149,7 +165,11 @@ def _count_candidate_answers() -> dict:
         return found
 
     candidates.candidate_top = counted
-    return counts
+
+    def restore() -> None:
+        candidates.candidate_top = original
+
+    return counts, restore
 
 
 def _dense_path(rec):

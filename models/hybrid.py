@@ -22,6 +22,7 @@ them, are tuned on a validation split (`models.tuning`), never on test data.
 from __future__ import annotations
 
 import functools
+import logging
 from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
@@ -31,6 +32,8 @@ from errors import ArtifactMissingError
 from models.als import AlsParams, fit_supported, one_blas_thread
 from models.rankers import TrainData
 from models.weighting import bm25_stats, damp_dj_repeats, query_weight, weight
+
+log = logging.getLogger(__name__)
 
 SIGNALS = ("sets", "als", "artists", "transitions", "popularity")
 SPARSE_SIGNALS = ("sets", "artists", "transitions")  # exactly 0 outside the tracks they vote for
@@ -79,9 +82,8 @@ class HybridParams:
     @classmethod
     def from_dict(cls, values: dict) -> HybridParams:
         """Stored parameters; names this version does not know (a newer run's) are left out."""
-        known = {f.name for f in fields(cls)}
-        values = {name: value for name, value in values.items() if name in known}
-        values["als"] = AlsParams(**values.get("als", {}))
+        values = _known_fields(cls, values)
+        values["als"] = AlsParams(**_known_fields(AlsParams, values.get("als", {})))
         if "weights" in values and "few_seed_weights" not in values:
             values["few_seeds"] = 0  # stored before there were two weight sets: blend as it was
         return cls(**values)
@@ -93,6 +95,15 @@ class HybridParams:
         """The same structure with every signal weighted 1 in every weight set (fit or tune them all)."""
         return replace(self, weights={name: 1.0 for name in self.weights},
                        few_seed_weights={name: 1.0 for name in self.few_seed_weights})
+
+
+def _known_fields(cls, values: dict) -> dict:
+    """`values` without the names `cls` (a dataclass) does not have, which are logged: a newer run's settings."""
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        log.warning("ignoring stored %s settings this version does not know: %s", cls.__name__, ", ".join(unknown))
+    return {name: value for name, value in values.items() if name in known}
 
 
 def _binary(matrix: sp.spmatrix) -> sp.csr_matrix:
@@ -243,8 +254,9 @@ class FoldIn:
         """max over all items of |factors · yᵢ| [factors shape=(f,)], given a value `at_least` already reached.
 
         Only rows with ‖factors‖ · ‖yᵢ‖ > `at_least` can beat it (Cauchy–Schwarz); ALS shrinks rarely
-        played tracks towards 0, so these are a few thousand of 1.5 M at MixesDB scale. None when more
-        than `max_rows` would have to be checked.
+        played tracks towards 0, so these are a few thousand of 1.5 M at MixesDB scale. When more than
+        `max_rows` could (a small `at_least`: a query with no sparse candidates), the largest and the
+        smallest value are found by `best_rows` on ±factors instead; None if that cannot either.
         """
         order, negative_norms = self._by_norm
         length = float(np.linalg.norm(factors))
@@ -252,7 +264,11 @@ class FoldIn:
             return 0.0
         count = int(np.searchsorted(negative_norms, -at_least / length, side="left"))
         if count > max_rows:
-            return None
+            nothing = np.zeros(0, np.int64)
+            ends = [self.best_rows(sign * factors, 1, skip=nothing) for sign in (1.0, -1.0)]
+            if any(end is None for end in ends):
+                return None
+            return max([at_least, *(float(values[0]) for _, values in ends if len(values))])
         if count == 0:
             return at_least
         _, vectors = self._by_norm_slice(0, count)
@@ -302,10 +318,17 @@ class FoldIn:
             out[row] = np.linalg.solve(a, (c[:, None] * y).sum(axis=0))
 
 
-def _max_scaled(scores: np.ndarray, peak: np.ndarray | None = None) -> np.ndarray:
-    """Each row divided by its largest absolute value (`peak` [shape=(rows, 1)] when already known)."""
-    peak = np.abs(scores).max(axis=1, keepdims=True) if peak is None else peak
-    return scores / np.where(peak > 0, peak, 1.0)
+def _max_scaled(scores: np.ndarray, peak: np.ndarray | None = None, *, in_place: bool = False) -> np.ndarray:
+    """Each row divided by its largest absolute value (`peak` [shape=(rows, 1)] when already known);
+    `in_place` overwrites `scores` (float) instead of allocating another array of its size."""
+    if peak is None:
+        peak = np.maximum(scores.max(axis=1, keepdims=True), -scores.min(axis=1, keepdims=True)) if scores.size \
+            else np.zeros((scores.shape[0], 1), np.float32)
+    divisor = np.where(peak > 0, peak, 1.0)
+    if in_place:
+        scores /= divisor.astype(scores.dtype, copy=False)
+        return scores
+    return scores / divisor
 
 
 def _seed_counts(queries: sp.csr_matrix) -> np.ndarray:
@@ -424,7 +447,7 @@ class HybridModel:
             "transitions": lambda: _dense(self._transition_votes(queries)),
             "popularity": lambda: np.tile(self.popularity, (queries.shape[0], 1)),
         }
-        return {name: _max_scaled(compute[name]()) for name in names if name in compute}
+        return {name: _max_scaled(compute[name](), in_place=True) for name in names if name in compute}
 
     def blend(self, signals: dict[str, np.ndarray], weights: dict) -> np.ndarray:
         """Σ weight × signal [shape=(rows, columns), like the signals, which may be gathered to a shortlist]."""

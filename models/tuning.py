@@ -46,24 +46,44 @@ def shortlist(
 ) -> tuple[np.ndarray | None, dict[str, np.ndarray], sp.csr_matrix]:
     """The columns the grid search ranks, per query, and the signals and exclusions on them.
 
+    `queries`' nonzeros are the columns never ranked (the seeds, or whatever the caller leaves out).
     Returns `columns` [shape=(n_queries, L), int64] (None when every track is kept), each signal
-    gathered to [n_queries, L], and the positions to leave out (seeds, or padding of short rows).
+    gathered to [n_queries, L], and the positions to leave out (padding of short rows).
+
+    A sparse signal's row is partitioned over its nonzeros only, and `popularity` (the same row for
+    every query) once: at MixesDB size a full partition of every row of every signal was 21 of a
+    tuning batch's 31 s.
     """
     n_tracks = queries.shape[1]
     if not signals or per_signal * len(signals) * 2 >= n_tracks:
         return None, signals, queries
-    seeds = queries.tocoo()
-    picks = []
-    for values in signals.values():
-        masked = np.array(values, dtype=np.float32, copy=True)
-        masked[seeds.row, seeds.col] = -np.inf
-        picks.append(np.argpartition(-masked, per_signal - 1, axis=1)[:, :per_signal])
-    rows = [np.unique(np.concatenate([p[i] for p in picks])) for i in range(queries.shape[0])]
-    width = max(len(r) for r in rows)
-    columns = np.stack([np.pad(r, (0, width - len(r)), mode="edge") for r in rows])
+    queries = sp.csr_matrix(queries)
+    widest_skip = int(np.diff(queries.indptr).max(initial=0))
+    shared = {"popularity": _best_columns(signals["popularity"][0], per_signal + widest_skip)} \
+        if "popularity" in signals and len(signals["popularity"]) else {}
+    rows = []
+    for i in range(queries.shape[0]):
+        skip = queries.indices[queries.indptr[i] : queries.indptr[i + 1]]
+        want = per_signal + len(skip)
+        picks = [shared[name] if name in shared else _best_columns(values[i], want) for name, values in signals.items()]
+        rows.append(np.setdiff1d(np.concatenate(picks), skip))
+    width = max(1, max(len(r) for r in rows))
+    columns = np.stack([np.pad(r, (0, width - len(r)), mode="edge") if len(r) else np.zeros(width, np.int64)
+                        for r in rows]).astype(np.int64)
     padded = np.arange(width)[None, :] >= np.array([len(r) for r in rows])[:, None]
     gathered = {name: np.take_along_axis(values, columns, axis=1) for name, values in signals.items()}
     return columns, gathered, sp.csr_matrix(padded.astype(np.float32))
+
+
+def _best_columns(row: np.ndarray, count: int) -> np.ndarray:
+    """Columns of the `count` largest values of `row` [shape=(n_tracks,)]; only its nonzero columns when it
+    has few (the zeros all tie, and the blend's own ranking of them is left to the others' picks)."""
+    if np.count_nonzero(row) > 4 * count:
+        return np.argpartition(-row, count - 1)[:count]
+    nonzero = np.flatnonzero(row)
+    if len(nonzero) <= count:
+        return nonzero
+    return nonzero[np.argpartition(-row[nonzero], count - 1)[:count]]
 
 
 def objective(ranked: np.ndarray, truth: list[np.ndarray]) -> float:
@@ -108,6 +128,8 @@ def tune_weights(
     one_seed_score = _scorer(model, one, one_truth, one_exclude)
     few, few_score = _search(one_seed_score, params.few_seed_weights, "als", rounds, grid)
     few_seeds = _cut(model, kept, truth, many, few, rng) if few_score > one_seed_score(many) else 0
+    if few_seeds:  # what the tuned model scores on these validation sets, each query blended by its size
+        many_score = _scorer(model, kept, truth)(many, few=few, cut=few_seeds)
     log.info("tuned weights %s (objective %.4f on %d validation sets); one seed %s (%.4f on %d queries); "
              "few-seed weights up to %d seeds", many, many_score, len(rows), few, few_score, one.shape[0], few_seeds)
     tuned = {name: many.get(name, 0.0) for name in params.weights}
@@ -125,8 +147,15 @@ def _scorer(model, queries: sp.csr_matrix, truth: list[np.ndarray], exclude: sp.
     depth = max([10, *(len(t) for t in truth)])
     columns, ranked_signals, leave_out = shortlist(signals, queries if exclude is None else exclude)
 
-    def score(weights: dict) -> float:
-        ranked = top_items(model.blend(ranked_signals, weights), leave_out, depth)
+    counts = np.diff(queries.indptr)
+
+    def score(weights: dict, few: dict | None = None, cut: int = 0) -> float:
+        """The objective with `weights`, or with `few` for the queries of at most `cut` seeds."""
+        blended = model.blend(ranked_signals, weights)
+        small = (counts > 0) & (counts <= cut)
+        if few is not None and small.any():
+            blended[small] = model.blend({name: values[small] for name, values in ranked_signals.items()}, few)
+        ranked = top_items(blended, leave_out, depth)
         if columns is not None:
             ranked = np.take_along_axis(columns, ranked, axis=1)
         return objective(ranked, truth)
@@ -162,17 +191,20 @@ def _search(score, start: dict, anchor: str, rounds: int, grid: tuple[float, ...
 def _one_seed_queries(validation: HoldoutSplit, kept: sp.csr_matrix, truth: list[np.ndarray], max_queries: int,
                       rng: np.random.Generator) -> tuple[sp.csr_matrix, list[np.ndarray], sp.csr_matrix]:
     """One random kept track of each validation set (truth: its held-out tracks; its other kept tracks
-    left out of the ranking), then up to as many "played next" pairs (truth: the next track).
+    left out of the ranking), then "played next" pairs (truth: the next track): `max_queries` rows at
+    most, up to half of them pairs.
 
     Returns query rows [shape=(n, n_tracks)], their truth, and what each leaves out [shape=(n, n_tracks)].
     """
-    seeds = [int(rng.choice(kept.indices[kept.indptr[i] : kept.indptr[i + 1]])) for i in range(kept.shape[0])]
-    truth = list(truth)
     pairs = validation.next_pairs
-    if len(pairs):
-        pairs = pairs[np.sort(rng.choice(len(pairs), min(len(pairs), max_queries), replace=False))]
+    n_pairs = min(len(pairs), max_queries // 2)  # at most `max_queries` rows in all: one dense batch
+    n_sets = min(kept.shape[0], max_queries - n_pairs)
+    kept, truth = kept[:n_sets], list(truth[:n_sets])
+    seeds = [int(rng.choice(kept.indices[kept.indptr[i] : kept.indptr[i + 1]])) for i in range(n_sets)]
+    if n_pairs:
+        pairs = pairs[np.sort(rng.choice(len(pairs), n_pairs, replace=False))]
         truth += [np.array([target]) for target in pairs[:, 1]]
-    pair_seeds = pairs[:, 0].tolist() if len(pairs) else []
+    pair_seeds = pairs[:, 0].tolist() if n_pairs else []
     queries = _rows(seeds + pair_seeds, kept.shape[1])
     return queries, truth, sp.vstack([kept, queries[len(seeds):]]).tocsr()
 

@@ -5,6 +5,8 @@ seeds, exclusions, n larger than the catalogue, other blend weights, and through
 (one per artist, shared slots) against the same recommender forced onto the dense path.
 """
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -43,10 +45,12 @@ def _random_dataset(seed: int = 3, n_sets: int = 400, n_tracks: int = 700, n_art
     return Dataset(plays=plays, credits=credits)
 
 
-def _fit(dataset: Dataset, **weights) -> HybridModel:
+def _fit(dataset: Dataset, *, few_seeds: int | None = None, **weights) -> HybridModel:
     params = HybridParams(als=SMALL_ALS)
     if weights:
         params = params.with_weights(**weights)
+    if few_seeds is not None:
+        params = replace(params, few_seeds=few_seeds)
     return HybridModel(params).fit(dataset.training(play_matrix(dataset.plays), dataset.plays))
 
 
@@ -80,7 +84,7 @@ def assert_same_top(model, query, k, exclude=None) -> bool:
     np.testing.assert_allclose(dense_scores[columns], dense_top, rtol=0, atol=tie)
     differ = columns != dense_columns
     np.testing.assert_allclose(dense_scores[columns[differ]], dense_scores[dense_columns[differ]], atol=tie)
-    assert np.all(np.abs(scores - dense_scores[columns]) <= model.params.weights.get("als", 0) + tie)
+    np.testing.assert_allclose(scores, dense_scores[columns], rtol=0, atol=tie)  # the scores it reports, too
     if exclude is not None:
         assert not set(columns.tolist()) & set(np.asarray(exclude).tolist())
     return fast is not None
@@ -110,6 +114,15 @@ def test_several_weighted_seeds_and_exclusions_match(random_model):
     assert sum(taken) >= len(taken) // 2
 
 
+def test_queries_of_many_seeds_blend_the_many_seed_weights_and_match(random_model):
+    rng = np.random.default_rng(8)
+    many = random_model.params.few_seeds + 4
+    assert random_model.params.weights_for(many) is random_model.params.weights
+    taken = [assert_same_top(random_model, _query(random_model, seeds), 20, exclude=seeds)
+             for seeds in (_popular_columns(random_model, many, rng) for _ in range(30))]
+    assert sum(taken) >= len(taken) // 2
+
+
 def test_n_larger_than_the_catalogue_ranks_every_track(random_model):
     n_tracks = random_model.set_tracks.shape[1]
     query = _query(random_model, [0])
@@ -125,7 +138,7 @@ def test_n_larger_than_the_catalogue_ranks_every_track(random_model):
     {"sets": 0.0},
 ])
 def test_other_blend_weights_match(weights):
-    model = _fit(_random_dataset(seed=5, n_sets=250), **weights)
+    model = _fit(_random_dataset(seed=5, n_sets=250), few_seeds=0, **weights)  # every query blends `weights`
     rng = np.random.default_rng(1)
     for column in _popular_columns(model, 40, rng):
         assert_same_top(model, _query(model, [column]), 20, exclude=np.array([column]))
@@ -138,8 +151,6 @@ def test_other_blend_weights_match(weights):
     {"als": 1.0},
 ])
 def test_one_seed_weight_sets_led_by_dense_signals_match(few):
-    from dataclasses import replace
-
     model = _fit(_random_dataset(seed=6, n_sets=250))
     model.params = replace(model.params, few_seed_weights={name: few.get(name, 0.0) for name in
                                                            model.params.few_seed_weights}, few_seeds=2)
@@ -196,3 +207,18 @@ def test_recommender_answers_as_with_the_dense_path(demo_recommender, monkeypatc
         # the same score at every position: tracks may differ only where the dense path has a tie
         np.testing.assert_allclose(got_scores, want_scores, atol=1e-5)
         assert sum(g.track_id == w.track_id for g, w in zip(got, want, strict=True)) >= len(want) // 2
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_the_als_peak_without_candidates_comes_from_both_ends_of_the_factor_order(sign):
+    """With nothing to start from, `largest_score` finds max |f·y| by scanning for the largest and the
+    smallest value (a query whose weights vote through no sparse signal at MixesDB scale)."""
+    from models.hybrid import FoldIn
+
+    rng = np.random.default_rng(5)
+    factors = (rng.normal(size=(2_000, 8)) * rng.random((2_000, 1)) ** 3).astype(np.float32)
+    query = (sign * rng.normal(size=8)).astype(np.float32)
+    fold = FoldIn(factors, SMALL_ALS)
+    want = float(np.abs(factors @ query).max())
+    assert fold.largest_score(query, 0.0, max_rows=10) == pytest.approx(want, rel=1e-5)
+    assert fold.largest_score(query, 0.0) == pytest.approx(want, rel=1e-5)

@@ -68,7 +68,8 @@ def test_als_is_fitted_when_only_the_few_seed_weights_use_it():
 def test_one_seed_queries_leave_the_rest_of_their_set_out_and_add_next_pairs(dataset):
     split = holdout_split(dataset.plays, holdout=0.2, min_set=8, seed=1)
     kept = split.train.matrix[split.test_rows]
-    queries, truth, exclude = tuning._one_seed_queries(split, kept, split.truth, 50, np.random.default_rng(0))
+    budget = 2 * kept.shape[0]
+    queries, truth, exclude = tuning._one_seed_queries(split, kept, split.truth, budget, np.random.default_rng(0))
     n_sets = kept.shape[0]
     assert np.all(np.diff(queries.indptr) == 1) and len(truth) == queries.shape[0] > n_sets
     for row in range(n_sets):
@@ -78,6 +79,9 @@ def test_one_seed_queries_leave_the_rest_of_their_set_out_and_add_next_pairs(dat
     for row in range(n_sets, queries.shape[0]):
         assert (queries.indices[row], int(truth[row][0])) in pairs
         assert exclude[row].indices.tolist() == [queries.indices[row]]  # only the seed
+    small, small_truth, _ = tuning._one_seed_queries(split, kept, split.truth, 10, np.random.default_rng(0))
+    assert small.shape[0] == len(small_truth) == 10  # one dense batch: 5 sets, 5 pairs
+    assert all(len(t) == 1 for t in small_truth[5:]) and (small[:5].multiply(kept[:5]) != small[:5]).nnz == 0
 
 
 def test_tuning_chooses_both_weight_sets_and_the_cut(dataset):
