@@ -114,3 +114,16 @@ def test_the_cut_stops_where_the_many_seed_weights_do_better(dataset, monkeypatc
     monkeypatch.setattr(tuning, "MIN_CUT_QUERIES", 1)
     assert tuning._cut(model, kept, split.truth, MANY, FEW, np.random.default_rng(0)) == 4
     assert sizes == [2, 4, 8]
+
+
+def test_the_few_seed_search_keeps_set_neighbours_at_their_floor():
+    """Even when the validation objective would drop `sets` to 0, a pasted track keeps co-played tracks first."""
+    def prefers_no_sets(weights):
+        return 1.0 - weights["sets"] + 0.1 * weights["popularity"]
+
+    prefers_no_sets.signals = ("sets", "als", "popularity")
+    start = {"sets": 1.0, "als": 1.0, "popularity": 0.0}
+    free, _ = tuning._search(prefers_no_sets, start, "als", 2, tuning.GRID)
+    floored, _ = tuning._search(prefers_no_sets, start, "als", 2, tuning.GRID, floors=tuning.FEW_SEED_FLOORS)
+    assert free["sets"] == 0.0 and floored["sets"] == tuning.FEW_SEED_FLOORS["sets"] > 0
+    assert floored["als"] == 1.0 and floored["popularity"] == 1.0
