@@ -243,8 +243,8 @@ def run_tune(args, settings) -> int:
         weights = ", ".join(f"{k} {v:g}" for k, v in params.weights.items())
         few = ", ".join(f"{k} {v:g}" for k, v in params.few_seed_weights.items())
         where = f"; recorded in {details['recorded_in']}" if "recorded_in" in details else ""
-        size = "one seed" if params.few_seeds == 1 else f"1-{params.few_seeds} seeds"
-        few_line = (f"Queries of {size} (a pasted track): {few}" if params.few_seeds
+        size = "one seed (a pasted track)" if params.few_seeds == 1 else f"1-{params.few_seeds} seeds (a pasted track or a few)"
+        few_line = (f"Queries of {size}: {few}" if params.few_seeds
                     else "Queries of any size use the weights above (other weights for fewer seeds did no better).")
         print(
             f"Tuned weights: {weights}; DJ-repeat damping {params.dj_repeat_damping:g} "

@@ -265,12 +265,16 @@ class FoldIn:
         if length == 0:
             return 0.0
         count = int(np.searchsorted(negative_norms, -at_least / length, side="left"))
-        if count > max_rows:
+        if count > max_rows:  # the largest value first: it usually bounds |the smallest| as well
             nothing = np.zeros(0, np.int64)
-            ends = [self.best_rows(sign * factors, 1, skip=nothing) for sign in (1.0, -1.0)]
-            if any(end is None for end in ends):
+            top = self.best_rows(factors, 1, skip=nothing)
+            if top is None:
                 return None
-            return max([at_least, *(float(values[0]) for _, values in ends if len(values))])
+            at_least = max([at_least, *top[1].tolist()])
+            count = int(np.searchsorted(negative_norms, -at_least / length, side="left"))
+            if count > max_rows:
+                bottom = self.best_rows(-factors, 1, skip=nothing)
+                return None if bottom is None else max([at_least, *bottom[1].tolist()])
         if count == 0:
             return at_least
         _, vectors = self._by_norm_slice(0, count)

@@ -67,7 +67,7 @@ def shortlist(
         want = per_signal + len(skip)
         picks = [shared[name] if name in shared else _best_columns(values[i], want) for name, values in signals.items()]
         rows.append(np.setdiff1d(np.concatenate(picks), skip))
-    width = max(1, max(len(r) for r in rows))
+    width = max(1, max((len(r) for r in rows), default=0))
     columns = np.stack([np.pad(r, (0, width - len(r)), mode="edge") if len(r) else np.zeros(width, np.int64)
                         for r in rows]).astype(np.int64)
     padded = np.arange(width)[None, :] >= np.array([len(r) for r in rows])[:, None]
@@ -115,7 +115,7 @@ def tune_weights(
     seed: int = 0,
 ) -> tuple[HybridParams, float]:
     """`params` with both weight sets and `few_seeds` chosen on `validation` (the model is fitted on its
-    training part, `data`), and the many-seed objective value (the protocol's queries).
+    training part, `data`), and their objective on the protocol's queries (each blended by its size).
     """
     model = HybridModel(params.with_every_signal()).fit(data)
     rows, truth = validation.test_rows, validation.truth
@@ -127,13 +127,14 @@ def tune_weights(
     if len(rows) == 0:
         return params, 0.0
     kept = validation.train.matrix[rows]
-    many, many_score = _search(_scorer(model, kept, truth), params.weights, "sets", rounds, grid)
+    kept_score = _scorer(model, kept, truth)
+    many, many_score = _search(kept_score, params.weights, "sets", rounds, grid)
     one, one_truth, one_exclude = _one_seed_queries(validation, kept, truth, max_queries, rng)
     one_seed_score = _scorer(model, one, one_truth, one_exclude)
     few, few_score = _search(one_seed_score, params.few_seed_weights, "als", rounds, grid, floors=FEW_SEED_FLOORS)
     few_seeds = _cut(model, kept, truth, many, few, rng) if few_score > one_seed_score(many) else 0
     if few_seeds:  # what the tuned model scores on these validation sets, each query blended by its size
-        many_score = _scorer(model, kept, truth)(many, few=few, cut=few_seeds)
+        many_score = kept_score(many, few=few, cut=few_seeds)
     log.info("tuned weights %s (objective %.4f on %d validation sets); one seed %s (%.4f on %d queries); "
              "few-seed weights up to %d seeds", many, many_score, len(rows), few, few_score, one.shape[0], few_seeds)
     tuned = {name: many.get(name, 0.0) for name in params.weights}
@@ -153,6 +154,8 @@ def _scorer(model, queries: sp.csr_matrix, truth: list[np.ndarray], exclude: sp.
 
     counts = np.diff(queries.indptr)
 
+    padding = None if columns is None else leave_out.toarray() > 0  # short rows' filler positions
+
     def score(weights: dict, few: dict | None = None, cut: int = 0) -> float:
         """The objective with `weights`, or with `few` for the queries of at most `cut` seeds."""
         blended = model.blend(ranked_signals, weights)
@@ -160,8 +163,9 @@ def _scorer(model, queries: sp.csr_matrix, truth: list[np.ndarray], exclude: sp.
         if few is not None and small.any():
             blended[small] = model.blend({name: values[small] for name, values in ranked_signals.items()}, few)
         ranked = top_items(blended, leave_out, depth)
-        if columns is not None:
-            ranked = np.take_along_axis(columns, ranked, axis=1)
+        if columns is not None:  # back to track columns; a filler that had to be ranked counts as no track
+            filler = np.take_along_axis(padding, ranked, axis=1)
+            ranked = np.where(filler, -1, np.take_along_axis(columns, ranked, axis=1))
         return objective(ranked, truth)
 
     score.signals = tuple(signals)
@@ -205,7 +209,8 @@ def _one_seed_queries(validation: HoldoutSplit, kept: sp.csr_matrix, truth: list
     pairs = validation.next_pairs
     n_pairs = min(len(pairs), max_queries // 2)  # at most `max_queries` rows in all: one dense batch
     n_sets = min(kept.shape[0], max_queries - n_pairs)
-    kept, truth = kept[:n_sets], list(truth[:n_sets])
+    pick = np.sort(rng.choice(kept.shape[0], n_sets, replace=False))  # not the first: rows are in set-id order
+    kept, truth = kept[pick], [truth[i] for i in pick]
     seeds = [int(rng.choice(kept.indices[kept.indptr[i] : kept.indptr[i + 1]])) for i in range(n_sets)]
     if n_pairs:
         pairs = pairs[np.sort(rng.choice(len(pairs), n_pairs, replace=False))]

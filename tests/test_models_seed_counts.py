@@ -79,9 +79,13 @@ def test_one_seed_queries_leave_the_rest_of_their_set_out_and_add_next_pairs(dat
     for row in range(n_sets, queries.shape[0]):
         assert (queries.indices[row], int(truth[row][0])) in pairs
         assert exclude[row].indices.tolist() == [queries.indices[row]]  # only the seed
-    small, small_truth, _ = tuning._one_seed_queries(split, kept, split.truth, 10, np.random.default_rng(0))
+    small, small_truth, left_out = tuning._one_seed_queries(split, kept, split.truth, 10, np.random.default_rng(0))
     assert small.shape[0] == len(small_truth) == 10  # one dense batch: 5 sets, 5 pairs
-    assert all(len(t) == 1 for t in small_truth[5:]) and (small[:5].multiply(kept[:5]) != small[:5]).nnz == 0
+    rows = {tuple(kept[i].indices.tolist()): i for i in range(n_sets)}
+    for row in range(5):  # a random five of the sets, each asked with one of its own kept tracks
+        i = rows[tuple(left_out[row].indices.tolist())]
+        assert kept[i, small.indices[row]] == 1 and np.array_equal(small_truth[row], split.truth[i])
+    assert sorted(rows[tuple(left_out[r].indices.tolist())] for r in range(5)) != list(range(5))
 
 
 def test_tuning_chooses_both_weight_sets_and_the_cut(dataset):
