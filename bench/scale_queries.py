@@ -148,7 +148,8 @@ def _blend_note(rec) -> str:
     params = getattr(getattr(rec.engine, "model", None), "params", None)
     if params is None or not getattr(params, "few_seeds", 0):
         return "one weight set for every query"
-    return f"queries of 1-{params.few_seeds} seeds use the few-seed weights, larger ones the many-seed weights"
+    few = "one-seed queries use" if params.few_seeds == 1 else f"queries of 1-{params.few_seeds} seeds use"
+    return f"{few} the few-seed weights, larger ones the many-seed weights"
 
 
 def _count_candidate_answers() -> tuple[dict, object]:
