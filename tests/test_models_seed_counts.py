@@ -112,12 +112,16 @@ def test_the_cut_stops_where_the_many_seed_weights_do_better(dataset, monkeypatc
         count = int(np.diff(queries.indptr)[0])
         sizes.append(count)
         assert np.all(np.diff(queries.indptr) == count) and (queries.multiply(exclude) != queries).nnz == 0
-        return lambda weights: (1.0 if weights is FEW else 0.0) if count < 8 else (1.0 if weights is MANY else 0.0)
+        return lambda weights: (1.0 if weights is FEW else 0.0) if count < 4 else (1.0 if weights is MANY else 0.0)
 
     monkeypatch.setattr(tuning, "_scorer", fake_scorer)
     monkeypatch.setattr(tuning, "MIN_CUT_QUERIES", 1)
-    assert tuning._cut(model, kept, split.truth, MANY, FEW, np.random.default_rng(0)) == 4
-    assert sizes == [2, 4, 8]
+    assert tuning._cut(model, kept, split.truth, MANY, FEW, np.random.default_rng(0)) == 2
+    assert sizes == [2, 4]
+    sizes.clear()
+    monkeypatch.setattr(tuning, "_scorer", lambda *args: (sizes.append(0), lambda weights: float(weights is FEW))[1])
+    assert tuning._cut(model, kept, split.truth, MANY, FEW, np.random.default_rng(0)) == tuning.SEED_COUNTS[-1] == 4
+    assert len(sizes) == len(tuning.SEED_COUNTS)  # never past the last count, however well few seeds do
 
 
 def test_the_few_seed_search_keeps_set_neighbours_at_their_floor():
