@@ -43,7 +43,7 @@ DEFAULT_WEIGHTS = {"sets": 1.0, "als": 0.0001, "artists": 0.01, "transitions": 0
 # prior lead. Set neighbours weigh as much as ALS here, although ALS alone scores ~3 % better on held-out
 # tracks: untuned, a track never played with the seed should not outrank those DJs played with it.
 FEW_SEED_WEIGHTS = {"sets": 1.0, "als": 1.0, "artists": 0.1, "transitions": 0.0, "popularity": 0.3}
-FEW_SEEDS = 8  # queries with at most this many seeds use FEW_SEED_WEIGHTS
+FEW_SEEDS = 4  # queries with at most this many seeds use FEW_SEED_WEIGHTS (as far as `tune` goes: models.tuning)
 BLEND_FIELDS = ("weights", "few_seed_weights", "few_seeds")  # what `models.tuning` chooses
 
 
