@@ -128,6 +128,7 @@ def _outside_best(model, weights, factors, als_peak, active, k: int, skip: np.nd
         depth *= 4
     return None
 
+
 def _last_scaled(values: np.ndarray, peak: np.ndarray) -> float:
     """The last of `values` (a list's lowest), scaled as `_max_scaled` scales it; 0 for no values."""
     return float(_max_scaled(np.asarray(values[-1:], np.float32)[None, :], peak)[0, 0]) if len(values) else 0.0

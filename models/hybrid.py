@@ -471,14 +471,20 @@ class HybridModel:
     def scores(self, queries: sp.csr_matrix, rows: np.ndarray | None = None) -> np.ndarray:
         """Blended scores [shape=(n_queries, n_tracks)], each row with the weights for its number of seeds."""
         queries = sp.csr_matrix(queries, dtype=np.float32)
-        signals = self.signals(queries)
-        counts = _seed_counts(queries)
-        few = (counts > 0) & (counts <= self.params.few_seeds)
-        if not few.any() or few.all():
-            return self.blend(signals, self.params.weights_for(int(counts[0]) if len(counts) else 0))
-        out = np.empty((queries.shape[0], queries.shape[1]), dtype=np.float32)
-        for mask, weights in ((few, self.params.few_seed_weights), (~few, self.params.weights)):
-            out[mask] = self.blend({name: values[mask] for name, values in signals.items()}, weights)
+        p = self.params
+        return self.blend_by_size(self.signals(queries), _seed_counts(queries), p.weights, p.few_seed_weights,
+                                  p.few_seeds)
+
+    def blend_by_size(self, signals: dict[str, np.ndarray], counts: np.ndarray, weights: dict, few_seed_weights: dict,
+                      few_seeds: int) -> np.ndarray:
+        """`blend` of each row [signals shape=(rows, columns)] with `few_seed_weights` when its seed count
+        (`counts` [shape=(rows,)]) is 1 … `few_seeds`, else with `weights`."""
+        few = (counts > 0) & (counts <= few_seeds)
+        if few.all() and len(few):
+            return self.blend(signals, few_seed_weights)
+        out = self.blend(signals, weights)
+        if few.any():
+            out[few] = self.blend({name: values[few] for name, values in signals.items()}, few_seed_weights)
         return out
 
     def active_signals(self, *profiles: dict) -> tuple[str, ...]:

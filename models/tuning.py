@@ -155,17 +155,12 @@ def _scorer(model, queries: sp.csr_matrix, truth: list[np.ndarray], exclude: sp.
     signals = model.signals(queries, names=model.active_signals())
     depth = max([10, *(len(t) for t in truth)])
     columns, ranked_signals, leave_out = shortlist(signals, queries if exclude is None else exclude)
-
-    counts = np.diff(queries.indptr)
-
+    counts = np.diff(queries.indptr)  # seeds per query
     padding = None if columns is None else leave_out.toarray() > 0  # short rows' filler positions
 
     def score(weights: dict, few: dict | None = None, cut: int = 0) -> float:
         """The objective with `weights`, or with `few` for the queries of at most `cut` seeds."""
-        blended = model.blend(ranked_signals, weights)
-        small = (counts > 0) & (counts <= cut)
-        if few is not None and small.any():
-            blended[small] = model.blend({name: values[small] for name, values in ranked_signals.items()}, few)
+        blended = model.blend_by_size(ranked_signals, counts, weights, few or weights, cut if few else 0)
         ranked = top_items(blended, leave_out, depth)
         if columns is not None:  # back to track columns; a filler that had to be ranked counts as no track
             filler = np.take_along_axis(padding, ranked, axis=1)
