@@ -8,17 +8,22 @@ lazily, in the request that needs it.
 from __future__ import annotations
 
 import logging
-import threading
 
-import dash
+if __name__ == "__main__":  # `python app.py`: the sound worker warms while the dashboard imports and loads
+    from audio.worker import start_sound_worker
+    from config import load_settings
 
-from config import load_settings
-from ui import layout
-from ui.callbacks import register_callbacks
-from ui.export import spotify_state
-from ui.media import register_media_routes
-from ui.sound import SoundIndexLoader
-from ui.status import PageFacts
+    start_sound_worker(load_settings())
+
+import dash  # noqa: E402  (after the worker's start, on purpose)
+
+from config import load_settings  # noqa: E402
+from ui import layout  # noqa: E402
+from ui.callbacks import register_callbacks  # noqa: E402
+from ui.export import spotify_state  # noqa: E402
+from ui.media import register_media_routes  # noqa: E402
+from ui.sound import SoundIndexLoader  # noqa: E402
+from ui.status import PageFacts  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -32,33 +37,8 @@ def background_jobs(settings) -> dash.DiskcacheManager:
     return dash.DiskcacheManager(diskcache.Cache(str(folder)), expire=3600)
 
 
-def start_sound_worker(settings) -> None:
-    """Start the warm sound worker (`audio.worker`) if a sound model exists; once per process.
-
-    Not in this process: TensorFlow stays out of the server. `python app.py` calls it at start, so the
-    worker warms while the page loads; a server that imports `app:server` starts it on the first request.
-    Importing app.py has no side effects.
-    """
-    with _WORKER_LOCK:
-        if _WORKER_STARTED:
-            return
-        _WORKER_STARTED.append(True)
-    from audio.training import newest_sound_run
-    from audio.worker import start_worker
-    from errors import ArtifactMissingError
-
-    try:
-        newest_sound_run(settings, need="embeddings.npy")
-    except ArtifactMissingError:
-        return
-    start_worker(settings)
-
-
-_WORKER_STARTED: list[bool] = []
-_WORKER_LOCK = threading.Lock()
-
-
 def create_app(settings=None) -> dash.Dash:
+    from audio.worker import start_sound_worker
     from models.recommender import RecommenderLoader
     from spotify.oauth import register_spotify_routes
 
@@ -91,5 +71,4 @@ server = app.server
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = server.config["CRATEDIGGER_SETTINGS"]
-    start_sound_worker(settings)
     app.run(host=settings.host, port=settings.port, debug=False)

@@ -21,6 +21,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -95,6 +96,31 @@ def start_worker(settings) -> subprocess.Popen | None:
     return subprocess.Popen([sys.executable, "-m", "audio.worker", str(os.getpid())],
                             cwd=Path(__file__).resolve().parent.parent, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def start_sound_worker(settings) -> None:
+    """Start this data folder's warm worker if a sound model exists; once per process, never raises.
+
+    Not in the dashboard's process: TensorFlow stays out of the server. `python app.py` calls it before its
+    own imports, so the worker warms while the dashboard starts; a server importing `app:server` calls it on
+    its first request. Light imports only (no numpy, no TensorFlow).
+    """
+    with _STARTED_LOCK:
+        if _STARTED:
+            return
+        _STARTED.append(True)
+    from audio.training import newest_sound_run
+    from errors import ArtifactMissingError
+
+    try:
+        newest_sound_run(settings, need="embeddings.npy")
+    except ArtifactMissingError:
+        return
+    start_worker(settings)
+
+
+_STARTED: list[bool] = []
+_STARTED_LOCK = threading.Lock()
 
 
 def answer(settings, header: dict, data: bytes) -> dict:

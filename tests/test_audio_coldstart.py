@@ -105,3 +105,13 @@ def test_warm_up_runs(demo):
 
     assert warm_up(demo.cache_dir, demo.models_dir / "r1") >= 0
     assert (demo.cache_dir / "numba").is_dir()
+
+
+def test_warm_up_clip_is_kept_and_read_back(tmp_path, monkeypatch):
+    import audio.synth
+    from audio.warmup import warm_up_clip
+
+    first = warm_up_clip(tmp_path)
+    assert first.dtype == np.float32 and first.shape == (10 * 22_050,)
+    monkeypatch.setattr(audio.synth, "synthesize_clip", lambda *a, **k: pytest.fail("synthesised twice"))
+    np.testing.assert_array_equal(warm_up_clip(tmp_path), first)
