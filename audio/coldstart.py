@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from audio.analysis import Analysis, analyze
-from audio.decode import decode_bytes, decode_file
+from audio.decode import decode_bytes, decode_file, upload_name
 from audio.params import SAMPLE_RATE
 from errors import BadInputError
 from npyio import load_npy
@@ -60,16 +60,23 @@ def load_run(run_dir: Path) -> LoadedRun:
     return _load_run_cached(str(path), stamp)
 
 
-def query_samples(audio, *, suffix: str = "") -> np.ndarray:
-    """Mono float32 samples at 22,050 Hz [shape=(n,)] of a path, uploaded bytes, or samples."""
+MIN_QUERY_SECONDS = 3.0  # one model patch (audio.params.PATCH_FRAMES), and a few beats for the tempo
+
+
+def query_samples(audio, *, filename: str = "") -> np.ndarray:
+    """Mono float32 samples at 22,050 Hz [shape=(n,)] of a path, uploaded bytes (named `filename`), or samples;
+    `BadInputError` when there are less than MIN_QUERY_SECONDS of them."""
     if isinstance(audio, np.ndarray):
-        if audio.ndim != 1 or audio.size < SAMPLE_RATE // 4:
-            raise BadInputError(f"samples have shape {audio.shape}; give mono audio of at least a quarter second.")
-        y = audio.astype(np.float32, copy=False)
+        if audio.ndim != 1:
+            raise BadInputError(f"samples have shape {audio.shape}; give mono audio.")
+        y, name = audio.astype(np.float32, copy=False), "the samples"
     elif isinstance(audio, bytes | bytearray):
-        y = decode_bytes(bytes(audio), suffix=suffix).y
+        y, name = decode_bytes(bytes(audio), filename=filename).y, upload_name(filename)
     else:
-        y = decode_file(audio).y
+        y, name = decode_file(audio).y, Path(audio).name
+    if y.size < MIN_QUERY_SECONDS * SAMPLE_RATE:
+        raise BadInputError(f"{name}: {y.size / SAMPLE_RATE:.1f} s of audio is too short; tempo, key and sound "
+                            f"need at least {MIN_QUERY_SECONDS:.0f} s. Give a longer clip.")
     return y
 
 
@@ -90,7 +97,7 @@ def analyse_and_embed(y: np.ndarray, cnn) -> tuple[Analysis, np.ndarray]:
 
 
 def cold_start_neighbours(audio, run_dir: Path, k: int = 10, filters=None, *, match_tempo: bool = False,
-                          match_key: bool = False, bpm_tolerance: float = 0.06, exclude=(), suffix: str = ""
+                          match_key: bool = False, bpm_tolerance: float = 0.06, exclude=(), filename: str = ""
                           ) -> tuple[np.ndarray, np.ndarray, Analysis]:
     """The `k` indexed tracks whose embeddings are closest (cosine) to `audio`'s.
 
@@ -101,7 +108,7 @@ def cold_start_neighbours(audio, run_dir: Path, k: int = 10, filters=None, *, ma
     from models.embeddings import NeighbourFilters
 
     run = load_run(run_dir)
-    analysis, embedding = analyse_and_embed(query_samples(audio, suffix=suffix), run.cnn)
+    analysis, embedding = analyse_and_embed(query_samples(audio, filename=filename), run.cnn)
     filters = filters or NeighbourFilters(exclude=tuple(exclude))
     if match_tempo and analysis.tempo:
         filters = replace(filters, bpm=analysis.tempo, bpm_tolerance=bpm_tolerance)

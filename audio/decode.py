@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -34,6 +35,7 @@ MAX_DURATION_SECONDS = 20 * 60.0  # a long extended mix; DJ mixes themselves are
 DECODE_TIMEOUT_SECONDS = 60.0
 PROBE_TIMEOUT_SECONDS = 15.0
 MIN_SAMPLES = SAMPLE_RATE // 4  # less than a quarter second is not a clip
+SILENT_PEAK = 10 ** (-60 / 20)  # a file whose loudest sample is under -60 dBFS holds no music to measure
 
 # ffprobe `format_name` values we accept (mp3, wav, flac, aiff, m4a/mp4/alac, ogg/opus, webm).
 SUPPORTED_FORMATS = {"mp3", "wav", "flac", "aiff", "mov,mp4,m4a,3gp,3g2,mj2", "ogg", "matroska,webm"}
@@ -73,7 +75,7 @@ def probe(path: Path, *, timeout: float = PROBE_TIMEOUT_SECONDS) -> dict:
         raise BadInputError(f"{path.name}: reading the file took longer than {timeout:.0f} s; "
                             "it is probably damaged. Try another copy.") from exc
     if out.returncode != 0:
-        raise BadInputError(f"{path.name}: not a readable audio file ({_first_line(out.stderr)}). "
+        raise BadInputError(f"{path.name}: not a readable audio file ({_first_line(out.stderr, path)}). "
                             "Give an MP3, WAV, FLAC, AIFF, M4A or OGG file.")
     info = json.loads(out.stdout or b"{}")
     fmt = info.get("format", {})
@@ -85,8 +87,9 @@ def probe(path: Path, *, timeout: float = PROBE_TIMEOUT_SECONDS) -> dict:
     return {"format_name": fmt.get("format_name", ""), "duration": duration, "has_audio": has_audio}
 
 
-def _first_line(stderr: bytes) -> str:
-    text = stderr.decode("utf-8", "replace").strip().splitlines()
+def _first_line(stderr: bytes, path: Path) -> str:
+    """ffmpeg's last line of stderr (its error), naming the file without its folder."""
+    text = stderr.decode("utf-8", "replace").replace(str(path), path.name).strip().splitlines()
     return text[-1][:160] if text else "no details"
 
 
@@ -144,6 +147,11 @@ def decode_file(
         raise BadInputError(f"{path.name}: the file holds no audio (or less than a quarter second).")
     y = np.nan_to_num(y.astype(np.float32, copy=True), nan=0.0, posinf=0.0, neginf=0.0)
     np.clip(y, -1.0, 1.0, out=y)
+    peak = float(np.max(np.abs(y)))
+    if peak < SILENT_PEAK:
+        level = "digital silence" if peak == 0 else f"its loudest moment is {20 * np.log10(peak):.0f} dBFS"
+        raise BadInputError(f"{path.name}: the file is silent ({level}), so there is no tempo, key or sound to "
+                            "measure. Give a file with music in it.")
     duration = y.size / sr
     offset = 0.0
     if clip_seconds is not None and duration > clip_seconds:
@@ -191,7 +199,7 @@ def _decode_with_ffmpeg(path: Path, *, sr: int, timeout: float, max_bytes: int, 
                             "damaged. Try another copy.") from exc
     y = np.frombuffer(out.stdout, dtype="<f4")
     if out.returncode != 0 and y.size < MIN_SAMPLES:
-        raise BadInputError(f"{path.name}: the audio could not be decoded ({_first_line(out.stderr)}). "
+        raise BadInputError(f"{path.name}: the audio could not be decoded ({_first_line(out.stderr, path)}). "
                             "The file may be damaged; try another copy.")
     if out.returncode != 0:
         log.info("%s: ffmpeg reported %s; using the %.1f s it decoded", path.name, _first_line(out.stderr),
@@ -199,19 +207,29 @@ def _decode_with_ffmpeg(path: Path, *, sr: int, timeout: float, max_bytes: int, 
     return y
 
 
-def decode_bytes(data: bytes, *, suffix: str = "", **kwargs) -> Decoded:
-    """Decode an uploaded file's bytes (see `decode_file`); `suffix` is a hint only."""
+def decode_bytes(data: bytes, *, filename: str = "", **kwargs) -> Decoded:
+    """Decode an uploaded file's bytes (see `decode_file`); messages name it `filename` (its extension is a
+    hint only)."""
+    name = upload_name(filename)
     if not data:
-        raise BadInputError("The uploaded file is empty. Give an audio file with sound in it.")
+        raise BadInputError(f"{name}: the file is empty. Give an audio file with sound in it.")
     max_bytes = kwargs.get("max_bytes", MAX_FILE_BYTES)
     if len(data) > max_bytes:
-        raise BadInputError(f"The upload is {len(data) / 1e6:.0f} MB, over the {max_bytes / 1e6:.0f} MB limit "
-                            "for one track.")
-    safe_suffix = suffix.lower() if suffix.lower() in SUPPORTED_SUFFIXES else ""
+        raise BadInputError(f"{name}: {len(data) / 1e6:.0f} MB is over the {max_bytes / 1e6:.0f} MB limit "
+                            "for one track. Give a single track, not a whole mix.")
     with tempfile.TemporaryDirectory(prefix="cratedigger-upload-") as tmp:
-        path = Path(tmp) / f"upload{safe_suffix}"
+        path = Path(tmp) / name
         path.write_bytes(data)
         return decode_file(path, **kwargs)
+
+
+def upload_name(filename: str) -> str:
+    """A safe local name for an uploaded file: its base name in printable characters, at most 80 of them,
+    keeping a supported extension (another one is dropped); 'upload' when nothing is left."""
+    base = re.sub(r"[^\w .()&+,'-]", "_", Path(str(filename).replace("\\", "/")).name).strip(" .")
+    stem, suffix = Path(base).stem, Path(base).suffix.lower()
+    suffix = suffix if suffix in SUPPORTED_SUFFIXES else ""
+    return (stem[:80].strip(" .") or "upload") + suffix
 
 
 def representative_window(y: np.ndarray, *, sr: int, seconds: float = CLIP_SECONDS) -> int:

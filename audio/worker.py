@@ -65,7 +65,7 @@ def _receive(conn: socket.socket) -> bytes:
     return exactly(size)
 
 
-def ask_worker(settings, data: bytes, *, suffix: str, k: int, timeout: float = 60.0) -> dict:
+def ask_worker(settings, data: bytes, *, filename: str, k: int, timeout: float = 60.0) -> dict:
     """Neighbours of uploaded `data` from the warm worker; `WorkerUnavailable` when none answers."""
     path = socket_path(settings)
     if not path.exists():
@@ -74,7 +74,7 @@ def ask_worker(settings, data: bytes, *, suffix: str, k: int, timeout: float = 6
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
             conn.settimeout(timeout)
             conn.connect(str(path))
-            _send(conn, json.dumps({"suffix": suffix, "k": k}).encode())
+            _send(conn, json.dumps({"filename": filename, "k": k}).encode())
             _send(conn, data)
             return json.loads(_receive(conn))
     except (OSError, ConnectionError, ValueError) as error:
@@ -133,7 +133,7 @@ def answer(settings, header: dict, data: bytes) -> dict:
     try:
         run_dir = newest_sound_run(settings, need="embeddings.npy")
         ids, scores, analysis = cold_start_neighbours(data, run_dir, k=int(header.get("k", 150)),
-                                                      suffix=str(header.get("suffix", "")))
+                                                      filename=str(header.get("filename", "")))
     except CratediggerError as error:
         return {"error": str(error), "exit_code": error.exit_code}
     return {"ids": [int(t) for t in ids], "scores": [float(s) for s in scores], "analysis": analysis.as_dict(),

@@ -14,6 +14,7 @@ from audio.synth import synthesize_clip
 from catalog.db import connect
 from catalog.store import PlayRecord, SetRecord, TrackRecord, save_set
 from config import load_settings
+from errors import BadInputError
 
 pytest.importorskip("keras")
 
@@ -96,7 +97,7 @@ def test_cold_start_accepts_bytes_and_arrays(demo, tmp_path):
     y = synthesize_clip("techno", 132.0, "A minor", seed=77, seconds=6.0)
     ids_a, _, _ = cold_start_neighbours(y, demo.models_dir / "r1", k=3)
     data = _write_wav(tmp_path / "q.wav", y).read_bytes()
-    ids_b, _, _ = cold_start_neighbours(data, demo.models_dir / "r1", k=3, suffix=".wav")
+    ids_b, _, _ = cold_start_neighbours(data, demo.models_dir / "r1", k=3, filename="query.wav")
     assert ids_a.tolist() == ids_b.tolist()
 
 
@@ -115,3 +116,14 @@ def test_warm_up_clip_is_kept_and_read_back(tmp_path, monkeypatch):
     assert first.dtype == np.float32 and first.shape == (10 * 22_050,)
     monkeypatch.setattr(audio.synth, "synthesize_clip", lambda *a, **k: pytest.fail("synthesised twice"))
     np.testing.assert_array_equal(warm_up_clip(tmp_path), first)
+
+
+def test_a_query_needs_three_seconds_of_audio(tmp_path):
+    from audio.coldstart import query_samples
+
+    short = _write_wav(tmp_path / "blip.wav", synthesize_clip("techno", 130.0, "A minor", seed=3, seconds=1.0))
+    with pytest.raises(BadInputError, match=r"^blip.wav: 1.0 s of audio is too short"):
+        query_samples(short)
+    with pytest.raises(BadInputError, match=r"^blip.wav: 1.0 s"):
+        query_samples(short.read_bytes(), filename="blip.wav")
+    assert query_samples(synthesize_clip("techno", 130.0, "A minor", seed=3, seconds=3.0)).size == 3 * 22_050

@@ -120,7 +120,7 @@ def test_over_size_file_is_rejected(tmp_path):
     with pytest.raises(BadInputError, match="limit"):
         decode_file(path, max_bytes=1000)
     with pytest.raises(BadInputError, match="limit"):
-        decode_bytes(path.read_bytes(), suffix=".wav", max_bytes=1000)
+        decode_bytes(path.read_bytes(), filename="big.wav", max_bytes=1000)
 
 
 def test_hanging_decoder_times_out(tmp_path, monkeypatch):
@@ -148,6 +148,32 @@ def test_in_process_and_ffmpeg_paths_agree(tmp_path):
 
 def test_upload_bytes_decode(tmp_path):
     data = _tone(tmp_path / "t.ogg", extra=("-c:a", "libvorbis")).read_bytes()
-    assert decode_bytes(data, suffix=".ogg").y.size > SAMPLE_RATE
+    assert decode_bytes(data, filename="clip.ogg").y.size > SAMPLE_RATE
     with pytest.raises(BadInputError, match="empty"):
         decode_bytes(b"")
+
+
+def test_silent_file_is_rejected(tmp_path):
+    import soundfile
+
+    for name, samples in (("silence.wav", np.zeros(SAMPLE_RATE * 5)), ("hiss.wav", np.full(SAMPLE_RATE * 5, 1e-4))):
+        soundfile.write(tmp_path / name, samples.astype(np.float32), SAMPLE_RATE)
+        with pytest.raises(BadInputError, match=f"{name}: the file is silent"):
+            decode_file(tmp_path / name)
+
+
+def test_upload_messages_name_the_djs_file_not_a_temporary_one():
+    with pytest.raises(BadInputError) as error:
+        decode_bytes(b"\x00garbage" * 100, filename="/home/dj/My Tune (Extended Mix).mp3")
+    assert str(error.value).startswith("My Tune (Extended Mix).mp3: ")
+    assert "/tmp" not in str(error.value) and "cratedigger-upload" not in str(error.value)
+    with pytest.raises(BadInputError, match="^track.flac: the file is empty"):
+        decode_bytes(b"", filename="track.flac")
+
+
+@pytest.mark.parametrize(("filename", "expected"), [
+    ("song.MP3", "song.mp3"), ("C:\\Users\\dj\\a b.wav", "a b.wav"), ("../../etc/passwd", "passwd"),
+    ("x.exe", "x"), ("", "upload"), (".wav", "wav"), ("...", "upload"), ("a\x00b<>.ogg", "a_b__.ogg"), ("n" * 200 + ".flac", "n" * 80 + ".flac"),
+])
+def test_upload_name_is_safe(filename, expected):
+    assert decode.upload_name(filename) == expected

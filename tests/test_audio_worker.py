@@ -46,7 +46,7 @@ def test_the_worker_answers_like_the_in_process_path(worker):
     from ui.sound import analyse_here
 
     data = _wav_bytes()
-    remote = ask_worker(worker, data, suffix=".wav", k=20)
+    remote = ask_worker(worker, data, filename="clip.wav", k=20)
     local = analyse_here(worker, data, ".wav")
     assert remote["ids"] == local["ids"][:20]
     assert np.allclose(remote["scores"], local["scores"][:20], atol=1e-5)
@@ -55,7 +55,7 @@ def test_the_worker_answers_like_the_in_process_path(worker):
 
 
 def test_bad_audio_comes_back_as_a_sentence(worker):
-    reply = ask_worker(worker, b"definitely not audio", suffix=".mp3", k=5)
+    reply = ask_worker(worker, b"definitely not audio", filename="song.mp3", k=5)
     assert reply["exit_code"] == 2 and "error" in reply and "Traceback" not in reply["error"]
 
 
@@ -66,7 +66,7 @@ def test_a_second_start_reuses_the_live_worker(worker):
 def test_without_a_worker_the_caller_is_told(tmp_path):
     settings = load_settings({"CRATEDIGGER_DATA_DIR": str(tmp_path)}, dotenv_path=tmp_path / "no.env")
     with pytest.raises(WorkerUnavailable):
-        ask_worker(settings, b"x", suffix=".wav", k=5)
+        ask_worker(settings, b"x", filename="clip.wav", k=5)
 
 
 def test_a_request_sent_during_the_warm_up_is_answered_after_it(tmp_path, monkeypatch):
@@ -88,7 +88,7 @@ def test_a_request_sent_during_the_warm_up_is_answered_after_it(tmp_path, monkey
     while not socket_path(settings).exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     reply = []
-    client = threading.Thread(target=lambda: reply.append(ask_worker(settings, b"early", suffix=".wav", k=1)))
+    client = threading.Thread(target=lambda: reply.append(ask_worker(settings, b"early", filename="clip.wav", k=1)))
     client.start()
     client.join(0.5)
     assert not answered  # queued while the worker warms up

@@ -131,14 +131,13 @@ def analyse_upload(settings, contents: str, filename: str, *, progress=lambda st
     from audio.worker import WorkerUnavailable, ask_worker
     from errors import CratediggerError
 
-    suffix = Path(filename or "").suffix.lower()
     progress(1, 3, "reading the file")
     data = decode_upload(contents, filename)
     progress(2, 3, "listening: tempo, key and sound")
     try:
-        reply = ask_worker(settings, data, suffix=suffix, k=150)
+        reply = ask_worker(settings, data, filename=filename or "", k=150)
     except WorkerUnavailable:
-        reply = analyse_here(settings, data, suffix)
+        reply = analyse_here(settings, data, filename or "")
     if "error" in reply:
         error = BadInputError(reply["error"]) if reply.get("exit_code") == 2 else CratediggerError(reply["error"])
         raise error
@@ -150,8 +149,8 @@ def analyse_upload(settings, contents: str, filename: str, *, progress=lambda st
     return {"query": query, "neighbours": [[int(t), float(s)] for t, s in zip(reply["ids"], reply["scores"], strict=True)]}
 
 
-def analyse_here(settings, data: bytes, suffix: str) -> dict:
+def analyse_here(settings, data: bytes, filename: str) -> dict:
     """What the warm worker would answer, computed in this process (TensorFlow loaded here)."""
     from audio.worker import answer
 
-    return answer(settings, {"suffix": suffix, "k": 150}, data)
+    return answer(settings, {"filename": filename, "k": 150}, data)
