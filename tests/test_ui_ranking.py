@@ -89,3 +89,24 @@ def test_feedback_weights_are_bounded_however_many_votes():
 
 def test_no_candidates_gives_no_rows():
     assert rank([], QUERY, Controls()) == []
+
+
+def test_a_dislike_does_not_damp_the_querys_own_style():
+    house_query = {**QUERY, "styles": ["House"]}
+    candidates = [_candidate(1, 0.9, label="P"), _candidate(2, 0.8, label="Q"),
+                  _candidate(3, 0.75, style="Breaks", label="R")]
+    assert ids(rank(candidates, house_query, Controls(), Feedback(disliked=(1,)))) == [2, 3]
+    # without the query's style the disliked track's style is damped: Breaks overtakes the other House track
+    assert ids(rank(candidates, QUERY, Controls(), Feedback(disliked=(1,)))) == [3, 2]
+
+
+def test_at_the_sound_end_tracks_that_sound_alike_come_first():
+    candidates = [_candidate(1, 1.0, sound=None), _candidate(2, 0.5, sound=0.96), _candidate(3, 0.4, sound=0.97)]
+    assert ids(rank(candidates, QUERY, Controls(blend=1.0))) == [3, 2, 1]
+    assert ids(rank(candidates, QUERY, Controls(blend=0.0))) == [1, 2, 3]
+    assert ids(rank(candidates, QUERY, Controls(blend=0.3)))[0] == 1  # the DJ-set favourite still leads
+
+
+def test_sound_scores_are_spread_over_the_candidates_not_squeezed_near_one():
+    candidates = [_candidate(i, None, sound=cosine) for i, cosine in enumerate((0.99, 0.98, 0.97), start=1)]
+    assert [r["final_score"] for r in rank(candidates, QUERY, Controls(blend=1.0))] == [1.0, 0.525, 0.05]
