@@ -54,6 +54,7 @@ def write_demo_audio(settings, *, per_style: int = PER_STYLE, seconds: float = C
     import soundfile
     from tqdm import tqdm
 
+    from audio.dataset import mel_for_file
     from audio.params import SAMPLE_RATE
     from audio.synth import synthesize_clip
     from catalog.demo import build_demo_crate
@@ -68,12 +69,14 @@ def write_demo_audio(settings, *, per_style: int = PER_STYLE, seconds: float = C
         paths = {}
         for track in tqdm(tracks, desc="demo audio", unit="clip", disable=not show_progress):
             path = folder / f"{track.spotify_id}.ogg"
+            y = None
             if not path.is_file():
                 y = synthesize_clip(track.style, track.bpm, track.key, seed=track.index, seconds=seconds)
                 tmp = path.with_suffix(".tmp.ogg")
                 soundfile.write(tmp, y, SAMPLE_RATE, format="OGG", subtype="VORBIS")
                 tmp.replace(path)
                 written += 1
+            mel_for_file(path, settings.cache_dir, y)  # the dashboard's spectrogram of the track (~15 ms)
             paths[track.spotify_id] = str(path)
         with transaction(conn):
             conn.executemany("UPDATE tracks SET audio_path = ? WHERE spotify_id = ? AND is_demo = 1",

@@ -47,7 +47,7 @@ def test_the_worker_answers_like_the_in_process_path(worker):
 
     data = _wav_bytes()
     remote = ask_worker(worker, data, filename="clip.wav", k=20)
-    local = analyse_here(worker, data, ".wav")
+    local = analyse_here(worker, data, "clip.wav")
     assert remote["ids"] == local["ids"][:20]
     assert np.allclose(remote["scores"], local["scores"][:20], atol=1e-5)
     assert abs(remote["analysis"]["tempo"] - 174) <= 174 * 0.02

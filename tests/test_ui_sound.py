@@ -39,3 +39,16 @@ def test_uploads_are_checked_before_decoding():
         decode_upload("data:audio/wav;base64,@@@@", "a.wav")
     with pytest.raises(BadInputError, match="larger than"):
         decode_upload("data:audio/wav;base64," + "A" * (90 * 1024 * 1024), "huge.wav")
+
+
+@pytest.mark.slow
+def test_demo_tracks_with_audio_have_a_spectrogram_to_show(sound_data_dir):
+    """Regression: demo-audio wrote clips but no log-mel, so the Spectrogram tab said no audio was analysed."""
+    from catalog.db import connect
+    from config import load_settings
+
+    settings = load_settings({"CRATEDIGGER_DATA_DIR": str(sound_data_dir)}, dotenv_path=sound_data_dir / "no.env")
+    conn = connect(settings.catalog_path, readonly=True)
+    paths = [r[0] for r in conn.execute("SELECT audio_path FROM tracks WHERE audio_path IS NOT NULL")]
+    conn.close()
+    assert paths and all(cached_spectrogram(settings, p) for p in paths)
