@@ -226,25 +226,35 @@ def run_evaluation(
             "next_track_pairs": len(split.next_pairs),
         },
         "models": results,
+        "default_vs": default_ratios(results),
         "default": {"parameters": params.to_dict(), "validation_objective": validation_objective},
     }
 
 
-def _lead_over_baselines(models: dict) -> list[str]:
-    """The default's R-precision and NDCG@10 as multiples of the best baseline's (and BM25-ALS's)."""
+def default_ratios(models: dict) -> dict:
+    """The default's R-precision and NDCG@10 as multiples of the best baseline's (by R-precision) and BM25-ALS's:
+    `{"best_baseline": name, name: {"r_precision": x, "ndcg@10": y}, ...}` (None where a baseline scored 0);
+    {} without the default or a baseline."""
     baselines = {name: m for name, m in models.items() if name != DEFAULT}
     if DEFAULT not in models or not baselines:
-        return []
+        return {}
     best = max(baselines, key=lambda name: baselines[name]["r_precision"])
-    lines = []
+    ratios: dict = {"best_baseline": best}
     for name in dict.fromkeys([best, *(["als_bm25"] if "als_bm25" in baselines else [])]):
-        ratios = [
-            f"{label} {models[DEFAULT][key] / baselines[name][key]:.2f}×"
-            if baselines[name][key]
-            else f"{label} -"
-            for label, key in (("R-precision", "r_precision"), ("NDCG@10", "ndcg@10"))
-        ]
-        lines.append(f"default ÷ {name}{' (best baseline)' if name == best else ''}: {', '.join(ratios)}")
+        ratios[name] = {key: round(models[DEFAULT][key] / baselines[name][key], 4) if baselines[name][key] else None
+                        for key in ("r_precision", "ndcg@10")}
+    return ratios
+
+
+def _ratio_lines(ratios: dict) -> list[str]:
+    lines = []
+    for name, values in ratios.items():
+        if name == "best_baseline":
+            continue
+        cells = [f"{label} {values[key]:.2f}×" if values[key] is not None else f"{label} -"
+                 for label, key in (("R-precision", "r_precision"), ("NDCG@10", "ndcg@10"))]
+        best = " (best baseline)" if name == ratios["best_baseline"] else ""
+        lines.append(f"default ÷ {name}{best}: {', '.join(cells)}")
     return lines
 
 
@@ -255,7 +265,7 @@ def format_table(report: dict) -> str:
     for name, metrics in report["models"].items():
         cells = ["-" if metrics.get(c) is None else f"{metrics[c]:.4f}" for c in columns]
         lines.append(f"{name:14s} " + " ".join(f"{c:>11s}" for c in cells))
-    lines.extend(_lead_over_baselines(report["models"]))
+    lines.extend(_ratio_lines(default_ratios(report["models"])))
     counts = report["counts"]
     in_split = counts.get("test_sets_in_split", counts["test_sets"])
     sampled = f" (a seeded sample of {in_split})" if in_split > counts["test_sets"] else ""

@@ -153,8 +153,10 @@ def test_evaluate_data_starts_from_the_defaults_not_the_catalogs_tuned_choice(tm
     path = write_csv(tmp_path / "sets.csv", scene_sets())
     code, out, err = run(capsys, "evaluate", "--data", str(path), "--json")
     assert code == 0, err
-    used = json.loads(out)["default"]["parameters"]
+    report = json.loads(out)
+    used = report["default"]["parameters"]
     assert (used["set_exponent"], used["neighbour_sets"]) == (2.0, 200)
+    assert report["default_vs"]["best_baseline"] in report["models"]
     code, out, err = run(capsys, "tune", "--data", str(path), "--json")
     assert code == 0, err
     assert json.loads(out)["parameters"]["neighbour_sets"] == 200
@@ -312,6 +314,17 @@ def test_the_table_states_the_lead_over_the_baselines():
     table = format_table(report)
     assert "default ÷ ease (best baseline): R-precision 2.00×, NDCG@10 1.50×" in table
     assert "default ÷ als_bm25: R-precision 2.50×, NDCG@10 2.00×" in table
+
+
+def test_the_json_carries_the_same_ratios():
+    from models.evaluation import default_ratios
+
+    models = {"default": {"r_precision": 0.09, "ndcg@10": 0.3}, "ease": {"r_precision": 0.1, "ndcg@10": 0.2},
+              "popularity": {"r_precision": 0.0, "ndcg@10": 0.0}}
+    assert default_ratios(models) == {"best_baseline": "ease", "ease": {"r_precision": 0.9, "ndcg@10": 1.5}}
+    assert default_ratios({"default": models["default"]}) == {}
+    zero = default_ratios({"default": models["default"], "popularity": models["popularity"]})
+    assert zero["popularity"] == {"r_precision": None, "ndcg@10": None}
 
 
 def test_sample_split_is_a_seeded_subset_and_keeps_training_whole():
