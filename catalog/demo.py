@@ -185,7 +185,8 @@ def build_demo_crate(seed: int = DEFAULT_SEED, *, n_sets: int = 1600, tracks_per
         style, city, venue, scene_tracks, weights, residents, signatures = rng.choice(scenes)
         dj = rng.choice(residents)
         if rng.random() < 0.15:
-            dj = f"{dj} b2b {rng.choice(residents)}"
+            other_dj = rng.choice(residents)  # the same draws as ever, so the crate stays the same for a seed
+            dj = f"{dj} b2b {other_dj}" if other_dj != dj else dj
         length = rng.randint(10, 24)
         chosen: list[DemoTrack] = []
         taken: set[int] = set()

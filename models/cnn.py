@@ -272,8 +272,15 @@ def train_cnn(
 
     callbacks = [keras.callbacks.LambdaCallback(on_epoch_end=on_epoch_end)]
     model.fit(x, targets, sample_weight=weights, batch_size=config.batch_size, epochs=config.epochs, shuffle=True,
-              verbose=1 if show_progress else 0, callbacks=callbacks)
+              verbose=_keras_verbosity(show_progress), callbacks=callbacks)
     return CnnModel(model=model, classes=classes, config=config, n_factors=n_factors, history=history)
+
+
+def _keras_verbosity(show_progress: bool) -> int:
+    """Keras `fit`'s verbose: a live bar on a terminal, one line per epoch in a log, nothing when asked."""
+    import sys
+
+    return (1 if sys.stderr.isatty() else 2) if show_progress else 0
 
 
 def save_cnn(cnn: CnnModel, run_dir: Path, *, extra: dict | None = None) -> Path:
