@@ -9,21 +9,16 @@ from __future__ import annotations
 
 import logging
 
-if __name__ == "__main__":  # `python app.py`: the sound worker warms while the dashboard imports and loads
-    from audio.worker import start_sound_worker
-    from config import load_settings
+import dash
 
-    start_sound_worker(load_settings())
-
-import dash  # noqa: E402  (after the worker's start, on purpose)
-
-from config import load_settings  # noqa: E402
-from ui import layout  # noqa: E402
-from ui.callbacks import register_callbacks  # noqa: E402
-from ui.export import spotify_state  # noqa: E402
-from ui.media import register_media_routes  # noqa: E402
-from ui.sound import SoundIndexLoader  # noqa: E402
-from ui.status import PageFacts  # noqa: E402
+from audio.worker import start_sound_worker
+from config import load_settings
+from ui import layout
+from ui.callbacks import register_callbacks
+from ui.export import spotify_state
+from ui.media import register_media_routes
+from ui.sound import SoundIndexLoader
+from ui.status import PageFacts
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +33,6 @@ def background_jobs(settings) -> dash.DiskcacheManager:
 
 
 def create_app(settings=None) -> dash.Dash:
-    from audio.worker import start_sound_worker
     from models.recommender import RecommenderLoader
     from spotify.oauth import register_spotify_routes
 
@@ -71,4 +65,5 @@ server = app.server
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = server.config["CRATEDIGGER_SETTINGS"]
+    start_sound_worker(settings)  # the worker warms while the page loads
     app.run(host=settings.host, port=settings.port, debug=False)
