@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from catalog.db import connect
-from catalog.queries import resolve_query, search_tracks, track_by_spotify_id, tracks_by_ids
+from catalog.queries import resolve_query, search_tracks, track_by_spotify_id, track_label, tracks_by_ids
 from errors import ArtifactMissingError, BadInputError, CratediggerError, NotFoundError
 from spotify.ids import is_spotify_id, parse_query
 from ui.style_cache import StyleCache
@@ -56,12 +56,7 @@ def suggest(conn: sqlite3.Connection | None, text: str, *, limit: int = 8) -> li
     text = (text or "").strip()
     if conn is None or len(text) < 2 or "spotify" in text.lower() or "/" in text:
         return []
-    return [_label(row) for row in search_tracks(conn, text, limit=limit)]
-
-
-def _label(row) -> str:
-    version = f" ({row['version']})" if row["version"] else ""
-    return f"{row['artist']} - {row['title']}{version}"
+    return [track_label(row) for row in search_tracks(conn, text, limit=limit)]
 
 
 def track_card(row, styles: list[str], n_sets: int | None = None) -> dict:
