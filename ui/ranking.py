@@ -51,7 +51,7 @@ def bpm_within(bpm: float | None, query_bpm: float | None, percent: float, *, ha
     return any(abs(bpm - t) <= t * percent / 100 for t in targets)
 
 
-def _normalised(values: list[float | None]) -> list[float]:
+def normalised(values: list[float | None]) -> list[float]:
     """Scores scaled so the best is 1 (ratios kept, negatives clipped to 0; None → 0)."""
     top = max((v for v in values if v is not None), default=0.0)
     if top <= 0:
@@ -94,8 +94,8 @@ def blended(candidate: dict, cf_score: float, sound_score: float, blend: float, 
 
 def rank(candidates: list[dict], query: dict, controls: Controls, feedback: Feedback = Feedback()) -> list[dict]:
     """The candidates to show, best first, each with `rank`, `final_score` and `harmony` added."""
-    cf = _normalised([c.get("score") for c in candidates])
-    sound = _normalised([c.get("sound_score") for c in candidates])
+    cf = normalised([c.get("score") for c in candidates])
+    sound = normalised([c.get("sound_score") for c in candidates])
     query_has_cf = any(c.get("score") is not None for c in candidates)
     weights = feedback_weights(candidates, feedback)
     dismissed = set(feedback.disliked) | set(controls.hide)
