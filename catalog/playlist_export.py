@@ -75,11 +75,16 @@ class ExportReport:
     skipped: list = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        out = [f"Wrote {self.written} tracks to {self.path}"]
+        out = [f"Wrote {counted(self.written, 'track')} to {self.path}"]
         if self.skipped:
             out.append(f"Left out {len(self.skipped)}:")
             out += [f"  {s}" for s in self.skipped]
         return out
+
+
+def counted(n: int, noun: str) -> str:
+    """'1 track', '2 tracks'."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def parse_track_refs(text: str) -> list[str]:
@@ -101,7 +106,7 @@ def parse_track_refs(text: str) -> list[str]:
 
 
 def load_export_tracks(conn: sqlite3.Connection, refs: list[str]) -> list[ExportTrack]:
-    """The catalog tracks named by `refs` (catalog ids, or Spotify IDs/URIs/links), in the given order.
+    """The catalog tracks named by `refs` (catalog ids, or Spotify IDs/URIs/links), in the given order, each once.
 
     A Spotify track not in the catalog is exported from the lookup cache, or with its link alone.
     Raises `BadInputError` naming every ref that is malformed or an unknown catalog id.
@@ -129,7 +134,18 @@ def load_export_tracks(conn: sqlite3.Connection, refs: list[str]) -> list[Export
         tracks.append(_from_row(row) if row is not None else _from_lookup(conn, spotify_id))
     if bad:
         raise BadInputError("Cannot export these tracks: " + "; ".join(bad) + ".")
-    return tracks
+    return _each_once(tracks)
+
+
+def _each_once(tracks: list[ExportTrack]) -> list[ExportTrack]:
+    """`tracks` without repeats (one catalog track named by id and by Spotify ID, say), first place kept."""
+    seen, out = set(), []
+    for track in tracks:
+        identity = ("catalog", track.track_id) if track.track_id is not None else ("spotify", track.spotify_id)
+        if identity not in seen:
+            seen.add(identity)
+            out.append(track)
+    return out
 
 
 def _from_row(row: sqlite3.Row) -> ExportTrack:

@@ -5,11 +5,13 @@ All functions take an open connection (see `catalog.db.connect`) and never write
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass
 
-from catalog.identity import fold
+from catalog.identity import fold, make_key, normalise_version, parse_track_name, split_artists, split_title
 from errors import NotFoundError
+from scraping.grammar import split_artist_title
 from spotify.ids import Query
 
 
@@ -36,6 +38,12 @@ def tracks_by_ids(conn: sqlite3.Connection, track_ids: list[int]) -> dict[int, s
     return rows
 
 
+def track_label(track) -> str:
+    """`artist - title (version)` of a track row (or a dict with those keys); the autocomplete's form."""
+    version = f" ({track['version']})" if track["version"] else ""
+    return f"{track['artist']} - {track['title']}{version}"
+
+
 def track_by_spotify_id(conn: sqlite3.Connection, spotify_id: str) -> sqlite3.Row | None:
     """The catalog track linked to `spotify_id`, preferring the one played in most sets."""
     return conn.execute(
@@ -45,22 +53,65 @@ def track_by_spotify_id(conn: sqlite3.Connection, spotify_id: str) -> sqlite3.Ro
     ).fetchone()
 
 
-def search_tracks(conn: sqlite3.Connection, text: str, *, limit: int = 10) -> list[sqlite3.Row]:
-    """Tracks whose `artist - title` contains every word of `text`, most-played first.
+@dataclass(frozen=True)
+class SearchTerms:
+    """Typed text in the identity key's vocabulary (`catalog.identity`): folded, credits split, connectors gone.
 
-    Each row has the track's columns plus `n_sets`. Matching is accent- and case-blind
-    on the identity key, so `ame rej` finds `Âme - Rej`.
+    `key_words` must all be in a track's key (its title and version; every word of free text);
+    `artist_names` each in its key or among its credited artists (featured ones are not in keys);
+    `key` is the identity key the text names exactly, when it has the `artist - title` form.
     """
-    words = fold(text).split()
-    if not words:
+
+    key_words: tuple[str, ...]
+    artist_names: tuple[str, ...] = ()
+    key: str | None = None
+
+
+def search_terms(text: str) -> SearchTerms:
+    """`"B & A feat. C - T (Dub Mix)"` → key words `("t", "dub")`, artist names `("b", "a", "c")`, key `"a & b - t (dub)"`."""
+    split = split_artist_title(text.strip())
+    if split is None:  # free text: credits may be anywhere in it
+        bare, version, _ = split_title(text)
+        names = split_artists(bare)[0]
+        return SearchTerms(key_words=tuple(" ".join([*map(fold, names), normalise_version(version)]).split()))
+    name = parse_track_name(*split)
+    try:
+        key = make_key(name.artists, name.title, name.version)
+    except ValueError:
+        key = None
+    names = (fold(a) for a in name.artists + name.featured)
+    return SearchTerms(
+        key_words=tuple(f"{fold(name.title)} {normalise_version(name.version)}".split()),
+        artist_names=tuple(dict.fromkeys(n for n in names if n)),
+        key=key,
+    )
+
+
+def _credited(artists_json: str | None) -> str:
+    """The folded names of a track's `artists` column (main and featured), for SQL `LIKE`."""
+    return fold(" , ".join(json.loads(artists_json or "[]")))
+
+
+def search_tracks(conn: sqlite3.Connection, text: str, *, limit: int = 10) -> list[sqlite3.Row]:
+    """Tracks matching `text` (see `search_terms`), the one it names exactly first, then most-played.
+
+    Each row has the track's columns plus `n_sets`. Matching is accent- and case-blind on the identity
+    key, so `ame rej` finds `Âme - Rej`, and `A and B feat. C - T` finds `B & A feat. C - T`.
+    """
+    terms = search_terms(text)
+    if not terms.key_words and not terms.artist_names:
         return []
-    clauses = " AND ".join("t.key LIKE ?" for _ in words)
-    params: list[object] = [f"%{w}%" for w in words]
+    conn.create_function("credited", 1, _credited, deterministic=True)
+    # Key-only clauses come first: the artists column is folded only for rows they let through.
+    clauses = ["t.key LIKE ?"] * len(terms.key_words) + ["(t.key LIKE ? OR credited(t.artists) LIKE ?)"] * len(
+        terms.artist_names
+    )
+    params = [f"%{w}%" for w in terms.key_words] + [f"%{n}%" for n in terms.artist_names for _ in range(2)]
     return conn.execute(
         f"""SELECT t.*, (SELECT COUNT(DISTINCT p.set_id) FROM plays p WHERE p.track_id = t.id) AS n_sets
-            FROM tracks t WHERE {clauses}
-            ORDER BY n_sets DESC, t.artist, t.title LIMIT ?""",
-        (*params, limit),
+            FROM tracks t WHERE {" AND ".join(clauses)}
+            ORDER BY t.key = ? DESC, n_sets DESC, t.artist, t.title LIMIT ?""",
+        (*params, terms.key or "", limit),
     ).fetchall()
 
 
@@ -75,8 +126,7 @@ def resolve_query(conn: sqlite3.Connection, query: Query) -> sqlite3.Row:
             )
         return row
     if query.kind == "text":
-        text = f"{query.artist} {query.title}" if query.artist else query.title or ""
-        rows = search_tracks(conn, text, limit=1)
+        rows = search_tracks(conn, query.text, limit=1)
         if not rows:
             raise NotFoundError(f"No track in the catalog matches {query.text!r}. Check the spelling or paste a Spotify link.")
         return rows[0]

@@ -108,9 +108,12 @@ def register(subparsers) -> None:
     recommend = subparsers.add_parser(
         "recommend",
         help="tracks that DJs play with a given track",
-        description="QUERY is a Spotify track ID, spotify:track: URI, open.spotify.com link, or 'artist - title'.",
+        description="QUERY is a Spotify track ID, spotify:track: URI, open.spotify.com track or playlist link, or "
+        "'artist - title'. Several queries (several arguments, or one per line; Spotify links also separated by "
+        "commas or spaces) are dug from together, as in the dashboard; one not in the catalog is left out with a "
+        "note on stderr. A track no DJ set in the model plays is answered from sound when it has been analysed.",
     )
-    recommend.add_argument("query", metavar="QUERY", help="the track to start from")
+    recommend.add_argument("queries", nargs="+", metavar="QUERY", help="the track(s) to start from")
     recommend.add_argument("--n", type=_positive_int, default=20, help="how many tracks (%(default)s)")
     recommend.add_argument("--one-per-artist", action="store_true", help="keep only each artist's best track")
     recommend.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -280,50 +283,72 @@ def run_publish(args, settings) -> int:
 
 
 def run_recommend(args, settings) -> int:
-    from catalog.db import connect
-    from catalog.queries import resolve_query
-    from errors import NotFoundError
-    from models.recommender import Recommender
+    from catalog.seeds import split_queries
     from spotify.ids import parse_query
 
-    query = parse_query(args.query)  # malformed input fails before anything is loaded
+    parts = [part for text in args.queries for part in split_queries(text)]
+    for part in parts:  # malformed input fails before anything is loaded
+        parse_query(part, allow=("track", "playlist"))
+    answer = _recommendations(settings, parts, n=args.n, one_per_artist=args.one_per_artist)
+    for missing in answer["not_found"]:
+        print(f"not found, left out: {missing['text']!r}: {missing['reason']}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(answer, ensure_ascii=False, indent=2))
+        return 0
+    _print_recommendations(answer)
+    return 0
+
+
+def _recommendations(settings, parts: list[str], *, n: int, one_per_artist: bool) -> dict:
+    """The CLI's answer as JSON: the dashboard's seeds, engine choice and result cards (`ui.service.dig`)."""
+    from catalog.db import connect
+    from catalog.queries import track_label
+    from catalog.seeds import resolve_seeds
+    from errors import NotFoundError
+    from models.recommender import Recommender
+    from ui.ranking import normalised
+    from ui.service import dig, styles_for, track_card
+    from ui.sound import SoundIndexLoader
+
     if not settings.catalog_path.is_file():
-        raise NotFoundError(
-            f"No catalog at {settings.catalog_path}: import tracklists or run `python cli.py demo`."
-        )
+        raise NotFoundError(f"No catalog at {settings.catalog_path}: import tracklists or run `python cli.py demo`.")
     conn = connect(settings.catalog_path, readonly=True)
     try:
-        row = resolve_query(conn, query)
+        seeds = resolve_seeds(conn, settings, parts)
+        recommender = Recommender.from_current(settings)
+        cards, source = dig(conn, seeds.ids, recommender, SoundIndexLoader(settings), n=n, blend_sound=False,
+                            one_per_artist=one_per_artist)
+        styles = styles_for(conn, seeds.ids, recommender)
     finally:
         conn.close()
-    resolved = {
-        "text": query.text,
-        "kind": query.kind,
-        "track_id": row["id"],
-        "artist": row["artist"],
-        "title": row["title"],
-        "spotify_id": row["spotify_id"],
-    }
-    recommender = Recommender.from_current(settings)
-    name = f"{row['artist']} - {row['title']}"
-    if not recommender.knows(row["id"]):
-        raise NotFoundError(
-            f"{name} is in the catalog but not in model run {recommender.run_id}: "
-            "retrain (python cli.py train-als --publish)."
-        )
-    results = recommender.similar([row["id"]], n=args.n, one_per_artist=args.one_per_artist)
-    if args.json:
-        payload = {
-            "query": resolved,
-            "run": recommender.run_id,
-            "results": [r.to_dict() for r in results],
-        }
-        print(json.dumps(payload, ensure_ascii=False, indent=2))
-        return 0
-    print(f"Tracks DJs play with {name} (model {recommender.run_id}):")
-    for rank, result in enumerate(results, 1):
-        together = f"played together in {result.shared_sets} set{'s' if result.shared_sets != 1 else ''}"
-        print(f"{rank:3d}. {result.artist} - {result.title}  [{result.score:.3f}; {together}]")
-    if not results:
+    # DJ sets: the model's score scaled so the best is 1; sound: the cosine itself (neighbours' ratios all ~1)
+    matches = normalised([c["score"] for c in cards]) if source == "DJ sets" else [c["sound_score"] for c in cards]
+    results = [{**_fields(card), "match": round(m, 4)} for card, m in zip(cards, matches, strict=True)]
+    tracks = [{**_fields(track_card(row, styles.get(row["id"], []))), "name": track_label(row)} for row in seeds.rows]
+    return {"query": tracks[0], "seeds": tracks, "run": recommender.run_id, "source": source,
+            "not_found": [{"text": text, "reason": reason} for text, reason in seeds.missing], "results": results}
+
+
+def _fields(card: dict) -> dict:
+    """A dashboard card (`ui.service.track_card`, with BPM, key, Camelot, version) without local paths."""
+    return {k: v for k, v in card.items() if k not in ("audio_path", "example_sets", "n_sets")}
+
+
+def _print_recommendations(answer: dict) -> None:
+    """Text form: a heading naming the seeds, then one line per track with its match (DJ sets: best = 1.000;
+    sound: cosine similarity)."""
+    from catalog.queries import track_label
+
+    names = ", ".join(seed["name"] for seed in answer["seeds"][:3]) + (" …" if len(answer["seeds"]) > 3 else "")
+    if answer["source"] == "DJ sets":
+        print(f"Tracks DJs play with {names} (model {answer['run']}):")
+    else:
+        print(f"Tracks that sound like {names} (no DJ set in model {answer['run']} plays it):")
+    for rank, track in enumerate(answer["results"], 1):
+        facts = [f"match {track['match']:.3f}"]
+        if track.get("shared_sets"):
+            facts.append(f"played together in {track['shared_sets']} set{'s' if track['shared_sets'] != 1 else ''}")
+        facts += [f"{track['bpm']:.0f} BPM" if track.get("bpm") else None, track.get("camelot")]
+        print(f"{rank:3d}. {track_label(track)}  [{'; '.join(f for f in facts if f)}]")
+    if not answer["results"]:
         print("No other track to recommend.")
-    return 0

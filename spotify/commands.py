@@ -94,6 +94,7 @@ def export_command(args: argparse.Namespace, settings) -> int:
 
 
 def _export_to_spotify(conn, tracks, name: str, public: bool, settings) -> int:
+    from catalog.playlist_export import counted
     from spotify.client import SpotifyClient, build_spotipy
     from spotify.export import demo_track_message, export_to_spotify
     from spotify.oauth import cli_cache, cli_login, oauth_manager
@@ -111,7 +112,7 @@ def _export_to_spotify(conn, tracks, name: str, public: bool, settings) -> int:
         cli_login(settings)
     client = SpotifyClient(build_spotipy(settings, oauth_manager(settings, cache)))
     url = export_to_spotify(client, name, public, ids, conn=conn)
-    print(f"Created the Spotify playlist {name!r} with {len(ids)} tracks: {url}")
+    print(f"Created the Spotify playlist {name!r} with {counted(len(ids), 'track')}: {url}")
     if missing:
         print(f"Left out {len(missing)} track(s) without a Spotify link: " + "; ".join(missing[:10]))
     return 0

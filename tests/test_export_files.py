@@ -107,6 +107,12 @@ def test_refs_from_file_and_text(tmp_path):
     assert parse_track_refs("1, 2 3") == ["1", "2", "3"]
 
 
+def test_regression_a_track_named_by_id_and_by_spotify_id_is_exported_once(catalog):
+    conn, a, b = catalog
+    tracks = load_export_tracks(conn, [str(a), f"spotify:track:{SID}", str(b), SID, "7" * 22, "7" * 22])
+    assert [(t.track_id, t.spotify_id) for t in tracks] == [(a, SID), (b, "0" * 22), (None, "7" * 22)]
+
+
 def test_unknown_refs_are_named(tmp_path):
     conn = connect(tmp_path / "c.sqlite")
     with pytest.raises(BadInputError, match="99 .no catalog track.*nonsense"):
@@ -133,7 +139,7 @@ def test_export_verb_writes_each_format(catalog, tmp_path, capsys):
     for fmt, suffix in (("csv", ".csv"), ("m3u", ".m3u8"), ("rekordbox", ".xml")):
         assert cli.main(["export", "--tracks", f"{a},spotify:track:{SID}", "--to", fmt, "--name", "My Set!"]) == 0
         assert (tmp_path / "exports" / f"My-Set{suffix}").is_file()
-    assert "Wrote 2 tracks" in capsys.readouterr().out
+    assert "Wrote 1 track to" in capsys.readouterr().out  # `a` is the Spotify track too: once
     out = tmp_path / "x.csv"
     assert cli.main(["export", "--tracks", str(b), "--to", "csv", "--name", "d", "--out", str(out)]) == 0
     assert "Demo Song" in out.read_text(encoding="utf-8")  # demo tracks may go to files

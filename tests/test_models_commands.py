@@ -90,3 +90,80 @@ def test_recommend_before_training_says_what_to_do(crate, capsys):
 def test_publish_unknown_run(crate, capsys):
     code, _, err = run(capsys, "publish", "20990101-000000-abcdef")
     assert code == 3 and "No model run" in err
+
+
+@pytest.fixture
+def trained(crate, capsys):
+    run(capsys, "train-als", "--factors", "8", "--iterations", "10", "--publish")
+    return crate
+
+
+def test_recommend_several_seeds_answers_as_the_dashboard(trained, capsys):
+    from models.recommender import RecommenderLoader
+    from tests.models_catalog import settings_for
+    from ui.service import answer_query
+
+    data_dir, ids = trained
+    settings = settings_for(data_dir)
+    dashboard = answer_query(f"{SPOTIFY['t1']}\n{SPOTIFY['t2']}", settings, RecommenderLoader.from_settings(settings))
+    for argv in ([SPOTIFY["t1"], "Warehouse Unit - Tune T2"], [f"spotify:track:{SPOTIFY['t1']}, {SPOTIFY['t2']}"]):
+        code, out, err = run(capsys, "recommend", *argv, "--n", "2", "--json")
+        assert code == 0 and err == ""
+        payload = json.loads(out)
+        assert [s["track_id"] for s in payload["seeds"]] == [ids["t1"], ids["t2"]]
+        assert [r["track_id"] for r in payload["results"]] == [c["track_id"] for c in dashboard.candidates[:2]]
+
+
+def test_regression_one_unknown_seed_of_several_is_left_out_not_fatal(trained, capsys):
+    data_dir, ids = trained
+    code, out, err = run(capsys, "recommend", SPOTIFY["t1"], "Nobody - Nothing", "--n", "2", "--json")
+    assert code == 0
+    assert err.count("\n") == 1 and "'Nobody - Nothing'" in err
+    payload = json.loads(out)
+    assert [m["text"] for m in payload["not_found"]] == ["Nobody - Nothing"]
+    assert payload["query"]["track_id"] == ids["t1"] and len(payload["results"]) == 2
+    code, _, err = run(capsys, "recommend", "Nobody - Nothing", "Someone - Else")
+    assert code == 3 and "No track in the catalog" in err
+
+
+def test_regression_output_has_version_bpm_key_and_a_match_up_to_one(trained, capsys):
+    from catalog.db import connect
+
+    data_dir, ids = trained
+    with connect(data_dir / "catalog.sqlite") as conn:
+        conn.execute("UPDATE tracks SET version = 'Dub Mix', tempo = 128, musical_key = 'A minor', camelot = '8A' "
+                     "WHERE id = ?", (ids["t2"],))
+    code, out, _ = run(capsys, "recommend", SPOTIFY["t1"], "--n", "3", "--json")
+    results = {r["track_id"]: r for r in json.loads(out)["results"]}
+    assert (results[ids["t2"]]["version"], results[ids["t2"]]["bpm"], results[ids["t2"]]["key"],
+            results[ids["t2"]]["camelot"]) == ("Dub Mix", 128, "A minor", "8A")
+    assert {"bpm", "key", "camelot", "version"} <= set(results[ids["t3"]]) and results[ids["t3"]]["bpm"] is None
+    assert max(r["match"] for r in results.values()) == 1.0
+    code, out, _ = run(capsys, "recommend", SPOTIFY["t1"], "--n", "3")
+    assert "Warehouse Unit - Tune T2 (Dub Mix)" in out and "128 BPM; 8A" in out
+    matches = [float(line.split("match ")[1].split(";")[0]) for line in out.splitlines()[1:]]
+    assert matches[0] == 1.0 and all(0 <= m <= 1 for m in matches)
+
+
+def test_regression_a_track_in_no_set_but_with_sound_is_answered_from_sound(sound_data_dir):
+    """Bug: the CLI said 'retrain' for such a track; the dashboard answers it from sound, without TensorFlow."""
+    import os
+    import sqlite3
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    conn = sqlite3.connect(sound_data_dir / "catalog.sqlite")
+    spotify_id = conn.execute("SELECT spotify_id FROM tracks t WHERE audio_path IS NOT NULL AND NOT EXISTS "
+                              "(SELECT 1 FROM plays p WHERE p.track_id = t.id)").fetchone()[0]
+    conn.close()
+    script = ("import json, sys, cli; code = cli.main(['recommend', sys.argv[1], '--n', '3', '--json']); "
+              "print(json.dumps([code, 'tensorflow' in sys.modules]))")
+    result = subprocess.run([sys.executable, "-c", script, spotify_id], capture_output=True, text=True, timeout=300,
+                            cwd=Path(__file__).resolve().parent.parent,
+                            env={**os.environ, "CRATEDIGGER_DATA_DIR": str(sound_data_dir)})
+    *answer, last = result.stdout.strip().splitlines()
+    assert json.loads(last) == [0, False], result.stderr
+    payload = json.loads("\n".join(answer))
+    assert payload["source"].startswith("sound") and len(payload["results"]) == 3
+    assert all(r["sound_score"] is not None and r["match"] <= 1 for r in payload["results"])

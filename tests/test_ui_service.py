@@ -83,3 +83,10 @@ def test_no_published_model_still_shows_the_query(tmp_path):
     answer = answer_query(SPOTIFY["h1"], settings, RecommenderLoader.from_settings(settings))
     assert answer.query["title"] == "Tune H1" and answer.level == "warning"
     assert "train" in answer.message.lower() or "publish" in answer.message.lower()
+
+
+def test_regression_an_unknown_track_of_a_crate_is_left_out_with_a_note(world):
+    settings, loader, _ = world
+    answer = answer_query(f"{SPOTIFY['t1']}\nNobody - Nothing\n{SPOTIFY['t2']}", settings, loader)
+    assert answer.query["title"] == "2 tracks" and scene(answer.candidates, 2) == {"T"}
+    assert answer.level == "warning" and "left out: 'Nobody - Nothing'" in answer.message

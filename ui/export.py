@@ -9,7 +9,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from catalog.playlist_export import export_tracks, load_export_tracks
+from catalog.playlist_export import counted, export_tracks, load_export_tracks
 from errors import CratediggerError
 from ui.service import open_catalog
 
@@ -92,4 +92,4 @@ def export_spotify(settings, picks: list[dict], name: str, public: bool) -> tupl
         if conn is not None:
             conn.close()
     note = f" {missing} picked track(s) have no Spotify match and were left out." if missing else ""
-    return f"Created the playlist with {len(ids)} tracks.{note}", url
+    return f"Created the playlist with {counted(len(ids), 'track')}.{note}", url

@@ -53,7 +53,7 @@ def bpm_within(bpm: float | None, query_bpm: float | None, percent: float, *, ha
     return any(abs(bpm - t) <= t * percent / 100 for t in targets)
 
 
-def _normalised(values: list[float | None]) -> list[float]:
+def normalised(values: list[float | None]) -> list[float]:
     """DJ-set scores scaled so the best is 1 (ratios kept, negatives clipped to 0; None → 0)."""
     top = max((v for v in values if v is not None), default=0.0)
     if top <= 0:
@@ -65,7 +65,7 @@ def _spread(values: list[float | None]) -> list[float]:
     """Sound scores (cosines) mapped onto [SOUND_FLOOR, 1] over the candidates: the lowest → SOUND_FLOOR (still
     more than no sound score, None → 0), the best → 1.
 
-    Not ratios as `_normalised`: a query's sound neighbours all have cosines near 1, and ratios would
+    Not ratios as `normalised`: a query's sound neighbours all have cosines near 1, and ratios would
     squeeze them into 0.99-1.00, so the blend could not tell them apart.
     """
     known = [v for v in values if v is not None]
@@ -115,7 +115,7 @@ def blended(candidate: dict, cf_score: float, sound_score: float, blend: float, 
 
 def rank(candidates: list[dict], query: dict, controls: Controls, feedback: Feedback = Feedback()) -> list[dict]:
     """The candidates to show, best first, each with `rank`, `final_score` and `harmony` added."""
-    cf = _normalised([c.get("score") for c in candidates])
+    cf = normalised([c.get("score") for c in candidates])
     sound = _spread([c.get("sound_score") for c in candidates])
     query_has_cf = any(c.get("score") is not None for c in candidates)
     query_has_sound = any(c.get("sound_score") is not None for c in candidates)

@@ -13,17 +13,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from catalog.db import connect
-from catalog.queries import resolve_query, search_tracks, track_by_spotify_id, tracks_by_ids
-from errors import ArtifactMissingError, BadInputError, CratediggerError, NotFoundError
-from spotify.ids import is_spotify_id, parse_query
+from catalog.queries import search_tracks, track_label, tracks_by_ids
+from catalog.seeds import resolve_seeds, split_queries
+from errors import ArtifactMissingError, CratediggerError, NotFoundError
 from ui.style_cache import StyleCache
 
 CANDIDATES = 150  # fetched once per query; controls pick from these
 SOUND_EXTRA = 40  # sound-alike tracks added to a DJ-set answer, for the blend slider
 SOUNDS_ALIKE = 0.5  # cosine similarity from which "sounds alike" is said
 _DATE_PREFIX = re.compile(r"^\s*[-–]?\s*\d{4}(?:-[\dX]{2}){0,2}\s+-\s+")  # MixesDB titles start with the date
-_LINES = re.compile(r"[\n;]+")
-_REF_GAPS = re.compile(r"[,\s]+")
 STYLES = StyleCache()  # this process's; styles change only on import
 
 
@@ -56,12 +54,7 @@ def suggest(conn: sqlite3.Connection | None, text: str, *, limit: int = 8) -> li
     text = (text or "").strip()
     if conn is None or len(text) < 2 or "spotify" in text.lower() or "/" in text:
         return []
-    return [_label(row) for row in search_tracks(conn, text, limit=limit)]
-
-
-def _label(row) -> str:
-    version = f" ({row['version']})" if row["version"] else ""
-    return f"{row['artist']} - {row['title']}{version}"
+    return [track_label(row) for row in search_tracks(conn, text, limit=limit)]
 
 
 def track_card(row, styles: list[str], n_sets: int | None = None) -> dict:
@@ -86,22 +79,6 @@ def track_card(row, styles: list[str], n_sets: int | None = None) -> dict:
     }
 
 
-def _looks_like_ref(text: str) -> bool:
-    return is_spotify_id(text) or text.lower().startswith("spotify:") or "spotify.com" in text.lower()
-
-
-def split_queries(text: str) -> list[str]:
-    """Several pasted tracks (one per line or `;`; Spotify refs also by `,` or spaces) → one text each."""
-    out: list[str] = []
-    for line in (p.strip() for p in _LINES.split(text or "")):
-        pieces = [p for p in _REF_GAPS.split(line) if p]
-        if len(pieces) > 1 and all(_looks_like_ref(p) for p in pieces):
-            out += pieces
-        elif line:
-            out.append(line)
-    return out or [text]
-
-
 def evidence_text(candidate: dict) -> str:
     """One line of evidence: 'played together in 14 sets · e.g. … · often played right after (3×)'."""
     pieces = []
@@ -122,36 +99,6 @@ def evidence_text(candidate: dict) -> str:
     if candidate.get("shared_label"):
         pieces.append(f"same label ({candidate['shared_label']})")
     return " · ".join(pieces) or "linked through other sets (never in the same set yet)"
-
-
-def playlist_tracks(settings, playlist_ref: str) -> list[str]:
-    """Spotify track IDs of a pasted playlist, read with the app's own credentials."""
-    if not settings.has_spotify_credentials:
-        raise BadInputError(
-            "Reading a Spotify playlist needs Spotify credentials (SPOTIPY_CLIENT_ID and SPOTIPY_CLIENT_SECRET); "
-            "without them, paste the playlist's tracks one per line."
-        )
-    from spotify.client import SpotifyClient
-
-    return SpotifyClient.from_settings(settings).playlist_track_ids(playlist_ref)
-
-
-def resolve_seeds(conn: sqlite3.Connection, settings, parts: list[str]) -> list:
-    """Catalog rows of the pasted tracks; a playlist link expands to those of its tracks the catalog knows."""
-    seeds = []
-    for part in parts:
-        query = parse_query(part, allow=("track", "playlist"))
-        if query.kind != "playlist":
-            seeds.append(resolve_query(conn, query))
-            continue
-        ids = playlist_tracks(settings, part)
-        known = [row for row in (track_by_spotify_id(conn, i) for i in ids) if row is not None]
-        if not known:
-            raise NotFoundError(
-                f"None of the playlist's {len(ids)} tracks is in a DJ set we know, so there is nothing to dig from."
-            )
-        seeds += known
-    return seeds
 
 
 def place_on_map(recommender, seed_ids: list[int], query: dict, candidates: list[dict]) -> None:
@@ -232,16 +179,40 @@ def answer_query(text: str, settings, loader, *, sound_loader=None, n: int = CAN
         conn.close()
 
 
+def dig(conn, seed_ids: list[int], recommender, sound_loader=None, *, n: int = CANDIDATES,
+        blend_sound: bool = True, one_per_artist: bool = False) -> tuple[list[dict], str]:
+    """Candidate cards for the seeds and where they come from: 'DJ sets', 'DJ sets and sound' or sound alone.
+
+    Seeds no DJ set in the model contains are answered from sound when the newest sound run has the
+    first one's embedding; `blend_sound` adds sound scores and sound-alikes to a DJ-set answer.
+    The sound index (numpy only) is loaded only when it is used.
+    """
+    if not any(recommender.knows(s) for s in seed_ids):
+        sound = sound_loader.get() if sound_loader is not None else None
+        if sound is None or not sound.knows(seed_ids[0]):
+            raise NotFoundError(
+                "No DJ set in the model contains this track and it has no sound analysis yet: "
+                "run `python cli.py fetch-audio` and `embed`, or analyse its audio file "
+                "(`python cli.py cold-start FILE`, or drop it on the dashboard)."
+            )
+        return sound_candidates(conn, sound, seed_ids[0], n), "sound (no DJ set plays it yet)"
+    recommendations = recommender.similar(seed_ids, n=n, one_per_artist=one_per_artist)
+    candidates = cards_for(conn, [(r.track_id, r.to_dict()) for r in recommendations], recommender)
+    sound = sound_loader.get() if blend_sound and sound_loader is not None else None
+    if sound is not None and sound.knows(seed_ids[0]):
+        return add_sound(conn, sound, seed_ids[0], candidates), "DJ sets and sound"
+    return candidates, "DJ sets"
+
+
 def _answer(conn: sqlite3.Connection, text: str, settings, loader, sound_loader, n: int) -> Answer:
     seeds = resolve_seeds(conn, settings, split_queries(text))
-    seed_ids = list(dict.fromkeys(row["id"] for row in seeds))
+    seed_ids = seeds.ids
     styles = STYLES.get(conn, seed_ids)
-    seed_cards = [track_card(row, styles.get(row["id"], [])) for row in seeds]
+    seed_cards = [track_card(row, styles.get(row["id"], [])) for row in seeds.rows]
     query = dict(seed_cards[0])
     if len(seed_cards) > 1:
         query["title"] = f"{len(seed_cards)} tracks"
         query["artist"] = ", ".join(c["artist"] for c in seed_cards[:3])
-    sound = sound_loader.get() if sound_loader is not None else None
     if len(seed_cards) == 1:
         from ui.artwork import artwork_url
         from ui.online import spotify_player_available
@@ -250,24 +221,18 @@ def _answer(conn: sqlite3.Connection, text: str, settings, loader, sound_loader,
         query["spectrogram"] = cached_spectrogram(settings, query.get("audio_path"))
         if not query["is_demo"]:
             query["artwork"] = artwork_url(settings, query.get("spotify_id"), online=spotify_player_available(settings))
+    note = seeds.missing_note()
     try:
         recommender = loader.get()
     except ArtifactMissingError as error:
-        return Answer(query=query, seeds=seed_cards, message=str(error), level="warning")
-    if not any(recommender.knows(s) for s in seed_ids):
-        if sound is None or not sound.knows(seed_ids[0]):
-            raise NotFoundError(
-                "No DJ set in the model contains this track and it has no sound analysis yet: "
-                "run `python cli.py fetch-audio` and `embed`, or drop its audio file here."
-            )
-        query["source"] = "sound (no DJ set plays it yet)"
-        return Answer(query=query, seeds=seed_cards, candidates=sound_candidates(conn, sound, seed_ids[0], n))
-    recommendations = recommender.similar(seed_ids, n=n)
-    candidates = cards_for(conn, [(r.track_id, r.to_dict()) for r in recommendations], recommender)
-    query["source"] = "DJ sets"
-    if sound is not None and sound.knows(seed_ids[0]):
-        candidates = add_sound(conn, sound, seed_ids[0], candidates)
-        query["source"] = "DJ sets and sound"
-    place_on_map(recommender, seed_ids, query, candidates)
-    message = None if candidates else "No DJ set plays this track with others yet: nothing to recommend."
-    return Answer(query=query, seeds=seed_cards, candidates=candidates, message=message, level="info")
+        return Answer(query=query, seeds=seed_cards, message=_joined(str(error), note), level="warning")
+    candidates, query["source"] = dig(conn, seed_ids, recommender, sound_loader, n=n)
+    place_on_map(recommender, seed_ids, query, candidates)  # no-op for a sound answer: no seed has factors
+    empty = None if candidates else "No DJ set plays this track with others yet: nothing to recommend."
+    message = _joined(note, empty)
+    return Answer(query=query, seeds=seed_cards, candidates=candidates, message=message,
+                  level="warning" if note else "info")
+
+
+def _joined(*messages: str | None) -> str | None:
+    return " ".join(m for m in messages if m) or None

@@ -1,0 +1,93 @@
+"""From what a DJ pasted (one track or several) to the catalog tracks to dig from: dashboard and CLI alike."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass, field
+
+from catalog.queries import resolve_query, track_by_spotify_id
+from errors import BadInputError, NotFoundError
+from spotify.ids import is_spotify_id, parse_query
+
+_LINES = re.compile(r"[\n;]+")
+_REF_GAPS = re.compile(r"[,\s]+")
+
+
+@dataclass
+class Seeds:
+    """Catalog rows of the tracks found, and `(pasted text, why not)` for each part that named none."""
+
+    rows: list[sqlite3.Row] = field(default_factory=list)
+    missing: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def ids(self) -> list[int]:
+        """Track ids of `rows`, each once, in order."""
+        return list(dict.fromkeys(row["id"] for row in self.rows))
+
+    def missing_note(self) -> str | None:
+        """'Not in the catalog, left out: 'A', 'B'.' or None when every part was found."""
+        if not self.missing:
+            return None
+        return "Not in the catalog, left out: " + ", ".join(repr(text) for text, _ in self.missing) + "."
+
+
+def _looks_like_ref(text: str) -> bool:
+    return is_spotify_id(text) or text.lower().startswith("spotify:") or "spotify.com" in text.lower()
+
+
+def split_queries(text: str) -> list[str]:
+    """Several pasted tracks (one per line or `;`; Spotify refs also by `,` or spaces) → one text each."""
+    out: list[str] = []
+    for line in (p.strip() for p in _LINES.split(text or "")):
+        pieces = [p for p in _REF_GAPS.split(line) if p]
+        if len(pieces) > 1 and all(_looks_like_ref(p) for p in pieces):
+            out += pieces
+        elif line:
+            out.append(line)
+    return out or [text]
+
+
+def playlist_tracks(settings, playlist_ref: str) -> list[str]:
+    """Spotify track IDs of a pasted playlist, read with the app's own credentials."""
+    if not settings.has_spotify_credentials:
+        raise BadInputError(
+            "Reading a Spotify playlist needs Spotify credentials (SPOTIPY_CLIENT_ID and SPOTIPY_CLIENT_SECRET); "
+            "without them, paste the playlist's tracks one per line."
+        )
+    from spotify.client import SpotifyClient
+
+    return SpotifyClient.from_settings(settings).playlist_track_ids(playlist_ref)
+
+
+def _resolve_part(conn: sqlite3.Connection, settings, part: str) -> list[sqlite3.Row]:
+    query = parse_query(part, allow=("track", "playlist"))
+    if query.kind != "playlist":
+        return [resolve_query(conn, query)]
+    ids = playlist_tracks(settings, part)
+    known = [row for row in (track_by_spotify_id(conn, i) for i in ids) if row is not None]
+    if not known:
+        raise NotFoundError(
+            f"None of the playlist's {len(ids)} tracks is in a DJ set we know, so there is nothing to dig from."
+        )
+    return known
+
+
+def resolve_seeds(conn: sqlite3.Connection, settings, parts: list[str]) -> Seeds:
+    """The catalog rows `parts` name; a playlist link expands to those of its tracks the catalog knows.
+
+    A part that names no catalog track is left out (see `Seeds.missing`); `NotFoundError` (the first
+    part's reason) only when none does. Malformed input (`BadInputError`) always raises.
+    """
+    seeds = Seeds()
+    first_error: NotFoundError | None = None
+    for part in parts:
+        try:
+            seeds.rows += _resolve_part(conn, settings, part)
+        except NotFoundError as error:
+            first_error = first_error or error
+            seeds.missing.append((part, str(error)))
+    if not seeds.rows:
+        raise first_error or NotFoundError("Nothing to look up: paste a Spotify track link or 'artist - title'.")
+    return seeds
