@@ -105,9 +105,15 @@ def load_plays(conn: sqlite3.Connection) -> Plays:
     return Plays(table[order, 0], table[order, 3], table[order, 1])
 
 
+# Accepted names of the two required columns, the documented one first: MixesDB + Spotify exports (the
+# original DJ recommender's table) name them set_title and spotify_id.
+SET_ID_COLUMNS = ("set_id", "set_title")
+TRACK_ID_COLUMNS = ("track_id", "spotify_id", "track_uri")
+
+
 def read_plays_csv(path: Path | str) -> Plays:
     """Plays from a CSV with columns `set_id, track_id[, position, artist, title]` (others ignored; `song`
-    is read as `title` when there is no `title`). Without an artist column, track ids written
+    is read as `title` when there is no `title`; SET_ID_COLUMNS / TRACK_ID_COLUMNS name the aliases). Without an artist column, track ids written
     `Artist - Title` (tracklist lines, the catalog's identity keys) give the artist and, failing a title
     column, the title.
 
@@ -125,12 +131,14 @@ def read_plays_csv(path: Path | str) -> Plays:
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         columns = {name.strip().lower(): name for name in reader.fieldnames or [] if name}
-        if "set_id" not in columns or "track_id" not in columns:
+        set_col, track_col = (next((columns[a] for a in aliases if a in columns), None)
+                              for aliases in (SET_ID_COLUMNS, TRACK_ID_COLUMNS))
+        if set_col is None or track_col is None:
             raise BadInputError(
                 f"{path} has columns {sorted(columns)}; it needs set_id and track_id "
-                "(and optionally position, artist, title)."
+                f"(or {', '.join(SET_ID_COLUMNS[1:])} and {', '.join(TRACK_ID_COLUMNS[1:])}; "
+                "optionally position, artist, title)."
             )
-        set_col, track_col = columns["set_id"], columns["track_id"]
         position_col, artist_col, title_col = (
             columns.get("position"),
             columns.get("artist"),

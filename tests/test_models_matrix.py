@@ -54,6 +54,16 @@ def test_read_plays_csv_orders_by_position_and_keeps_artists(tmp_path):
     assert play_matrix(plays).matrix.toarray().tolist() == [[1.0, 1.0], [1.0, 0.0]]
 
 
+def test_read_plays_csv_takes_a_mixesdb_spotify_export_as_it_comes(tmp_path):
+    """The original DJ recommender's table (../shared/fixtures/sets/) names the columns set_title, spotify_id, song."""
+    path = tmp_path / "export.csv"
+    path.write_text("\ufeff,title + dj,set_title,set_list,artist,song,spotify_id\n"
+                    "1, - DJ A - Show 2, - DJ A - Show,Bob - T,Bob,T,x1\n2, - DJ A - Show 2, - DJ A - Show,Ann - U,Ann,U,y2\n")
+    plays = read_plays_csv(path)
+    assert plays.set_keys.tolist() == ["- DJ A - Show", "- DJ A - Show"]
+    assert plays.track_keys.tolist() == ["x1", "y2"] and plays.names == {"x1": ("Bob", "T"), "y2": ("Ann", "U")}
+
+
 def test_read_plays_csv_without_required_columns_is_bad_input(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text("set,track\n1,2\n")
