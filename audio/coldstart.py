@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from audio.analysis import Analysis, analyze
-from audio.decode import decode_bytes, decode_file, upload_name
+from audio.decode import check_not_silent, decode_bytes, decode_file, upload_name
 from audio.params import SAMPLE_RATE
 from errors import BadInputError
 from npyio import load_npy
@@ -70,6 +70,7 @@ def query_samples(audio, *, filename: str = "") -> np.ndarray:
         if audio.ndim != 1:
             raise BadInputError(f"samples have shape {audio.shape}; give mono audio.")
         y, name = audio.astype(np.float32, copy=False), "the samples"
+        check_not_silent(y, name)
     elif isinstance(audio, bytes | bytearray):
         y, name = decode_bytes(bytes(audio), filename=filename).y, upload_name(filename)
     else:

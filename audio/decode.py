@@ -147,11 +147,7 @@ def decode_file(
         raise BadInputError(f"{path.name}: the file holds no audio (or less than a quarter second).")
     y = np.nan_to_num(y.astype(np.float32, copy=True), nan=0.0, posinf=0.0, neginf=0.0)
     np.clip(y, -1.0, 1.0, out=y)
-    peak = float(np.max(np.abs(y)))
-    if peak < SILENT_PEAK:
-        level = "digital silence" if peak == 0 else f"its loudest moment is {20 * np.log10(peak):.0f} dBFS"
-        raise BadInputError(f"{path.name}: the file is silent ({level}), so there is no tempo, key or sound to "
-                            "measure. Give a file with music in it.")
+    check_not_silent(y, path.name)
     duration = y.size / sr
     offset = 0.0
     if clip_seconds is not None and duration > clip_seconds:
@@ -159,6 +155,15 @@ def decode_file(
         offset = start / sr
         y = y[start : start + int(clip_seconds * sr)].copy()
     return Decoded(y=y, sr=sr, duration=duration, offset=offset)
+
+
+def check_not_silent(y: np.ndarray, name: str) -> None:
+    """`BadInputError` when samples `y` [shape=(n,), float] never reach SILENT_PEAK (-60 dBFS)."""
+    peak = max(float(y.max()), -float(y.min())) if y.size else 0.0  # no |y| copy (~100 MB for 20 minutes)
+    if peak < SILENT_PEAK:
+        level = "digital silence" if peak == 0 else f"its loudest moment is {20 * np.log10(peak):.1f} dBFS"
+        raise BadInputError(f"{name}: the audio is silent ({level}), so there is no tempo, key or sound to "
+                            "measure. Give a file with music in it.")
 
 
 def _decode_in_process(path: Path, *, sr: int, max_bytes: int, max_seconds: float) -> np.ndarray | None:
@@ -202,7 +207,7 @@ def _decode_with_ffmpeg(path: Path, *, sr: int, timeout: float, max_bytes: int, 
         raise BadInputError(f"{path.name}: the audio could not be decoded ({_first_line(out.stderr, path)}). "
                             "The file may be damaged; try another copy.")
     if out.returncode != 0:
-        log.info("%s: ffmpeg reported %s; using the %.1f s it decoded", path.name, _first_line(out.stderr),
+        log.info("%s: ffmpeg reported %s; using the %.1f s it decoded", path.name, _first_line(out.stderr, path),
                  y.size / sr)
     return y
 
@@ -223,13 +228,18 @@ def decode_bytes(data: bytes, *, filename: str = "", **kwargs) -> Decoded:
         return decode_file(path, **kwargs)
 
 
+UPLOAD_NAME_BYTES = 100  # file systems allow 255 bytes a name; UTF-8 letters take up to 4
+
+
 def upload_name(filename: str) -> str:
-    """A safe local name for an uploaded file: its base name in printable characters, at most 80 of them,
-    keeping a supported extension (another one is dropped); 'upload' when nothing is left."""
+    """A safe local name for an uploaded file: its base name in word characters and common punctuation, at
+    most UPLOAD_NAME_BYTES of UTF-8, keeping a supported extension (another one is dropped); 'upload' when
+    nothing is left."""
     base = re.sub(r"[^\w .()&+,'-]", "_", Path(str(filename).replace("\\", "/")).name).strip(" .")
     stem, suffix = Path(base).stem, Path(base).suffix.lower()
     suffix = suffix if suffix in SUPPORTED_SUFFIXES else ""
-    return (stem[:80].strip(" .") or "upload") + suffix
+    stem = stem.encode()[:UPLOAD_NAME_BYTES].decode(errors="ignore").strip(" .")
+    return (stem or "upload") + suffix
 
 
 def representative_window(y: np.ndarray, *, sr: int, seconds: float = CLIP_SECONDS) -> int:

@@ -127,3 +127,5 @@ def test_a_query_needs_three_seconds_of_audio(tmp_path):
     with pytest.raises(BadInputError, match=r"^blip.wav: 1.0 s"):
         query_samples(short.read_bytes(), filename="blip.wav")
     assert query_samples(synthesize_clip("techno", 130.0, "A minor", seed=3, seconds=3.0)).size == 3 * 22_050
+    with pytest.raises(BadInputError, match="^the samples: the audio is silent"):
+        query_samples(np.zeros(5 * 22_050, np.float32))

@@ -158,7 +158,7 @@ def test_silent_file_is_rejected(tmp_path):
 
     for name, samples in (("silence.wav", np.zeros(SAMPLE_RATE * 5)), ("hiss.wav", np.full(SAMPLE_RATE * 5, 1e-4))):
         soundfile.write(tmp_path / name, samples.astype(np.float32), SAMPLE_RATE)
-        with pytest.raises(BadInputError, match=f"{name}: the file is silent"):
+        with pytest.raises(BadInputError, match=f"{name}: the audio is silent"):
             decode_file(tmp_path / name)
 
 
@@ -173,7 +173,29 @@ def test_upload_messages_name_the_djs_file_not_a_temporary_one():
 
 @pytest.mark.parametrize(("filename", "expected"), [
     ("song.MP3", "song.mp3"), ("C:\\Users\\dj\\a b.wav", "a b.wav"), ("../../etc/passwd", "passwd"),
-    ("x.exe", "x"), ("", "upload"), (".wav", "wav"), ("...", "upload"), ("a\x00b<>.ogg", "a_b__.ogg"), ("n" * 200 + ".flac", "n" * 80 + ".flac"),
+    ("x.exe", "x"), ("", "upload"), (".wav", "wav"), ("...", "upload"), ("a\x00b<>.ogg", "a_b__.ogg"), ("n" * 200 + ".flac", "n" * 100 + ".flac"),
+    ("𝐀" * 100 + ".wav", "𝐀" * 25 + ".wav"),
 ])
 def test_upload_name_is_safe(filename, expected):
     assert decode.upload_name(filename) == expected
+
+
+def test_ffmpeg_errors_after_usable_audio_keep_the_audio(tmp_path, monkeypatch):
+    """A truncated file: ffmpeg exits non-zero but decoded a second; that second is used (and logged)."""
+    path = _tone(tmp_path / "cut.m4a", extra=("-c:a", "aac"))
+    one_second = np.full(SAMPLE_RATE, 0.1, dtype="<f4").tobytes()
+    real_run = subprocess.run
+
+    def truncated_run(cmd, **kwargs):
+        if Path(cmd[0]).name == "ffmpeg":
+            return subprocess.CompletedProcess(cmd, 1, stdout=one_second, stderr=f"{path}: Invalid data".encode())
+        return real_run(cmd, **kwargs)
+
+    monkeypatch.setattr(decode.subprocess, "run", truncated_run)
+    y = decode._decode_with_ffmpeg(path, sr=SAMPLE_RATE, timeout=5, max_bytes=10**9, max_seconds=60)
+    assert y.size == SAMPLE_RATE
+
+
+def test_a_long_unicode_upload_name_fits_the_file_system():
+    with pytest.raises(BadInputError, match="^𝐀+.wav: "):
+        decode_bytes(b"RIFF not really" * 10, filename="𝐀" * 100 + ".wav")
