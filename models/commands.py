@@ -330,8 +330,9 @@ def _recommendations(settings, parts: list[str], *, n: int, one_per_artist: bool
 
 
 def _fields(card: dict) -> dict:
-    """A dashboard card (`ui.service.track_card`, with BPM, key, Camelot, version) without local paths."""
-    return {k: v for k, v in card.items() if k not in ("audio_path", "example_sets", "n_sets")}
+    """A dashboard card (`ui.service.track_card`, with BPM, key, Camelot, version and its evidence: up to three
+    example sets with title, date and link) without local paths."""
+    return {k: v for k, v in card.items() if k != "audio_path"}
 
 
 def _print_recommendations(answer: dict) -> None:
@@ -345,10 +346,8 @@ def _print_recommendations(answer: dict) -> None:
     else:
         print(f"Tracks that sound like {names} (no DJ set in model {answer['run']} plays it):")
     for rank, track in enumerate(answer["results"], 1):
-        facts = [f"match {track['match']:.3f}"]
-        if track.get("shared_sets"):
-            facts.append(f"played together in {track['shared_sets']} set{'s' if track['shared_sets'] != 1 else ''}")
-        facts += [f"{track['bpm']:.0f} BPM" if track.get("bpm") else None, track.get("camelot")]
+        facts = [f"match {track['match']:.3f}", track.get("evidence"),
+                 f"{track['bpm']:.0f} BPM" if track.get("bpm") else None, track.get("camelot")]
         print(f"{rank:3d}. {track_label(track)}  [{'; '.join(f for f in facts if f)}]")
     if not answer["results"]:
         print("No other track to recommend.")

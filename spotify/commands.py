@@ -114,5 +114,5 @@ def _export_to_spotify(conn, tracks, name: str, public: bool, settings) -> int:
     url = export_to_spotify(client, name, public, ids, conn=conn)
     print(f"Created the Spotify playlist {name!r} with {counted(len(ids), 'track')}: {url}")
     if missing:
-        print(f"Left out {len(missing)} track(s) without a Spotify link: " + "; ".join(missing[:10]))
+        print(f"Left out {counted(len(missing), 'track')} without a Spotify link: " + "; ".join(missing[:10]))
     return 0

@@ -50,6 +50,8 @@ def test_train_publish_recommend_json(crate, capsys):
             "examples",
         }
         assert all(isinstance(title, str) for r in results for title in r["examples"])
+        assert set(results[0]["example_sets"][0]) >= {"set_id", "title", "date", "url"}  # the evidence, whole
+        assert "audio_path" not in results[0] and results[0]["evidence"].startswith("played together in")
 
 
 def test_publish_verb_and_table_output(crate, capsys):

@@ -1,6 +1,15 @@
 import itertools
 
-from ui.ranking import MAX_WEIGHT, MIN_WEIGHT, Controls, Feedback, bpm_within, feedback_weights, rank
+from ui.ranking import (
+    MAX_WEIGHT,
+    MIN_WEIGHT,
+    Controls,
+    Feedback,
+    bpm_within,
+    feedback_weights,
+    first_per_artist,
+    rank,
+)
 
 QUERY = {"track_id": 0, "bpm": 124.0, "camelot": "8A"}
 
@@ -110,3 +119,8 @@ def test_at_the_sound_end_tracks_that_sound_alike_come_first():
 def test_sound_scores_are_spread_over_the_candidates_not_squeezed_near_one():
     candidates = [_candidate(i, None, sound=cosine) for i, cosine in enumerate((0.99, 0.98, 0.97), start=1)]
     assert [r["final_score"] for r in rank(candidates, QUERY, Controls(blend=1.0))] == [1.0, 0.525, 0.05]
+
+
+def test_first_per_artist_folds_names_and_keeps_the_order():
+    rows = [_candidate(1, 0.9, artist="Âme"), _candidate(2, 0.8, artist="ame"), _candidate(3, 0.7, artist="Dixon")]
+    assert ids(first_per_artist(rows)) == [1, 3]

@@ -52,3 +52,19 @@ def test_demo_tracks_with_audio_have_a_spectrogram_to_show(sound_data_dir):
     paths = [r[0] for r in conn.execute("SELECT audio_path FROM tracks WHERE audio_path IS NOT NULL")]
     conn.close()
     assert paths and all(cached_spectrogram(settings, p) for p in paths)
+
+
+def test_a_crate_sounds_like_the_mean_of_its_seeds_and_leaves_them_all_out():
+    from models.embeddings import EmbeddingIndex
+    from ui.sound import SoundIndex
+
+    half = np.sqrt(0.5)
+    sound = SoundIndex.__new__(SoundIndex)
+    sound.index = EmbeddingIndex(np.array([[1, 0], [0, 1], [half, half], [-1, 0]], np.float32), np.array([1, 2, 3, 4]))
+    sound.row_of = {1: 0, 2: 1, 3: 2, 4: 3}
+    np.testing.assert_allclose(sound.query_of([1, 2]), [half, half], atol=1e-6)
+    assert sound.query_of([99]) is None
+    np.testing.assert_allclose(sound.query_of([99, 2]), [0, 1])  # an unknown seed is passed over, not fatal
+    ids, scores = sound.neighbours_of_tracks([1, 2], 5)
+    assert ids.tolist() == [3, 4] and scores[0] == pytest.approx(1.0)
+    assert sound.similarity([1, 2], [3, 4, 99]) == pytest.approx({3: 1.0, 4: -half})

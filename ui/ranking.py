@@ -76,6 +76,17 @@ def _spread(values: list[float | None]) -> list[float]:
     return [0.0 if v is None else 1.0 - (high - v) / width for v in values]
 
 
+def artist_key(candidate: dict) -> str:
+    """The folded main artist of a candidate: what 'one per artist' compares."""
+    return fold((candidate.get("artists") or [candidate.get("artist", "")])[0] or "")
+
+
+def first_per_artist(candidates: list[dict]) -> list[dict]:
+    """`candidates` (best first) keeping each main artist's first track only."""
+    seen: set[str] = set()
+    return [c for c in candidates if not (artist_key(c) in seen or seen.add(artist_key(c)))]
+
+
 def _attributes(candidate: dict, query_styles: frozenset[str] = frozenset()) -> list[str]:
     artists = candidate.get("artists") or [candidate.get("artist", "")]
     attributes = [f"artist:{fold(a)}" for a in artists[:1] if a]
@@ -146,7 +157,7 @@ def rank(candidates: list[dict], query: dict, controls: Controls, feedback: Feed
     scored.sort(key=lambda item: (-item[0], item[1]["track_id"]))
     shown, artists_seen = [], set()
     for final, candidate, harmony in scored:
-        artist = fold((candidate.get("artists") or [candidate.get("artist", "")])[0] or "")
+        artist = artist_key(candidate)
         if controls.one_per_artist and artist in artists_seen:
             continue
         artists_seen.add(artist)

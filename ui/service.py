@@ -16,6 +16,7 @@ from catalog.db import connect
 from catalog.queries import search_tracks, track_label, tracks_by_ids
 from catalog.seeds import resolve_seeds, split_queries
 from errors import ArtifactMissingError, CratediggerError, NotFoundError
+from ui.ranking import first_per_artist
 from ui.style_cache import StyleCache
 
 CANDIDATES = 150  # fetched once per query; controls pick from these
@@ -98,7 +99,11 @@ def evidence_text(candidate: dict) -> str:
         pieces.append("same artist")
     if candidate.get("shared_label"):
         pieces.append(f"same label ({candidate['shared_label']})")
-    return " · ".join(pieces) or "linked through other sets (never in the same set yet)"
+    if pieces:
+        return " · ".join(pieces)
+    if candidate.get("score") is None and candidate.get("sound_score") is not None:
+        return "near in sound"
+    return "linked through other sets (never in the same set yet)"
 
 
 def place_on_map(recommender, seed_ids: list[int], query: dict, candidates: list[dict]) -> None:
@@ -145,20 +150,21 @@ def cards_for(conn, scored: list[tuple[int, dict]], recommender=None) -> list[di
     return cards
 
 
-def sound_candidates(conn, sound, seed_id: int, n: int) -> list[dict]:
-    ids, scores = sound.neighbours_of_track(seed_id, n)
+def sound_candidates(conn, sound, seed_ids: list[int], n: int) -> list[dict]:
+    """Cards of the `n` tracks that sound most like the seeds (see `SoundIndex.query_of`), seeds left out."""
+    ids, scores = sound.neighbours_of_tracks(seed_ids, n)
     return cards_for(conn, [(int(t), {"sound_score": float(s), "engine": "sound"}) for t, s in zip(ids, scores, strict=True)])
 
 
-def add_sound(conn, sound, seed_id: int, candidates: list[dict]) -> list[dict]:
+def add_sound(conn, sound, seed_ids: list[int], candidates: list[dict]) -> list[dict]:
     """Sound scores for DJ-set candidates, plus the best sound-alikes no set links to the query."""
-    similarity = sound.similarity(seed_id, [c["track_id"] for c in candidates])
+    similarity = sound.similarity(seed_ids, [c["track_id"] for c in candidates])
     for candidate in candidates:
         if candidate["track_id"] in similarity:
             candidate["sound_score"] = similarity[candidate["track_id"]]
             candidate["evidence"] = evidence_text(candidate)
-    have = {c["track_id"] for c in candidates} | {seed_id}
-    extra = [c for c in sound_candidates(conn, sound, seed_id, SOUND_EXTRA + len(have)) if c["track_id"] not in have]
+    have = {c["track_id"] for c in candidates} | set(seed_ids)
+    extra = [c for c in sound_candidates(conn, sound, seed_ids, SOUND_EXTRA + len(have)) if c["track_id"] not in have]
     return candidates + extra[:SOUND_EXTRA]
 
 
@@ -183,24 +189,26 @@ def dig(conn, seed_ids: list[int], recommender, sound_loader=None, *, n: int = C
         blend_sound: bool = True, one_per_artist: bool = False) -> tuple[list[dict], str]:
     """Candidate cards for the seeds and where they come from: 'DJ sets', 'DJ sets and sound' or sound alone.
 
-    Seeds no DJ set in the model contains are answered from sound when the newest sound run has the
-    first one's embedding; `blend_sound` adds sound scores and sound-alikes to a DJ-set answer.
+    Seeds no DJ set in the model contains are answered from sound when the newest sound run has an
+    embedding of any of them (their mean); `blend_sound` adds sound scores and sound-alikes to a DJ-set answer.
     The sound index (numpy only) is loaded only when it is used.
     """
     if not any(recommender.knows(s) for s in seed_ids):
         sound = sound_loader.get() if sound_loader is not None else None
-        if sound is None or not sound.knows(seed_ids[0]):
+        if sound is None or sound.query_of(seed_ids) is None:
             raise NotFoundError(
                 "No DJ set in the model contains this track and it has no sound analysis yet: "
                 "run `python cli.py fetch-audio` and `embed`, or analyse its audio file "
                 "(`python cli.py cold-start FILE`, or drop it on the dashboard)."
             )
-        return sound_candidates(conn, sound, seed_ids[0], n), "sound (no DJ set plays it yet)"
+        if one_per_artist:  # more neighbours than n, as some artists come back several times
+            return first_per_artist(sound_candidates(conn, sound, seed_ids, 4 * n))[:n], "sound (no DJ set plays it yet)"
+        return sound_candidates(conn, sound, seed_ids, n), "sound (no DJ set plays it yet)"
     recommendations = recommender.similar(seed_ids, n=n, one_per_artist=one_per_artist)
     candidates = cards_for(conn, [(r.track_id, r.to_dict()) for r in recommendations], recommender)
     sound = sound_loader.get() if blend_sound and sound_loader is not None else None
-    if sound is not None and sound.knows(seed_ids[0]):
-        return add_sound(conn, sound, seed_ids[0], candidates), "DJ sets and sound"
+    if sound is not None and sound.query_of(seed_ids) is not None:
+        return add_sound(conn, sound, seed_ids, candidates), "DJ sets and sound"
     return candidates, "DJ sets"
 
 
@@ -213,6 +221,7 @@ def _answer(conn: sqlite3.Connection, text: str, settings, loader, sound_loader,
     if len(seed_cards) > 1:
         query["title"] = f"{len(seed_cards)} tracks"
         query["artist"] = ", ".join(c["artist"] for c in seed_cards[:3])
+        query["styles"] = list(dict.fromkeys(s for c in seed_cards for s in c.get("styles") or []))
     if len(seed_cards) == 1:
         from ui.artwork import artwork_url
         from ui.online import spotify_player_available

@@ -33,8 +33,19 @@ class SoundIndex:
     def knows(self, track_id: int) -> bool:
         return int(track_id) in self.row_of
 
-    def neighbours_of_track(self, track_id: int, k: int) -> tuple[np.ndarray, np.ndarray]:
-        return self.neighbours(self.index.embeddings[self.row_of[int(track_id)]], k, exclude=(int(track_id),))
+    def query_of(self, seed_ids: list[int]) -> np.ndarray | None:
+        """The unit mean embedding [shape=(d,)] of the seeds that have one (what a crate sounds like); None
+        when none has."""
+        rows = [self.row_of[int(t)] for t in seed_ids if self.knows(t)]
+        if not rows:
+            return None
+        mean = self.index.embeddings[rows].mean(axis=0)
+        norm = float(np.linalg.norm(mean))
+        return mean / norm if norm > 0 else self.index.embeddings[rows[0]]
+
+    def neighbours_of_tracks(self, seed_ids: list[int], k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(track ids, cosine scores) of the `k` tracks nearest the seeds' `query_of`, seeds left out."""
+        return self.neighbours(self.query_of(seed_ids), k, exclude=tuple(int(t) for t in seed_ids))
 
     def neighbours(self, embedding: np.ndarray, k: int, exclude=()) -> tuple[np.ndarray, np.ndarray]:
         """(track ids, cosine scores) of the `k` nearest tracks, best first."""
@@ -43,13 +54,11 @@ class SoundIndex:
         return self.index.similar(np.asarray(embedding, np.float32), k=k,
                                   filters=NeighbourFilters(exclude=tuple(exclude), keep_unknown=True))
 
-    def similarity(self, track_id: int, others: list[int]) -> dict[int, float]:
-        """Cosine similarity of `track_id` to each of `others` that has an embedding."""
-        if not self.knows(track_id):
-            return {}
-        query = self.index.embeddings[self.row_of[int(track_id)]]
+    def similarity(self, seed_ids: list[int], others: list[int]) -> dict[int, float]:
+        """Cosine similarity of the seeds' `query_of` to each of `others` that has an embedding."""
+        query = self.query_of(seed_ids)
         known = [t for t in others if self.knows(t)]
-        if not known:
+        if query is None or not known:
             return {}
         scores = self.index.embeddings[[self.row_of[t] for t in known]] @ query
         return {t: float(s) for t, s in zip(known, scores, strict=True)}
