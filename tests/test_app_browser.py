@@ -54,7 +54,8 @@ def _popular_demo_id(folder) -> tuple[str, str]:
 
 def _search(driver, text: str) -> None:
     box = driver.find_element(By.ID, "search-input")
-    box.clear()
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(Keys.DELETE)  # clear() leaves React's value behind: the next text would be appended
     box.send_keys(text)
     box.send_keys(Keys.ENTER)
 
@@ -192,4 +193,81 @@ def test_picks_mark_the_map_tabs_redraw_and_hide_picked_hides(served, browser, d
     wait.until(lambda d: first not in [c.text for c in d.find_elements(
         By.CSS_SELECTOR, "#results-table td[data-dash-column='title_version']")])
     assert "2 picked" in browser.find_element(By.ID, "picks-list").text  # hidden, still picked
+    assert console_errors(browser) == []
+
+
+_TICKS = ("return [...document.querySelectorAll('#results-table tbody tr')].slice(1).map(tr => ["
+          "tr.querySelector(\"input[type='checkbox']\").checked,"
+          "tr.querySelector(\"td[data-dash-column='artist']\").textContent + ' | ' +"
+          "tr.querySelector(\"td[data-dash-column='title_version']\").textContent]);")
+_PICKED = ("return (JSON.parse(window.sessionStorage.getItem('picks-store')) || []).map(p =>"
+           " p.artist + ' | ' + p.title + (p.version ? ' (' + p.version + ')' : ''));")
+
+
+def _ticks_match_picks(driver) -> bool:
+    """The invariant: a visible row is ticked exactly when its track is in Picks."""
+    picked = set(driver.execute_script(_PICKED))
+    return all(checked == (name in picked) for checked, name in driver.execute_script(_TICKS))
+
+
+def _tick(driver, positions) -> None:
+    rows = driver.find_elements(By.CSS_SELECTOR, "#results-table tbody tr")[1:]
+    for position in positions:
+        rows[position].find_element(By.CSS_SELECTOR, "input[type='checkbox']").click()
+
+
+def _popular_id_of_style(folder, style: str) -> str:
+    import sqlite3
+
+    conn = sqlite3.connect(folder / "catalog.sqlite")
+    return conn.execute(
+        """SELECT t.spotify_id FROM tracks t JOIN plays p ON p.track_id = t.id JOIN sets s ON s.id = p.set_id
+           WHERE s.styles LIKE ? GROUP BY t.id ORDER BY COUNT(*) DESC LIMIT 1""", (f'%"{style}"%',)).fetchone()[0]
+
+
+def _fresh_page(driver, url) -> None:
+    driver.get(url)
+    driver.execute_script("window.sessionStorage.clear()")
+    driver.get(url)
+    WebDriverWait(driver, 30).until(EC.presence_of_element_located((By.ID, "search-input")))
+
+
+def test_regression_a_new_search_ticks_only_picked_rows(served, browser, demo_data):
+    """QA bug: after a second search the first search's row positions stayed ticked, and one more tick
+    added those never-picked tracks to Picks."""
+    _fresh_page(browser, served.url)
+    wait = WebDriverWait(browser, 30)
+    _search(browser, _popular_id_of_style(demo_data, "House"))
+    _wait_rows(browser, 10)
+    _tick(browser, [0, 2, 5])
+    wait.until(lambda d: "3 picked" in d.find_element(By.ID, "picks-list").text)
+    first_rows = browser.execute_script(_TICKS)
+    _search(browser, _popular_id_of_style(demo_data, "Techno"))
+    wait.until(lambda d: d.execute_script(_TICKS) != first_rows and len(d.execute_script(_TICKS)) >= 10)
+    wait.until(_ticks_match_picks)
+    unpicked = next(i for i, (checked, _) in enumerate(browser.execute_script(_TICKS)) if not checked)
+    _tick(browser, [unpicked])
+    wait.until(lambda d: "4 picked" in d.find_element(By.ID, "picks-list").text)
+    wait.until(_ticks_match_picks)
+    assert console_errors(browser) == []
+
+
+def test_regression_picks_survive_a_reload_and_one_more_tick(served, browser, demo_data):
+    """QA bug: after F5 (or the Spotify login redirect) no box showed ticked, and the next tick dropped the picks."""
+    spotify_id, _ = _popular_demo_id(demo_data)
+    _fresh_page(browser, served.url)
+    wait = WebDriverWait(browser, 30)
+    _search(browser, spotify_id)
+    _wait_rows(browser, 10)
+    _tick(browser, [0, 1])
+    wait.until(lambda d: "2 picked" in d.find_element(By.ID, "picks-list").text)
+    browser.refresh()
+    _wait_rows(browser, 10)
+    wait.until(lambda d: [checked for checked, _ in d.execute_script(_TICKS)][:3] == [True, True, False])
+    _tick(browser, [2])
+    wait.until(lambda d: "3 picked" in d.find_element(By.ID, "picks-list").text)
+    _tick(browser, [0])  # unticking removes only that track
+    wait.until(lambda d: "2 picked" in d.find_element(By.ID, "picks-list").text)
+    wait.until(_ticks_match_picks)
+    assert [checked for checked, _ in browser.execute_script(_TICKS)][:3] == [False, True, True]
     assert console_errors(browser) == []

@@ -1,4 +1,4 @@
-from ui.callbacks import controls_from, merge_picks, spotify_uris, table_row, vote
+from ui.callbacks import controls_from, merge_picks, spotify_uris, table_row, ticks, vote
 from ui.service import evidence_text, split_queries
 
 ID_A, ID_B = "4uLU6hMCjMI75M1A2tKUQC", "7ouMYWpwJ422jRcDASZB7P"
@@ -26,6 +26,12 @@ def test_merge_picks_follows_visible_ticks_and_keeps_hidden_picks():
     # track 1 is filtered out of view, 2 unticked, 3 ticked
     picks = merge_picks([3], [{"id": 2}, {"id": 3}], picks, candidates)
     assert [p["track_id"] for p in picks] == [1, 3]
+
+
+def test_ticks_give_positions_and_ids_of_exactly_the_picked_rows():
+    rows = [{"track_id": t} for t in (7, 3, 9, 4)]
+    assert ticks(rows, [{"track_id": 9}, {"track_id": 7}, {"track_id": 99}]) == ([0, 2], [7, 9])
+    assert ticks(rows, None) == ([], [])
 
 
 def test_vote_moves_a_track_between_liked_and_disliked():

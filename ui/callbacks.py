@@ -160,6 +160,16 @@ def merge_picks(selected_ids: list | None, visible_rows: list | None, picks: lis
     return kept
 
 
+def ticks(rows: list[dict], picks: list | None) -> tuple[list[int], list]:
+    """(`selected_rows`, `selected_row_ids`) of the table for `rows`: exactly the picked ones.
+
+    The table draws its boxes from the positions and reports the ids, so both are always set together.
+    """
+    picked = {p["track_id"] for p in picks or []}
+    ticked = [(i, r["track_id"]) for i, r in enumerate(rows) if r["track_id"] in picked]
+    return [i for i, _ in ticked], [track_id for _, track_id in ticked]
+
+
 def vote(url_hash: str | None, feedback: dict | None) -> dict | None:
     """A 👍/👎 link (`#like-42`, `#dislike-42`) → the new feedback; None when the hash is no vote.
 
@@ -265,6 +275,7 @@ def register_callbacks(app, settings, loader, sound_loader=None) -> None:
 
     @app.callback(
         Output("results-table", "data"),
+        Output("results-table", "selected_rows"),
         Output("results-table", "selected_row_ids"),
         Output("query-card", "children"),
         Output("control-styles", "options"),
@@ -278,17 +289,18 @@ def register_callbacks(app, settings, loader, sound_loader=None) -> None:
         Input("feedback-store", "data"),
         Input("picks-store", "data"),
         Input("figure-tabs", "value"),
+        State("results-table", "selected_rows"),
         State("results-table", "selected_row_ids"),
     )
-    def on_controls(store, n, blend, bpm, styles, flags, feedback, picks, tab, selected):
+    def on_controls(store, n, blend, bpm, styles, flags, feedback, picks, tab, shown_rows, shown_ids):
         """Table, query card and figure in one answer (one round trip a query, and one callback draws the
         figure, so a late answer can never leave the table and the figure disagreeing)."""
         rows = ranked_rows(store, controls_from(n, blend, bpm, styles, flags, picks), feedback)
-        picked = {p["track_id"] for p in picks or []}
-        ticked = [r["track_id"] for r in rows if r["track_id"] in picked]
+        positions, ids = ticks(rows, picks)
+        unchanged = positions == (shown_rows or []) and ids == (shown_ids or [])  # no picks round trip
         style_options = sorted({s for c in (store or {}).get("candidates", []) for s in c.get("styles") or []})
         return ([table_row(r) for r in rows],
-                no_update if ticked == (selected or []) else ticked,  # unchanged ticks: no picks round trip
+                no_update if unchanged else positions, no_update if unchanged else ids,
                 query_card(store, player=spotify_player_available(settings)), style_options,
                 figure_for(tab, store, rows, picks))
 
