@@ -261,6 +261,7 @@ def register_callbacks(app, settings, loader, sound_loader=None) -> None:
     @app.callback(
         Output("results-store", "data", allow_duplicate=True),
         Output("search-alert", "children", allow_duplicate=True),
+        Output("upload-audio", "contents"),
         Input("upload-audio", "contents"),
         State("upload-audio", "filename"),
         background=True,
@@ -271,7 +272,10 @@ def register_callbacks(app, settings, loader, sound_loader=None) -> None:
         prevent_initial_call=True,
     )
     def on_upload(set_progress, contents, filename):
-        return upload(settings, contents, filename, set_progress)
+        return *upload(settings, contents, filename, set_progress), None  # emptied: the same file can come again
+
+    app.callback(Output("upload-audio", "contents", allow_duplicate=True), Input("upload-cancel", "n_clicks"),
+                 prevent_initial_call=True)(lambda _clicks: None)
 
     @app.callback(
         Output("results-table", "data"),
