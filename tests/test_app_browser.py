@@ -271,3 +271,22 @@ def test_regression_picks_survive_a_reload_and_one_more_tick(served, browser, de
     wait.until(_ticks_match_picks)
     assert [checked for checked, _ in browser.execute_script(_TICKS)][:3] == [False, True, True]
     assert console_errors(browser) == []
+
+
+def test_regression_a_file_over_the_upload_limit_gets_a_message(served, browser, tmp_path):
+    """QA bug: a WAV over the drop zone's limit was refused without a word."""
+    from ui.layout import UPLOAD_MAX_MB
+
+    big = tmp_path / "whole vinyl rip.wav"
+    with big.open("wb") as handle:
+        handle.truncate((UPLOAD_MAX_MB + 1) * 1024 * 1024)
+    _fresh_page(browser, served.url)
+    field = WebDriverWait(browser, 30).until(
+        EC.presence_of_element_located((By.CSS_SELECTOR, "#upload-audio input[type='file']")))
+    zone = browser.find_element(By.ID, "upload-audio").text
+    assert f"up to {UPLOAD_MAX_MB} MB" in zone and "ogg" in zone and "m4a" in zone
+    field.send_keys(str(big))
+    alert = WebDriverWait(browser, 10).until(
+        EC.visibility_of_element_located((By.CSS_SELECTOR, "#search-alert .alert")))
+    assert "whole vinyl rip.wav" in alert.text and f"{UPLOAD_MAX_MB} MB" in alert.text and "MP3" in alert.text
+    assert console_errors(browser) == []

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dash import dash_table, dcc, html
 
+from audio.decode import SUPPORTED_SUFFIXES
+
 RESULT_COLUMNS = [
     {"id": "rank", "name": "#", "type": "numeric"},
     {"id": "like", "name": "👍", "presentation": "markdown"},
@@ -19,6 +21,11 @@ RESULT_COLUMNS = [
     {"id": "style", "name": "Style"},
     {"id": "final_score", "name": "Score", "type": "numeric", "format": {"specifier": ".2f"}},
 ]
+
+
+UPLOAD_MAX_MB = 60  # the page sends a dropped file whole; bigger ones are refused in the browser
+UPLOAD_TOO_BIG = ("{name} is {size} MB, over the {limit} MB limit for dropped files: "
+                  "drop an MP3 of it or a shorter cut (30 s is enough).")
 
 
 def header(status_children) -> html.Header:
@@ -60,15 +67,19 @@ def search_section(examples: list[dict]) -> html.Section:
 
 
 def upload_zone() -> html.Div:
-    return html.Div(className="upload", children=[
+    """The drop zone; `assets/upload.js` reads its `data-` limit and message for files it refuses."""
+    formats = ", ".join(suffix.lstrip(".") for suffix in SUPPORTED_SUFFIXES)
+    return html.Div(className="upload", **{
+        "data-max-bytes": UPLOAD_MAX_MB * 1024 * 1024,
+        "data-too-big": UPLOAD_TOO_BIG.replace("{limit}", str(UPLOAD_MAX_MB))}, children=[
         dcc.Upload(
             id="upload-audio",
             className="upload-zone",
-            accept=".mp3,.wav,.flac,.aiff,.aif,.m4a,.ogg,audio/*",
-            max_size=60 * 1024 * 1024,
-            children=html.Div(["Drop an audio file (mp3, wav, flac, aiff, m4a) or ",
-                               html.Span("choose one", className="link"),
-                               " to find tracks that sound like it"]),
+            accept=",".join(SUPPORTED_SUFFIXES) + ",audio/*",
+            max_size=UPLOAD_MAX_MB * 1024 * 1024,
+            children=html.Div(["Drop an audio file or ", html.Span("choose one", className="link"),
+                               " to find tracks that sound like it",
+                               html.Div(f"{formats} · up to {UPLOAD_MAX_MB} MB", className="small")]),
         ),
         html.Div(id="upload-progress-row", className="progress-row", hidden=True, children=[
             html.Progress(id="upload-progress", value="0", max="5"),
