@@ -290,3 +290,28 @@ def test_regression_a_file_over_the_upload_limit_gets_a_message(served, browser,
         EC.visibility_of_element_located((By.CSS_SELECTOR, "#search-alert .alert")))
     assert "whole vinyl rip.wav" in alert.text and f"{UPLOAD_MAX_MB} MB" in alert.text and "MP3" in alert.text
     assert console_errors(browser) == []
+
+
+def test_regression_several_pasted_lines_make_a_multi_seed_query(served, browser, demo_data):
+    """QA bug: the one-line search box dropped pasted line breaks, so two `artist - title` lines became one
+    unknown query."""
+    import sqlite3
+
+    conn = sqlite3.connect(demo_data / "catalog.sqlite")
+    lines = [f"{artist} - {title}" for artist, title in conn.execute(
+        """SELECT t.artist, t.title FROM tracks t JOIN plays p ON p.track_id = t.id WHERE t.version IS NULL
+           GROUP BY t.id ORDER BY COUNT(*) DESC LIMIT 2""")]
+    _fresh_page(browser, served.url)
+    box = browser.find_element(By.ID, "search-input")
+    browser.execute_script(
+        "const data = new DataTransfer(); data.setData('text/plain', arguments[1]);"
+        "arguments[0].dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true, cancelable: true}));",
+        box, "\n".join(lines) + "\n")
+    assert box.get_attribute("value") == "; ".join(lines)
+    box.send_keys(Keys.ENTER)
+    wait = WebDriverWait(browser, 30)
+    wait.until(lambda d: "2 tracks" in d.find_element(By.ID, "query-card").text)
+    card = browser.find_element(By.ID, "query-card").text
+    assert all(line.replace(" - ", " – ") in card for line in lines)
+    _wait_rows(browser, 5)
+    assert console_errors(browser) == []

@@ -82,16 +82,20 @@ def controls_from(n, blend, bpm, styles, flags, picks) -> Controls:
     )
 
 
+def full_title(track: dict) -> str:
+    """'Title (Version)', or the title alone."""
+    return track.get("title", "") + (f" ({track['version']})" if track.get("version") else "")
+
+
 def table_row(row: dict) -> dict:
     """A ranked candidate → the results table's cells (`id` is the track id)."""
-    version = f" ({row['version']})" if row.get("version") else ""
     key = row.get("camelot") or ""
     mark = _HARMONY_MARK.get(row.get("harmony", "unknown"), "")
     return {
         "id": row["track_id"],
         "rank": row["rank"],
         "artist": row.get("artist", ""),
-        "title_version": f"{row.get('title', '')}{version}",
+        "title_version": full_title(row),
         "evidence": row.get("evidence", ""),
         "bpm": round(row["bpm"]) if row.get("bpm") else None,
         "key_badge": f"{key} {mark}".strip(),
@@ -115,31 +119,52 @@ def ranked_rows(store: dict | None, controls: Controls, feedback: dict | None) -
     )
 
 
+def unique_seeds(store: dict | None) -> list[dict]:
+    """The query's seed cards, each track once (a track pasted twice is one seed)."""
+    return list({seed["track_id"]: seed for seed in (store or {}).get("seeds") or []}.values())
+
+
+def tempo_and_key(track: dict) -> list[str]:
+    facts = [f"{track['bpm']:.0f} BPM"] if track.get("bpm") else []
+    if track.get("key"):
+        facts.append(f"{track['key']} / {track.get('camelot') or '?'}")
+    return facts
+
+
+def seeds_summary(seeds: list[dict]) -> list[str]:
+    """Facts of several seeds together: their BPM range and their keys."""
+    bpms = sorted(round(s["bpm"]) for s in seeds if s.get("bpm"))
+    keys = list(dict.fromkeys(s["camelot"] for s in seeds if s.get("camelot")))
+    facts = [f"{bpms[0]}–{bpms[-1]} BPM" if bpms[0] != bpms[-1] else f"{bpms[0]} BPM"] if bpms else []
+    return facts + ([", ".join(keys)] if keys else [])
+
+
 def query_card(store: dict | None, *, player: bool = False):
     query = (store or {}).get("query")
     if not query:
         return html.Div("Paste a track to start digging.", className="muted")
-    facts = []
-    if query.get("bpm"):
-        facts.append(f"{query['bpm']:.0f} BPM")
-    if query.get("key"):
-        facts.append(f"{query['key']} / {query.get('camelot') or '?'}")
-    if query.get("styles"):
-        facts.append(", ".join(query["styles"]))
+    seeds = unique_seeds(store)
+    several = len(seeds) > 1
+    track = query if several or not seeds else {**query, **seeds[0]}
+    facts = seeds_summary(seeds) if several else tempo_and_key(track)
+    if track.get("styles") and not several:
+        facts.append(", ".join(track["styles"]))
     if query.get("source"):
         facts.append(f"from {query['source']}")
     children = [
-        html.Img(src=query["artwork"], alt="album artwork", className="artwork")
-        if player and query.get("artwork") else None,
-        html.Div(query.get("artist", ""), className="query-artist"),
-        html.Div(query.get("title", "") + (f" ({query['version']})" if query.get("version") else ""),
-                 className="query-title"),
+        html.Img(src=track["artwork"], alt="album artwork", className="artwork")
+        if player and track.get("artwork") and not several else None,
+        html.Div("" if several else track.get("artist", ""), className="query-artist"),
+        html.Div(f"{len(seeds)} tracks" if several else full_title(track), className="query-title"),
         html.Div(" · ".join(facts), className="query-facts"),
     ]
-    if query.get("is_demo"):
+    if several:
+        children.append(html.Ol([html.Li(" · ".join([f"{s['artist']} – {full_title(s)}", *tempo_and_key(s)]))
+                                 for s in seeds], className="query-seeds"))
+    if track.get("is_demo"):
         children.append(html.Div("demo track — never sent to Spotify", className="badge demo-badge"))
-    elif query.get("spotify_id") and player:
-        children.append(html.Iframe(src=f"https://open.spotify.com/embed/track/{query['spotify_id']}",
+    elif track.get("spotify_id") and player and not several:
+        children.append(html.Iframe(src=f"https://open.spotify.com/embed/track/{track['spotify_id']}",
                                     className="spotify-embed", title="Spotify player"))
     return children
 

@@ -48,7 +48,8 @@ def search_section(examples: list[dict]) -> html.Section:
     return html.Section(
         className="panel search-panel",
         children=[
-            html.Label("Paste a Spotify track link, URI or ID — or type artist - title", htmlFor="search-input"),
+            html.Label("Paste a Spotify track link, URI or ID — or type artist - title "
+                       "(several: paste one per line, or separate with ;)", htmlFor="search-input"),
             html.Div(
                 className="search-row",
                 children=[
