@@ -315,3 +315,18 @@ def test_regression_several_pasted_lines_make_a_multi_seed_query(served, browser
     assert all(line.replace(" - ", " – ") in card for line in lines)
     _wait_rows(browser, 5)
     assert console_errors(browser) == []
+
+
+_OVERFLOW = ("const box = document.querySelector('#results-table .dash-spreadsheet-container');"
+             "return box.scrollWidth - box.clientWidth;")
+
+
+def test_regression_the_results_table_fits_at_1440_px(served, browser, demo_data):
+    """QA bug: at 1440 px the Style and Score columns were off-screen behind a horizontal scroll."""
+    assert browser.execute_script("return window.innerWidth") == 1440  # the size browser_support opens
+    _fresh_page(browser, served.url)
+    for style in ("House", "Drum & Bass", "Tech House"):
+        _search(browser, _popular_id_of_style(demo_data, style))
+        _wait_rows(browser, 10)
+        WebDriverWait(browser, 10).until(lambda d: d.execute_script(_OVERFLOW) <= 0)
+    assert console_errors(browser) == []

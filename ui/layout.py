@@ -48,8 +48,7 @@ def search_section(examples: list[dict]) -> html.Section:
     return html.Section(
         className="panel search-panel",
         children=[
-            html.Label("Paste a Spotify track link, URI or ID — or type artist - title "
-                       "(several: paste one per line, or separate with ;)", htmlFor="search-input"),
+            html.Label("Paste a Spotify track link, URI or ID — or type artist - title", htmlFor="search-input"),
             html.Div(
                 className="search-row",
                 children=[
@@ -60,6 +59,7 @@ def search_section(examples: list[dict]) -> html.Section:
                 ],
             ),
             html.Datalist(id="search-suggestions"),
+            html.Div("Several tracks: paste them one per line, or separate them with ;", className="muted small hint"),
             html.Div(["Try: ", *chips], className="examples") if chips else None,
             upload_zone(),
             html.Div(id="search-alert", role="status", **{"aria-live": "polite"}),
@@ -139,12 +139,12 @@ def results_section() -> html.Section:
                 style_as_list_view=True,
                 style_table={"overflowX": "auto"},
                 style_cell={"backgroundColor": "#15171c", "color": "#e6e6e6", "border": "none",
-                            "fontFamily": "Inter, system-ui, sans-serif", "fontSize": "13px", "padding": "6px 8px", "textAlign": "left",
+                            "fontFamily": "Inter, system-ui, sans-serif", "fontSize": "13px", "padding": "6px 5px", "textAlign": "left",
                             "whiteSpace": "normal", "height": "auto", "lineHeight": "1.35"},
                 style_cell_conditional=[
-                    {"if": {"column_id": "evidence"}, "minWidth": "230px", "color": "#aeb4be"},
-                    {"if": {"column_id": "title_version"}, "minWidth": "140px"},
-                    {"if": {"column_id": ["rank", "bpm", "final_score", "key_badge"]}, "width": "52px",
+                    {"if": {"column_id": "evidence"}, "minWidth": "170px", "color": "#aeb4be"},
+                    {"if": {"column_id": "title_version"}, "minWidth": "110px"},
+                    {"if": {"column_id": ["rank", "bpm", "final_score", "key_badge"]}, "width": "44px",
                      "whiteSpace": "nowrap"},
                 ],
                 style_header={"backgroundColor": "#0d0e11", "color": "#9aa0aa", "fontWeight": "600",
@@ -154,7 +154,7 @@ def results_section() -> html.Section:
                     {"if": {"filter_query": '{harmony} = "same"', "column_id": "key_badge"}, "color": "#3ddc97"},
                     {"if": {"filter_query": '{harmony} = "compatible"', "column_id": "key_badge"}, "color": "#8fd3ff"},
                     {"if": {"filter_query": '{harmony} = "clash"', "column_id": "key_badge"}, "color": "#ff8a7a"},
-                    {"if": {"column_id": ["like", "dislike"]}, "textAlign": "center", "width": "36px"},
+                    {"if": {"column_id": ["like", "dislike"]}, "textAlign": "center", "width": "28px"},
                 ],
                 css=[{"selector": ".dash-spreadsheet-menu", "rule": "display: none"}],
             ),
