@@ -8,6 +8,7 @@ from __future__ import annotations
 from dash import dash_table, dcc, html
 
 from audio.decode import SUPPORTED_SUFFIXES
+from ui.export import LABEL
 
 RESULT_COLUMNS = [
     {"id": "rank", "name": "#", "type": "numeric"},
@@ -191,9 +192,8 @@ def picks_section(spotify_state: str = "unconfigured") -> html.Section:
                 children=[
                     dcc.Input(id="export-name", type="text", value="Cratedigger picks", className="text-input",
                               placeholder="playlist name", persistence=True, persistence_type="session"),
-                    html.Button("CSV", id="export-csv", className="button", n_clicks=0),
-                    html.Button("M3U8", id="export-m3u", className="button", n_clicks=0),
-                    html.Button("rekordbox XML", id="export-rekordbox", className="button", n_clicks=0),
+                    *[html.Button(label, id=f"export-{fmt}", className="button", n_clicks=0)
+                      for fmt, label in LABEL.items()],
                     dcc.Clipboard(id="export-copy-uris", title="copy Spotify URIs", className="clipboard"),
                 ],
             ),
