@@ -330,3 +330,24 @@ def test_regression_the_results_table_fits_at_1440_px(served, browser, demo_data
         _wait_rows(browser, 10)
         WebDriverWait(browser, 10).until(lambda d: d.execute_script(_OVERFLOW) <= 0)
     assert console_errors(browser) == []
+
+
+def test_ticks_follow_the_picks_through_sort_feedback_and_controls(served, browser, demo_data):
+    """The invariant behind the two tick bugs, after each way the table can be redrawn."""
+    spotify_id, _ = _popular_demo_id(demo_data)
+    _fresh_page(browser, served.url)
+    wait = WebDriverWait(browser, 30)
+    _search(browser, spotify_id)
+    _wait_rows(browser, 10)
+    _tick(browser, [1, 3])
+    wait.until(lambda d: "2 picked" in d.find_element(By.ID, "picks-list").text)
+    browser.find_element(By.CSS_SELECTOR, "#results-table th[data-dash-column='bpm'] .column-header--sort").click()
+    wait.until(_ticks_match_picks)
+    browser.find_element(By.CSS_SELECTOR, "#results-table tbody tr:nth-child(2) td[data-dash-column='dislike'] a").click()
+    wait.until(_ticks_match_picks)
+    browser.find_element(By.CSS_SELECTOR, "#control-flags input[value='one_per_artist']").click()
+    wait.until(_ticks_match_picks)
+    _tick(browser, [next(i for i, (checked, _) in enumerate(browser.execute_script(_TICKS)) if not checked)])
+    wait.until(lambda d: "3 picked" in d.find_element(By.ID, "picks-list").text)  # a 👎 keeps a pick, hidden
+    wait.until(_ticks_match_picks)
+    assert console_errors(browser) == []
