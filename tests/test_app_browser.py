@@ -181,7 +181,7 @@ def test_picks_mark_the_map_tabs_redraw_and_hide_picked_hides(served, browser, d
     first = rows[0].find_element(By.CSS_SELECTOR, "td[data-dash-column='title_version']").text
     for row in rows[:2]:
         row.find_element(By.CSS_SELECTOR, "input[type='checkbox']").click()
-    wait.until(lambda d: "2 picked" in d.find_element(By.ID, "picks-list").text)
+    _picked(browser, 2)
     wait.until(lambda d: d.execute_script(_MARKED) == 2)  # the two picks drawn larger on the map
     browser.find_element(By.XPATH, "//div[@id='figure-tabs']//*[normalize-space()='Styles']").click()
     wait.until(lambda d: d.execute_script(
@@ -232,42 +232,46 @@ def _fresh_page(driver, url) -> None:
     WebDriverWait(driver, 30).until(EC.presence_of_element_located((By.ID, "search-input")))
 
 
+def _picked(driver, count: int) -> None:
+    WebDriverWait(driver, 30).until(lambda d: f"{count} picked" in d.find_element(By.ID, "picks-list").text)
+
+
+def _dig_and_tick(driver, url, spotify_id: str, positions: list[int]) -> None:
+    """A fresh page (no picks), a search, and the rows at `positions` ticked."""
+    _fresh_page(driver, url)
+    _search(driver, spotify_id)
+    _wait_rows(driver, 10)
+    _tick(driver, positions)
+    _picked(driver, len(positions))
+
+
 def test_regression_a_new_search_ticks_only_picked_rows(served, browser, demo_data):
     """QA bug: after a second search the first search's row positions stayed ticked, and one more tick
     added those never-picked tracks to Picks."""
-    _fresh_page(browser, served.url)
+    _dig_and_tick(browser, served.url, _popular_id_of_style(demo_data, "House"), [0, 2, 5])
     wait = WebDriverWait(browser, 30)
-    _search(browser, _popular_id_of_style(demo_data, "House"))
-    _wait_rows(browser, 10)
-    _tick(browser, [0, 2, 5])
-    wait.until(lambda d: "3 picked" in d.find_element(By.ID, "picks-list").text)
     first_rows = browser.execute_script(_TICKS)
     _search(browser, _popular_id_of_style(demo_data, "Techno"))
     wait.until(lambda d: d.execute_script(_TICKS) != first_rows and len(d.execute_script(_TICKS)) >= 10)
     wait.until(_ticks_match_picks)
     unpicked = next(i for i, (checked, _) in enumerate(browser.execute_script(_TICKS)) if not checked)
     _tick(browser, [unpicked])
-    wait.until(lambda d: "4 picked" in d.find_element(By.ID, "picks-list").text)
+    _picked(browser, 4)
     wait.until(_ticks_match_picks)
     assert console_errors(browser) == []
 
 
 def test_regression_picks_survive_a_reload_and_one_more_tick(served, browser, demo_data):
     """QA bug: after F5 (or the Spotify login redirect) no box showed ticked, and the next tick dropped the picks."""
-    spotify_id, _ = _popular_demo_id(demo_data)
-    _fresh_page(browser, served.url)
+    _dig_and_tick(browser, served.url, _popular_demo_id(demo_data)[0], [0, 1])
     wait = WebDriverWait(browser, 30)
-    _search(browser, spotify_id)
-    _wait_rows(browser, 10)
-    _tick(browser, [0, 1])
-    wait.until(lambda d: "2 picked" in d.find_element(By.ID, "picks-list").text)
     browser.refresh()
     _wait_rows(browser, 10)
     wait.until(lambda d: [checked for checked, _ in d.execute_script(_TICKS)][:3] == [True, True, False])
     _tick(browser, [2])
-    wait.until(lambda d: "3 picked" in d.find_element(By.ID, "picks-list").text)
+    _picked(browser, 3)
     _tick(browser, [0])  # unticking removes only that track
-    wait.until(lambda d: "2 picked" in d.find_element(By.ID, "picks-list").text)
+    _picked(browser, 2)
     wait.until(_ticks_match_picks)
     assert [checked for checked, _ in browser.execute_script(_TICKS)][:3] == [False, True, True]
     assert console_errors(browser) == []
@@ -334,13 +338,8 @@ def test_regression_the_results_table_fits_at_1440_px(served, browser, demo_data
 
 def test_ticks_follow_the_picks_through_sort_feedback_and_controls(served, browser, demo_data):
     """The invariant behind the two tick bugs, after each way the table can be redrawn."""
-    spotify_id, _ = _popular_demo_id(demo_data)
-    _fresh_page(browser, served.url)
+    _dig_and_tick(browser, served.url, _popular_demo_id(demo_data)[0], [1, 3])
     wait = WebDriverWait(browser, 30)
-    _search(browser, spotify_id)
-    _wait_rows(browser, 10)
-    _tick(browser, [1, 3])
-    wait.until(lambda d: "2 picked" in d.find_element(By.ID, "picks-list").text)
     browser.find_element(By.CSS_SELECTOR, "#results-table th[data-dash-column='bpm'] .column-header--sort").click()
     wait.until(_ticks_match_picks)
     browser.find_element(By.CSS_SELECTOR, "#results-table tbody tr:nth-child(2) td[data-dash-column='dislike'] a").click()
@@ -348,6 +347,6 @@ def test_ticks_follow_the_picks_through_sort_feedback_and_controls(served, brows
     browser.find_element(By.CSS_SELECTOR, "#control-flags input[value='one_per_artist']").click()
     wait.until(_ticks_match_picks)
     _tick(browser, [next(i for i, (checked, _) in enumerate(browser.execute_script(_TICKS)) if not checked)])
-    wait.until(lambda d: "3 picked" in d.find_element(By.ID, "picks-list").text)  # a 👎 keeps a pick, hidden
+    _picked(browser, 3)  # a 👎 keeps a pick, hidden
     wait.until(_ticks_match_picks)
     assert console_errors(browser) == []
