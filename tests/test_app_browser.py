@@ -54,7 +54,8 @@ def _popular_demo_id(folder) -> tuple[str, str]:
 
 def _search(driver, text: str) -> None:
     box = driver.find_element(By.ID, "search-input")
-    box.clear()
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(Keys.DELETE)  # clear() leaves React's value behind: the next text would be appended
     box.send_keys(text)
     box.send_keys(Keys.ENTER)
 
@@ -180,7 +181,7 @@ def test_picks_mark_the_map_tabs_redraw_and_hide_picked_hides(served, browser, d
     first = rows[0].find_element(By.CSS_SELECTOR, "td[data-dash-column='title_version']").text
     for row in rows[:2]:
         row.find_element(By.CSS_SELECTOR, "input[type='checkbox']").click()
-    wait.until(lambda d: "2 picked" in d.find_element(By.ID, "picks-list").text)
+    _picked(browser, 2)
     wait.until(lambda d: d.execute_script(_MARKED) == 2)  # the two picks drawn larger on the map
     browser.find_element(By.XPATH, "//div[@id='figure-tabs']//*[normalize-space()='Styles']").click()
     wait.until(lambda d: d.execute_script(
@@ -192,4 +193,160 @@ def test_picks_mark_the_map_tabs_redraw_and_hide_picked_hides(served, browser, d
     wait.until(lambda d: first not in [c.text for c in d.find_elements(
         By.CSS_SELECTOR, "#results-table td[data-dash-column='title_version']")])
     assert "2 picked" in browser.find_element(By.ID, "picks-list").text  # hidden, still picked
+    assert console_errors(browser) == []
+
+
+_TICKS = ("return [...document.querySelectorAll('#results-table tbody tr')].slice(1).map(tr => ["
+          "tr.querySelector(\"input[type='checkbox']\").checked,"
+          "tr.querySelector(\"td[data-dash-column='artist']\").textContent + ' | ' +"
+          "tr.querySelector(\"td[data-dash-column='title_version']\").textContent]);")
+_PICKED = ("return (JSON.parse(window.sessionStorage.getItem('picks-store')) || []).map(p =>"
+           " p.artist + ' | ' + p.title + (p.version ? ' (' + p.version + ')' : ''));")
+
+
+def _ticks_match_picks(driver) -> bool:
+    """The invariant: a visible row is ticked exactly when its track is in Picks."""
+    picked = set(driver.execute_script(_PICKED))
+    return all(checked == (name in picked) for checked, name in driver.execute_script(_TICKS))
+
+
+def _tick(driver, positions) -> None:
+    rows = driver.find_elements(By.CSS_SELECTOR, "#results-table tbody tr")[1:]
+    for position in positions:
+        rows[position].find_element(By.CSS_SELECTOR, "input[type='checkbox']").click()
+
+
+def _popular_id_of_style(folder, style: str) -> str:
+    import sqlite3
+
+    conn = sqlite3.connect(folder / "catalog.sqlite")
+    return conn.execute(
+        """SELECT t.spotify_id FROM tracks t JOIN plays p ON p.track_id = t.id JOIN sets s ON s.id = p.set_id
+           WHERE s.styles LIKE ? GROUP BY t.id ORDER BY COUNT(*) DESC LIMIT 1""", (f'%"{style}"%',)).fetchone()[0]
+
+
+def _fresh_page(driver, url) -> None:
+    driver.get(url)
+    driver.execute_script("window.sessionStorage.clear()")
+    driver.get(url)
+    WebDriverWait(driver, 30).until(EC.presence_of_element_located((By.ID, "search-input")))
+
+
+def _picked(driver, count: int) -> None:
+    WebDriverWait(driver, 30).until(lambda d: f"{count} picked" in d.find_element(By.ID, "picks-list").text)
+
+
+def _dig_and_tick(driver, url, spotify_id: str, positions: list[int]) -> None:
+    """A fresh page (no picks), a search, and the rows at `positions` ticked."""
+    _fresh_page(driver, url)
+    _search(driver, spotify_id)
+    _wait_rows(driver, 10)
+    _tick(driver, positions)
+    _picked(driver, len(positions))
+
+
+def test_regression_a_new_search_ticks_only_picked_rows(served, browser, demo_data):
+    """QA bug: after a second search the first search's row positions stayed ticked, and one more tick
+    added those never-picked tracks to Picks."""
+    _dig_and_tick(browser, served.url, _popular_id_of_style(demo_data, "House"), [0, 2, 5])
+    wait = WebDriverWait(browser, 30)
+    first_rows = browser.execute_script(_TICKS)
+    _search(browser, _popular_id_of_style(demo_data, "Techno"))
+    wait.until(lambda d: d.execute_script(_TICKS) != first_rows and len(d.execute_script(_TICKS)) >= 10)
+    wait.until(_ticks_match_picks)
+    unpicked = next(i for i, (checked, _) in enumerate(browser.execute_script(_TICKS)) if not checked)
+    _tick(browser, [unpicked])
+    _picked(browser, 4)
+    wait.until(_ticks_match_picks)
+    assert console_errors(browser) == []
+
+
+def test_regression_picks_survive_a_reload_and_one_more_tick(served, browser, demo_data):
+    """QA bug: after F5 (or the Spotify login redirect) no box showed ticked, and the next tick dropped the picks."""
+    _dig_and_tick(browser, served.url, _popular_demo_id(demo_data)[0], [0, 1])
+    wait = WebDriverWait(browser, 30)
+    browser.refresh()
+    _wait_rows(browser, 10)
+    wait.until(lambda d: [checked for checked, _ in d.execute_script(_TICKS)][:3] == [True, True, False])
+    _tick(browser, [2])
+    _picked(browser, 3)
+    _tick(browser, [0])  # unticking removes only that track
+    _picked(browser, 2)
+    wait.until(_ticks_match_picks)
+    assert [checked for checked, _ in browser.execute_script(_TICKS)][:3] == [False, True, True]
+    assert console_errors(browser) == []
+
+
+def test_regression_a_file_over_the_upload_limit_gets_a_message(served, browser, tmp_path):
+    """QA bug: a WAV over the drop zone's limit was refused without a word."""
+    from ui.layout import UPLOAD_MAX_MB
+
+    big = tmp_path / "whole vinyl rip.wav"
+    with big.open("wb") as handle:
+        handle.truncate((UPLOAD_MAX_MB + 1) * 1024 * 1024)
+    _fresh_page(browser, served.url)
+    field = WebDriverWait(browser, 30).until(
+        EC.presence_of_element_located((By.CSS_SELECTOR, "#upload-audio input[type='file']")))
+    zone = browser.find_element(By.ID, "upload-audio").text
+    assert f"up to {UPLOAD_MAX_MB} MB" in zone and "ogg" in zone and "m4a" in zone
+    field.send_keys(str(big))
+    alert = WebDriverWait(browser, 10).until(
+        EC.visibility_of_element_located((By.CSS_SELECTOR, "#search-alert .alert")))
+    assert "whole vinyl rip.wav" in alert.text and f"{UPLOAD_MAX_MB} MB" in alert.text and "MP3" in alert.text
+    assert console_errors(browser) == []
+
+
+def test_regression_several_pasted_lines_make_a_multi_seed_query(served, browser, demo_data):
+    """QA bug: the one-line search box dropped pasted line breaks, so two `artist - title` lines became one
+    unknown query."""
+    import sqlite3
+
+    conn = sqlite3.connect(demo_data / "catalog.sqlite")
+    lines = [f"{artist} - {title}" for artist, title in conn.execute(
+        """SELECT t.artist, t.title FROM tracks t JOIN plays p ON p.track_id = t.id WHERE t.version IS NULL
+           GROUP BY t.id ORDER BY COUNT(*) DESC LIMIT 2""")]
+    _fresh_page(browser, served.url)
+    box = browser.find_element(By.ID, "search-input")
+    browser.execute_script(
+        "const data = new DataTransfer(); data.setData('text/plain', arguments[1]);"
+        "arguments[0].dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true, cancelable: true}));",
+        box, "\n".join(lines) + "\n")
+    assert box.get_attribute("value") == "; ".join(lines)
+    box.send_keys(Keys.ENTER)
+    wait = WebDriverWait(browser, 30)
+    wait.until(lambda d: "2 tracks" in d.find_element(By.ID, "query-card").text)
+    card = browser.find_element(By.ID, "query-card").text
+    assert all(line.replace(" - ", " – ") in card for line in lines)
+    _wait_rows(browser, 5)
+    assert console_errors(browser) == []
+
+
+_OVERFLOW = ("const box = document.querySelector('#results-table .dash-spreadsheet-container');"
+             "return box.scrollWidth - box.clientWidth;")
+
+
+def test_regression_the_results_table_fits_at_1440_px(served, browser, demo_data):
+    """QA bug: at 1440 px the Style and Score columns were off-screen behind a horizontal scroll."""
+    assert browser.execute_script("return window.innerWidth") == 1440  # the size browser_support opens
+    _fresh_page(browser, served.url)
+    for style in ("House", "Drum & Bass", "Tech House"):
+        _search(browser, _popular_id_of_style(demo_data, style))
+        _wait_rows(browser, 10)
+        WebDriverWait(browser, 10).until(lambda d: d.execute_script(_OVERFLOW) <= 0)
+    assert console_errors(browser) == []
+
+
+def test_ticks_follow_the_picks_through_sort_feedback_and_controls(served, browser, demo_data):
+    """The invariant behind the two tick bugs, after each way the table can be redrawn."""
+    _dig_and_tick(browser, served.url, _popular_demo_id(demo_data)[0], [1, 3])
+    wait = WebDriverWait(browser, 30)
+    browser.find_element(By.CSS_SELECTOR, "#results-table th[data-dash-column='bpm'] .column-header--sort").click()
+    wait.until(_ticks_match_picks)
+    browser.find_element(By.CSS_SELECTOR, "#results-table tbody tr:nth-child(2) td[data-dash-column='dislike'] a").click()
+    wait.until(_ticks_match_picks)
+    browser.find_element(By.CSS_SELECTOR, "#control-flags input[value='one_per_artist']").click()
+    wait.until(_ticks_match_picks)
+    _tick(browser, [next(i for i, (checked, _) in enumerate(browser.execute_script(_TICKS)) if not checked)])
+    _picked(browser, 3)  # a 👎 keeps a pick, hidden
+    wait.until(_ticks_match_picks)
     assert console_errors(browser) == []

@@ -74,3 +74,31 @@ def test_a_non_audio_upload_gets_a_readable_alert(sound_world, tmp_path):
         assert console_errors(driver) == []
     finally:
         driver.quit()
+
+
+def test_regression_the_same_file_can_be_dropped_again(sound_world, tmp_path):
+    """QA bug: dropping the file dropped before did nothing (the upload's contents had not changed)."""
+    import sqlite3
+
+    folder, app = sound_world
+    clip = _techno_clip(tmp_path / "again.wav")
+    spotify_id = sqlite3.connect(folder / "catalog.sqlite").execute(
+        "SELECT t.spotify_id FROM tracks t JOIN plays p ON p.track_id = t.id GROUP BY t.id "
+        "ORDER BY COUNT(*) DESC LIMIT 1").fetchone()[0]
+    driver = start_browser()
+    try:
+        wait = WebDriverWait(driver, 120)
+        driver.get(app.url)
+        wait.until(lambda d: (folder / "cache" / "audio-worker.sock").exists())
+        for attempt in range(2):
+            field = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#upload-audio input[type='file']")))
+            driver.execute_script("arguments[0].value = ''", field)  # as the zone's file dialog does on a click
+            field.send_keys(str(clip))
+            wait.until(lambda d: "again.wav" in d.find_element(By.ID, "query-card").text)
+            if attempt == 0:  # another query in between, as a DJ would
+                box = driver.find_element(By.ID, "search-input")
+                box.send_keys(spotify_id, "\n")
+                wait.until(lambda d: "again.wav" not in d.find_element(By.ID, "query-card").text)
+        assert console_errors(driver) == []
+    finally:
+        driver.quit()

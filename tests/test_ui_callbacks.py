@@ -1,4 +1,4 @@
-from ui.callbacks import controls_from, merge_picks, spotify_uris, table_row, vote
+from ui.callbacks import controls_from, merge_picks, spotify_uris, table_row, ticks, vote
 from ui.service import evidence_text, split_queries
 
 ID_A, ID_B = "4uLU6hMCjMI75M1A2tKUQC", "7ouMYWpwJ422jRcDASZB7P"
@@ -26,6 +26,12 @@ def test_merge_picks_follows_visible_ticks_and_keeps_hidden_picks():
     # track 1 is filtered out of view, 2 unticked, 3 ticked
     picks = merge_picks([3], [{"id": 2}, {"id": 3}], picks, candidates)
     assert [p["track_id"] for p in picks] == [1, 3]
+
+
+def test_ticks_give_positions_and_ids_of_exactly_the_picked_rows():
+    rows = [{"track_id": t} for t in (7, 3, 9, 4)]
+    assert ticks(rows, [{"track_id": 9}, {"track_id": 7}, {"track_id": 99}]) == ([0, 2], [7, 9])
+    assert ticks(rows, None) == ([], [])
 
 
 def test_vote_moves_a_track_between_liked_and_disliked():
@@ -137,3 +143,16 @@ def test_page_says_the_model_is_loading_instead_of_waiting_for_it(monkeypatch, s
     monkeypatch.setattr(status, "status_children", lambda _settings, _loader: ["waited for the model"])
     shown = status.PageFacts(settings, loader=Loading()).status()
     assert "loading the model" in str(shown) and "waited" not in str(shown)
+
+
+def test_regression_the_query_card_lists_several_seeds_once_each():
+    """QA bug: '2 tracks' showed only the first seed's BPM and key, and a repeated seed counted twice."""
+    from ui.callbacks import query_card
+
+    a = {"track_id": 1, "artist": "A", "title": "T", "version": "Dub", "bpm": 122.0, "key": "A minor", "camelot": "8A"}
+    b = {"track_id": 2, "artist": "B", "title": "U", "bpm": 126.4, "key": "E minor", "camelot": "9A"}
+    card = str(query_card({"query": {**a, "title": "3 tracks", "source": "DJ sets"}, "seeds": [a, b, a]}))
+    assert "2 tracks" in card and "122–126 BPM · 8A, 9A · from DJ sets" in card
+    assert "A – T (Dub) · 122 BPM · A minor / 8A" in card and "B – U · 126 BPM · E minor / 9A" in card
+    once = str(query_card({"query": {**a, "title": "2 tracks", "artist": "A, A"}, "seeds": [a, a]}))
+    assert "T (Dub)" in once and "tracks" not in once and "122 BPM · A minor / 8A" in once

@@ -82,16 +82,20 @@ def controls_from(n, blend, bpm, styles, flags, picks) -> Controls:
     )
 
 
+def full_title(track: dict) -> str:
+    """'Title (Version)', or the title alone."""
+    return track.get("title", "") + (f" ({track['version']})" if track.get("version") else "")
+
+
 def table_row(row: dict) -> dict:
     """A ranked candidate → the results table's cells (`id` is the track id)."""
-    version = f" ({row['version']})" if row.get("version") else ""
     key = row.get("camelot") or ""
     mark = _HARMONY_MARK.get(row.get("harmony", "unknown"), "")
     return {
         "id": row["track_id"],
         "rank": row["rank"],
         "artist": row.get("artist", ""),
-        "title_version": f"{row.get('title', '')}{version}",
+        "title_version": full_title(row),
         "evidence": row.get("evidence", ""),
         "bpm": round(row["bpm"]) if row.get("bpm") else None,
         "key_badge": f"{key} {mark}".strip(),
@@ -115,31 +119,52 @@ def ranked_rows(store: dict | None, controls: Controls, feedback: dict | None) -
     )
 
 
+def unique_seeds(store: dict | None) -> list[dict]:
+    """The query's seed cards, each track once (a track pasted twice is one seed)."""
+    return list({seed["track_id"]: seed for seed in (store or {}).get("seeds") or []}.values())
+
+
+def tempo_and_key(track: dict) -> list[str]:
+    facts = [f"{track['bpm']:.0f} BPM"] if track.get("bpm") else []
+    if track.get("key"):
+        facts.append(f"{track['key']} / {track.get('camelot') or '?'}")
+    return facts
+
+
+def seeds_summary(seeds: list[dict]) -> list[str]:
+    """Facts of several seeds together: their BPM range and their keys."""
+    bpms = sorted(round(s["bpm"]) for s in seeds if s.get("bpm"))
+    keys = list(dict.fromkeys(s["camelot"] for s in seeds if s.get("camelot")))
+    facts = [f"{bpms[0]}–{bpms[-1]} BPM" if bpms[0] != bpms[-1] else f"{bpms[0]} BPM"] if bpms else []
+    return facts + ([", ".join(keys)] if keys else [])
+
+
 def query_card(store: dict | None, *, player: bool = False):
     query = (store or {}).get("query")
     if not query:
         return html.Div("Paste a track to start digging.", className="muted")
-    facts = []
-    if query.get("bpm"):
-        facts.append(f"{query['bpm']:.0f} BPM")
-    if query.get("key"):
-        facts.append(f"{query['key']} / {query.get('camelot') or '?'}")
-    if query.get("styles"):
-        facts.append(", ".join(query["styles"]))
+    seeds = unique_seeds(store)
+    several = len(seeds) > 1
+    track = query if several or not seeds else {**query, **seeds[0]}
+    facts = seeds_summary(seeds) if several else tempo_and_key(track)
+    if track.get("styles") and not several:
+        facts.append(", ".join(track["styles"]))
     if query.get("source"):
         facts.append(f"from {query['source']}")
     children = [
-        html.Img(src=query["artwork"], alt="album artwork", className="artwork")
-        if player and query.get("artwork") else None,
-        html.Div(query.get("artist", ""), className="query-artist"),
-        html.Div(query.get("title", "") + (f" ({query['version']})" if query.get("version") else ""),
-                 className="query-title"),
+        html.Img(src=track["artwork"], alt="album artwork", className="artwork")
+        if player and track.get("artwork") and not several else None,
+        html.Div("" if several else track.get("artist", ""), className="query-artist"),
+        html.Div(f"{len(seeds)} tracks" if several else full_title(track), className="query-title"),
         html.Div(" · ".join(facts), className="query-facts"),
     ]
-    if query.get("is_demo"):
+    if several:
+        children.append(html.Ol([html.Li(" · ".join([f"{s['artist']} – {full_title(s)}", *tempo_and_key(s)]))
+                                 for s in seeds], className="query-seeds"))
+    if track.get("is_demo"):
         children.append(html.Div("demo track — never sent to Spotify", className="badge demo-badge"))
-    elif query.get("spotify_id") and player:
-        children.append(html.Iframe(src=f"https://open.spotify.com/embed/track/{query['spotify_id']}",
+    elif track.get("spotify_id") and player and not several:
+        children.append(html.Iframe(src=f"https://open.spotify.com/embed/track/{track['spotify_id']}",
                                     className="spotify-embed", title="Spotify player"))
     return children
 
@@ -158,6 +183,16 @@ def merge_picks(selected_ids: list | None, visible_rows: list | None, picks: lis
                                                  "bpm", "camelot", "label", "audio_path")})
             have.add(track_id)
     return kept
+
+
+def ticks(rows: list[dict], picks: list | None) -> tuple[list[int], list]:
+    """(`selected_rows`, `selected_row_ids`) of the table for `rows`: exactly the picked ones.
+
+    The table draws its boxes from the positions and reports the ids, so both are always set together.
+    """
+    picked = {p["track_id"] for p in picks or []}
+    ticked = [(i, r["track_id"]) for i, r in enumerate(rows) if r["track_id"] in picked]
+    return [i for i, _ in ticked], [track_id for _, track_id in ticked]
 
 
 def vote(url_hash: str | None, feedback: dict | None) -> dict | None:
@@ -251,6 +286,7 @@ def register_callbacks(app, settings, loader, sound_loader=None) -> None:
     @app.callback(
         Output("results-store", "data", allow_duplicate=True),
         Output("search-alert", "children", allow_duplicate=True),
+        Output("upload-audio", "contents"),
         Input("upload-audio", "contents"),
         State("upload-audio", "filename"),
         background=True,
@@ -261,10 +297,14 @@ def register_callbacks(app, settings, loader, sound_loader=None) -> None:
         prevent_initial_call=True,
     )
     def on_upload(set_progress, contents, filename):
-        return upload(settings, contents, filename, set_progress)
+        return *upload(settings, contents, filename, set_progress), None  # emptied: the same file can come again
+
+    app.callback(Output("upload-audio", "contents", allow_duplicate=True), Input("upload-cancel", "n_clicks"),
+                 prevent_initial_call=True)(lambda _clicks: None)
 
     @app.callback(
         Output("results-table", "data"),
+        Output("results-table", "selected_rows"),
         Output("results-table", "selected_row_ids"),
         Output("query-card", "children"),
         Output("control-styles", "options"),
@@ -278,17 +318,18 @@ def register_callbacks(app, settings, loader, sound_loader=None) -> None:
         Input("feedback-store", "data"),
         Input("picks-store", "data"),
         Input("figure-tabs", "value"),
+        State("results-table", "selected_rows"),
         State("results-table", "selected_row_ids"),
     )
-    def on_controls(store, n, blend, bpm, styles, flags, feedback, picks, tab, selected):
+    def on_controls(store, n, blend, bpm, styles, flags, feedback, picks, tab, shown_rows, shown_ids):
         """Table, query card and figure in one answer (one round trip a query, and one callback draws the
         figure, so a late answer can never leave the table and the figure disagreeing)."""
         rows = ranked_rows(store, controls_from(n, blend, bpm, styles, flags, picks), feedback)
-        picked = {p["track_id"] for p in picks or []}
-        ticked = [r["track_id"] for r in rows if r["track_id"] in picked]
+        positions, ids = ticks(rows, picks)
+        unchanged = positions == (shown_rows or []) and ids == (shown_ids or [])  # no picks round trip
         style_options = sorted({s for c in (store or {}).get("candidates", []) for s in c.get("styles") or []})
         return ([table_row(r) for r in rows],
-                no_update if ticked == (selected or []) else ticked,  # unchanged ticks: no picks round trip
+                no_update if unchanged else positions, no_update if unchanged else ids,
                 query_card(store, player=spotify_player_available(settings)), style_options,
                 figure_for(tab, store, rows, picks))
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+import textwrap
 from pathlib import Path
 
 from catalog.playlist_export import counted, export_tracks, load_export_tracks
@@ -14,6 +15,22 @@ from errors import CratediggerError
 from ui.service import open_catalog
 
 SUFFIX = {"csv": ".csv", "m3u": ".m3u8", "rekordbox": ".xml"}
+LABEL = {"csv": "CSV", "m3u": "M3U8", "rekordbox": "rekordbox XML"}  # the export buttons say the same
+NAMES_SHOWN = 3
+
+
+def left_out_sentence(skipped: list[str]) -> str:
+    """One sentence per reason for the report's left-out lines ('Artist - Title: reason'), names shortened."""
+    by_reason: dict[str, list[str]] = {}
+    for line in skipped:
+        name, _, reason = line.rpartition(": ")
+        by_reason.setdefault(reason, []).append(textwrap.shorten(name, 40, placeholder="…"))
+    sentences = []
+    for reason, names in by_reason.items():
+        more = f" and {len(names) - NAMES_SHOWN} more" if len(names) > NAMES_SHOWN else ""
+        count = f"{len(names)} track{'s' if len(names) != 1 else ''}"
+        sentences.append(f" Left out {count}, {reason}: {', '.join(names[:NAMES_SHOWN])}{more}.")
+    return "".join(sentences)
 
 
 def safe_filename(name: str) -> str:
@@ -38,11 +55,11 @@ def export_file(settings, picks: list[dict], fmt: str, name: str) -> tuple[dict 
         return None, str(error)
     finally:
         conn.close()
-    left_out = f" Left out {len(report.skipped)}: {'; '.join(report.skipped)}." if report.skipped else ""
+    left_out = left_out_sentence(report.skipped)
     if report.written == 0 or not content:
-        return None, f"Nothing to write as {fmt.upper()}.{left_out}"
+        return None, f"Nothing to write as {LABEL[fmt]}.{left_out}"
     download = {"content": content, "filename": path.name, "type": "text/plain"}
-    return download, f"Exported {report.written} tracks as {fmt.upper()}.{left_out}"
+    return download, f"Exported {report.written} tracks as {LABEL[fmt]}.{left_out}"
 
 
 def spotify_state(settings) -> str:

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from dash import dash_table, dcc, html
 
+from audio.decode import SUPPORTED_SUFFIXES
+from ui.export import LABEL
+
 RESULT_COLUMNS = [
     {"id": "rank", "name": "#", "type": "numeric"},
     {"id": "like", "name": "👍", "presentation": "markdown"},
@@ -19,6 +22,11 @@ RESULT_COLUMNS = [
     {"id": "style", "name": "Style"},
     {"id": "final_score", "name": "Score", "type": "numeric", "format": {"specifier": ".2f"}},
 ]
+
+
+UPLOAD_MAX_MB = 60  # the page sends a dropped file whole; bigger ones are refused in the browser
+UPLOAD_TOO_BIG = ("{name} is {size} MB, over the {limit} MB limit for dropped files: "
+                  "drop an MP3 of it or a shorter cut (30 s is enough).")
 
 
 def header(status_children) -> html.Header:
@@ -52,6 +60,7 @@ def search_section(examples: list[dict]) -> html.Section:
                 ],
             ),
             html.Datalist(id="search-suggestions"),
+            html.Div("Several tracks: paste them one per line, or separate them with ;", className="muted small hint"),
             html.Div(["Try: ", *chips], className="examples") if chips else None,
             upload_zone(),
             html.Div(id="search-alert", role="status", **{"aria-live": "polite"}),
@@ -60,15 +69,19 @@ def search_section(examples: list[dict]) -> html.Section:
 
 
 def upload_zone() -> html.Div:
-    return html.Div(className="upload", children=[
+    """The drop zone; `assets/upload.js` reads its `data-` limit and message for files it refuses."""
+    formats = ", ".join(suffix.lstrip(".") for suffix in SUPPORTED_SUFFIXES)
+    return html.Div(className="upload", **{
+        "data-max-bytes": UPLOAD_MAX_MB * 1024 * 1024,
+        "data-too-big": UPLOAD_TOO_BIG.replace("{limit}", str(UPLOAD_MAX_MB))}, children=[
         dcc.Upload(
             id="upload-audio",
             className="upload-zone",
-            accept=".mp3,.wav,.flac,.aiff,.aif,.m4a,.ogg,audio/*",
-            max_size=60 * 1024 * 1024,
-            children=html.Div(["Drop an audio file (mp3, wav, flac, aiff, m4a) or ",
-                               html.Span("choose one", className="link"),
-                               " to find tracks that sound like it"]),
+            accept=",".join(SUPPORTED_SUFFIXES) + ",audio/*",
+            max_size=UPLOAD_MAX_MB * 1024 * 1024,
+            children=html.Div(["Drop an audio file or ", html.Span("choose one", className="link"),
+                               " to find tracks that sound like it",
+                               html.Div(f"{formats} · up to {UPLOAD_MAX_MB} MB", className="small")]),
         ),
         html.Div(id="upload-progress-row", className="progress-row", hidden=True, children=[
             html.Progress(id="upload-progress", value="0", max="5"),
@@ -127,12 +140,12 @@ def results_section() -> html.Section:
                 style_as_list_view=True,
                 style_table={"overflowX": "auto"},
                 style_cell={"backgroundColor": "#15171c", "color": "#e6e6e6", "border": "none",
-                            "fontFamily": "Inter, system-ui, sans-serif", "fontSize": "13px", "padding": "6px 8px", "textAlign": "left",
+                            "fontFamily": "Inter, system-ui, sans-serif", "fontSize": "13px", "padding": "6px 5px", "textAlign": "left",
                             "whiteSpace": "normal", "height": "auto", "lineHeight": "1.35"},
                 style_cell_conditional=[
-                    {"if": {"column_id": "evidence"}, "minWidth": "230px", "color": "#aeb4be"},
-                    {"if": {"column_id": "title_version"}, "minWidth": "140px"},
-                    {"if": {"column_id": ["rank", "bpm", "final_score", "key_badge"]}, "width": "52px",
+                    {"if": {"column_id": "evidence"}, "minWidth": "170px", "color": "#aeb4be"},
+                    {"if": {"column_id": "title_version"}, "minWidth": "110px"},
+                    {"if": {"column_id": ["rank", "bpm", "final_score", "key_badge"]}, "width": "44px",
                      "whiteSpace": "nowrap"},
                 ],
                 style_header={"backgroundColor": "#0d0e11", "color": "#9aa0aa", "fontWeight": "600",
@@ -142,7 +155,7 @@ def results_section() -> html.Section:
                     {"if": {"filter_query": '{harmony} = "same"', "column_id": "key_badge"}, "color": "#3ddc97"},
                     {"if": {"filter_query": '{harmony} = "compatible"', "column_id": "key_badge"}, "color": "#8fd3ff"},
                     {"if": {"filter_query": '{harmony} = "clash"', "column_id": "key_badge"}, "color": "#ff8a7a"},
-                    {"if": {"column_id": ["like", "dislike"]}, "textAlign": "center", "width": "36px"},
+                    {"if": {"column_id": ["like", "dislike"]}, "textAlign": "center", "width": "28px"},
                 ],
                 css=[{"selector": ".dash-spreadsheet-menu", "rule": "display: none"}],
             ),
@@ -179,9 +192,8 @@ def picks_section(spotify_state: str = "unconfigured") -> html.Section:
                 children=[
                     dcc.Input(id="export-name", type="text", value="Cratedigger picks", className="text-input",
                               placeholder="playlist name", persistence=True, persistence_type="session"),
-                    html.Button("CSV", id="export-csv", className="button", n_clicks=0),
-                    html.Button("M3U8", id="export-m3u", className="button", n_clicks=0),
-                    html.Button("rekordbox XML", id="export-rekordbox", className="button", n_clicks=0),
+                    *[html.Button(label, id=f"export-{fmt}", className="button", n_clicks=0)
+                      for fmt, label in LABEL.items()],
                     dcc.Clipboard(id="export-copy-uris", title="copy Spotify URIs", className="clipboard"),
                 ],
             ),

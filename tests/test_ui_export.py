@@ -1,0 +1,36 @@
+from pathlib import Path
+
+from catalog.playlist_export import ExportReport
+from ui import export
+from ui.export import left_out_sentence
+
+_NO_FILE = ("no local file (rekordbox imports only files it can find; "
+            "use the CSV or M3U8 export for Spotify-only tracks)")
+
+
+def test_regression_left_out_tracks_are_one_sentence_with_a_count():
+    """QA bug: the rekordbox export repeated its long reason once per left-out track."""
+    skipped = [f"Artist {i} - A Rather Long Title Of Track Number {i} (Extended Mix): {_NO_FILE}" for i in range(5)]
+    sentence = left_out_sentence(skipped)
+    assert sentence.count("rekordbox imports only") == 1 and sentence.startswith(" Left out 5 tracks, no local file")
+    assert sentence.endswith("… and 2 more.") and "Artist 0 - A Rather Long Title Of Track…" in sentence
+    assert left_out_sentence(["A - T: no local file and no Spotify link"]) == \
+        " Left out 1 track, no local file and no Spotify link: A - T."
+    assert left_out_sentence([]) == ""
+
+
+class _Conn:
+    def close(self):
+        pass
+
+
+def test_the_status_names_the_format_as_its_button_does(monkeypatch, settings):
+    def fake_export(tracks, fmt, path: Path, name):
+        path.write_text("#EXTM3U\n", encoding="utf-8")
+        return ExportReport(path, 2, [])
+
+    monkeypatch.setattr(export, "open_catalog", lambda _settings: _Conn())
+    monkeypatch.setattr(export, "load_export_tracks", lambda conn, ids: ids)
+    monkeypatch.setattr(export, "export_tracks", fake_export)
+    download, message = export.export_file(settings, [{"track_id": 1}, {"track_id": 2}], "m3u", "Set")
+    assert message == "Exported 2 tracks as M3U8." and download["filename"] == "Set.m3u8"
