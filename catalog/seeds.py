@@ -23,8 +23,8 @@ class Seeds:
 
     @property
     def ids(self) -> list[int]:
-        """Track ids of `rows`, each once, in order."""
-        return list(dict.fromkeys(row["id"] for row in self.rows))
+        """Track ids of `rows` (each track once), in order."""
+        return [row["id"] for row in self.rows]
 
     def missing_note(self) -> str | None:
         """'Not in the catalog, left out: 'A', 'B'.' or None when every part was found."""
@@ -90,4 +90,8 @@ def resolve_seeds(conn: sqlite3.Connection, settings, parts: list[str]) -> Seeds
             seeds.missing.append((part, str(error)))
     if not seeds.rows:
         raise first_error or NotFoundError("Nothing to look up: paste a Spotify track link or 'artist - title'.")
+    first: dict[int, sqlite3.Row] = {}
+    for row in seeds.rows:
+        first.setdefault(row["id"], row)
+    seeds.rows = list(first.values())  # each track once, where it was first named
     return seeds

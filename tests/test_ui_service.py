@@ -47,6 +47,12 @@ def test_a_crate_of_two_tracks_excludes_both_seeds(world):
     assert scene(answer.candidates, 2) == {"T"}
 
 
+def test_a_track_pasted_twice_is_one_seed(world):
+    settings, loader, _ = world
+    answer = answer_query(f"{SPOTIFY['t1']}\n{SPOTIFY['t2']}\nWarehouse Unit - Tune T2\n{SPOTIFY['t1']}", settings, loader)
+    assert answer.query["title"] == "2 tracks" and [c["title"] for c in answer.seeds] == ["Tune T1", "Tune T2"]
+
+
 def test_a_playlist_link_becomes_a_crate_through_spotify(world):
     settings, loader, _ = world
     with FakeSpotify([]) as fake:
