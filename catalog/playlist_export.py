@@ -68,17 +68,24 @@ class ExportTrack:
 
 @dataclass
 class ExportReport:
-    """What an export wrote: `written` tracks to `path`; `skipped` as 'Artist - Title: reason'."""
+    """What an export wrote: `written` tracks to `path`; `skipped` as ('Artist - Title', reason) pairs."""
 
     path: Path
     written: int
-    skipped: list = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    def left_out(self) -> dict[str, list[str]]:
+        """The left-out tracks' names by reason, in order."""
+        by_reason: dict[str, list[str]] = {}
+        for name, reason in self.skipped:
+            by_reason.setdefault(reason, []).append(name)
+        return by_reason
 
     def lines(self) -> list[str]:
         out = [f"Wrote {counted(self.written, 'track')} to {self.path}"]
-        if self.skipped:
-            out.append(f"Left out {len(self.skipped)}:")
-            out += [f"  {s}" for s in self.skipped]
+        for reason, names in self.left_out().items():
+            out.append(f"Left out {counted(len(names), 'track')}, {reason}:")
+            out += [f"  {name}" for name in names]
         return out
 
 
@@ -218,7 +225,7 @@ def write_m3u8(tracks: list[ExportTrack], path: Path | str, *, name: str) -> Exp
     for t in tracks:
         target = str(t.local_file) if t.local_file else t.spotify_url
         if target is None:
-            skipped.append(f"{t.display}: no local file and no Spotify link")
+            skipped.append((t.display, "no local file and no Spotify link"))
             continue
         seconds = -1 if t.duration_ms is None else round(t.duration_ms / 1000)
         lines += [f"#EXTINF:{seconds},{_one_line(t.display)}", target]
@@ -256,14 +263,14 @@ def write_rekordbox_xml(tracks: list[ExportTrack], path: Path | str, *, name: st
     included, skipped = [], []
     for t in tracks:
         if t.local_file is None:
-            skipped.append(f"{t.display}: no local file (rekordbox imports only files it can find; "
-                           "use the CSV or M3U8 export for Spotify-only tracks)")
+            skipped.append((t.display, "no local file (rekordbox imports only files it can find; "
+                                       "use the CSV or M3U8 export for Spotify-only tracks)"))
         else:
             included.append(t)
     if not included:
         raise BadInputError(
             "None of these tracks has a local audio file, and rekordbox only imports files it can find. "
-            "Set CRATEDIGGER_LIBRARY_DIR and match your library, or export to csv/m3u instead."
+            "Set CRATEDIGGER_LIBRARY_DIR and match your library, or export to CSV or M3U8 instead."
         )
     root = ET.Element("DJ_PLAYLISTS", Version="1.0.0")
     ET.SubElement(root, "PRODUCT", Name="Cratedigger", Version="0.1", Company="Cratedigger")

@@ -58,7 +58,7 @@ def test_m3u8_prefers_local_files_then_links(tracks, tmp_path):
     assert lines[2] == "#EXTINF:412,Dapayk Solo - Halo (Beatamines Remix)"
     assert lines[3] == str(Path(tracks[0].audio_path).resolve())
     assert lines[4:] == ["#EXTINF:300,Cajmere - Baby Talk", "https://open.spotify.com/track/37NR1khxrlGjZf5Xug0V72"]
-    assert report.written == 2 and "No Link, Anywhere" in report.skipped[0]
+    assert report.written == 2 and "No Link, Anywhere" in report.skipped[0][0]
 
 
 def _structure(root):

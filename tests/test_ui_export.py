@@ -8,15 +8,15 @@ _NO_FILE = ("no local file (rekordbox imports only files it can find; "
             "use the CSV or M3U8 export for Spotify-only tracks)")
 
 
-def test_regression_left_out_tracks_are_one_sentence_with_a_count():
+def test_regression_left_out_tracks_are_one_sentence_with_a_count(tmp_path):
     """QA bug: the rekordbox export repeated its long reason once per left-out track."""
-    skipped = [f"Artist {i} - A Rather Long Title Of Track Number {i} (Extended Mix): {_NO_FILE}" for i in range(5)]
-    sentence = left_out_sentence(skipped)
+    skipped = [(f"Artist {i} - A Rather Long Title Of Track Number {i} (Extended Mix)", _NO_FILE) for i in range(5)]
+    sentence = left_out_sentence(ExportReport(tmp_path, 0, skipped))
     assert sentence.count("rekordbox imports only") == 1 and sentence.startswith(" Left out 5 tracks, no local file")
     assert sentence.endswith("… and 2 more.") and "Artist 0 - A Rather Long Title Of Track…" in sentence
-    assert left_out_sentence(["A - T: no local file and no Spotify link"]) == \
-        " Left out 1 track, no local file and no Spotify link: A - T."
-    assert left_out_sentence([]) == ""
+    one = ExportReport(tmp_path, 0, [("A - T: the remix", "no local file and no Spotify link")])
+    assert left_out_sentence(one) == " Left out 1 track, no local file and no Spotify link: A - T: the remix."
+    assert left_out_sentence(ExportReport(tmp_path, 1)) == ""
 
 
 class _Conn:

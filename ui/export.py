@@ -10,7 +10,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-from catalog.playlist_export import counted, export_tracks, load_export_tracks
+from catalog.playlist_export import ExportReport, counted, export_tracks, load_export_tracks
 from errors import CratediggerError
 from ui.service import open_catalog
 
@@ -19,17 +19,13 @@ LABEL = {"csv": "CSV", "m3u": "M3U8", "rekordbox": "rekordbox XML"}  # the expor
 NAMES_SHOWN = 3
 
 
-def left_out_sentence(skipped: list[str]) -> str:
-    """One sentence per reason for the report's left-out lines ('Artist - Title: reason'), names shortened."""
-    by_reason: dict[str, list[str]] = {}
-    for line in skipped:
-        name, _, reason = line.rpartition(": ")
-        by_reason.setdefault(reason, []).append(textwrap.shorten(name, 40, placeholder="…"))
+def left_out_sentence(report: ExportReport) -> str:
+    """One sentence per reason for the report's left-out tracks, with a count and a few shortened names."""
     sentences = []
-    for reason, names in by_reason.items():
+    for reason, names in report.left_out().items():
+        shown = [textwrap.shorten(name, 40, placeholder="…") for name in names[:NAMES_SHOWN]]
         more = f" and {len(names) - NAMES_SHOWN} more" if len(names) > NAMES_SHOWN else ""
-        count = f"{len(names)} track{'s' if len(names) != 1 else ''}"
-        sentences.append(f" Left out {count}, {reason}: {', '.join(names[:NAMES_SHOWN])}{more}.")
+        sentences.append(f" Left out {counted(len(names), 'track')}, {reason}: {', '.join(shown)}{more}.")
     return "".join(sentences)
 
 
@@ -55,7 +51,7 @@ def export_file(settings, picks: list[dict], fmt: str, name: str) -> tuple[dict 
         return None, str(error)
     finally:
         conn.close()
-    left_out = left_out_sentence(report.skipped)
+    left_out = left_out_sentence(report)
     if report.written == 0 or not content:
         return None, f"Nothing to write as {LABEL[fmt]}.{left_out}"
     download = {"content": content, "filename": path.name, "type": "text/plain"}
