@@ -77,7 +77,7 @@ def test_export_verb_creates_the_playlist_in_order(env, tmp_path, capsys, monkey
     (playlist,) = fake.playlists.values()
     assert playlist.uris == [f"spotify:track:{e.spotify_id}" for e in reversed(ENTRIES)]
     assert playlist.public is False and f"open.spotify.com/playlist/{playlist.id}" in out
-    assert "Left out 1 track(s) without a Spotify link: Unlinked - Song" in out
+    assert "Left out 1 track without a Spotify link: Unlinked - Song" in out
     assert stat.S_IMODE(cli_cache(settings).path.stat().st_mode) == 0o600
 
 
