@@ -69,8 +69,7 @@ def query_samples(audio, *, filename: str = "") -> np.ndarray:
     if isinstance(audio, np.ndarray):
         if audio.ndim != 1:
             raise BadInputError(f"samples have shape {audio.shape}; give mono audio.")
-        y, name = audio.astype(np.float32, copy=False), "the samples"
-        check_not_silent(y, name)
+        y, name = np.nan_to_num(audio.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0), "the samples"
     elif isinstance(audio, bytes | bytearray):
         y, name = decode_bytes(bytes(audio), filename=filename).y, upload_name(filename)
     else:
@@ -78,6 +77,7 @@ def query_samples(audio, *, filename: str = "") -> np.ndarray:
     if y.size < MIN_QUERY_SECONDS * SAMPLE_RATE:
         raise BadInputError(f"{name}: {y.size / SAMPLE_RATE:.1f} s of audio is too short; tempo, key and sound "
                             f"need at least {MIN_QUERY_SECONDS:.0f} s. Give a longer clip.")
+    check_not_silent(y, name)  # decoding checked files already; samples get it here, after the length
     return y
 
 

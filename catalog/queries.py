@@ -5,6 +5,7 @@ All functions take an open connection (see `catalog.db.connect`) and never write
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass
 
@@ -57,13 +58,15 @@ class SearchTerms:
     """Typed text in the identity key's vocabulary (`catalog.identity`): folded, credits split, connectors gone.
 
     `key_words` must all be in a track's key (its title and version; every word of free text);
-    `artist_names` each in its key or among its credited artists (featured ones are not in keys);
+    `artist_names` each in its key (folded) or, as typed (`artist_texts`, JSON-escaped as the column stores
+    them), among its credited artists: featured ones are not in keys;
     `key` is the identity key the text names exactly, when it has the `artist - title` form.
     """
 
     key_words: tuple[str, ...]
     artist_names: tuple[str, ...] = ()
     key: str | None = None
+    artist_texts: tuple[str, ...] = ()
 
 
 def search_terms(text: str) -> SearchTerms:
@@ -78,11 +81,12 @@ def search_terms(text: str) -> SearchTerms:
         key = make_key(name.artists, name.title, name.version)
     except ValueError:
         key = None
-    names = (fold(a) for a in name.artists + name.featured)
+    credits = {fold(a): json.dumps(a)[1:-1] for a in name.artists + name.featured if fold(a)}
     return SearchTerms(
         key_words=tuple(f"{fold(name.title)} {normalise_version(name.version)}".split()),
-        artist_names=tuple(dict.fromkeys(n for n in names if n)),
+        artist_names=tuple(credits),
         key=key,
+        artist_texts=tuple(credits.values()),
     )
 
 
@@ -96,16 +100,18 @@ def search_tracks(conn: sqlite3.Connection, text: str, *, limit: int = 10) -> li
 
     Each row has the track's columns plus `n_sets`. Matching is accent- and case-blind on the identity
     key, so `ame rej` finds `Âme - Rej`, and `A and B feat. C - T` finds `B & A feat. C - T`. A featured
-    artist (not in keys) is matched in the `artists` column as stored (JSON, case-blind for ASCII names only):
-    plain SQL, so the autocomplete stays a scan in C (a Python function per row made it 12-25× slower at
-    1.5M tracks).
+    artist (not in keys) is matched as typed in the `artists` column as stored (JSON; case-blind for ASCII
+    letters, so "Mr. Fingers" and "Röyksopp" are found but "Tiesto" does not find "Tiësto"): plain SQL, so the
+    autocomplete stays a scan in C (a Python function per row made it 12-25× slower at 1.5M tracks).
     """
     terms = search_terms(text)
     if not terms.key_words and not terms.artist_names:
         return []
     clauses = ["t.key LIKE ? ESCAPE '\\'"] * len(terms.key_words) + [
         "(t.key LIKE ? ESCAPE '\\' OR t.artists LIKE ? ESCAPE '\\')"] * len(terms.artist_names)
-    params = [_contains(w) for w in terms.key_words] + [_contains(n) for n in terms.artist_names for _ in range(2)]
+    params = [_contains(w) for w in terms.key_words] + [
+        p for name, text in zip(terms.artist_names, terms.artist_texts, strict=True) for p in (_contains(name),
+                                                                                               _contains(text))]
     return conn.execute(
         f"""SELECT t.*, (SELECT COUNT(DISTINCT p.set_id) FROM plays p WHERE p.track_id = t.id) AS n_sets
             FROM tracks t WHERE {" AND ".join(clauses)}
@@ -152,7 +158,6 @@ def track_styles(conn: sqlite3.Connection, track_ids: list[int], *, top: int = 2
     With `sample`, over at most that many of each track's sets (the first in the index): a track in
     29,000 sets then costs 100 rows, not 29,000 (top-2 agreed for 142 of 150 tracks at MixesDB scale).
     """
-    import json
     from collections import Counter
 
     counters: dict[int, Counter] = {}

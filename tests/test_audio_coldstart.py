@@ -128,4 +128,6 @@ def test_a_query_needs_three_seconds_of_audio(tmp_path):
         query_samples(short.read_bytes(), filename="blip.wav")
     assert query_samples(synthesize_clip("techno", 130.0, "A minor", seed=3, seconds=3.0)).size == 3 * 22_050
     with pytest.raises(BadInputError, match="^the samples: the audio is silent"):
-        query_samples(np.zeros(5 * 22_050, np.float32))
+        query_samples(np.full(5 * 22_050, np.nan, np.float32))  # NaN is no sound either
+    with pytest.raises(BadInputError, match="^the samples: 0.0 s of audio is too short"):
+        query_samples(np.zeros(0, np.float32))

@@ -124,3 +124,13 @@ def test_sound_scores_are_spread_over_the_candidates_not_squeezed_near_one():
 def test_first_per_artist_folds_names_and_keeps_the_order():
     rows = [_candidate(1, 0.9, artist="Âme"), _candidate(2, 0.8, artist="ame"), _candidate(3, 0.7, artist="Dixon")]
     assert ids(first_per_artist(rows)) == [1, 3]
+
+
+def test_a_crates_filters_and_key_badges_fit_any_of_its_seeds():
+    crate = {"track_id": 0, "bpm": 124.0, "camelot": "8A", "bpms": [124.0, 174.0], "camelots": ["8A", "4A"]}
+    candidates = [_candidate(1, 0.9, bpm=125, camelot="8A"), _candidate(2, 0.8, bpm=175, camelot="5A"),
+                  _candidate(3, 0.7, bpm=150, camelot="11B")]
+    assert ids(rank(candidates, crate, Controls(bpm_percent=4, allow_half_double=False))) == [1, 2]
+    rows = rank(candidates, crate, Controls(harmonic_only=True))
+    assert ids(rows) == [1, 2] and [r["harmony"] for r in rows] == ["same", "compatible"]
+    assert ids(rank(candidates, {**crate, "bpms": None, "camelots": None}, Controls(harmonic_only=True))) == [1]

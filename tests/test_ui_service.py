@@ -96,3 +96,11 @@ def test_regression_an_unknown_track_of_a_crate_is_left_out_with_a_note(world):
     answer = answer_query(f"{SPOTIFY['t1']}\nNobody - Nothing\n{SPOTIFY['t2']}", settings, loader)
     assert answer.query["title"] == "2 tracks" and scene(answer.candidates, 2) == {"T"}
     assert answer.level == "warning" and "left out: 'Nobody - Nothing'" in answer.message
+
+
+def test_a_sound_neighbour_says_so_rather_than_pointing_at_sets():
+    from ui.service import SOUNDS_ALIKE, evidence_text
+
+    assert evidence_text({"score": None, "sound_score": SOUNDS_ALIKE - 0.1}) == "near in sound"
+    assert evidence_text({"score": None, "sound_score": SOUNDS_ALIKE}) == "sounds alike"
+    assert evidence_text({"score": 0.5}) == "linked through other sets (never in the same set yet)"

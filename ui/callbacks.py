@@ -6,6 +6,7 @@ Shared state lives in `dcc.Store`s: `results-store` (the query and its candidate
 
 from __future__ import annotations
 
+import logging
 import re
 
 from dash import ALL, Input, Output, State, ctx, html, no_update
@@ -16,6 +17,8 @@ from ui.export import export_file, export_spotify
 from ui.online import spotify_player_available
 from ui.ranking import Controls, Feedback, rank
 from ui.service import answer_query, cards_for, open_catalog, suggest
+
+log = logging.getLogger(__name__)
 
 _VOTE = re.compile(r"^#(like|dislike)-(\d+)$")
 _HARMONY_MARK = {"same": "●", "compatible": "✓", "clash": "✗", "unknown": ""}
@@ -56,6 +59,10 @@ def upload(settings, contents: str | None, filename: str | None, set_progress=la
                                 progress=lambda step, total, what: set_progress((str(step), f"{what}…")))
     except CratediggerError as error:
         return no_update, alert(str(error), "error" if error.exit_code == 2 else "warning")
+    except Exception:  # never a stack trace on the page; the log keeps it  # noqa: BLE001
+        log.exception("analysing the upload %s failed", filename)
+        return no_update, alert(f"{filename or 'The file'} could not be analysed (an unexpected error, logged on the "
+                                "server). Try another copy or another format.", "error")
     conn = open_catalog(settings)
     try:
         candidates = cards_for(conn, [(t, {"sound_score": s, "engine": "sound"}) for t, s in result["neighbours"]])
@@ -119,11 +126,6 @@ def ranked_rows(store: dict | None, controls: Controls, feedback: dict | None) -
     )
 
 
-def unique_seeds(store: dict | None) -> list[dict]:
-    """The query's seed cards, each track once (a track pasted twice is one seed)."""
-    return list({seed["track_id"]: seed for seed in (store or {}).get("seeds") or []}.values())
-
-
 def tempo_and_key(track: dict) -> list[str]:
     facts = [f"{track['bpm']:.0f} BPM"] if track.get("bpm") else []
     if track.get("key"):
@@ -143,7 +145,7 @@ def query_card(store: dict | None, *, player: bool = False):
     query = (store or {}).get("query")
     if not query:
         return html.Div("Paste a track to start digging.", className="muted")
-    seeds = unique_seeds(store)
+    seeds = (store or {}).get("seeds") or []  # each track once (catalog.seeds.resolve_seeds)
     several = len(seeds) > 1
     track = query if several or not seeds else {**query, **seeds[0]}
     facts = seeds_summary(seeds) if several else tempo_and_key(track)
@@ -297,6 +299,8 @@ def register_callbacks(app, settings, loader, sound_loader=None) -> None:
         prevent_initial_call=True,
     )
     def on_upload(set_progress, contents, filename):
+        if not contents:  # the emptying below fires this again: nothing to do, nothing to empty
+            return no_update, no_update, no_update
         return *upload(settings, contents, filename, set_progress), None  # emptied: the same file can come again
 
     app.callback(Output("upload-audio", "contents", allow_duplicate=True), Input("upload-cancel", "n_clicks"),

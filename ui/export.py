@@ -55,7 +55,7 @@ def export_file(settings, picks: list[dict], fmt: str, name: str) -> tuple[dict 
     if report.written == 0 or not content:
         return None, f"Nothing to write as {LABEL[fmt]}.{left_out}"
     download = {"content": content, "filename": path.name, "type": "text/plain"}
-    return download, f"Exported {report.written} tracks as {LABEL[fmt]}.{left_out}"
+    return download, f"Exported {counted(report.written, 'track')} as {LABEL[fmt]}.{left_out}"
 
 
 def spotify_state(settings) -> str:

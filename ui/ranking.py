@@ -76,6 +76,14 @@ def _spread(values: list[float | None]) -> list[float]:
     return [0.0 if v is None else 1.0 - (high - v) / width for v in values]
 
 
+_HARMONY_ORDER = ("same", "compatible", "clash", "unknown")
+
+
+def best_harmony(query_camelots: list[str | None], camelot: str | None) -> str:
+    """How well `camelot` mixes with the best-matching of the query's keys (a crate has several)."""
+    return min((harmonic_match(q, camelot) for q in query_camelots), key=_HARMONY_ORDER.index, default="unknown")
+
+
 def artist_key(candidate: dict) -> str:
     """The folded main artist of a candidate: what 'one per artist' compares."""
     return fold((candidate.get("artists") or [candidate.get("artist", "")])[0] or "")
@@ -134,16 +142,18 @@ def rank(candidates: list[dict], query: dict, controls: Controls, feedback: Feed
     weights = feedback_weights(candidates, feedback, query_styles)
     dismissed = set(feedback.disliked) | set(controls.hide)
     wanted_styles = set(controls.styles)
-    query_camelot = query.get("camelot")
+    query_bpms = query.get("bpms") or [query.get("bpm")]  # a crate: every seed's; one track: its own
+    query_camelots = query.get("camelots") or [query.get("camelot")]
     scored = []
     for candidate, cf_score, sound_score in zip(candidates, cf, sound, strict=True):
         if candidate["track_id"] in dismissed:
             continue
-        harmony = harmonic_match(query_camelot, candidate.get("camelot"))
+        harmony = best_harmony(query_camelots, candidate.get("camelot"))
         if controls.harmonic_only and harmony not in ("same", "compatible"):
             continue
-        if controls.bpm_percent is not None and not bpm_within(
-            candidate.get("bpm"), query.get("bpm"), controls.bpm_percent, half_double=controls.allow_half_double
+        if controls.bpm_percent is not None and not any(
+            bpm_within(candidate.get("bpm"), bpm, controls.bpm_percent, half_double=controls.allow_half_double)
+            for bpm in query_bpms
         ):
             continue
         if wanted_styles and not wanted_styles & set(candidate.get("styles") or []):
@@ -155,13 +165,7 @@ def rank(candidates: list[dict], query: dict, controls: Controls, feedback: Feed
             multiplier *= weights.get(attribute, 1.0)
         scored.append((base * multiplier + 1e-9 * multiplier, candidate, harmony))
     scored.sort(key=lambda item: (-item[0], item[1]["track_id"]))
-    shown, artists_seen = [], set()
-    for final, candidate, harmony in scored:
-        artist = artist_key(candidate)
-        if controls.one_per_artist and artist in artists_seen:
-            continue
-        artists_seen.add(artist)
-        shown.append({**candidate, "final_score": round(final, 4), "harmony": harmony, "rank": len(shown) + 1})
-        if len(shown) >= controls.n:
-            break
-    return shown
+    shown = [{**candidate, "final_score": round(final, 4), "harmony": harmony} for final, candidate, harmony in scored]
+    if controls.one_per_artist:
+        shown = first_per_artist(shown)
+    return [{**row, "rank": i} for i, row in enumerate(shown[: controls.n], start=1)]

@@ -222,6 +222,8 @@ def _answer(conn: sqlite3.Connection, text: str, settings, loader, sound_loader,
         query["title"] = f"{len(seed_cards)} tracks"
         query["artist"] = ", ".join(c["artist"] for c in seed_cards[:3])
         query["styles"] = list(dict.fromkeys(s for c in seed_cards for s in c.get("styles") or []))
+        query["bpms"] = [c["bpm"] for c in seed_cards if c.get("bpm")]  # the BPM filter and key badges take
+        query["camelots"] = [c["camelot"] for c in seed_cards if c.get("camelot")]  # any seed's
     if len(seed_cards) == 1:
         from ui.artwork import artwork_url
         from ui.online import spotify_player_available
