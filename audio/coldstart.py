@@ -48,16 +48,29 @@ def load_index(run_dir: Path):
 def _load_run_cached(run_dir: str, stamp: float) -> LoadedRun:
     from models.cnn import load_cnn
 
-    return LoadedRun(cnn=load_cnn(Path(run_dir)), index=load_index(Path(run_dir)))
+    return LoadedRun(cnn=load_cnn(Path(run_dir)), index=_load_index_cached(run_dir, stamp))
+
+
+@functools.lru_cache(maxsize=2)
+def _load_index_cached(run_dir: str, stamp: float):
+    return load_index(Path(run_dir))
+
+
+def _stamped(run_dir: Path) -> tuple[str, float]:
+    from models.cnn import EMBEDDINGS_FILE
+
+    path = Path(run_dir).resolve()
+    return str(path), os.stat(path / EMBEDDINGS_FILE).st_mtime if (path / EMBEDDINGS_FILE).is_file() else 0.0
 
 
 def load_run(run_dir: Path) -> LoadedRun:
     """The CNN and embedding index of `run_dir`, cached until its embeddings file changes."""
-    from models.cnn import EMBEDDINGS_FILE
+    return _load_run_cached(*_stamped(run_dir))
 
-    path = Path(run_dir).resolve()
-    stamp = os.stat(path / EMBEDDINGS_FILE).st_mtime if (path / EMBEDDINGS_FILE).is_file() else 0.0
-    return _load_run_cached(str(path), stamp)
+
+def loaded_index(run_dir: Path):
+    """The embedding index of `run_dir` alone (numpy, no TensorFlow), cached like `load_run`."""
+    return _load_index_cached(*_stamped(run_dir))
 
 
 MIN_QUERY_SECONDS = 3.0  # one model patch (audio.params.PATCH_FRAMES), and a few beats for the tempo
@@ -81,39 +94,46 @@ def query_samples(audio, *, filename: str = "") -> np.ndarray:
     return y
 
 
-def analyse_and_embed(y: np.ndarray, cnn) -> tuple[Analysis, np.ndarray]:
+def analyse_and_embed(y: np.ndarray, embed) -> tuple[Analysis, np.ndarray]:
     """(tempo/key analysis, unit sound embedding [shape=(EMBEDDING_DIM,)]) of samples `y` at 22,050 Hz.
 
-    The sound model (TensorFlow, both cores) runs in a second thread while tempo and key (numpy) are
-    measured, so a query waits for the slower of the two rather than their sum.
+    embed: a `models.cnn.CnnModel`, or a function from one model input to its embedding (the warm worker's
+    `audio.embedder.EmbedderProcess.embed`). The sound model runs in a second thread while tempo and key
+    (numpy) are measured, so a query waits for the slower of the two rather than their sum.
     """
     from concurrent.futures import ThreadPoolExecutor
 
     from audio.mel import model_input
 
+    embed_one = embed if callable(embed) else (lambda inputs: embed.embed([inputs])[0])
     with ThreadPoolExecutor(max_workers=1) as pool:
-        embedding = pool.submit(lambda: cnn.embed([model_input(y)])[0])
+        embedding = pool.submit(lambda: embed_one(model_input(y)))
         analysis = analyze(y)
         return analysis, embedding.result()
 
 
 def cold_start_neighbours(audio, run_dir: Path, k: int = 10, filters=None, *, match_tempo: bool = False,
-                          match_key: bool = False, bpm_tolerance: float = 0.06, exclude=(), filename: str = ""
-                          ) -> tuple[np.ndarray, np.ndarray, Analysis]:
+                          match_key: bool = False, bpm_tolerance: float = 0.06, exclude=(), filename: str = "",
+                          embed=None) -> tuple[np.ndarray, np.ndarray, Analysis]:
     """The `k` indexed tracks whose embeddings are closest (cosine) to `audio`'s.
 
     filters: a `models.embeddings.NeighbourFilters`; `match_tempo`/`match_key` fill its BPM
     (± `bpm_tolerance`, half/double allowed) and Camelot code from the query's own analysis.
+    embed: how to embed (see `analyse_and_embed`); None loads the run's CNN in this process (TensorFlow).
     Returns (track ids [shape=(<=k,)], cosine scores [shape=(<=k,)], the query's Analysis).
     """
     from models.embeddings import NeighbourFilters
 
-    run = load_run(run_dir)
-    analysis, embedding = analyse_and_embed(query_samples(audio, filename=filename), run.cnn)
+    if embed is None:
+        run = load_run(run_dir)
+        embed, index = run.cnn, run.index
+    else:
+        index = loaded_index(run_dir)
+    analysis, embedding = analyse_and_embed(query_samples(audio, filename=filename), embed)
     filters = filters or NeighbourFilters(exclude=tuple(exclude))
     if match_tempo and analysis.tempo:
         filters = replace(filters, bpm=analysis.tempo, bpm_tolerance=bpm_tolerance)
     if match_key and analysis.key.confidence > 0:
         filters = replace(filters, camelot=analysis.key.camelot)
-    ids, scores = run.index.similar(embedding, k, filters)
+    ids, scores = index.similar(embedding, k, filters)
     return ids, scores, analysis

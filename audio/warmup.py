@@ -41,14 +41,19 @@ def warm_up_clip(cache_dir: Path):
                           lambda: synthesize_clip("house", 124.0, "A minor", seed=0, seconds=10.0), kind="warm-up")
 
 
-def warm_up(cache_dir: Path, run_dir: Path | None = None) -> float:
-    """Do the one-off work of the audio path once; returns the seconds it took."""
+def warm_up(cache_dir: Path, run_dir: Path | None = None, *, sound_model: bool = True) -> float:
+    """Do the one-off work of the audio path once; returns the seconds it took.
+
+    sound_model: False warms the analysis only (the warm worker runs the sound model in `audio.embedder`).
+    """
     start = time.perf_counter()
     set_numba_cache(cache_dir)
     from audio.analysis import analyze
 
     clip = warm_up_clip(cache_dir)
     analyze(clip)
+    if not sound_model:
+        return time.perf_counter() - start
     from models.cnn import _keras
 
     _keras()

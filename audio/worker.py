@@ -1,9 +1,10 @@
-"""A warm sound worker: one process that imports TensorFlow and loads the sound model once.
+"""A warm sound worker: analysis warmed once, the sound model loaded once (in `audio.embedder`, its own process).
 
 The dashboard's upload job runs in a fresh process (Dash background callbacks), and TensorFlow is
 not fork-safe once warmed, so without this every upload paid ~4 s of imports. The dashboard starts
 `python -m audio.worker` next to itself; upload jobs send it the file over a Unix socket and get
-neighbours back in a few hundred milliseconds. The worker exits when the process that started it does.
+neighbours back in a few hundred milliseconds. The worker exits when the process that started it does,
+and its sound-model process when the worker does.
 
 Wire format, both ways: 4-byte big-endian length + JSON; a request is followed by a second frame
 with the audio bytes. A reply is `{"ids", "scores", "analysis", "spectrogram"}` or
@@ -124,17 +125,27 @@ _STARTED: list[bool] = []
 _STARTED_LOCK = threading.Lock()
 
 
-def answer(settings, header: dict, data: bytes) -> dict:
-    """The reply to one request: neighbours, analysis and spectrogram, or an error sentence."""
+def answer(settings, header: dict, data: bytes, sound_model=None) -> dict:
+    """The reply to one request: neighbours, analysis and spectrogram, or an error sentence.
+
+    sound_model: an `audio.embedder.SoundModelProcess` (the warm worker's); None embeds in this process.
+    """
     from audio.coldstart import cold_start_neighbours
+    from audio.embedder import EmbedderUnavailable
     from audio.mel import small_spectrogram
     from audio.training import newest_sound_run
     from errors import CratediggerError
 
     try:
         run_dir = newest_sound_run(settings, need="embeddings.npy")
-        ids, scores, analysis = cold_start_neighbours(data, run_dir, k=int(header.get("k", 150)),
-                                                      filename=str(header.get("filename", "")))
+        query = {"k": int(header.get("k", 150)), "filename": str(header.get("filename", ""))}
+        try:
+            embed = sound_model.embed_for(run_dir) if sound_model is not None else None
+            ids, scores, analysis = cold_start_neighbours(data, run_dir, **query, embed=embed)
+        except EmbedderUnavailable as error:  # its process died or refused: embed here this once
+            log.warning("audio worker: the sound model's process failed (%s); embedding in this one", error)
+            sound_model.close()
+            ids, scores, analysis = cold_start_neighbours(data, run_dir, **query)
     except CratediggerError as error:
         return {"error": str(error), "exit_code": error.exit_code}
     return {"ids": [int(t) for t in ids], "scores": [float(s) for s in scores], "analysis": analysis.as_dict(),
@@ -145,16 +156,19 @@ def serve(settings, parent_pid: int) -> None:
     """Listen, warm up, then answer requests until the parent process is gone.
 
     The socket listens before the warm-up, so an upload arriving meanwhile waits in the queue for the
-    warm-up's remaining seconds instead of loading TensorFlow all over again in the dashboard.
+    warm-up's remaining seconds instead of loading TensorFlow all over again in the dashboard. The sound
+    model's process starts first, so TensorFlow warms on one core while the analysis warms on the other.
     """
+    from audio.embedder import SoundModelProcess
     from audio.training import newest_sound_run
     from audio.warmup import warm_up
     from errors import ArtifactMissingError
 
+    sound_model = SoundModelProcess(settings.cache_dir)
     try:
-        run_dir = newest_sound_run(settings, need="embeddings.npy")
+        sound_model.embed_for(newest_sound_run(settings, need="embeddings.npy"))  # warms on the other core
     except ArtifactMissingError:
-        run_dir = None
+        pass
     path = socket_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
@@ -163,7 +177,7 @@ def serve(settings, parent_pid: int) -> None:
         os.chmod(path, 0o600)
         listener.listen(8)
         try:
-            warm_up(settings.cache_dir, run_dir)
+            warm_up(settings.cache_dir, sound_model=False)  # the analysis; the sound model warms meanwhile
             listener.settimeout(2.0)
             while os.getppid() == parent_pid:
                 try:
@@ -174,12 +188,13 @@ def serve(settings, parent_pid: int) -> None:
                     conn.settimeout(60.0)
                     try:
                         header = json.loads(_receive(conn))
-                        reply = answer(settings, header, _receive(conn))
+                        reply = answer(settings, header, _receive(conn), sound_model)
                         _send(conn, json.dumps(reply).encode())
                     except (OSError, ConnectionError, ValueError) as error:
                         log.warning("audio worker: dropped a request: %s", error)
         finally:
             path.unlink(missing_ok=True)
+            sound_model.close()
 
 
 def main(argv: list[str]) -> int:

@@ -26,6 +26,9 @@ def _wav_bytes() -> bytes:
     return buffer.getvalue()
 
 
+_WORKER_PID: dict = {}
+
+
 @pytest.fixture(scope="module")
 def worker(sound_data_dir):
     settings = load_settings({"CRATEDIGGER_DATA_DIR": str(sound_data_dir)}, dotenv_path=sound_data_dir / "no.env")
@@ -37,9 +40,51 @@ def worker(sound_data_dir):
     while not socket_path(settings).exists() and time.monotonic() < deadline:
         assert process.poll() is None, "the worker exited while warming up"
         time.sleep(0.2)
+    _WORKER_PID[settings.data_dir] = process.pid  # for the process checks below
     yield settings
     process.terminate()
     process.wait(10)
+
+
+def _maps_tensorflow(pid: int) -> bool:
+    from pathlib import Path
+
+    return "tensorflow" in Path(f"/proc/{pid}/maps").read_text()
+
+
+def _children(pid: int) -> list[int]:
+    from pathlib import Path
+
+    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def test_tensorflow_runs_in_the_sound_model_process_not_in_the_worker(worker):
+    """The analysis and the sound model warm on both cores: TensorFlow is loaded by the worker's child only."""
+    ask_worker(worker, _wav_bytes(), filename="clip.wav", k=5)
+    pid = _WORKER_PID[worker.data_dir]
+    children = _children(pid)
+    assert not _maps_tensorflow(pid)
+    assert len(children) == 1 and _maps_tensorflow(children[0])
+
+
+def test_the_sound_model_process_embeds_as_the_in_process_model_and_ends_with_its_parent(sound_data_dir):
+    from audio.coldstart import load_run
+    from audio.embedder import EmbedderProcess, EmbedderUnavailable
+    from audio.mel import model_input
+    from audio.synth import synthesize_clip
+    from audio.training import newest_sound_run
+
+    settings = load_settings({"CRATEDIGGER_DATA_DIR": str(sound_data_dir)}, dotenv_path=sound_data_dir / "no.env")
+    run_dir = newest_sound_run(settings, need="embeddings.npy")
+    inputs = model_input(synthesize_clip("techno", 132.0, "A minor", seed=3, seconds=8.0))
+    embedder = EmbedderProcess(run_dir, settings.cache_dir)
+    try:
+        np.testing.assert_allclose(embedder.embed(inputs), load_run(run_dir).cnn.embed([inputs])[0], atol=1e-5)
+    finally:
+        embedder.close()
+    assert embedder.process.returncode is not None  # it ended when its socket closed
+    with pytest.raises(EmbedderUnavailable):
+        embedder.embed(inputs)
 
 
 def test_the_worker_answers_like_the_in_process_path(worker):
@@ -79,8 +124,8 @@ def test_a_request_sent_during_the_warm_up_is_answered_after_it(tmp_path, monkey
 
     settings = load_settings({"CRATEDIGGER_DATA_DIR": str(tmp_path)}, dotenv_path=tmp_path / "no.env")
     warming, answered = threading.Event(), []
-    monkeypatch.setattr(audio.warmup, "warm_up", lambda cache_dir, run_dir: warming.wait(30))
-    monkeypatch.setattr(worker_module, "answer", lambda settings, header, data: answered.append(data) or {"ok": 1})
+    monkeypatch.setattr(audio.warmup, "warm_up", lambda cache_dir, *args, **kwargs: warming.wait(30))
+    monkeypatch.setattr(worker_module, "answer", lambda settings, header, data, *more: answered.append(data) or {"ok": 1})
     parent = os.getppid()
     server = threading.Thread(target=worker_module.serve, args=(settings, parent), daemon=True)
     server.start()
