@@ -101,13 +101,12 @@ class SoundModelProcess:
 
 def serve(conn: socket.socket, run_dir: Path, cache_dir: Path) -> None:
     """Load the run's sound model, warm it on the warm-up clip, then embed requests until the parent closes."""
-    from audio.mel import model_input
-    from audio.warmup import warm_up_clip
+    from audio.warmup import warm_up_input
     from audio.worker import _receive, _send
     from models.cnn import load_cnn
 
     cnn = load_cnn(run_dir)
-    cnn.embed([model_input(warm_up_clip(cache_dir))])  # the kernels for a query's batch shape, built now
+    cnn.embed([warm_up_input(cache_dir)])  # the kernels for a query's batch shape, built now
     while True:
         try:
             request = _receive(conn)
