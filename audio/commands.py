@@ -20,6 +20,7 @@ from errors import BadInputError
 log = logging.getLogger(__name__)
 
 EVALUATION_EPOCHS = 30
+FAILURES_SHOWN = 10  # fetch-audio names this many failed tracks and why
 
 
 def register(subparsers) -> None:
@@ -110,8 +111,8 @@ def fetch_audio_command(args, settings) -> int:
     sql = "SELECT * FROM tracks WHERE audio_path IS NULL ORDER BY id"
     rows = conn.execute(sql + (f" LIMIT {int(args.limit)}" if args.limit else "")).fetchall()
     by_source: dict[str, int] = {}
-    fetched = []
-    for row in tqdm(rows, desc="fetching audio", unit="track"):
+    fetched, failed = [], []
+    for row in tqdm(rows, desc="fetching audio", unit="track", disable=None):  # bars on a terminal only
         sources: list = _preview_sources(settings, conn, row)
         if library is not None:
             match = library.find(row["artist"], row["title"], row["version"])
@@ -122,6 +123,8 @@ def fetch_audio_command(args, settings) -> int:
             continue
         result = fetch_audio(row["id"], sources, settings.audio_dir, user_agent=settings.http_user_agent)
         by_source[result.source or "failed"] = by_source.get(result.source or "failed", 0) + 1
+        if result.path is None:
+            failed.append(f"{row['artist']} - {row['title']}: {'; '.join(result.failures) or 'no source worked'}")
         if result.path is not None:
             from catalog.store import update_track_audio
 
@@ -130,6 +133,10 @@ def fetch_audio_command(args, settings) -> int:
     total = conn.execute("SELECT COUNT(*), COUNT(audio_path) FROM tracks").fetchone()
     print(f"fetched audio for {len(fetched)} of {len(rows)} tracks tried "
           f"({', '.join(f'{k}: {v}' for k, v in sorted(by_source.items())) or 'nothing to try'}).")
+    for line in failed[:FAILURES_SHOWN]:
+        print(f"  failed: {line}")
+    if len(failed) > FAILURES_SHOWN:
+        print(f"  … and {len(failed) - FAILURES_SHOWN} more (-v logs every one).")
     print(f"coverage: {total[1]} of {total[0]} catalog tracks have audio ({100 * total[1] / max(total[0], 1):.1f}%).")
     if library is None:
         print("tip: --library DIR (or CRATEDIGGER_LIBRARY_DIR) matches your own files to catalog tracks.")
@@ -146,7 +153,7 @@ def _analyze(conn, settings, track_ids) -> int:
     from audio.decode import decode_file
 
     done = 0
-    for track_id in tqdm(track_ids, desc="tempo and key", unit="track"):
+    for track_id in tqdm(track_ids, desc="tempo and key", unit="track", disable=None):
         path = conn.execute("SELECT audio_path FROM tracks WHERE id = ?", (track_id,)).fetchone()[0]
         try:
             decoded = decode_file(path)

@@ -79,7 +79,7 @@ def load_track_audio(conn: sqlite3.Connection, cache_dir: Path, *, limit: int | 
     with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 2) as pool:
         results = pool.map(one, [r[1] for r in rows])
         for (track_id, _, bpm, code), mel in tqdm(zip(rows, results, strict=True), total=len(rows),
-                                                  desc="model inputs", unit="track", disable=not show_progress):
+                                                  desc="model inputs", unit="track", disable=not show_progress or None):
             if isinstance(mel, Exception):
                 log.warning("track %s skipped: %s", track_id, mel)
                 continue

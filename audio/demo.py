@@ -67,7 +67,7 @@ def write_demo_audio(settings, *, per_style: int = PER_STYLE, seconds: float = C
         tracks = chosen_tracks(conn, crate, per_style)
         written = 0
         paths = {}
-        for track in tqdm(tracks, desc="demo audio", unit="clip", disable=not show_progress):
+        for track in tqdm(tracks, desc="demo audio", unit="clip", disable=not show_progress or None):
             path = folder / f"{track.spotify_id}.ogg"
             y = None
             if not path.is_file():

@@ -71,7 +71,7 @@ def load_clips(rows: list[tuple[Path, str, str]], *, show_progress: bool = False
     from tqdm import tqdm
 
     mels, inputs, labels, groups, files = [], [], [], [], []
-    for path, label, group in tqdm(rows, desc="decoding", unit="clip", disable=not show_progress):
+    for path, label, group in tqdm(rows, desc="decoding", unit="clip", disable=not show_progress or None):
         try:
             decoded = decode_file(path)
         except BadInputError as error:

@@ -179,5 +179,5 @@ def frontend_features(patches: np.ndarray, *, batch_size: int = 64, dtype: str |
         return np.zeros((0, FEATURE_DIM), np.float32)
     out = [run(tf.constant(patches[i : i + batch_size])).numpy()
            for i in tqdm(range(0, len(patches), batch_size), desc="sound front end", unit="batch",
-                         disable=not show_progress)]
+                         disable=not show_progress or None)]
     return np.concatenate(out).astype(np.float32, copy=False)

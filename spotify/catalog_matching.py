@@ -109,7 +109,7 @@ def match_catalog(
     """
     rows = tracks_to_match(conn, limit=limit, retry_rejected=retry_rejected)
     counts = {"accepted": 0, "rejected": 0, "error": 0}
-    bar = tqdm(rows, desc="matching on Spotify", unit="track", disable=not show_progress)
+    bar = tqdm(rows, desc="matching on Spotify", unit="track", disable=not show_progress or None)
     for row in bar:
         try:
             name = parse_track_name(row["artist"], row["title"], row["version"])

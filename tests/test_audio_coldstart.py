@@ -131,3 +131,17 @@ def test_a_query_needs_three_seconds_of_audio(tmp_path):
         query_samples(np.full(5 * 22_050, np.nan, np.float32))  # NaN is no sound either
     with pytest.raises(BadInputError, match="^the samples: 0.0 s of audio is too short"):
         query_samples(np.zeros(0, np.float32))
+
+
+def test_fetch_audio_says_which_files_failed_and_why(tmp_path, capsys):
+    settings = load_settings({"CRATEDIGGER_DATA_DIR": str(tmp_path / "data")}, dotenv_path=tmp_path / "none.env")
+    library = tmp_path / "library"
+    library.mkdir()
+    (library / "Bad Artist - Broken Song.mp3").write_bytes(b"ID3 but not really an mp3" * 40)
+    conn = connect(settings.catalog_path)
+    save_set(conn, SetRecord(source="demo", source_key="s", title="A set", is_demo=True, plays=[
+        PlayRecord(position=1, track=TrackRecord(artist="Bad Artist", title="Broken Song", is_demo=True))]))
+    conn.close()
+    assert _run(settings, "fetch-audio", "--library", str(library)) == 0
+    out = capsys.readouterr().out
+    assert "failed: Bad Artist - Broken Song: " in out and "not a readable audio file" in out
