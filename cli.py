@@ -56,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
-        print("Interrupted: what was finished is saved; run the same command again to continue.", file=sys.stderr)
+        print("Interrupted: nothing half-written was kept. Run the same command again: crawl, match-spotify and "
+              "fetch-audio continue where they stopped; the others start over.", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return EXIT_OK

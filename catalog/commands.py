@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from catalog.db import connect
-from catalog.queries import count_catalog
+from catalog.queries import CatalogCounts, count_catalog
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -72,7 +72,10 @@ def demo_command(args: argparse.Namespace, settings) -> int:
 
 def stats_command(args: argparse.Namespace, settings) -> int:
     if not settings.catalog_path.exists():
-        print(f"No catalog at {settings.catalog_path} yet: run `python cli.py demo` or `import-tracklists`.")
+        if args.json:  # a script reading --json gets JSON: every count 0
+            print(json.dumps({name: 0 for name in CatalogCounts.__dataclass_fields__}))
+        else:
+            print(f"No catalog at {settings.catalog_path} yet: run `python cli.py demo` or `import-tracklists`.")
         return 0
     with connect(settings.catalog_path, readonly=True) as conn:
         counts = count_catalog(conn)

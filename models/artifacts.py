@@ -156,6 +156,11 @@ def publish(models_dir: Path, run: Run | str) -> Run:
     run = run if isinstance(run, Run) else find_run(models_dir, run)
     if run.path.parent.resolve() != models_dir.resolve():
         raise BadInputError(f"Run {run.path} is not inside {models_dir}; only runs there can be published.")
+    if run.metadata.get("awaiting_evaluation"):
+        raise ArtifactMissingError(
+            f"Run {run.run_id} was never evaluated: the retrain that wrote it stopped before its evaluation "
+            "finished. Run `python cli.py retrain` again."
+        )
     for name in run.metadata.get("arrays", []):
         if not run.has(name):
             raise ArtifactMissingError(

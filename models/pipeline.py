@@ -113,6 +113,7 @@ def train_run(
     show_progress: bool = False,
     final_blend=None,
     sized: bool | None = None,
+    awaiting_evaluation: bool = False,
 ) -> Run:
     """Train one model on the whole catalog and write a new (unpublished) run.
 
@@ -121,7 +122,8 @@ def train_run(
     False only when the DJ chose factors or iterations). `final_blend`, when given, is called once the model is
     fitted and returns the blend the run keeps (`HybridParams.blend_fields`: the retrain fits while it
     still tunes them; a fit depends on the weights only through which signals it builds, so `params`
-    then has every signal on).
+    then has every signal on). `awaiting_evaluation` marks a run written before its evaluation is done
+    (the retrain's): `publish` refuses it until the evaluation clears the mark.
     """
     start = time.perf_counter()
     dataset = dataset or load_catalog_dataset(settings)
@@ -158,6 +160,7 @@ def train_run(
         },
         "timings": {"matrix_seconds": round(matrix_seconds, 3), "train_seconds": round(train_seconds, 3)},
         "metrics": metrics or {},
+        **({"awaiting_evaluation": True} if awaiting_evaluation else {}),
     }
     arrays = {**model.to_arrays(), "track_ids": matrix.track_ids, **catalog_arrays(settings, matrix, dataset.plays, cells)}
     return write_run(settings.models_dir, arrays, metadata)
@@ -209,7 +212,7 @@ class FinalFit:
         def work() -> None:
             try:
                 self._run = train_run(self.settings, params=every_signal, dataset=self.dataset,
-                                      final_blend=self._wait_for_blend)
+                                      final_blend=self._wait_for_blend, awaiting_evaluation=True)
             except BaseException as exc:  # handed to the caller by `result`
                 self._error = exc
 
@@ -270,7 +273,7 @@ def retrain(
         )
     finally:
         final.abandon()  # no-op once tuned
-    run = update_metadata(final.result(), metrics=report["models"])
+    run = update_metadata(final.result(), metrics=report["models"], awaiting_evaluation=False)
     new, old = report["models"]["default"][QUALITY_METRIC], current_quality(settings.models_dir)
     published = force or old is None or new >= old
     if published:

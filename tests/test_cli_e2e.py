@@ -109,3 +109,11 @@ def test_recommend_without_a_published_model_says_what_to_do(tmp_path):
     result = run_cli(data, "recommend", "Anything - At All")
     assert result.returncode in (2, 3)
     assert "Traceback" not in result.stderr
+
+
+def test_stats_json_is_json_with_or_without_a_catalog(crate, tmp_path):
+    empty = run_cli(tmp_path / "none", "stats", "--json")
+    assert empty.returncode == 0 and set(json.loads(empty.stdout).values()) == {0}
+    assert not (tmp_path / "none").exists()  # asking for counts creates nothing
+    counts = json.loads(run_cli(crate, "stats", "--json").stdout)
+    assert counts["sets"] == 300 and set(counts) == set(json.loads(empty.stdout))

@@ -58,6 +58,16 @@ def test_publish_refuses_an_incomplete_run(tmp_path):
     assert current_run_id(tmp_path) is None
 
 
+def test_publish_refuses_a_run_its_retrain_never_evaluated(tmp_path):
+    """QA: a retrain killed between writing its run and evaluating it left a run `publish` accepted."""
+    run = write_run(tmp_path, {"a": np.zeros(2)}, {"awaiting_evaluation": True})
+    with pytest.raises(ArtifactMissingError, match="never evaluated"):
+        publish(tmp_path, run.run_id)
+    assert current_run_id(tmp_path) is None
+    publish(tmp_path, update_metadata(run, metrics={"default": {}}, awaiting_evaluation=False))
+    assert current_run_id(tmp_path) == run.run_id
+
+
 def test_publish_refuses_a_run_outside_the_models_folder(tmp_path):
     run = write_run(tmp_path / "elsewhere", {"a": np.zeros(1)}, {})
     with pytest.raises(BadInputError):

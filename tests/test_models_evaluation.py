@@ -436,6 +436,7 @@ def test_retrain_records_the_evaluation_in_the_run_it_trained_beside_it(crate):
 
     run, published, report = retrain(load_settings(), force=True, min_set=4)
     assert published and run.metadata["metrics"] == report["models"]
+    assert run.metadata["awaiting_evaluation"] is False  # written while the evaluation ran, cleared after it
     assert run.metadata["parameters"]["hybrid"]["weights"] == report["default"]["parameters"]["weights"]
 
 
