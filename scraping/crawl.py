@@ -164,7 +164,11 @@ def list_categories(
             if not cursor:
                 break
         bar.close()
-        notify(f"{title}: {listed} mixes listed")
+        if listed == 0 and cursor_row is None:  # a fresh listing found nothing: most likely a mistyped name
+            notify(f"{title}: no mixes listed. MixesDB has no such category or it is empty: check the name as "
+                   "mixesdb.com spells it (e.g. 'Techno', 'Essential Mix').")
+        else:
+            notify(f"{title}: {listed} mixes listed")
 
 
 def store_page(conn: sqlite3.Connection, raw: RawPage, *, base_url: str, summary: CrawlSummary) -> None:

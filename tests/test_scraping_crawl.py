@@ -120,6 +120,19 @@ def test_api_crawl_follows_continuation_and_stores_every_set(site, tmp_path):
     assert snapshot(tmp_path / "catalog.sqlite") == (sets, plays)
 
 
+def test_a_category_that_lists_nothing_says_to_check_its_name(site, tmp_path):
+    """QA: a mistyped category crawled 'successfully' with '0 mixes listed'."""
+    client = HttpClient(site.base_url, user_agent=UA, delay=0, sleep=Sleeps(), notify=lambda m: None)
+    conn, said = connect(tmp_path / "catalog.sqlite"), []
+    try:
+        crawl(conn, ApiFetcher(client), RawCache(tmp_path / "raw"), CrawlPlan(categories=["Nonexistent Genre"]),
+              via="api", base_url=site.base_url, progress=False, notify=said.append)
+    finally:
+        conn.close()
+        client.close()
+    assert any("Category:Nonexistent Genre: no mixes listed" in m and "check the name" in m for m in said), said
+
+
 def test_parse_raw_rebuilds_the_catalog_without_network(site, tmp_path):
     run_api_crawl(site, tmp_path, CrawlPlan(categories=["Essential Mix"]))
     want = snapshot(tmp_path / "catalog.sqlite")
