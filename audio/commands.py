@@ -240,6 +240,8 @@ def evaluate_audio_command(args, settings) -> int:
     from audio.evaluate import evaluate_baseline, evaluate_cnn, grouped_folds, load_clips, read_labels
     from models.cnn import CnnConfig
 
+    if args.folds < 2:  # before decoding every clip (grouped_folds checks the upper bound once groups are known)
+        raise BadInputError(f"--folds {args.folds}: need at least 2.")
     rows = read_labels(args.labels, audio_dir=args.audio_dir, label_col=args.label_col, group_col=args.group_col,
                        file_col=args.file_col)
     clips = load_clips(rows, show_progress=not args.json)
