@@ -67,7 +67,7 @@ def _rows_from_json(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     except json.JSONDecodeError as error:
         raise BadInputError(f"{path} is not valid JSON (line {error.lineno}): {error.msg}.") from error
     if isinstance(data, dict):
-        data = data.get("rows") or data.get("tracks") or []
+        data = next((data[key] for key in ("rows", "tracks") if key in data), None)
     if not isinstance(data, list):
         raise BadInputError(f"{path} must hold a list of row objects (or {{'rows': [...]}}).")
     for index, row in enumerate(data, start=1):

@@ -68,10 +68,11 @@ def test_json_rows_import_like_csv(conn, tmp_path):
 
 @pytest.mark.parametrize(
     "content, message",
-    [("", "empty"), ("foo,bar\n1,2\n", "needs set_id"), ("[", "not valid JSON")],
+    [("", "empty"), ("foo,bar\n1,2\n", "needs set_id"), ("[", "not valid JSON"),
+     ('{"a": 1}', "must hold a list of row objects")],  # an unknown object imported 0 sets with exit 0
 )
 def test_unusable_files_are_refused_clearly(conn, tmp_path, content, message):
-    path = tmp_path / ("bad.json" if content.startswith("[") else "bad.csv")
+    path = tmp_path / ("bad.json" if content.startswith(("[", "{")) else "bad.csv")
     path.write_text(content)
     with pytest.raises(BadInputError, match=message):
         import_tracklists(conn, path)
