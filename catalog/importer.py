@@ -3,8 +3,8 @@
 Rows: `set_id, position, artist, title` and optionally `track_id` (an external
 stable id that then defines the track's identity), `set_title, date, djs,
 styles, spotify_id, label`. Rows of one set need not be adjacent. Bad rows are
-reported with their line number and skipped; the rest imports. Importing the
-same file again changes nothing (sets are keyed by `set_id`).
+reported with their line number (CSV) or row number (JSON) and skipped; the rest
+imports. Importing the same file again changes nothing (sets are keyed by `set_id`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ _LIST_SPLIT = re.compile(r"\s*[;|]\s*")
 
 @dataclass
 class BadRow:
-    line: int
+    line: int  # the CSV line, or the JSON row counted from 1
     reason: str
 
 
@@ -82,13 +82,22 @@ def _rows_from_json(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
         yield index, clean
 
 
+def _is_json(path: Path) -> bool:
+    return Path(path).suffix.lower() == ".json"
+
+
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    """`(line number, row)` pairs of a CSV or JSON tracklist file."""
+    """`(line number, row)` pairs of a CSV or JSON tracklist file (for JSON the row number)."""
     if not path.is_file():
         raise BadInputError(f"{path} does not exist or is not a file.")
-    if path.suffix.lower() == ".json":
+    if _is_json(path):
         return _rows_from_json(path)
     return _rows_from_csv(path)
+
+
+def row_location(path: Path, bad: BadRow) -> str:
+    """Where a bad row is: `sets.csv:5` (line) or `sets.json: row 2`."""
+    return f"{path}: row {bad.line}" if _is_json(path) else f"{path}:{bad.line}"
 
 
 def _split_list(value: str) -> list[str]:

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from catalog.importer import import_tracklists
+from catalog.importer import BadRow, import_tracklists, row_location
 from catalog.queries import count_catalog, search_tracks
 from errors import BadInputError
 
@@ -64,6 +64,12 @@ def test_json_rows_import_like_csv(conn, tmp_path):
     report = import_tracklists(conn, path)
     assert (report.sets, report.plays, len(report.bad_rows)) == (1, 2, 1)
     assert search_tracks(conn, "a one")[0]["title"] == "One"
+
+
+def test_bad_rows_are_located_by_line_in_csv_and_by_row_in_json(tmp_path):
+    # JSON rows were reported as "sets.json:3", like a line number
+    assert row_location(tmp_path / "sets.json", BadRow(3, "not an object")) == f"{tmp_path / 'sets.json'}: row 3"
+    assert row_location(tmp_path / "sets.csv", BadRow(5, "no set_id")) == f"{tmp_path / 'sets.csv'}:5"
 
 
 @pytest.mark.parametrize(
