@@ -47,8 +47,9 @@ def import_command(args: argparse.Namespace, settings) -> int:
         print(f"{row_location(args.file, bad)}: skipped: {bad.reason}", file=sys.stderr)
     if len(report.bad_rows) > 50:
         print(f"… and {len(report.bad_rows) - 50} more bad rows", file=sys.stderr)
+    existing = f" ({report.existing_sets} already in the catalog)" if report.existing_sets else ""
     print(
-        f"Imported {report.sets} sets with {report.plays} plays ({report.new_tracks} new tracks); "
+        f"Imported {report.new_sets} new sets{existing} with {report.plays} plays ({report.new_tracks} new tracks); "
         f"{len(report.bad_rows)} bad rows skipped."
     )
     if report.sets == 0 and report.bad_rows:

@@ -4,7 +4,8 @@ Rows: `set_id, position, artist, title` and optionally `track_id` (an external
 stable id that then defines the track's identity), `set_title, date, djs,
 styles, spotify_id, label`. Rows of one set need not be adjacent. Bad rows are
 reported with their line number (CSV) or row number (JSON) and skipped; the rest
-imports. Importing the same file again changes nothing (sets are keyed by `set_id`).
+imports. Sets are keyed by `set_id`: a set already in the catalog is replaced by
+the file's version, so importing the same file again changes nothing.
 """
 
 from __future__ import annotations
@@ -34,11 +35,16 @@ class BadRow:
 
 @dataclass
 class ImportReport:
-    sets: int = 0
-    plays: int = 0
+    sets: int = 0  # sets in the file, new or not
+    plays: int = 0  # plays of the new sets
+    existing_sets: int = 0  # sets of the file already in the catalog (replaced by the file's version)
     tracks_before: int = 0
     tracks_after: int = 0
     bad_rows: list[BadRow] = field(default_factory=list)
+
+    @property
+    def new_sets(self) -> int:
+        return self.sets - self.existing_sets
 
     @property
     def new_tracks(self) -> int:
@@ -168,7 +174,9 @@ def import_tracklists(conn: sqlite3.Connection, path: Path, *, source: str = "im
     """Import a CSV/JSON tracklist file into the catalog in one transaction."""
     report = ImportReport(tracks_before=conn.execute("SELECT COUNT(*) FROM tracks").fetchone()[0])
     records, report.bad_rows = records_from_rows(read_rows(Path(path)), source=source)
+    known = {row[0] for row in conn.execute("SELECT source_key FROM sets WHERE source = ?", (source,))}
+    report.existing_sets = sum(record.source_key in known for record in records)
     report.sets = save_sets(conn, records)
-    report.plays = sum(len(r.plays) for r in records)
+    report.plays = sum(len(r.plays) for r in records if r.source_key not in known)
     report.tracks_after = conn.execute("SELECT COUNT(*) FROM tracks").fetchone()[0]
     return report

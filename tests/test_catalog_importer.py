@@ -45,6 +45,8 @@ def test_reimporting_adds_nothing_twice(conn, csv_file):
     report = import_tracklists(conn, csv_file)
     assert count_catalog(conn) == before
     assert report.new_tracks == 0
+    # the re-import was reported as "Imported 2 sets with 4 plays" although nothing was added
+    assert (report.sets, report.existing_sets, report.new_sets, report.plays) == (2, 2, 0, 0)
 
 
 def test_external_track_ids_define_identity(conn, tmp_path):
