@@ -108,16 +108,21 @@ def test_catalog_run_is_resumable_and_never_sends_demo_tracks(tmp_path):
     assert (report.tracks, report.with_spotify_id, report.rejected, report.demo_skipped) == (4, 3, 1, 1)
 
 
+def _point_the_cli_at(fake, data_dir, monkeypatch, modules):
+    """The CLI with only `modules`, its data in `data_dir` and its Spotify calls going to `fake`."""
+    monkeypatch.setattr(cli, "COMMAND_MODULES", modules)
+    for key, value in {
+        "CRATEDIGGER_DATA_DIR": str(data_dir), "SPOTIPY_CLIENT_ID": fake.client_id,
+        "SPOTIPY_CLIENT_SECRET": fake.client_secret, "CRATEDIGGER_SPOTIFY_API_URL": fake.api_url,
+        "CRATEDIGGER_SPOTIFY_ACCOUNTS_URL": fake.accounts_url,
+    }.items():
+        monkeypatch.setenv(key, value)
+
+
 def test_match_spotify_verb_against_the_fake(tmp_path, monkeypatch, capsys):
     _catalog(tmp_path).close()
     with FakeSpotify([track_object(e) for e in (HALO, TALK)]) as fake:
-        monkeypatch.setattr(cli, "COMMAND_MODULES", ["spotify.commands"])
-        for key, value in {
-            "CRATEDIGGER_DATA_DIR": str(tmp_path), "SPOTIPY_CLIENT_ID": fake.client_id,
-            "SPOTIPY_CLIENT_SECRET": fake.client_secret, "CRATEDIGGER_SPOTIFY_API_URL": fake.api_url,
-            "CRATEDIGGER_SPOTIFY_ACCOUNTS_URL": fake.accounts_url,
-        }.items():
-            monkeypatch.setenv(key, value)
+        _point_the_cli_at(fake, tmp_path, monkeypatch, ["spotify.commands"])
         assert cli.main(["match-spotify", "--no-progress"]) == 0
         out = capsys.readouterr().out
         assert "2 matched, 1 rejected" in out and "Spotify coverage: 3 of 4 tracks" in out
@@ -149,13 +154,7 @@ def test_bug_spotify_dash_version_title_imported_and_matched_by_the_cli(tmp_path
     tracklist = tmp_path / "sets.csv"
     tracklist.write_text("set_id,position,artist,title\nx0,1,Klingande,Jubel - Radio Edit\n", encoding="utf-8")
     with FakeSpotify([track_object(e) for e in (jubel, HALO, TALK)]) as fake:
-        monkeypatch.setattr(cli, "COMMAND_MODULES", ["catalog.commands", "spotify.commands"])
-        for key, value in {
-            "CRATEDIGGER_DATA_DIR": str(tmp_path), "SPOTIPY_CLIENT_ID": fake.client_id,
-            "SPOTIPY_CLIENT_SECRET": fake.client_secret, "CRATEDIGGER_SPOTIFY_API_URL": fake.api_url,
-            "CRATEDIGGER_SPOTIFY_ACCOUNTS_URL": fake.accounts_url,
-        }.items():
-            monkeypatch.setenv(key, value)
+        _point_the_cli_at(fake, tmp_path, monkeypatch, ["catalog.commands", "spotify.commands"])
         assert cli.main(["import-tracklists", str(tracklist)]) == 0
         assert cli.main(["match-spotify", "--no-progress"]) == 0
     assert "1 matched, 0 rejected" in capsys.readouterr().out
