@@ -17,7 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="import DJ-set tracklists from a CSV or JSON file",
         description="Rows: set_id, position, artist, title; optional track_id, set_title, date, djs, styles, "
         "spotify_id, label (lists separated by ';'). Re-importing a file adds nothing twice; bad rows are "
-        "reported with their line number and skipped.",
+        "reported with their line number (row number for JSON) and skipped.",
     )
     parser.add_argument("file", type=Path, help="a .csv or .json file")
     parser.add_argument("--source", default="import", help="name of the source these sets come from")
@@ -39,16 +39,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def import_command(args: argparse.Namespace, settings) -> int:
-    from catalog.importer import import_tracklists
+    from catalog.importer import import_tracklists, row_location
 
     with connect(settings.catalog_path) as conn:
         report = import_tracklists(conn, args.file, source=args.source)
     for bad in report.bad_rows[:50]:
-        print(f"{args.file}:{bad.line}: skipped: {bad.reason}", file=sys.stderr)
+        print(f"{row_location(args.file, bad)}: skipped: {bad.reason}", file=sys.stderr)
     if len(report.bad_rows) > 50:
         print(f"… and {len(report.bad_rows) - 50} more bad rows", file=sys.stderr)
+    existing = f" ({report.existing_sets} already in the catalog)" if report.existing_sets else ""
     print(
-        f"Imported {report.sets} sets with {report.plays} plays ({report.new_tracks} new tracks); "
+        f"Imported {report.new_sets} new sets{existing} with {report.plays} plays ({report.new_tracks} new tracks); "
         f"{len(report.bad_rows)} bad rows skipped."
     )
     if report.sets == 0 and report.bad_rows:

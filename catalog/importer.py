@@ -3,8 +3,9 @@
 Rows: `set_id, position, artist, title` and optionally `track_id` (an external
 stable id that then defines the track's identity), `set_title, date, djs,
 styles, spotify_id, label`. Rows of one set need not be adjacent. Bad rows are
-reported with their line number and skipped; the rest imports. Importing the
-same file again changes nothing (sets are keyed by `set_id`).
+reported with their line number (CSV) or row number (JSON) and skipped; the rest
+imports. Sets are keyed by `set_id`: a set already in the catalog is replaced by
+the file's version, so importing the same file again changes nothing.
 """
 
 from __future__ import annotations
@@ -28,17 +29,22 @@ _LIST_SPLIT = re.compile(r"\s*[;|]\s*")
 
 @dataclass
 class BadRow:
-    line: int
+    line: int  # the CSV line, or the JSON row counted from 1
     reason: str
 
 
 @dataclass
 class ImportReport:
-    sets: int = 0
-    plays: int = 0
+    sets: int = 0  # sets in the file, new or not
+    plays: int = 0  # plays of the new sets
+    existing_sets: int = 0  # sets of the file already in the catalog (replaced by the file's version)
     tracks_before: int = 0
     tracks_after: int = 0
     bad_rows: list[BadRow] = field(default_factory=list)
+
+    @property
+    def new_sets(self) -> int:
+        return self.sets - self.existing_sets
 
     @property
     def new_tracks(self) -> int:
@@ -67,7 +73,7 @@ def _rows_from_json(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     except json.JSONDecodeError as error:
         raise BadInputError(f"{path} is not valid JSON (line {error.lineno}): {error.msg}.") from error
     if isinstance(data, dict):
-        data = data.get("rows") or data.get("tracks") or []
+        data = next((data[key] for key in ("rows", "tracks") if key in data), None)
     if not isinstance(data, list):
         raise BadInputError(f"{path} must hold a list of row objects (or {{'rows': [...]}}).")
     for index, row in enumerate(data, start=1):
@@ -82,13 +88,22 @@ def _rows_from_json(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
         yield index, clean
 
 
+def _is_json(path: Path) -> bool:
+    return Path(path).suffix.lower() == ".json"
+
+
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    """`(line number, row)` pairs of a CSV or JSON tracklist file."""
+    """`(line number, row)` pairs of a CSV or JSON tracklist file (for JSON the row number)."""
     if not path.is_file():
         raise BadInputError(f"{path} does not exist or is not a file.")
-    if path.suffix.lower() == ".json":
+    if _is_json(path):
         return _rows_from_json(path)
     return _rows_from_csv(path)
+
+
+def row_location(path: Path, bad: BadRow) -> str:
+    """Where a bad row is: `sets.csv:5` (line) or `sets.json: row 2`."""
+    return f"{path}: row {bad.line}" if _is_json(path) else f"{path}:{bad.line}"
 
 
 def _split_list(value: str) -> list[str]:
@@ -159,7 +174,9 @@ def import_tracklists(conn: sqlite3.Connection, path: Path, *, source: str = "im
     """Import a CSV/JSON tracklist file into the catalog in one transaction."""
     report = ImportReport(tracks_before=conn.execute("SELECT COUNT(*) FROM tracks").fetchone()[0])
     records, report.bad_rows = records_from_rows(read_rows(Path(path)), source=source)
+    known = {row[0] for row in conn.execute("SELECT source_key FROM sets WHERE source = ?", (source,))}
+    report.existing_sets = sum(record.source_key in known for record in records)
     report.sets = save_sets(conn, records)
-    report.plays = sum(len(r.plays) for r in records)
+    report.plays = sum(len(r.plays) for r in records if r.source_key not in known)
     report.tracks_after = conn.execute("SELECT COUNT(*) FROM tracks").fetchone()[0]
     return report

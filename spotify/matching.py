@@ -21,8 +21,8 @@ rejected (and remembered, so it is not searched again).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 
 from rapidfuzz import fuzz
 
@@ -74,15 +74,20 @@ class MatchResult:
     queries: list = field(default_factory=list)
 
 
+def split_dash_version(title: str) -> tuple[str, str]:
+    """Spotify's ` - version` suffix split off: `"Jubel - Radio Edit"` → `("Jubel", "Radio Edit")`.
+
+    Everything after the first spaced dash counts as the version; `(title, "")` without one.
+    """
+    dash = _DASH_VERSION.search(title)
+    return (title[: dash.start()], dash.group(1)) if dash else (title, "")
+
+
 def candidate_from_track(track: dict) -> Candidate:
     """Split a Spotify track object's name (`Title - X Remix`, `Title (X Remix)`, `(feat. Y)`) into parts."""
     name = track.get("name") or ""
     artists = tuple(a.get("name") or "" for a in track.get("artists") or [] if a.get("name"))
-    version = ""
-    dash = _DASH_VERSION.search(name)
-    title = name
-    if dash:
-        title, version = name[: dash.start()], dash.group(1)
+    title, version = split_dash_version(name)
     parsed = parse_track_name(artists[0] if artists else "?", title)
     version = version or (parsed.version or "")
     return Candidate(
@@ -157,8 +162,24 @@ def _version_similarity(name: TrackName, candidate: Candidate) -> float:
     return (fuzz.token_set_ratio(ours, theirs) + fuzz.token_sort_ratio(ours, theirs)) / 200
 
 
+def _readings(name: TrackName) -> Iterator[TrackName]:
+    """`name` as it is and, when its title has Spotify's ` - version` suffix (a catalog title copied
+    from Spotify, `Jubel - Radio Edit`), split the way `candidate_from_track` splits Spotify's names."""
+    yield name
+    title, tail = split_dash_version(name.title)
+    if tail:
+        yield replace(name, title=title, version=f"{tail} ({name.version})" if name.version else tail)
+
+
 def score_candidate(name: TrackName, candidate: Candidate, duration_ms: int | None = None) -> tuple[float, dict]:
-    """Confidence in [0, 1] that `candidate` is the recording `name` (and the parts it is made of)."""
+    """Confidence in [0, 1] that `candidate` is the recording `name` (and the parts it is made of).
+
+    A title with a ` - ` in it is scored both as it is and split like Spotify's names; the better counts.
+    """
+    return max((_score(reading, candidate, duration_ms) for reading in _readings(name)), key=lambda s: s[0])
+
+
+def _score(name: TrackName, candidate: Candidate, duration_ms: int | None) -> tuple[float, dict]:
     parts = {
         "artist": _artist_similarity(name, candidate),
         "title": _title_similarity(name, candidate),

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from catalog.importer import import_tracklists
+from catalog.importer import BadRow, import_tracklists, row_location
 from catalog.queries import count_catalog, search_tracks
 from errors import BadInputError
 
@@ -45,6 +45,8 @@ def test_reimporting_adds_nothing_twice(conn, csv_file):
     report = import_tracklists(conn, csv_file)
     assert count_catalog(conn) == before
     assert report.new_tracks == 0
+    # the re-import was reported as "Imported 2 sets with 4 plays" although nothing was added
+    assert (report.sets, report.existing_sets, report.new_sets, report.plays) == (2, 2, 0, 0)
 
 
 def test_external_track_ids_define_identity(conn, tmp_path):
@@ -66,12 +68,19 @@ def test_json_rows_import_like_csv(conn, tmp_path):
     assert search_tracks(conn, "a one")[0]["title"] == "One"
 
 
+def test_bad_rows_are_located_by_line_in_csv_and_by_row_in_json(tmp_path):
+    # JSON rows were reported as "sets.json:3", like a line number
+    assert row_location(tmp_path / "sets.json", BadRow(3, "not an object")) == f"{tmp_path / 'sets.json'}: row 3"
+    assert row_location(tmp_path / "sets.csv", BadRow(5, "no set_id")) == f"{tmp_path / 'sets.csv'}:5"
+
+
 @pytest.mark.parametrize(
     "content, message",
-    [("", "empty"), ("foo,bar\n1,2\n", "needs set_id"), ("[", "not valid JSON")],
+    [("", "empty"), ("foo,bar\n1,2\n", "needs set_id"), ("[", "not valid JSON"),
+     ('{"a": 1}', "must hold a list of row objects")],  # an unknown object imported 0 sets with exit 0
 )
 def test_unusable_files_are_refused_clearly(conn, tmp_path, content, message):
-    path = tmp_path / ("bad.json" if content.startswith("[") else "bad.csv")
+    path = tmp_path / ("bad.json" if content.startswith(("[", "{")) else "bad.csv")
     path.write_text(content)
     with pytest.raises(BadInputError, match=message):
         import_tracklists(conn, path)

@@ -108,16 +108,21 @@ def test_catalog_run_is_resumable_and_never_sends_demo_tracks(tmp_path):
     assert (report.tracks, report.with_spotify_id, report.rejected, report.demo_skipped) == (4, 3, 1, 1)
 
 
+def _point_the_cli_at(fake, data_dir, monkeypatch, modules):
+    """The CLI with only `modules`, its data in `data_dir` and its Spotify calls going to `fake`."""
+    monkeypatch.setattr(cli, "COMMAND_MODULES", modules)
+    for key, value in {
+        "CRATEDIGGER_DATA_DIR": str(data_dir), "SPOTIPY_CLIENT_ID": fake.client_id,
+        "SPOTIPY_CLIENT_SECRET": fake.client_secret, "CRATEDIGGER_SPOTIFY_API_URL": fake.api_url,
+        "CRATEDIGGER_SPOTIFY_ACCOUNTS_URL": fake.accounts_url,
+    }.items():
+        monkeypatch.setenv(key, value)
+
+
 def test_match_spotify_verb_against_the_fake(tmp_path, monkeypatch, capsys):
     _catalog(tmp_path).close()
     with FakeSpotify([track_object(e) for e in (HALO, TALK)]) as fake:
-        monkeypatch.setattr(cli, "COMMAND_MODULES", ["spotify.commands"])
-        for key, value in {
-            "CRATEDIGGER_DATA_DIR": str(tmp_path), "SPOTIPY_CLIENT_ID": fake.client_id,
-            "SPOTIPY_CLIENT_SECRET": fake.client_secret, "CRATEDIGGER_SPOTIFY_API_URL": fake.api_url,
-            "CRATEDIGGER_SPOTIFY_ACCOUNTS_URL": fake.accounts_url,
-        }.items():
-            monkeypatch.setenv(key, value)
+        _point_the_cli_at(fake, tmp_path, monkeypatch, ["spotify.commands"])
         assert cli.main(["match-spotify", "--no-progress"]) == 0
         out = capsys.readouterr().out
         assert "2 matched, 1 rejected" in out and "Spotify coverage: 3 of 4 tracks" in out
@@ -128,6 +133,41 @@ def test_match_spotify_verb_against_the_fake(tmp_path, monkeypatch, capsys):
         assert cli.main(["match-spotify", "--no-progress"]) == 3
         assert "Wait 10 minutes" in capsys.readouterr().err
         assert cli.main(["match-spotify", "--limit", "0"]) == 2
+
+
+def _excerpt_entries():
+    data = json.loads(EXCERPT.read_text(encoding="utf-8"))
+    return [Entry(e["spotify_id"], tuple(e["artists"]), e["name"]) for e in data["entries"]]
+
+
+@pytest.mark.parametrize("entry", _excerpt_entries(), ids=lambda e: f"{e.artists[0]} - {e.name}")
+def test_bug_spotify_dash_version_title_matches_its_own_track(entry):
+    """A catalog title copied from Spotify (`Jubel - Radio Edit`) was rejected: Spotify's side had the
+    ` - Radio Edit` split into the version, the catalog's kept it in the title (title=0.48)."""
+    search = fake_search(with_distractors(_excerpt_entries()))
+    result = match_track(search, parse_track_name(", ".join(entry.artists), entry.name))
+    assert (result.status, result.spotify_id) == ("accepted", entry.spotify_id), result.detail
+
+
+def test_bug_spotify_dash_version_title_imported_and_matched_by_the_cli(tmp_path, monkeypatch, capsys):
+    jubel = next(e for e in _excerpt_entries() if e.name == "Jubel - Radio Edit")
+    tracklist = tmp_path / "sets.csv"
+    tracklist.write_text("set_id,position,artist,title\nx0,1,Klingande,Jubel - Radio Edit\n", encoding="utf-8")
+    with FakeSpotify([track_object(e) for e in (jubel, HALO, TALK)]) as fake:
+        _point_the_cli_at(fake, tmp_path, monkeypatch, ["catalog.commands", "spotify.commands"])
+        assert cli.main(["import-tracklists", str(tracklist)]) == 0
+        assert cli.main(["match-spotify", "--no-progress"]) == 0
+    assert "1 matched, 0 rejected" in capsys.readouterr().out
+    row = connect(tmp_path / "catalog.sqlite").execute("SELECT spotify_id FROM tracks").fetchone()
+    assert row["spotify_id"] == jubel.spotify_id
+
+
+def test_a_dash_title_still_matches_as_written_and_keeps_its_remix():
+    hyphenated = Entry(fake_id("stay-up"), ("Cajmere",), "Stay-Up")
+    search = fake_search([hyphenated, HALO_ORIGINAL, HALO_OTHER, HALO])
+    assert match_track(search, parse_track_name("Cajmere", "Stay - Up")).spotify_id == hyphenated.spotify_id
+    assert match_track(search, parse_track_name("Dapayk Solo", "Halo - Beatamines Remix")).spotify_id == HALO.spotify_id
+    assert match_track(fake_search([HALO_OTHER]), parse_track_name("Dapayk Solo", "Halo - Beatamines Remix")).status == "rejected"
 
 
 def _precision_recall(rows, sample=None):
