@@ -24,7 +24,11 @@ FAILURES_SHOWN = 10  # fetch-audio names this many failed tracks and why
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("fetch-audio", help="fill the audio cache from previews and the DJ's library folder")
+    p = subparsers.add_parser(
+        "fetch-audio", help="fill the audio cache from previews and the DJ's library folder",
+        description="For every catalog track without audio: its 30-second preview (Spotify's preview URL, or "
+        "Deezer's by ISRC), or a file of the DJ's library matched by tags and file name; then tempo, key and "
+        "spectrogram of what was fetched. Prints the sources used, the failures and the coverage.")
     p.add_argument("--library", type=Path, help="folder of the DJ's own tracks (default CRATEDIGGER_LIBRARY_DIR)")
     p.add_argument("--limit", type=int, help="at most this many tracks")
     p.add_argument("--no-analyze", action="store_true", help="do not compute tempo and key after fetching")
@@ -76,8 +80,12 @@ def register(subparsers) -> None:
 
 
 def _connect(settings):
+    """The catalog, which these verbs need to exist: a mistyped CRATEDIGGER_DATA_DIR must not get a new, empty one."""
     from catalog.db import connect
 
+    if not settings.catalog_path.is_file():
+        raise BadInputError(f"No catalog at {settings.catalog_path}: check CRATEDIGGER_DATA_DIR, or build one "
+                            "(`python cli.py import-tracklists FILE`, `crawl` or `demo`).")
     return connect(settings.catalog_path)
 
 

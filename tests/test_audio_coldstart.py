@@ -145,3 +145,11 @@ def test_fetch_audio_says_which_files_failed_and_why(tmp_path, capsys):
     assert _run(settings, "fetch-audio", "--library", str(library)) == 0
     out = capsys.readouterr().out
     assert "failed: Bad Artist - Broken Song: " in out and "not a readable audio file" in out
+
+
+def test_audio_verbs_do_not_create_a_catalog_in_a_mistyped_data_folder(tmp_path):
+    settings = load_settings({"CRATEDIGGER_DATA_DIR": str(tmp_path / "typo")}, dotenv_path=tmp_path / "none.env")
+    for verb in ("analyze-audio", "fetch-audio"):
+        with pytest.raises(BadInputError, match="No catalog at .*check CRATEDIGGER_DATA_DIR"):
+            _run(settings, verb)
+    assert not (tmp_path / "typo" / "catalog.sqlite").exists()
