@@ -57,13 +57,13 @@ class EmbedderProcess:
 
     def embed(self, model_input: np.ndarray, *, timeout: float = 60.0) -> np.ndarray:
         """The unit embedding [shape=(EMBEDDING_DIM,)] of one model input [shape=(MODEL_N_MELS, t)]."""
-        from audio.worker import _receive, _send
+        from audio.worker import receive_frame, send_frame
 
         with self._lock:
             try:
                 self._conn.settimeout(timeout)
-                _send(self._conn, _npy_bytes(model_input))
-                reply = _receive(self._conn)
+                send_frame(self._conn, _npy_bytes(model_input))
+                reply = receive_frame(self._conn)
             except (OSError, ConnectionError) as error:
                 raise EmbedderUnavailable(str(error)) from error
         if reply[:1] == b"{":
@@ -102,21 +102,21 @@ class SoundModelProcess:
 def serve(conn: socket.socket, run_dir: Path, cache_dir: Path) -> None:
     """Load the run's sound model, warm it on the warm-up clip, then embed requests until the parent closes."""
     from audio.warmup import warm_up_input
-    from audio.worker import _receive, _send
+    from audio.worker import receive_frame, send_frame
     from models.cnn import load_cnn
 
     cnn = load_cnn(run_dir)
     cnn.embed([warm_up_input(cache_dir)])  # the kernels for a query's batch shape, built now
     while True:
         try:
-            request = _receive(conn)
+            request = receive_frame(conn)
         except ConnectionError:
             return  # the parent is gone
         try:
             reply = _npy_bytes(cnn.embed([_npy(request)])[0])
         except Exception as error:  # one bad request must not end the process  # noqa: BLE001
             reply = json.dumps({"error": f"the sound model failed on this clip: {error}"}).encode()
-        _send(conn, reply)
+        send_frame(conn, reply)
 
 
 def main(argv: list[str]) -> int:

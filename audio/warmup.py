@@ -1,10 +1,10 @@
 """Warming librosa (numba JIT) and TensorFlow outside the request path.
 
-Call `start_warm_up(settings, run_dir)` when the dashboard starts: a daemon thread
-sets `NUMBA_CACHE_DIR` under the cache folder (so compiled code survives restarts),
-imports librosa and Keras, runs the analysis once on a synthetic clip and, if a run
-folder with a CNN is given, loads it and embeds that clip — so the first real
-cold-start query does not pay 5-30 s of start-up.
+`warm_up` sets `NUMBA_CACHE_DIR` under the cache folder (so compiled code survives restarts),
+runs the analysis once on a synthetic clip and, unless told the sound model lives elsewhere
+(the warm worker's `audio.embedder`), imports Keras and, if a run folder with a CNN is given,
+loads it and embeds that clip — so the first real cold-start query does not pay 5-30 s of
+start-up. `start_warm_up` does it in a daemon thread.
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ def set_numba_cache(cache_dir: Path) -> Path:
     return path
 
 
+_WARM_UP_CLIP = "house 124 A minor seed 0 10 s"  # the cache identity of the clip `warm_up_clip` synthesises
+
+
 def warm_up_clip(cache_dir: Path):
     """The clip the warm-up analyses and embeds [shape=(220500,), float32, 22,050 Hz]: 10 s of synthetic house.
 
@@ -37,7 +40,7 @@ def warm_up_clip(cache_dir: Path):
     from audio.mel import cached_log_mel
     from audio.synth import synthesize_clip
 
-    return cached_log_mel(cache_dir, "house 124 A minor seed 0 10 s",
+    return cached_log_mel(cache_dir, _WARM_UP_CLIP,
                           lambda: synthesize_clip("house", 124.0, "A minor", seed=0, seconds=10.0), kind="warm-up")
 
 
@@ -46,8 +49,7 @@ def warm_up_input(cache_dir: Path):
     computing it pays ~1 s of resampling set-up that the sound model's process need not wait for."""
     from audio.mel import cached_log_mel, model_input
 
-    return cached_log_mel(cache_dir, "house 124 A minor seed 0 10 s", lambda: model_input(warm_up_clip(cache_dir)),
-                          kind="warm-up-input")
+    return cached_log_mel(cache_dir, _WARM_UP_CLIP, lambda: model_input(warm_up_clip(cache_dir)), kind="warm-up-input")
 
 
 def warm_up(cache_dir: Path, run_dir: Path | None = None, *, sound_model: bool = True) -> float:

@@ -45,11 +45,12 @@ def socket_path(settings) -> Path:
     return Path(tempfile.gettempdir()) / f"cratedigger-{digest}.sock"
 
 
-def _send(conn: socket.socket, payload: bytes) -> None:
+def send_frame(conn: socket.socket, payload: bytes) -> None:
+    """One frame of the wire format: 4-byte big-endian length, then `payload` (also `audio.embedder`'s)."""
     conn.sendall(_HEADER.pack(len(payload)) + payload)
 
 
-def _receive(conn: socket.socket) -> bytes:
+def receive_frame(conn: socket.socket) -> bytes:
     def exactly(n: int) -> bytes:
         chunks, left = [], n
         while left:
@@ -75,9 +76,9 @@ def ask_worker(settings, data: bytes, *, filename: str, k: int, timeout: float =
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
             conn.settimeout(timeout)
             conn.connect(str(path))
-            _send(conn, json.dumps({"filename": filename, "k": k}).encode())
-            _send(conn, data)
-            return json.loads(_receive(conn))
+            send_frame(conn, json.dumps({"filename": filename, "k": k}).encode())
+            send_frame(conn, data)
+            return json.loads(receive_frame(conn))
     except (OSError, ConnectionError, ValueError) as error:
         raise WorkerUnavailable(str(error)) from error
 
@@ -187,9 +188,9 @@ def serve(settings, parent_pid: int) -> None:
                 with conn:
                     conn.settimeout(60.0)
                     try:
-                        header = json.loads(_receive(conn))
-                        reply = answer(settings, header, _receive(conn), sound_model)
-                        _send(conn, json.dumps(reply).encode())
+                        header = json.loads(receive_frame(conn))
+                        reply = answer(settings, header, receive_frame(conn), sound_model)
+                        send_frame(conn, json.dumps(reply).encode())
                     except (OSError, ConnectionError, ValueError) as error:
                         log.warning("audio worker: dropped a request: %s", error)
         finally:

@@ -104,5 +104,5 @@ def export_spotify(settings, picks: list[dict], name: str, public: bool) -> tupl
     finally:
         if conn is not None:
             conn.close()
-    note = f" {missing} picked track(s) have no Spotify match and were left out." if missing else ""
+    note = f" {counted(missing, 'picked track')} without a Spotify match left out." if missing else ""
     return f"Created the playlist with {counted(len(ids), 'track')}.{note}", url

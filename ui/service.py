@@ -201,9 +201,8 @@ def dig(conn, seed_ids: list[int], recommender, sound_loader=None, *, n: int = C
                 "run `python cli.py fetch-audio` and `embed`, or analyse its audio file "
                 "(`python cli.py cold-start FILE`, or drop it on the dashboard)."
             )
-        if one_per_artist:  # more neighbours than n, as some artists come back several times
-            return first_per_artist(sound_candidates(conn, sound, seed_ids, 4 * n))[:n], "sound (no DJ set plays it yet)"
-        return sound_candidates(conn, sound, seed_ids, n), "sound (no DJ set plays it yet)"
+        neighbours = sound_candidates(conn, sound, seed_ids, 4 * n if one_per_artist else n)  # artists repeat
+        return (first_per_artist(neighbours)[:n] if one_per_artist else neighbours), "sound (no DJ set plays it yet)"
     recommendations = recommender.similar(seed_ids, n=n, one_per_artist=one_per_artist)
     candidates = cards_for(conn, [(r.track_id, r.to_dict()) for r in recommendations], recommender)
     sound = sound_loader.get() if blend_sound and sound_loader is not None else None
