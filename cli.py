@@ -51,6 +51,11 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         settings = load_settings()
+        # librosa's compiled code goes where the dashboard's sound worker finds it (numba makes the folder
+        # only if something compiles): without it the first `python app.py` after `demo-audio` compiled for ~8 s
+        from audio.warmup import numba_cache_dir
+
+        os.environ.setdefault("NUMBA_CACHE_DIR", str(numba_cache_dir(settings.cache_dir)))
         code = args.handler(args, settings)
     except CratediggerError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -28,7 +28,7 @@ CAMELOT_FILE = "embedding_camelot.npy"
 
 @dataclass(frozen=True)
 class LoadedRun:
-    cnn: object  # models.cnn.CnnModel
+    sound_model: object  # models.numpy_sound.NumpySoundModel, or models.cnn.CnnModel for runs without it
     index: object  # models.embeddings.EmbeddingIndex
 
 
@@ -47,13 +47,11 @@ def load_index(run_dir: Path):
 @functools.lru_cache(maxsize=2)
 def _load_run_cached(run_dir: str, stamp: float) -> LoadedRun:
     from models.cnn import load_cnn
+    from models.numpy_sound import NumpySoundModel, has_inference
 
-    return LoadedRun(cnn=load_cnn(Path(run_dir)), index=_load_index_cached(run_dir, stamp))
-
-
-@functools.lru_cache(maxsize=2)
-def _load_index_cached(run_dir: str, stamp: float):
-    return load_index(Path(run_dir))
+    path = Path(run_dir)
+    model = NumpySoundModel.load(path) if has_inference(path) else load_cnn(path)  # numpy: no TensorFlow
+    return LoadedRun(sound_model=model, index=load_index(path))
 
 
 def _stamped(run_dir: Path) -> tuple[str, float]:
@@ -64,13 +62,8 @@ def _stamped(run_dir: Path) -> tuple[str, float]:
 
 
 def load_run(run_dir: Path) -> LoadedRun:
-    """The CNN and embedding index of `run_dir`, cached until its embeddings file changes."""
+    """The sound model and embedding index of `run_dir`, cached until its embeddings file changes."""
     return _load_run_cached(*_stamped(run_dir))
-
-
-def loaded_index(run_dir: Path):
-    """The embedding index of `run_dir` alone (numpy, no TensorFlow), cached like `load_run`."""
-    return _load_index_cached(*_stamped(run_dir))
 
 
 MIN_QUERY_SECONDS = 3.0  # one model patch (audio.params.PATCH_FRAMES), and a few beats for the tempo
@@ -97,43 +90,36 @@ def query_samples(audio, *, filename: str = "") -> np.ndarray:
 def analyse_and_embed(y: np.ndarray, embed) -> tuple[Analysis, np.ndarray]:
     """(tempo/key analysis, unit sound embedding [shape=(EMBEDDING_DIM,)]) of samples `y` at 22,050 Hz.
 
-    embed: a `models.cnn.CnnModel`, or a function from one model input to its embedding (the warm worker's
-    `audio.embedder.EmbedderProcess.embed`). The sound model runs in a second thread while tempo and key
-    (numpy) are measured, so a query waits for the slower of the two rather than their sum.
+    embed: a sound model (`LoadedRun.sound_model`). It runs in a second thread while tempo and key are
+    measured (both mostly outside the GIL), so a query waits for the slower of the two rather than their sum.
     """
     from concurrent.futures import ThreadPoolExecutor
 
     from audio.mel import model_input
 
-    embed_one = embed if callable(embed) else (lambda inputs: embed.embed([inputs])[0])
     with ThreadPoolExecutor(max_workers=1) as pool:
-        embedding = pool.submit(lambda: embed_one(model_input(y)))
+        embedding = pool.submit(lambda: embed.embed([model_input(y)])[0])
         analysis = analyze(y)
         return analysis, embedding.result()
 
 
 def cold_start_neighbours(audio, run_dir: Path, k: int = 10, filters=None, *, match_tempo: bool = False,
                           match_key: bool = False, bpm_tolerance: float = 0.06, exclude=(), filename: str = "",
-                          embed=None) -> tuple[np.ndarray, np.ndarray, Analysis]:
+                          ) -> tuple[np.ndarray, np.ndarray, Analysis]:
     """The `k` indexed tracks whose embeddings are closest (cosine) to `audio`'s.
 
     filters: a `models.embeddings.NeighbourFilters`; `match_tempo`/`match_key` fill its BPM
     (± `bpm_tolerance`, half/double allowed) and Camelot code from the query's own analysis.
-    embed: how to embed (see `analyse_and_embed`); None loads the run's CNN in this process (TensorFlow).
     Returns (track ids [shape=(<=k,)], cosine scores [shape=(<=k,)], the query's Analysis).
     """
     from models.embeddings import NeighbourFilters
 
-    if embed is None:
-        run = load_run(run_dir)
-        embed, index = run.cnn, run.index
-    else:
-        index = loaded_index(run_dir)
-    analysis, embedding = analyse_and_embed(query_samples(audio, filename=filename), embed)
+    run = load_run(run_dir)
+    analysis, embedding = analyse_and_embed(query_samples(audio, filename=filename), run.sound_model)
     filters = filters or NeighbourFilters(exclude=tuple(exclude))
     if match_tempo and analysis.tempo:
         filters = replace(filters, bpm=analysis.tempo, bpm_tolerance=bpm_tolerance)
     if match_key and analysis.key.confidence > 0:
         filters = replace(filters, camelot=analysis.key.camelot)
-    ids, scores = index.similar(embedding, k, filters)
+    ids, scores = run.index.similar(embedding, k, filters)
     return ids, scores, analysis

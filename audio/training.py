@@ -133,8 +133,11 @@ def embed_catalog(settings, run_dir: Path, *, limit: int | None = None, show_pro
     from audio.dataset import load_track_audio
     from catalog.db import connect
     from models.cnn import load_cnn, save_embeddings
+    from models.numpy_sound import export_inference, has_inference
 
     cnn = load_cnn(run_dir)
+    if not has_inference(run_dir):  # a run trained before queries ran in numpy
+        export_inference(cnn, run_dir)
     conn = connect(settings.catalog_path)
     try:
         data = load_track_audio(conn, settings.cache_dir, limit=limit, show_progress=show_progress)

@@ -1,10 +1,9 @@
-"""Warming librosa (numba JIT) and TensorFlow outside the request path.
+"""Warming librosa (numba JIT) and the sound model outside the request path.
 
 `warm_up` sets `NUMBA_CACHE_DIR` under the cache folder (so compiled code survives restarts),
-runs the analysis once on a synthetic clip and, unless told the sound model lives elsewhere
-(the warm worker's `audio.embedder`), imports Keras and, if a run folder with a CNN is given,
-loads it and embeds that clip — so the first real cold-start query does not pay 5-30 s of
-start-up. `start_warm_up` does it in a daemon thread.
+runs the analysis once on a synthetic clip and, if a run folder with a sound model is given,
+loads it and embeds that clip (numpy for runs with `sound_inference.npz`, else TensorFlow) — so
+the first real cold-start query does not pay for any of it. `start_warm_up` does it in a daemon thread.
 """
 
 from __future__ import annotations
@@ -18,9 +17,14 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 
+def numba_cache_dir(cache_dir: Path) -> Path:
+    """Where librosa's compiled code is kept for a data folder's cache folder (numba creates it on first use)."""
+    return Path(cache_dir) / "numba"
+
+
 def set_numba_cache(cache_dir: Path) -> Path:
-    """Point numba's on-disk cache at `cache_dir/numba` (before librosa is imported)."""
-    path = Path(cache_dir) / "numba"
+    """Point numba's on-disk cache at `cache_dir/numba` (before librosa is imported), unless NUMBA_CACHE_DIR is set."""
+    path = numba_cache_dir(cache_dir)
     path.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("NUMBA_CACHE_DIR", str(path))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -44,37 +48,19 @@ def warm_up_clip(cache_dir: Path):
                           lambda: synthesize_clip("house", 124.0, "A minor", seed=0, seconds=10.0), kind="warm-up")
 
 
-def warm_up_input(cache_dir: Path):
-    """The sound model's input for `warm_up_clip` [shape=(MODEL_N_MELS, t)], cached like it: a fresh process
-    computing it pays ~1 s of resampling set-up that the sound model's process need not wait for."""
-    from audio.mel import cached_log_mel, model_input
-
-    return cached_log_mel(cache_dir, _WARM_UP_CLIP, lambda: model_input(warm_up_clip(cache_dir)), kind="warm-up-input")
-
-
-def warm_up(cache_dir: Path, run_dir: Path | None = None, *, sound_model: bool = True) -> float:
-    """Do the one-off work of the audio path once; returns the seconds it took.
-
-    sound_model: False warms the analysis only (the warm worker runs the sound model in `audio.embedder`).
-    """
+def warm_up(cache_dir: Path, run_dir: Path | None = None) -> float:
+    """Do the one-off work of the audio path once: the analysis, the model input and, given a run folder with
+    a sound model and embeddings, loading them and embedding the clip; returns the seconds it took."""
     start = time.perf_counter()
     set_numba_cache(cache_dir)
     from audio.analysis import analyze
+    from audio.coldstart import analyse_and_embed, load_run
 
     clip = warm_up_clip(cache_dir)
-    analyze(clip)
-    if not sound_model:
-        from audio.mel import model_input
-
-        model_input(clip)  # the query's half of the sound model's work (resampling, filterbank), ~1 s the first time
-        return time.perf_counter() - start
-    from models.cnn import _keras
-
-    _keras()
     if run_dir is not None and (Path(run_dir) / "cnn.keras").is_file():
-        from audio.coldstart import analyse_and_embed, load_run
-
-        analyse_and_embed(clip, load_run(run_dir).cnn)
+        analyse_and_embed(clip, load_run(run_dir).sound_model)
+    else:
+        analyze(clip)
     elapsed = time.perf_counter() - start
     log.info("audio warm-up took %.1f s", elapsed)
     return elapsed

@@ -1,10 +1,9 @@
-"""A warm sound worker: analysis warmed once, the sound model loaded once (in `audio.embedder`, its own process).
+"""A warm sound worker: the analysis warmed once, the sound model loaded once.
 
-The dashboard's upload job runs in a fresh process (Dash background callbacks), and TensorFlow is
-not fork-safe once warmed, so without this every upload paid ~4 s of imports. The dashboard starts
-`python -m audio.worker` next to itself; upload jobs send it the file over a Unix socket and get
-neighbours back in a few hundred milliseconds. The worker exits when the process that started it does,
-and its sound-model process when the worker does.
+The dashboard's upload job runs in a fresh process (Dash background callbacks), so without this every
+upload paid for librosa's JIT and loading the model again (~4 s when that meant TensorFlow). The dashboard
+starts `python -m audio.worker` next to itself; upload jobs send it the file over a Unix socket and get
+neighbours back in a few hundred milliseconds. The worker exits when the process that started it does.
 
 Wire format, both ways: 4-byte big-endian length + JSON; a request is followed by a second frame
 with the audio bytes. A reply is `{"ids", "scores", "analysis", "spectrogram"}` or
@@ -46,7 +45,7 @@ def socket_path(settings) -> Path:
 
 
 def send_frame(conn: socket.socket, payload: bytes) -> None:
-    """One frame of the wire format: 4-byte big-endian length, then `payload` (also `audio.embedder`'s)."""
+    """One frame of the wire format: 4-byte big-endian length, then `payload`."""
     conn.sendall(_HEADER.pack(len(payload)) + payload)
 
 
@@ -126,27 +125,17 @@ _STARTED: list[bool] = []
 _STARTED_LOCK = threading.Lock()
 
 
-def answer(settings, header: dict, data: bytes, sound_model=None) -> dict:
-    """The reply to one request: neighbours, analysis and spectrogram, or an error sentence.
-
-    sound_model: an `audio.embedder.SoundModelProcess` (the warm worker's); None embeds in this process.
-    """
+def answer(settings, header: dict, data: bytes) -> dict:
+    """The reply to one request: neighbours, analysis and spectrogram, or an error sentence."""
     from audio.coldstart import cold_start_neighbours
-    from audio.embedder import EmbedderUnavailable
     from audio.mel import small_spectrogram
     from audio.training import newest_sound_run
     from errors import CratediggerError
 
     try:
         run_dir = newest_sound_run(settings, need="embeddings.npy")
-        query = {"k": int(header.get("k", 150)), "filename": str(header.get("filename", ""))}
-        try:
-            embed = sound_model.embed_for(run_dir) if sound_model is not None else None
-            ids, scores, analysis = cold_start_neighbours(data, run_dir, **query, embed=embed)
-        except EmbedderUnavailable as error:  # its process died or refused: embed here this once
-            log.warning("audio worker: the sound model's process failed (%s); embedding in this one", error)
-            sound_model.close()
-            ids, scores, analysis = cold_start_neighbours(data, run_dir, **query)
+        ids, scores, analysis = cold_start_neighbours(data, run_dir, k=int(header.get("k", 150)),
+                                                      filename=str(header.get("filename", "")))
     except CratediggerError as error:
         return {"error": str(error), "exit_code": error.exit_code}
     return {"ids": [int(t) for t in ids], "scores": [float(s) for s in scores], "analysis": analysis.as_dict(),
@@ -157,19 +146,16 @@ def serve(settings, parent_pid: int) -> None:
     """Listen, warm up, then answer requests until the parent process is gone.
 
     The socket listens before the warm-up, so an upload arriving meanwhile waits in the queue for the
-    warm-up's remaining seconds instead of loading TensorFlow all over again in the dashboard. The sound
-    model's process starts first, so TensorFlow warms on one core while the analysis warms on the other.
+    warm-up's remaining second instead of doing all of it again in the dashboard's job.
     """
-    from audio.embedder import SoundModelProcess
     from audio.training import newest_sound_run
     from audio.warmup import warm_up
     from errors import ArtifactMissingError
 
-    sound_model = SoundModelProcess(settings.cache_dir)
     try:
-        sound_model.embed_for(newest_sound_run(settings, need="embeddings.npy"))  # warms on the other core
+        run_dir = newest_sound_run(settings, need="embeddings.npy")
     except ArtifactMissingError:
-        pass
+        run_dir = None
     path = socket_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
@@ -178,7 +164,7 @@ def serve(settings, parent_pid: int) -> None:
         os.chmod(path, 0o600)
         listener.listen(8)
         try:
-            warm_up(settings.cache_dir, sound_model=False)  # the analysis; the sound model warms meanwhile
+            warm_up(settings.cache_dir, run_dir)
             listener.settimeout(2.0)
             while os.getppid() == parent_pid:
                 try:
@@ -189,13 +175,12 @@ def serve(settings, parent_pid: int) -> None:
                     conn.settimeout(60.0)
                     try:
                         header = json.loads(receive_frame(conn))
-                        reply = answer(settings, header, receive_frame(conn), sound_model)
+                        reply = answer(settings, header, receive_frame(conn))
                         send_frame(conn, json.dumps(reply).encode())
                     except (OSError, ConnectionError, ValueError) as error:
                         log.warning("audio worker: dropped a request: %s", error)
         finally:
             path.unlink(missing_ok=True)
-            sound_model.close()
 
 
 def main(argv: list[str]) -> int:

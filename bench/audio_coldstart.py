@@ -76,7 +76,7 @@ def run(args, tmp: Path) -> None:
     from audio.decode import decode_file
     from audio.mel import model_input
     from audio.synth import STYLE_TEMPO, STYLES, synthesize_clip
-    from models.cnn import CnnConfig, save_cnn, save_embeddings, train_cnn
+    from models.cnn import CnnConfig, load_cnn, save_cnn, save_embeddings, train_cnn
     from models.embeddings import NeighbourFilters
 
     rng = np.random.default_rng(0)
@@ -109,13 +109,13 @@ def run(args, tmp: Path) -> None:
         t1 = time.perf_counter()
         a = analyze(y)
         t2 = time.perf_counter()
-        e = loaded.cnn.embed([model_input(y)])[0]
+        e = loaded.sound_model.embed([model_input(y)])[0]
         t3 = time.perf_counter()
         loaded.index.similar(e, 10, NeighbourFilters(bpm=a.tempo, camelot=a.key.camelot) if i % 2 else None)
         t4 = time.perf_counter()
         # The same query as it runs (`cold_start_neighbours`): the sound model in a second thread beside
         # tempo and key; measured right after the sequential one, so both see the same machine load.
-        a, e = analyse_and_embed(decode_file(path).y, loaded.cnn)
+        a, e = analyse_and_embed(decode_file(path).y, loaded.sound_model)
         loaded.index.similar(e, 10, NeighbourFilters(bpm=a.tempo, camelot=a.key.camelot) if i % 2 else None)
         t5 = time.perf_counter()
         for key, value in zip(parts, (t1 - t, t2 - t1, t3 - t2, t4 - t3, t4 - t, t5 - t4), strict=True):
@@ -123,7 +123,8 @@ def run(args, tmp: Path) -> None:
     for key, values in parts.items():
         print(f"{key:>10}: p50 {np.percentile(values, 50):6.1f} ms   p90 {np.percentile(values, 90):6.1f} ms")
 
-    side_by_side(clips[: args.queries], loaded, emb)
+    keras_model = load_cnn(run)  # batches (indexing) run on TensorFlow; single queries in numpy
+    side_by_side(clips[: args.queries], loaded, keras_model, emb)
 
     from concurrent.futures import ThreadPoolExecutor
 
@@ -131,7 +132,7 @@ def run(args, tmp: Path) -> None:
     with ThreadPoolExecutor(os.cpu_count() or 2) as pool:  # as `python cli.py embed` does
         inputs = list(pool.map(lambda p: model_input(decode_file(p).y), clips[: args.index_clips]))
     t_mel = time.perf_counter() - start
-    loaded.cnn.embed(inputs)
+    keras_model.embed(inputs)
     total = time.perf_counter() - start
     print(f"indexing {args.index_clips} 30-s MP3s: {args.index_clips / total:.1f} clips/s "
           f"(decode+model input {args.index_clips / t_mel:.1f} clips/s, model {args.index_clips / (total - t_mel):.1f} clips/s)")
@@ -189,12 +190,13 @@ RAW_CALLS = {
 }
 
 
-def side_by_side(clips: list[Path], loaded, embeddings: np.ndarray) -> None:
-    """Each cold-start step, ours then the raw library's call on the same input, clip by clip."""
+def side_by_side(clips: list[Path], loaded, keras_model, embeddings: np.ndarray) -> None:
+    """Each cold-start step, ours then the raw library's call on the same input, clip by clip (the sound model's
+    raw call: TensorFlow's front end and the head's Keras `predict`)."""
     from audio.mel import model_input
     from models.cnn import EMBED_PATCHES, clip_patches
 
-    extractor = loaded.cnn.extractor
+    extractor = keras_model.extractor
     times = {name: ([], []) for name in RAW_CALLS}
 
     def record(name, pair):
@@ -207,7 +209,7 @@ def side_by_side(clips: list[Path], loaded, embeddings: np.ndarray) -> None:
         y = record("decode", _timed_pair(partial(_ours_decode, path), partial(_raw_decode, path)))
         spec = record("model input", _timed_pair(partial(model_input, y), partial(_raw_model_input, y)))
         patches = clip_patches(spec, max_patches=EMBED_PATCHES)  # the patches `embed` uses
-        e = record("sound model", _timed_pair(partial(loaded.cnn.embed, [spec]),
+        e = record("sound model", _timed_pair(partial(loaded.sound_model.embed, [spec]),
                                               partial(_raw_sound_model, extractor, patches)))[0]
         record("top-10 of 100k", _timed_pair(partial(loaded.index.similar, e, 10),
                                              partial(_raw_top10, embeddings, e)))

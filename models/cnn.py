@@ -284,11 +284,15 @@ def _keras_verbosity(show_progress: bool) -> int:
 
 
 def save_cnn(cnn: CnnModel, run_dir: Path, *, extra: dict | None = None) -> Path:
-    """Write `cnn.keras` and `cnn_metadata.json` into `run_dir`; returns the model path."""
+    """Write `cnn.keras`, its numpy twin for queries (`models.numpy_sound`) and `cnn_metadata.json` into
+    `run_dir`; returns the model path."""
+    from models.numpy_sound import export_inference
+
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     path = run_dir / MODEL_FILE
     cnn.model.save(path)
+    export_inference(cnn, run_dir)
     config = asdict(cnn.config)
     metadata = {"classes": cnn.classes, "n_factors": cnn.n_factors, "embedding_dim": EMBEDDING_DIM,
                 "frontend": frontend_id(), "config": config, "loss_history": cnn.history, **(extra or {})}

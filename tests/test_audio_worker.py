@@ -58,33 +58,12 @@ def _children(pid: int) -> list[int]:
     return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
-def test_tensorflow_runs_in_the_sound_model_process_not_in_the_worker(worker):
-    """The analysis and the sound model warm on both cores: TensorFlow is loaded by the worker's child only."""
+def test_the_worker_answers_without_tensorflow(worker):
+    """The sound model runs in numpy (`models.numpy_sound`): the worker never loads TensorFlow, nor a child."""
     ask_worker(worker, _wav_bytes(), filename="clip.wav", k=5)
     pid = _WORKER_PID[worker.data_dir]
-    children = _children(pid)
     assert not _maps_tensorflow(pid)
-    assert len(children) == 1 and _maps_tensorflow(children[0])
-
-
-def test_the_sound_model_process_embeds_as_the_in_process_model_and_ends_with_its_parent(sound_data_dir):
-    from audio.coldstart import load_run
-    from audio.embedder import EmbedderProcess, EmbedderUnavailable
-    from audio.mel import model_input
-    from audio.synth import synthesize_clip
-    from audio.training import newest_sound_run
-
-    settings = load_settings({"CRATEDIGGER_DATA_DIR": str(sound_data_dir)}, dotenv_path=sound_data_dir / "no.env")
-    run_dir = newest_sound_run(settings, need="embeddings.npy")
-    inputs = model_input(synthesize_clip("techno", 132.0, "A minor", seed=3, seconds=8.0))
-    embedder = EmbedderProcess(run_dir, settings.cache_dir)
-    try:
-        np.testing.assert_allclose(embedder.embed(inputs), load_run(run_dir).cnn.embed([inputs])[0], atol=1e-5)
-    finally:
-        embedder.close()
-    assert embedder.process.returncode is not None  # it ended when its socket closed
-    with pytest.raises(EmbedderUnavailable):
-        embedder.embed(inputs)
+    assert _children(pid) == []
 
 
 def test_the_worker_answers_like_the_in_process_path(worker):

@@ -117,3 +117,15 @@ def test_stats_json_is_json_with_or_without_a_catalog(crate, tmp_path):
     assert not (tmp_path / "none").exists()  # asking for counts creates nothing
     counts = json.loads(run_cli(crate, "stats", "--json").stdout)
     assert counts["sets"] == 300 and set(counts) == set(json.loads(empty.stdout))
+
+
+def test_cli_compiles_librosa_into_the_data_folders_cache(tmp_path, monkeypatch):
+    """The dashboard's sound worker reads numba's cache from the data folder; the CLI's audio verbs must write
+    there (else the first `python app.py` after `demo-audio` compiled for ~8 s), without creating it early."""
+    import cli
+
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.setenv("CRATEDIGGER_DATA_DIR", str(tmp_path / "data"))
+    assert cli.main(["stats", "--json"]) == 0
+    assert os.environ["NUMBA_CACHE_DIR"] == str(tmp_path / "data" / "cache" / "numba")
+    assert not (tmp_path / "data").exists()
