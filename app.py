@@ -1,8 +1,8 @@
 """Cratedigger's dashboard: `python app.py` serves it; `server = app.server` is for gunicorn.
 
 The app loads the published model run read-only and reloads it when a new run is
-published. TensorFlow is never imported here: sound-based answers import it
-lazily, in the request that needs it.
+published. TensorFlow is never imported here: uploads go to the warm sound worker
+(`audio.worker`), whose sound model runs in numpy.
 """
 
 from __future__ import annotations

@@ -102,7 +102,7 @@ def start_worker(settings) -> subprocess.Popen | None:
 def start_sound_worker(settings) -> None:
     """Start this data folder's warm worker if a sound model exists; once per process, never raises.
 
-    Not in the dashboard's process: TensorFlow stays out of the server. `python app.py` calls it once the
+    Not in the dashboard's process: librosa's JIT and the model stay out of the server. `python app.py` calls it once the
     dashboard is built, so the worker warms while the page loads (started before the dashboard's own imports it
     was not ready sooner on 2 cores, and the page answered ~0.6 s later); a server importing `app:server` calls
     it on its first request.

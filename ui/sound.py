@@ -1,7 +1,7 @@
 """The dashboard's sound engine: CNN embeddings of the newest sound run, for cold start and the blend.
 
 `SoundIndex` is numpy only (no TensorFlow): it serves tracks that have embeddings. Only an uploaded
-file needs the CNN itself, and `analyse_upload` imports it lazily, inside the background job.
+file needs the sound model itself, which the warm worker runs (in numpy, `models.numpy_sound`).
 """
 
 from __future__ import annotations
@@ -133,8 +133,8 @@ def cached_spectrogram(settings, audio_path: str | None) -> list[list[int]] | No
 def analyse_upload(settings, contents: str, filename: str, *, progress=lambda step, total, what: None) -> dict:
     """Uploaded audio → query facts and sound neighbours' ids and scores (runs in a background job).
 
-    Asks the warm sound worker first (`audio.worker`, a few hundred ms); without one, loads TensorFlow
-    and the model in this process (seconds). Returns `{"query": {...}, "neighbours": [[track_id, score], ...]}`;
+    Asks the warm sound worker first (`audio.worker`, a few hundred ms); without one, loads the analysis
+    and the model in this process (a second or two; TensorFlow only for a run older than `sound_inference.npz`). Returns `{"query": {...}, "neighbours": [[track_id, score], ...]}`;
     raises `CratediggerError`s with a sentence for the DJ (unreadable file, no sound model trained).
     """
     from audio.worker import WorkerUnavailable, ask_worker
@@ -159,7 +159,7 @@ def analyse_upload(settings, contents: str, filename: str, *, progress=lambda st
 
 
 def analyse_here(settings, data: bytes, filename: str) -> dict:
-    """What the warm worker would answer, computed in this process (TensorFlow loaded here)."""
+    """What the warm worker would answer, computed in this process."""
     from audio.worker import answer
 
     return answer(settings, {"filename": filename, "k": 150}, data)
