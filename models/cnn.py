@@ -63,6 +63,8 @@ class CnnConfig:
     weight_decay: float = 1e-2  # L2 on the dense kernels (strong: a few hundred clips per style at most)
     dropout: float = 0.5
     train_hop: int = PATCH_FRAMES // 2  # frames between training patches (crops of every clip)
+    augment_copies: int = 1  # extra copies of each training clip: shifted by a random crop offset, at a random gain
+    gain_db: float = 6.0  # the copies' gain is uniform in ±gain_db
     balance_classes: bool = True  # weight patches so every style counts the same in the loss
     factor_weight: float = 1.0  # weight of the ALS-factor loss when factors are given
     seed: int = 0
@@ -169,10 +171,39 @@ def clip_features(inputs: Sequence[np.ndarray], *, hop: int | None = None, max_p
     return frontend_features(np.concatenate(patches), show_progress=show_progress), owner
 
 
+def with_gain(spec: np.ndarray, gain_db: float) -> np.ndarray:
+    """A model input [shape=(MODEL_N_MELS, t)] as if its audio were `gain_db` louder: musicnn's log10(1 + 10^4 p)
+    of the mel power p, recomputed for p * 10^(gain_db / 10)."""
+    power = np.expm1(np.asarray(spec, np.float64) * np.log(10.0))  # 10^x - 1 = 10^4 p
+    return np.log10(1.0 + power * 10.0 ** (gain_db / 10.0)).astype(np.float32)
+
+
+def augmented_copies(spec: np.ndarray, config: CnnConfig, rng: np.random.Generator) -> list[np.ndarray]:
+    """`config.augment_copies` copies of a model input, each cropped at a random offset (0 to train_hop frames
+    later, when the clip is longer than a patch) and at a random gain in ±`config.gain_db`."""
+    copies = []
+    for _ in range(config.augment_copies):
+        room = min(config.train_hop, spec.shape[1] - PATCH_FRAMES)
+        start = int(rng.integers(0, room)) if room > 1 else 0
+        copies.append(with_gain(spec[:, start:], float(rng.uniform(-config.gain_db, config.gain_db))))
+    return copies
+
+
 def training_features(inputs: Sequence[np.ndarray], config: CnnConfig | None = None, *,
                       show_progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Front-end features of overlapping crops of every clip (the training set's augmentation), and their clips."""
-    return clip_features(inputs, hop=(config or CnnConfig()).train_hop, max_patches=None, show_progress=show_progress)
+    """Front-end features of the training set's patches [shape=(p, FEATURE_DIM)] and the clip of each [shape=(p,)]:
+    overlapping crops (every `train_hop` frames) of every clip and of its `augmented_copies` (seeded by
+    `config.seed`, so the same inputs give the same patches)."""
+    config = config or CnnConfig()
+    rng = np.random.default_rng(config.seed)
+    variants, source = [], []
+    for i, spec in enumerate(inputs):
+        spec = _check_input(spec)
+        for variant in [spec, *augmented_copies(spec, config, rng)]:
+            variants.append(variant)
+            source.append(i)
+    x, owner = clip_features(variants, hop=config.train_hop, max_patches=None, show_progress=show_progress)
+    return x, np.asarray(source, dtype=np.int64)[owner]
 
 
 def build_head(n_classes: int, feature_mean: np.ndarray, feature_std: np.ndarray, *, n_factors: int = 0,

@@ -210,3 +210,27 @@ def test_published_als_factors_become_the_second_heads_targets(tmp_path):
     np.testing.assert_array_equal(rows[0], factors[1])
     assert np.isnan(rows[1]).all()
     np.testing.assert_array_equal(rows[2], factors[0])
+
+
+def test_gain_on_the_model_input_is_the_model_input_of_louder_audio():
+    from models.cnn import with_gain
+
+    y = synthesize_clip("house", 124.0, "A minor", seed=4, seconds=4.0)
+    for gain_db in (-6.0, 3.0):
+        np.testing.assert_allclose(with_gain(model_input(y), gain_db), model_input(y * 10 ** (gain_db / 20)),
+                                   atol=2e-3)
+    np.testing.assert_allclose(with_gain(model_input(y), 0.0), model_input(y), atol=1e-6)
+
+
+def test_training_patches_include_random_crops_at_random_gains(crate):
+    from models.cnn import augmented_copies, training_features
+
+    inputs = crate[0][:3]
+    plain, plain_owner = training_features(inputs, CnnConfig(augment_copies=0))
+    more, owner = training_features(inputs, CnnConfig(augment_copies=2))
+    assert len(more) > 2 * len(plain) and set(owner.tolist()) == set(plain_owner.tolist()) == {0, 1, 2}
+    again, _ = training_features(inputs, CnnConfig(augment_copies=2))
+    np.testing.assert_array_equal(more, again)  # seeded: the same inputs give the same patches
+    copies = augmented_copies(inputs[0], CnnConfig(augment_copies=4, gain_db=6.0), np.random.default_rng(0))
+    assert len({c.shape[1] for c in copies}) > 1  # crops start at different offsets
+    assert all(not np.allclose(c[:, -50:], inputs[0][:, -50:]) for c in copies)  # and are louder or quieter
