@@ -1,8 +1,10 @@
 """Finding catalog tracks in the DJ's own music folder, by tags and by file names.
 
-`LibraryIndex.scan(folder)` reads every audio file's artist/title tags (mutagen) or,
-failing that, parses `Artist - Title.ext`; `find(artist, title)` returns the best file:
-the same identity key (`catalog.identity.track_key`), else a fuzzy match (rapidfuzz).
+`LibraryIndex.scan(folder)` reads every audio file's artist/title tags (mutagen) and parses
+its name (`01 - Artist - Title.ext`); both readings are indexed, since DJs' tags are often
+wrong or empty where the file name is right, and the other way round. `find(artist, title)`
+returns the best file: the same identity key (`catalog.identity.track_key`) under either
+reading, else a fuzzy match (rapidfuzz) against either.
 """
 
 from __future__ import annotations
@@ -30,8 +32,8 @@ class LibraryFile:
     text: str  # folded 'artist title' for fuzzy matching
 
 
-def read_tags(path: Path) -> tuple[str, str] | None:
-    """(artist, title) from the file's tags, or from a name like '01 - Artist - Title.mp3'; None if neither."""
+def tag_credits(path: Path) -> tuple[str, str] | None:
+    """(artist, title) from the file's tags; None when it has no artist and title tags."""
     try:
         import mutagen
 
@@ -41,19 +43,33 @@ def read_tags(path: Path) -> tuple[str, str] | None:
         tags = None
     if tags is not None and tags.get("artist") and tags.get("title"):
         return str(tags["artist"][0]), str(tags["title"][0])
-    stem = _TRACK_NUMBER.sub("", path.stem.replace("_", " "))
-    if " - " in stem:
-        artist, title = stem.split(" - ", 1)
-        return artist.strip(), title.strip()
     return None
 
 
+def file_name_credits(path: Path) -> tuple[str, str] | None:
+    """(artist, title) from a name like '01 - Artist - Title.mp3' or 'Artist_-_Title.flac'; None otherwise."""
+    stem = _TRACK_NUMBER.sub("", path.stem.replace("_", " "))
+    if " - " in stem:
+        artist, title = stem.split(" - ", 1)
+        if artist.strip() and title.strip():
+            return artist.strip(), title.strip()
+    return None
+
+
+def read_tags(path: Path) -> tuple[str, str] | None:
+    """(artist, title) from the file's tags, else from its name; None if neither."""
+    return tag_credits(path) or file_name_credits(path)
+
+
 class LibraryIndex:
-    """The audio files of a folder (recursively), indexed by track identity."""
+    """The audio files of a folder (recursively), indexed by track identity: one `LibraryFile` per reading
+    of a file (its tags, its name), so a file can appear twice in `files`."""
 
     def __init__(self, files: list[LibraryFile]):
         self.files = files
-        self.by_key = {f.key: f for f in files}
+        self.by_key: dict[str, LibraryFile] = {}
+        for f in files:
+            self.by_key.setdefault(f.key, f)
 
     @classmethod
     def scan(cls, folder: Path) -> LibraryIndex:
@@ -61,15 +77,18 @@ class LibraryIndex:
         for path in sorted(Path(folder).rglob("*")):
             if path.suffix.lower() not in SUPPORTED_SUFFIXES or not path.is_file():
                 continue
-            credits = read_tags(path)
-            if credits is None:
-                continue
-            artist, title = credits
-            try:
-                key = track_key(artist, title)
-            except ValueError:
-                continue
-            files.append(LibraryFile(path, artist, title, key, fold(f"{artist} {title}")))
+            keys = set()
+            for credits in (tag_credits(path), file_name_credits(path)):
+                if credits is None:
+                    continue
+                artist, title = credits
+                try:
+                    key = track_key(artist, title)
+                except ValueError:
+                    continue
+                if key not in keys:
+                    keys.add(key)
+                    files.append(LibraryFile(path, artist, title, key, fold(f"{artist} {title}")))
         return cls(files)
 
     def find(self, artist: str, title: str, version: str | None = None) -> Path | None:

@@ -102,3 +102,14 @@ def test_library_matches_by_tags_then_file_name(tmp_path):
     assert library.find("Ame", "Rej") == tmp_path / "01 - x.mp3"
     assert library.find("Dixon", "Dreamin Of") == tmp_path / "sub" / "02 - Dixon - Dreaming Of.mp3"  # fuzzy
     assert library.find("Someone", "Else") is None
+
+
+def test_library_file_names_count_when_the_tags_are_wrong(tmp_path):
+    """DJ folders are full of rips tagged 'Unknown Artist - Track 01' whose file names are right."""
+    _mp3(tmp_path / "Dixon - Dreaming Of (Extended Mix).mp3", tags={"artist": "Unknown Artist", "title": "Track 01"})
+    _mp3(tmp_path / "track01.mp3", tags={"artist": "Âme", "title": "Rej"})
+    library = LibraryIndex.scan(tmp_path)
+    assert library.find("Dixon", "Dreaming Of", "Extended Mix") == tmp_path / "Dixon - Dreaming Of (Extended Mix).mp3"
+    assert library.find("Ame", "Rej") == tmp_path / "track01.mp3"
+    assert {f.path for f in library.files} == {tmp_path / "Dixon - Dreaming Of (Extended Mix).mp3",
+                                               tmp_path / "track01.mp3"}
