@@ -350,3 +350,29 @@ def test_ticks_follow_the_picks_through_sort_feedback_and_controls(served, brows
     _picked(browser, 3)  # a 👎 keeps a pick, hidden
     wait.until(_ticks_match_picks)
     assert console_errors(browser) == []
+
+
+def test_dragging_a_file_over_the_drop_zone_highlights_it_in_the_dark_theme(served, browser):
+    """Dash's default drag style is a light-grey box (#eee) that glared on the dark page."""
+    browser.get(served.url)
+    wait = WebDriverWait(browser, 30)
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#upload-audio > div")))
+    drag = """
+        const zone = document.querySelector('#upload-audio > div');
+        const transfer = new DataTransfer();
+        transfer.items.add(new File(['x'], arguments[0], {type: arguments[1]}));
+        zone.dispatchEvent(new DragEvent('dragenter', {bubbles: true, dataTransfer: transfer}));
+    """
+    leave = "document.querySelector('#upload-audio > div').dispatchEvent(new DragEvent('dragleave', {bubbles: true}))"
+
+    def zone_state():
+        zone = browser.find_element(By.CSS_SELECTOR, "#upload-audio > div")
+        return zone.get_attribute("class").split(), zone.value_of_css_property("background-color")
+
+    browser.execute_script(drag, "set.mp3", "audio/mpeg")
+    wait.until(lambda d: "upload-zone-active" in zone_state()[0])
+    classes, background = zone_state()
+    assert "upload-zone-reject" not in classes and background != "rgba(238, 238, 238, 1)"
+    browser.execute_script(leave)
+    browser.execute_script(drag, "notes.pdf", "application/pdf")
+    wait.until(lambda d: "upload-zone-reject" in zone_state()[0])

@@ -77,6 +77,8 @@ def upload_zone() -> html.Div:
         dcc.Upload(
             id="upload-audio",
             className="upload-zone",
+            className_active="upload-zone-active",  # added while a file is dragged over (instead of Dash's light-grey default)
+            className_reject="upload-zone-reject",  # added while the dragged file is of a type the zone does not take
             accept=",".join(SUPPORTED_SUFFIXES) + ",audio/*",
             max_size=UPLOAD_MAX_MB * 1024 * 1024,
             children=html.Div(["Drop an audio file or ", html.Span("choose one", className="link"),
