@@ -22,3 +22,9 @@ def load_npy(path: Path | str, *, mmap: bool = False) -> np.ndarray:
     """The array in `path` (never unpickled); memory-mapped read-only with `mmap`."""
     with _LOCK:
         return np.load(path, allow_pickle=False, mmap_mode="r" if mmap else None)
+
+
+def load_npz(path: Path | str) -> dict[str, np.ndarray]:
+    """Every array of the `.npz` in `path`, read at once (never unpickled)."""
+    with _LOCK, np.load(path, allow_pickle=False) as saved:
+        return {name: saved[name] for name in saved.files}

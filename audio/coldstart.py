@@ -10,6 +10,7 @@ Loaded runs are kept per process (`load_run`), so only the first query pays for 
 from __future__ import annotations
 
 import functools
+import logging
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -19,8 +20,10 @@ import numpy as np
 from audio.analysis import Analysis, analyze
 from audio.decode import check_not_silent, decode_bytes, decode_file, upload_name
 from audio.params import SAMPLE_RATE
-from errors import BadInputError
+from errors import ArtifactMissingError, BadInputError
 from npyio import load_npy
+
+log = logging.getLogger(__name__)
 
 TEMPO_FILE = "embedding_tempo.npy"
 CAMELOT_FILE = "embedding_camelot.npy"
@@ -47,10 +50,15 @@ def load_index(run_dir: Path):
 @functools.lru_cache(maxsize=2)
 def _load_run_cached(run_dir: str, stamp: float) -> LoadedRun:
     from models.cnn import load_cnn
-    from models.numpy_sound import NumpySoundModel, has_inference
+    from models.numpy_sound import INFERENCE_FILE, NumpySoundModel
 
     path = Path(run_dir)
-    model = NumpySoundModel.load(path) if has_inference(path) else load_cnn(path)  # numpy: no TensorFlow
+    try:
+        model = NumpySoundModel.load(path)  # numpy: no TensorFlow
+    except ArtifactMissingError as error:  # a run from before it, or a damaged file: the Keras model answers
+        if (path / INFERENCE_FILE).exists():
+            log.warning("%s Answering with the Keras model meanwhile.", error)
+        model = load_cnn(path)
     return LoadedRun(sound_model=model, index=load_index(path))
 
 

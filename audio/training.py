@@ -133,11 +133,10 @@ def embed_catalog(settings, run_dir: Path, *, limit: int | None = None, show_pro
     from audio.dataset import load_track_audio
     from catalog.db import connect
     from models.cnn import load_cnn, save_embeddings
-    from models.numpy_sound import export_inference, has_inference
+    from models.numpy_sound import export_inference
 
     cnn = load_cnn(run_dir)
-    if not has_inference(run_dir):  # a run trained before queries ran in numpy
-        export_inference(cnn, run_dir)
+    export_inference(cnn, run_dir)  # queries' numpy twin, from the head that makes the index (older runs had none)
     conn = connect(settings.catalog_path)
     try:
         data = load_track_audio(conn, settings.cache_dir, limit=limit, show_progress=show_progress)

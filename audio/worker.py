@@ -94,9 +94,16 @@ def start_worker(settings) -> subprocess.Popen | None:
         except OSError:
             path.unlink(missing_ok=True)  # left over from a worker that died
     env = {**os.environ, "CRATEDIGGER_DATA_DIR": str(settings.data_dir)}
-    return subprocess.Popen([sys.executable, "-m", "audio.worker", str(os.getpid())],
-                            cwd=Path(__file__).resolve().parent.parent, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log_path(settings).parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path(settings), "ab") as log_file:  # its warnings and errors; the child keeps its own handle
+        return subprocess.Popen([sys.executable, "-m", "audio.worker", str(os.getpid())],
+                                cwd=Path(__file__).resolve().parent.parent, env=env,
+                                stdout=subprocess.DEVNULL, stderr=log_file)
+
+
+def log_path(settings) -> Path:
+    """Where the worker writes its warnings and errors (the dashboard's console stays for the dashboard)."""
+    return settings.cache_dir / "audio-worker.log"
 
 
 def start_sound_worker(settings) -> None:
@@ -138,6 +145,11 @@ def answer(settings, header: dict, data: bytes) -> dict:
                                                       filename=str(header.get("filename", "")))
     except CratediggerError as error:
         return {"error": str(error), "exit_code": error.exit_code}
+    except Exception:  # a bug or a damaged model must not end the worker: every later upload would fail  # noqa: BLE001
+        log.exception("audio worker: a request failed")
+        name = header.get("filename") or "The file"
+        return {"error": f"{name} could not be analysed (an unexpected error, logged in {log_path(settings)}). "
+                         "Try another copy or another format.", "exit_code": 3}
     return {"ids": [int(t) for t in ids], "scores": [float(s) for s in scores], "analysis": analysis.as_dict(),
             "spectrogram": small_spectrogram(analysis.mel)}
 
@@ -164,7 +176,10 @@ def serve(settings, parent_pid: int) -> None:
         os.chmod(path, 0o600)
         listener.listen(8)
         try:
-            warm_up(settings.cache_dir, run_dir)
+            try:
+                warm_up(settings.cache_dir, run_dir)
+            except Exception:  # only the first upload is slower for it  # noqa: BLE001
+                log.exception("audio worker: the warm-up failed")
             listener.settimeout(2.0)
             while os.getppid() == parent_pid:
                 try:
@@ -186,7 +201,7 @@ def serve(settings, parent_pid: int) -> None:
 def main(argv: list[str]) -> int:
     from config import load_settings
 
-    logging.basicConfig(level=logging.WARNING)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     parent = int(argv[0]) if argv else os.getppid()
     started = time.monotonic()
     settings = load_settings()

@@ -16,6 +16,7 @@ norm act on the pooled (t, channels) maps.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -44,22 +45,41 @@ def export_inference(cnn, run_dir: Path) -> Path:
     arrays["head/kernel"], arrays["head/bias"] = np.asarray(kernel, np.float32), np.asarray(bias, np.float32)
     arrays["frontend_id"] = np.array(frontend_id())
     path = Path(run_dir) / INFERENCE_FILE
-    tmp = path.with_name(f".{INFERENCE_FILE}.tmp.npz")
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)
+    fd, tmp = tempfile.mkstemp(dir=run_dir, prefix=f".{INFERENCE_FILE}.", suffix=".tmp")  # one per writer
+    try:
+        with os.fdopen(fd, "wb") as out:
+            np.savez(out, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return path
 
 
-def has_inference(run_dir: Path) -> bool:
-    """Whether `run_dir` holds a numpy sound model made for this Cratedigger's inputs."""
-    from models.cnn import frontend_id
+def _required_keys() -> list[str]:
+    names = [f"conv{i}" for i in range(_POOLED_CONVS + _MIDEND_CONVS)]
+    names += [f"bn{i}" for i in range(1 + _POOLED_CONVS + _MIDEND_CONVS)]
+    return [f"{name}/{i}" for name in names for i in range(2)] + ["head/mean", "head/variance", "head/kernel",
+                                                                  "head/bias"]
 
-    path = Path(run_dir) / INFERENCE_FILE
-    try:
-        with np.load(path, allow_pickle=False) as saved:
-            return str(saved["frontend_id"]) == frontend_id()
-    except (OSError, KeyError, ValueError):
-        return False
+
+def _read(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of a `sound_inference.npz`, checked: this front end's, complete, finite and of fitting shapes."""
+    from models.cnn import EMBEDDING_DIM, frontend_id
+    from models.musicnn import FEATURE_DIM
+    from npyio import load_npz
+
+    arrays = load_npz(path)
+    if str(arrays.get("frontend_id")) != frontend_id():
+        raise ValueError(f"made for the front end '{arrays.get('frontend_id')}', not '{frontend_id()}'")
+    missing = [k for k in _required_keys() if k not in arrays]
+    if missing:
+        raise ValueError(f"{len(missing)} arrays missing ({missing[0]}, …)")
+    if arrays["head/kernel"].shape != (FEATURE_DIM, EMBEDDING_DIM) or arrays["head/mean"].shape != (FEATURE_DIM,):
+        raise ValueError(f"the head has shape {arrays['head/kernel'].shape}")
+    if not all(np.isfinite(arrays[k]).all() for k in _required_keys()):
+        raise ValueError("it holds NaN or infinite weights")
+    return arrays
 
 
 def _pooled_conv(x: np.ndarray, kernel: np.ndarray, bias, scale, offset, *, timbral: bool) -> np.ndarray:
@@ -92,11 +112,16 @@ class NumpySoundModel:
 
     @classmethod
     def load(cls, run_dir: Path) -> NumpySoundModel:
-        if not has_inference(run_dir):
-            raise ArtifactMissingError(f"No numpy sound model in {run_dir} ({INFERENCE_FILE}); "
-                                       "run `python cli.py embed` to write it.")
-        with np.load(Path(run_dir) / INFERENCE_FILE, allow_pickle=False) as saved:
-            return cls({k: saved[k] for k in saved.files})
+        """`run_dir`'s numpy sound model; `ArtifactMissingError` when it has none, or a damaged or foreign one."""
+        path = Path(run_dir) / INFERENCE_FILE
+        if not path.is_file():
+            raise ArtifactMissingError(f"No numpy sound model in {run_dir} ({INFERENCE_FILE}, written by train-cnn "
+                                       "since 2026-11-24); run `python cli.py embed` to write it.")
+        try:
+            return cls(_read(path))
+        except Exception as error:  # a damaged zip raises BadZipFile, EOFError, zlib.error, KeyError …  # noqa: BLE001
+            raise ArtifactMissingError(f"The numpy sound model {path} is unusable ({error}); run "
+                                       "`python cli.py embed` to write it again.") from error
 
     def _weights(self, name: str) -> tuple[np.ndarray, ...]:
         return tuple(self._w[f"{name}/{i}"] for i in range(2))
@@ -118,8 +143,10 @@ class NumpySoundModel:
 
     def embed(self, inputs: Sequence[np.ndarray]) -> np.ndarray:
         """Unit-norm embeddings of model inputs [each shape=(MODEL_N_MELS, t)] -> [shape=(n, EMBEDDING_DIM)]."""
-        from models.cnn import EMBED_PATCHES, _unit, clip_patches
+        from models.cnn import EMBED_PATCHES, EMBEDDING_DIM, _unit, clip_patches
 
+        if len(inputs) == 0:
+            return np.zeros((0, EMBEDDING_DIM), np.float32)
         rows = []
         for spec in inputs:
             features = np.stack([self.features(p) for p in clip_patches(spec, max_patches=EMBED_PATCHES)])

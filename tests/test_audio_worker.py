@@ -122,3 +122,19 @@ def test_a_request_sent_during_the_warm_up_is_answered_after_it(tmp_path, monkey
     monkeypatch.setattr(worker_module.os, "getppid", lambda: -1)  # the parent is "gone": the loop ends
     server.join(10)
     assert not server.is_alive() and not socket_path(settings).exists()
+
+
+def test_an_unexpected_failure_is_a_sentence_and_the_worker_goes_on(sound_data_dir, monkeypatch):
+    """A bug or a damaged model used to end the worker (every later upload then failed): now it is one reply."""
+    import audio.coldstart
+    from audio.worker import answer, log_path
+
+    settings = load_settings({"CRATEDIGGER_DATA_DIR": str(sound_data_dir)}, dotenv_path=sound_data_dir / "no.env")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(audio.coldstart, "cold_start_neighbours", broken)
+    reply = answer(settings, {"filename": "set opener.wav", "k": 5}, _wav_bytes())
+    assert reply["exit_code"] == 3 and reply["error"].startswith("set opener.wav could not be analysed")
+    assert str(log_path(settings)) in reply["error"]

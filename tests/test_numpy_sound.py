@@ -12,7 +12,7 @@ from errors import ArtifactMissingError
 pytest.importorskip("keras")
 
 from models.cnn import CnnConfig, clip_patches, load_cnn, save_cnn, train_cnn  # noqa: E402
-from models.numpy_sound import INFERENCE_FILE, NumpySoundModel, has_inference  # noqa: E402
+from models.numpy_sound import INFERENCE_FILE, NumpySoundModel, export_inference  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def float32_frontend(monkeypatch):
 
 
 def test_save_writes_the_numpy_twin(run_dir):
-    assert has_inference(run_dir)
+    assert NumpySoundModel.load(run_dir).embed([]).shape == (0, 64)
 
 
 def test_front_end_features_match_tensorflow(run_dir, clips, float32_frontend):
@@ -67,31 +67,85 @@ def test_embeddings_stay_close_to_the_bfloat16_front_end(run_dir, clips):
     assert (cosine > 0.99).all()
 
 
-def test_a_run_without_it_is_a_clear_error_and_embed_writes_it(run_dir, tmp_path):
+def _copy(run_dir, folder):
     import shutil
 
-    old = tmp_path / "old-run"
-    shutil.copytree(run_dir, old)
+    shutil.copytree(run_dir, folder)
+    return folder
+
+
+def test_a_run_without_it_is_a_clear_error_until_it_is_exported(run_dir, tmp_path):
+    old = _copy(run_dir, tmp_path / "old-run")
     (old / INFERENCE_FILE).unlink()
-    assert not has_inference(old)
     with pytest.raises(ArtifactMissingError, match="cli.py embed"):
         NumpySoundModel.load(old)
-    from models.numpy_sound import export_inference
-
     export_inference(load_cnn(old), old)
-    assert has_inference(old)
+    assert NumpySoundModel.load(old).embed([np.ones((96, 400), np.float32)]).shape == (1, 64)
+    assert [p.name for p in old.iterdir() if p.name.startswith(".")] == []  # no temporary file left
 
 
-def test_a_twin_of_another_front_end_is_not_used(run_dir, tmp_path):
+def _rewrite(path, **changes):
+    with np.load(path) as saved:
+        arrays = {k: saved[k] for k in saved.files}
+    np.savez(path, **{**arrays, **changes})
+
+
+@pytest.mark.parametrize("damage", ["truncated", "empty", "bit flip", "another front end", "head missing",
+                                    "wrong head shape", "nan weights"])
+def test_a_damaged_or_foreign_file_is_a_clear_error(run_dir, tmp_path, damage):
+    run = _copy(run_dir, tmp_path / "run")
+    path = run / INFERENCE_FILE
+    data = path.read_bytes()
+    if damage == "truncated":
+        path.write_bytes(data[: len(data) // 2])
+    elif damage == "empty":
+        path.write_bytes(b"")
+    elif damage == "bit flip":  # inside the largest array's compressed-or-not bytes: the zip's CRC catches it
+        path.write_bytes(data[:100_000] + bytes([data[100_000] ^ 0xFF]) + data[100_001:])
+    elif damage == "another front end":
+        _rewrite(path, frontend_id=np.array("musicnn-sr8000|MTT_musicnn"))
+    elif damage == "head missing":
+        with np.load(path) as saved:
+            np.savez(path, **{k: saved[k] for k in saved.files if k != "head/kernel"})
+    elif damage == "wrong head shape":
+        _rewrite(path, **{"head/kernel": np.zeros((10, 64), np.float32)})
+    else:
+        _rewrite(path, **{"conv3/0": np.full((64, 1, 1, 51), np.nan, np.float32)})
+    with pytest.raises(ArtifactMissingError, match="cli.py embed"):
+        NumpySoundModel.load(run)
+
+
+def test_cold_start_answers_with_the_keras_model_when_the_file_is_damaged(sound_data_dir, tmp_path):
+    from audio.coldstart import cold_start_neighbours, load_run
+    from audio.training import newest_sound_run
+    from config import load_settings
+    from models.cnn import CnnModel
+
+    settings = load_settings({"CRATEDIGGER_DATA_DIR": str(sound_data_dir)}, dotenv_path=sound_data_dir / "no.env")
+    run = _copy(newest_sound_run(settings, need="embeddings.npy"), tmp_path / "run")
+    (run / INFERENCE_FILE).write_bytes(b"PK\x03\x04 not a zip any more")
+    assert isinstance(load_run(run).sound_model, CnnModel)
+    ids, _, _ = cold_start_neighbours(synthesize_clip("techno", 130.0, "A minor", seed=2, seconds=8.0), run, k=5)
+    assert len(ids) == 5
+
+
+def test_embed_rewrites_a_stale_twin_from_the_head_that_makes_the_index(sound_data_dir, tmp_path, float32_frontend):
+    """A cnn.keras restored or copied over a run left the old head's numpy twin: queries then disagreed with the index."""
     import shutil
 
-    other = tmp_path / "other"
-    shutil.copytree(run_dir, other)
-    with np.load(other / INFERENCE_FILE) as saved:
-        arrays = {k: saved[k] for k in saved.files}
-    arrays["frontend_id"] = np.array("musicnn-sr8000|MTT_musicnn")
-    np.savez(other / INFERENCE_FILE, **arrays)
-    assert not has_inference(other)
+    from audio.training import embed_catalog, newest_sound_run
+    from config import load_settings
+
+    data = tmp_path / "data"
+    shutil.copytree(sound_data_dir, data, ignore=shutil.ignore_patterns("*.sock", "*.log"))
+    settings = load_settings({"CRATEDIGGER_DATA_DIR": str(data)}, dotenv_path=data / "no.env")
+    run = newest_sound_run(settings, need="embeddings.npy")
+    _rewrite(run / INFERENCE_FILE, **{"head/kernel": np.random.default_rng(0).normal(size=(1506, 64))
+                                      .astype(np.float32)})
+    clip = [model_input(synthesize_clip("techno", 130.0, "A minor", seed=2, seconds=8.0))]
+    assert float(NumpySoundModel.load(run).embed(clip)[0] @ load_cnn(run).embed(clip)[0]) < 0.99
+    embed_catalog(settings, run, show_progress=False)
+    np.testing.assert_allclose(NumpySoundModel.load(run).embed(clip), load_cnn(run).embed(clip), atol=1e-4)
 
 
 def test_cold_start_queries_do_not_load_tensorflow(sound_data_dir):
