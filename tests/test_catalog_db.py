@@ -5,6 +5,7 @@ import pytest
 
 from catalog import db
 from catalog.store import PlayRecord, SetRecord, TrackRecord, save_set
+from errors import CratediggerError
 
 
 def _set(key: str, n: int = 3, source: str = "test") -> SetRecord:
@@ -32,12 +33,13 @@ def test_migrations_apply_step_by_step_and_keep_data(settings, monkeypatch):
     assert conn.execute("SELECT COUNT(*) FROM plays").fetchone()[0] == 3
 
 
-def test_a_failed_migration_leaves_the_previous_version(settings, monkeypatch):
+def test_a_failed_migration_leaves_the_previous_version_and_says_so(settings, monkeypatch):
     db.connect(settings.catalog_path).close()
     monkeypatch.setattr(db, "MIGRATIONS", db.MIGRATIONS + ["CREATE TABLE ok (x INTEGER); SELECT * FROM no_such_table"])
     monkeypatch.setattr(db, "SCHEMA_VERSION", len(db.MIGRATIONS))
-    with pytest.raises(sqlite3.OperationalError):
+    with pytest.raises(CratediggerError, match="no such table.*left unchanged at version") as raised:
         db.connect(settings.catalog_path)
+    assert isinstance(raised.value.__cause__, sqlite3.OperationalError)
     conn = sqlite3.connect(settings.catalog_path)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == db.SCHEMA_VERSION - 1
     assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'ok'").fetchone() is None
@@ -124,3 +126,4 @@ def test_a_tracks_sets_and_positions_come_from_the_covering_index(tmp_path):
         for row in conn.execute("EXPLAIN QUERY PLAN SELECT set_id, position FROM plays WHERE track_id IN (1, 2)")
     )
     assert "COVERING INDEX plays_track_set_position" in plan
+
