@@ -209,12 +209,14 @@ def set_rows(cat: ScaleCatalog):
 
 
 def track_rows(cat: ScaleCatalog):
-    """(id, key, artist, artists, title, spotify_id, tempo) of every track."""
+    """(id, key, artist, artists, title, spotify_id, tempo, search) of every track."""
+    from catalog.identity import search_text
+
     ids = spotify_ids(cat.n_tracks, cat.seed)
     for i in range(cat.n_tracks):
-        artist = artist_name(int(cat.track_artist[i]))
-        yield (i + 1, f"id:t{i + 1}", artist, json.dumps([artist]), track_title(i + 1),
-               ids[i] if cat.track_spotify[i] else None, round(float(cat.track_bpm[i]), 1))
+        artist, key, title = artist_name(int(cat.track_artist[i])), f"id:t{i + 1}", track_title(i + 1)
+        yield (i + 1, key, artist, json.dumps([artist]), title, ids[i] if cat.track_spotify[i] else None,
+               round(float(cat.track_bpm[i]), 1), search_text(key, artist, [artist], title))
 
 
 def write_catalog(cat: ScaleCatalog, data_dir: Path, *, show_progress: bool = True) -> Path:
@@ -236,7 +238,7 @@ def write_catalog(cat: ScaleCatalog, data_dir: Path, *, show_progress: bool = Tr
         "INSERT INTO sets (id, source, source_key, title, date, djs, city, styles, tracklist_complete, n_lines)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", set_rows(cat))
     conn.executemany(
-        "INSERT INTO tracks (id, key, artist, artists, title, spotify_id, tempo) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO tracks (id, key, artist, artists, title, spotify_id, tempo, search) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         track_rows(cat))
     conn.executemany(
         "INSERT INTO plays (set_id, position, track_id) VALUES (?, ?, ?)",

@@ -22,6 +22,8 @@ DEFAULT_ROWS = 200_000
 
 def raw_import(conn: sqlite3.Connection, csv_path: Path) -> int:
     """The same rows with the raw library: read the CSV, map ids, `executemany` into sets, tracks, plays."""
+    from catalog.identity import search_text  # the stored search text, which the importer writes too
+
     sets: dict[str, int] = {}
     tracks: dict[str, int] = {}
     set_rows, track_rows, play_rows = [], [], []
@@ -38,12 +40,12 @@ def raw_import(conn: sqlite3.Connection, csv_path: Path) -> int:
             if track_id is None:
                 track_id = tracks[track_key] = len(tracks) + 1
                 track_rows.append((track_id, f"id:{track_key}", artist, json.dumps([artist]), title,
-                                   spotify_id or None))
+                                   spotify_id or None, search_text(f"id:{track_key}", artist, [artist], title)))
             play_rows.append((set_id, int(position), track_id, f"{artist} - {title}"))
     conn.execute("BEGIN IMMEDIATE")
     conn.executemany("INSERT INTO sets (id, source, source_key, title, date, djs, styles) VALUES (?, ?, ?, ?, ?, ?, ?)",
                      set_rows)
-    conn.executemany("INSERT INTO tracks (id, key, artist, artists, title, spotify_id) VALUES (?, ?, ?, ?, ?, ?)",
+    conn.executemany("INSERT INTO tracks (id, key, artist, artists, title, spotify_id, search) VALUES (?, ?, ?, ?, ?, ?, ?)",
                      track_rows)
     conn.executemany("INSERT INTO plays (set_id, position, track_id, raw_line) VALUES (?, ?, ?, ?)", play_rows)
     conn.execute("COMMIT")

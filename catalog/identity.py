@@ -172,3 +172,24 @@ def make_key(artists: tuple[str, ...] | list[str], title: str, version: str | No
 def track_key(artist: str, title: str, version: str | None = None) -> str:
     """Identity key of raw artist and title strings (see module docstring)."""
     return parse_track_name(artist, title, version).key
+
+
+def search_text(key: str, artist: str, artists: list[str] | tuple[str, ...], title: str,
+                version: str | None = None) -> str:
+    """The folded text a catalog search matches: `"a & b - title (version) | featured | id x"`.
+
+    First the name's identity key (`key` itself unless it is an external `id:` key; then the one its
+    artist and title would have), then each credited name (`artists`, main and featured) the key leaves
+    out, then an `id:` key folded (`id:EXT-7` → `id ext 7`). Folded like the key (lower case, no accents), so text
+    folded by `fold` finds accented names; ` | ` never occurs in folded text, so a phrase cannot run from
+    one name into the next.
+    """
+    segments = [key]
+    if key.startswith("id:"):
+        try:
+            segments = [track_key(artist, title, version), fold(key)]
+        except ValueError:  # no name that folds to anything: the id alone
+            segments = ["", fold(key)]
+    in_key = set(segments[0].split(" - ", 1)[0].split(" & "))
+    guests = dict.fromkeys(name for name in map(fold, artists) if name and name not in in_key)
+    return " | ".join([segments[0], *guests, *segments[1:]])

@@ -57,36 +57,33 @@ def track_by_spotify_id(conn: sqlite3.Connection, spotify_id: str) -> sqlite3.Ro
 class SearchTerms:
     """Typed text in the identity key's vocabulary (`catalog.identity`): folded, credits split, connectors gone.
 
-    `key_words` must all be in a track's key (its title and version; every word of free text);
-    `artist_names` each in its key (folded) or, as typed (`artist_texts`, JSON-escaped as the column stores
-    them), among its credited artists: featured ones are not in keys;
-    `key` is the identity key the text names exactly, when it has the `artist - title` form.
+    `key_words` must all be in a track's search text (`catalog.identity.search_text`: its key, every
+    credited name, an external id), anywhere; `artist_names` each in it as a whole phrase; `key` is the
+    identity key the text names exactly, when it has the `artist - title` form.
     """
 
     key_words: tuple[str, ...]
     artist_names: tuple[str, ...] = ()
     key: str | None = None
-    artist_texts: tuple[str, ...] = ()
 
 
 def search_terms(text: str) -> SearchTerms:
     """`"B & A feat. C - T (Dub Mix)"` → key words `("t", "dub")`, artist names `("b", "a", "c")`, key `"a & b - t (dub)"`."""
     split = split_artist_title(text.strip())
-    if split is None:  # free text: credits may be anywhere in it
-        bare, version, _ = split_title(text)
-        names = split_artists(bare)[0]
+    if split is None:  # free text: credits, guests included, may be anywhere in it
+        bare, version, title_guests = split_title(text)
+        mains, guests = split_artists(bare)
+        names = [*mains, *guests, *title_guests]
         return SearchTerms(key_words=tuple(" ".join([*map(fold, names), normalise_version(version)]).split()))
     name = parse_track_name(*split)
     try:
         key = make_key(name.artists, name.title, name.version)
     except ValueError:
         key = None
-    credits = {fold(a): json.dumps(a)[1:-1] for a in name.artists + name.featured if fold(a)}
     return SearchTerms(
         key_words=tuple(f"{fold(name.title)} {normalise_version(name.version)}".split()),
-        artist_names=tuple(credits),
+        artist_names=tuple(dict.fromkeys(n for n in map(fold, name.artists + name.featured) if n)),
         key=key,
-        artist_texts=tuple(credits.values()),
     )
 
 
@@ -98,25 +95,28 @@ def _contains(word: str) -> str:
 def search_tracks(conn: sqlite3.Connection, text: str, *, limit: int = 10) -> list[sqlite3.Row]:
     """Tracks matching `text` (see `search_terms`), the one it names exactly first, then most-played.
 
-    Each row has the track's columns plus `n_sets`. Matching is accent- and case-blind on the identity
-    key, so `ame rej` finds `Âme - Rej`, and `A and B feat. C - T` finds `B & A feat. C - T`. A featured
-    artist (not in keys) is matched as typed in the `artists` column as stored (JSON; case-blind for ASCII
-    letters, so "Mr. Fingers" and "Röyksopp" are found but "Tiesto" does not find "Tiësto"): plain SQL, so the
-    autocomplete stays a scan in C (a Python function per row made it 12-25× slower at 1.5M tracks).
+    Each row has the track's columns plus `n_sets`. Matching is accent- and case-blind on the stored
+    search text (`tracks.search`, see `catalog.identity.search_text`), so `ame rej` finds `Âme - Rej`,
+    `A and B feat. C - T` finds `B & A feat. C - T`, `tiesto` finds a track Tiësto is featured on, and a
+    track imported with an external id is found by its artist and title or by the id. Exactly named
+    first: the `artist - title` typed (its identity key, also for `id:` tracks) or the external id typed.
+    Plain SQL (`LIKE` over the covering index `tracks_search`), so the autocomplete stays a scan in C (a
+    Python function per row made it 12-25× slower at 1.5M tracks).
     """
     terms = search_terms(text)
-    if not terms.key_words and not terms.artist_names:
+    needles = [*terms.key_words, *terms.artist_names]
+    if not needles:
         return []
-    clauses = ["t.key LIKE ? ESCAPE '\\'"] * len(terms.key_words) + [
-        "(t.key LIKE ? ESCAPE '\\' OR t.artists LIKE ? ESCAPE '\\')"] * len(terms.artist_names)
-    params = [_contains(w) for w in terms.key_words] + [
-        p for name, text in zip(terms.artist_names, terms.artist_texts, strict=True) for p in (_contains(name),
-                                                                                               _contains(text))]
+    prefix = f"{terms.key} | " if terms.key else None  # NULL when no key is named: nothing compares equal
+    external_id = text.strip() if text.strip().lower().startswith("id:") else f"id:{text.strip()}"
+    matches = " AND ".join(["search LIKE ? ESCAPE '\\'"] * len(needles))
     return conn.execute(
         f"""SELECT t.*, (SELECT COUNT(DISTINCT p.set_id) FROM plays p WHERE p.track_id = t.id) AS n_sets
-            FROM tracks t WHERE {" AND ".join(clauses)}
-            ORDER BY t.key = ? DESC, n_sets DESC, t.artist, t.title LIMIT ?""",
-        (*params, terms.key or "", limit),
+            FROM tracks t
+            WHERE t.id IN (SELECT id FROM tracks INDEXED BY tracks_search WHERE {matches})
+            ORDER BY (t.search = ? OR substr(t.search, 1, ?) = ? OR t.key = ? COLLATE NOCASE) DESC,
+                     n_sets DESC, t.artist, t.title LIMIT ?""",
+        (*map(_contains, needles), terms.key, len(prefix or ""), prefix, external_id, limit),
     ).fetchall()
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from catalog.db import transaction
-from catalog.identity import TrackName, parse_track_name, repair_mojibake
+from catalog.identity import TrackName, parse_track_name, repair_mojibake, search_text
 
 
 @dataclass
@@ -86,14 +86,15 @@ def upsert_track(conn: sqlite3.Connection, track: TrackRecord) -> int:
         )
         return row[0]
     name = track.name()
+    artist, artists = repair_mojibake(track.artist).strip(), list(name.artists + name.featured)
     cursor = conn.execute(
         """INSERT INTO tracks (key, artist, artists, title, version, label, catalog_number,
-                               spotify_id, isrc, is_demo)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                               spotify_id, isrc, is_demo, search)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         (
             key,
-            repair_mojibake(track.artist).strip(),
-            json.dumps(list(name.artists + name.featured)),
+            artist,
+            json.dumps(artists),
             name.title,
             name.version,
             track.label,
@@ -101,6 +102,7 @@ def upsert_track(conn: sqlite3.Connection, track: TrackRecord) -> int:
             track.spotify_id,
             track.isrc,
             int(track.is_demo),
+            search_text(key, artist, artists, name.title, name.version),
         ),
     )
     return cursor.lastrowid

@@ -4,7 +4,8 @@ import threading
 import pytest
 
 from catalog import db
-from catalog.store import PlayRecord, SetRecord, TrackRecord, save_set
+from catalog.store import PlayRecord, SetRecord, TrackRecord, save_set, upsert_track
+from errors import CratediggerError
 
 
 def _set(key: str, n: int = 3, source: str = "test") -> SetRecord:
@@ -32,12 +33,13 @@ def test_migrations_apply_step_by_step_and_keep_data(settings, monkeypatch):
     assert conn.execute("SELECT COUNT(*) FROM plays").fetchone()[0] == 3
 
 
-def test_a_failed_migration_leaves_the_previous_version(settings, monkeypatch):
+def test_a_failed_migration_leaves_the_previous_version_and_says_so(settings, monkeypatch):
     db.connect(settings.catalog_path).close()
     monkeypatch.setattr(db, "MIGRATIONS", db.MIGRATIONS + ["CREATE TABLE ok (x INTEGER); SELECT * FROM no_such_table"])
     monkeypatch.setattr(db, "SCHEMA_VERSION", len(db.MIGRATIONS))
-    with pytest.raises(sqlite3.OperationalError):
+    with pytest.raises(CratediggerError, match="no such table.*left unchanged at version") as raised:
         db.connect(settings.catalog_path)
+    assert isinstance(raised.value.__cause__, sqlite3.OperationalError)
     conn = sqlite3.connect(settings.catalog_path)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == db.SCHEMA_VERSION - 1
     assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'ok'").fetchone() is None
@@ -70,8 +72,6 @@ def test_saving_a_set_twice_replaces_its_plays(conn):
 
 
 def test_upsert_fills_missing_fields_without_overwriting(conn):
-    from catalog.store import upsert_track
-
     a = upsert_track(conn, TrackRecord("Âme", "Rej", label="Innervisions"))
     b = upsert_track(conn, TrackRecord("Ame", "Rej (Original Mix)", label="Other", spotify_id="4uLU6hMCjMI75M1A2tKUQC"))
     assert a == b
@@ -124,3 +124,70 @@ def test_a_tracks_sets_and_positions_come_from_the_covering_index(tmp_path):
         for row in conn.execute("EXPLAIN QUERY PLAN SELECT set_id, position FROM plays WHERE track_id IN (1, 2)")
     )
     assert "COVERING INDEX plays_track_set_position" in plan
+
+
+# Tracks as a catalog of schema version 2 stored them (no search column): key, artist, artists, title, version.
+OLD_TRACKS = [
+    ("pivi - halo", "Pivi feat. Tiësto", '["Pivi", "Ti\\u00ebsto"]', "Halo", None),
+    ("ame - rej (dixon edit)", "Âme", '["\\u00c2me"]', "Rej", "Dixon Edit"),
+    ("id:EXT-77", "Kölsch", '["K\\u00f6lsch"]', "Grey", None),
+    ("id:ext-9", "ext-9", '["ext-9"]', "ext-9", None),
+]
+
+
+def _catalog_at_version_2(path, monkeypatch) -> None:
+    with monkeypatch.context() as patch:
+        patch.setattr(db, "MIGRATIONS", db.MIGRATIONS[:2])
+        patch.setattr(db, "SCHEMA_VERSION", 2)
+        conn = db.connect(path)
+        conn.executemany("INSERT INTO tracks (key, artist, artists, title, version) VALUES (?, ?, ?, ?, ?)", OLD_TRACKS)
+        conn.close()
+
+
+def test_migration_3_fills_the_search_text_as_new_tracks_get_it(settings, monkeypatch):
+    """An existing catalog gets `tracks.search` for every track, the same text `upsert_track` writes."""
+    from catalog.queries import search_tracks
+
+    _catalog_at_version_2(settings.catalog_path, monkeypatch)
+    conn = db.connect(settings.catalog_path)
+    assert db.schema_version(conn) == db.SCHEMA_VERSION
+    migrated = dict(conn.execute("SELECT key, search FROM tracks").fetchall())
+    assert migrated["pivi - halo"] == "pivi - halo | tiesto"
+    assert migrated["id:EXT-77"] == "kolsch - grey | id ext 77"
+    fresh = db.connect(settings.data_dir / "fresh.sqlite")
+    for key, artist, _, title, version in OLD_TRACKS:
+        track_id = upsert_track(fresh, TrackRecord(artist, title, version, key=key if key.startswith("id:") else None))
+        assert tuple(fresh.execute("SELECT key, search FROM tracks WHERE id = ?", (track_id,)).fetchone()) == (
+            key, migrated[key])
+    assert [r["title"] for r in search_tracks(conn, "tiesto")] == ["Halo"]
+    assert [r["artist"] for r in search_tracks(conn, "kolsch - grey")] == ["Kölsch"]
+
+
+def test_migrating_again_or_after_another_process_changes_nothing(settings, monkeypatch):
+    _catalog_at_version_2(settings.catalog_path, monkeypatch)
+    late = sqlite3.connect(settings.catalog_path, isolation_level=None)  # read version 2, then another process upgrades
+    db.connect(settings.catalog_path).close()
+    stale = iter([2])  # the version `late` read before the upgrade; inside its transactions it reads the real one
+    monkeypatch.setattr(db, "schema_version", lambda conn, real=db.schema_version: next(stale, None) or real(conn))
+    db.migrate(late)  # each migration is skipped inside its transaction, not applied twice
+    monkeypatch.undo()
+    assert db.schema_version(late) == db.SCHEMA_VERSION
+    assert late.execute("SELECT COUNT(*) FROM pragma_table_info('tracks') WHERE name = 'search'").fetchone()[0] == 1
+
+
+def test_a_read_only_connection_upgrades_an_old_catalog_first(settings, monkeypatch):
+    """The dashboard opens the catalog read-only; on a catalog from before the search column it would fail."""
+    _catalog_at_version_2(settings.catalog_path, monkeypatch)
+    conn = db.connect(settings.catalog_path, readonly=True)
+    assert db.schema_version(conn) == db.SCHEMA_VERSION
+    assert conn.execute("SELECT search FROM tracks WHERE key = 'id:ext-9'").fetchone()[0] == "ext 9 - ext 9 | id ext 9"
+
+
+def test_text_search_scans_the_search_index_not_the_table(conn):
+    """The autocomplete filters on `tracks_search` alone (a third of the table's pages at 1.5M tracks)."""
+    plan = " ".join(
+        row[-1] for row in conn.execute(
+            "EXPLAIN QUERY PLAN SELECT * FROM tracks WHERE id IN "
+            "(SELECT id FROM tracks INDEXED BY tracks_search WHERE search LIKE '%a%')")
+    )
+    assert "COVERING INDEX tracks_search" in plan

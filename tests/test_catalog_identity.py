@@ -5,7 +5,7 @@ from collections import defaultdict
 
 import pytest
 
-from catalog.identity import fold, parse_track_name, repair_mojibake, track_key, trailing_label
+from catalog.identity import fold, parse_track_name, repair_mojibake, search_text, track_key, trailing_label
 from tests.conftest import shared_path
 
 SAME = [
@@ -91,3 +91,13 @@ def test_real_sets_collapse_most_respellings_of_one_spotify_track():
 )
 def test_trailing_label(title, label):
     assert trailing_label(title) == label
+
+
+@pytest.mark.parametrize(("args", "text"), [
+    (("pivi - halo", "Pivi feat. Tiësto", ["Pivi", "Tiësto"], "Halo"), "pivi - halo | tiesto"),
+    (("a & b - t (dub)", "A & B", ["A", "B"], "T", "Dub Mix"), "a & b - t (dub)"),
+    (("id:EXT-77", "Kölsch", ["Kölsch"], "Grey"), "kolsch - grey | id ext 77"),
+    (("id:x", "???", ["???"], "!!"), " | id x"),
+])
+def test_search_text_is_the_key_then_guests_then_the_external_id_folded(args, text):
+    assert search_text(*args) == text

@@ -56,6 +56,18 @@ def test_external_track_ids_define_identity(conn, tmp_path):
     assert count_catalog(conn).tracks == 2
 
 
+def test_regression_tracks_with_external_ids_are_found_by_name_or_id(conn, tmp_path):
+    """QA: `id:` keys hold no names, so tracks imported with a track_id were found by no text."""
+    named, bare = tmp_path / "named.csv", tmp_path / "bare.csv"
+    named.write_text("set_id,position,track_id,artist,title\na,1,T1,Kölsch feat. Tiësto,Grey\n", encoding="utf-8")
+    bare.write_text("set_id,position,track_id\nb,1,disc-0042\n")
+    import_tracklists(conn, named)
+    import_tracklists(conn, bare)
+    for text in ("Kolsch - Grey", "tiesto - grey", "kolsch grey", "tiesto", "T1"):
+        assert search_tracks(conn, text)[0]["title"] == "Grey", text
+    assert search_tracks(conn, "disc-0042")[0]["key"] == "id:disc-0042"
+
+
 def test_json_rows_import_like_csv(conn, tmp_path):
     path = tmp_path / "sets.json"
     path.write_text(json.dumps([
