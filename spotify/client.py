@@ -204,7 +204,7 @@ class SpotifyClient:
                         "developer.spotify.com/dashboard."
                     ) from None
                 raise ExternalServiceError(
-                    f"Spotify's accounts service refused the login while trying to {what} ({detail}). Log in "
+                    f"Spotify's accounts service refused the login while trying to {what} ({detail}); log in "
                     "again (and check the redirect URI registered for the app).",
                     status=400,
                 ) from None
