@@ -2,7 +2,8 @@
 
 Each area registers its verbs from its own `commands` module; a verb's handler
 takes `(args, settings)` and returns an exit code (None means 0).
-Exit codes: 0 ok, 2 usage or configuration error, 3 a failed step.
+Exit codes (README, "Offline commands"): 0 ok; 2 what the user typed or configured is wrong (`errors.py`);
+3 something the tool needs is missing or a service failed; 130 interrupted.
 """
 
 from __future__ import annotations

@@ -1,7 +1,10 @@
 """The one error hierarchy of Cratedigger.
 
 Every message is meant for a person: it says what happened and what to do.
-The CLI maps `BadInputError`/`ConfigError` to exit code 2 and the rest to 3.
+The CLI exits with `exit_code`: 2 when what the user typed or configured is wrong (`BadInputError`,
+`NotFoundError`, `ConfigError`: fix the command or the settings), 3 when something the tool needs is
+missing or a service failed (`ArtifactMissingError`, `ExternalServiceError`, `MarkupChangedError`: run the
+step it names first, or try again later).
 """
 
 
@@ -24,11 +27,13 @@ class ConfigError(CratediggerError):
 
 
 class NotFoundError(CratediggerError, LookupError):
-    """Well-formed input that names nothing we know (an unknown track)."""
+    """Well-formed input that names nothing we know (an unknown track, an unknown run id)."""
+
+    exit_code = 2
 
 
 class ArtifactMissingError(CratediggerError):
-    """A model run or file that should exist does not."""
+    """Something an earlier step makes is missing (the catalog, a published model, audio, a sound model)."""
 
 
 class MarkupChangedError(CratediggerError):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from errors import BadInputError
+from errors import ArtifactMissingError, BadInputError
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +84,17 @@ def _connect(settings):
     from catalog.db import connect
 
     if not settings.catalog_path.is_file():
-        raise BadInputError(f"No catalog at {settings.catalog_path}: check CRATEDIGGER_DATA_DIR, or build one "
+        raise ArtifactMissingError(f"No catalog at {settings.catalog_path}: check CRATEDIGGER_DATA_DIR, or build one "
                             "(`python cli.py import-tracklists FILE`, `crawl` or `demo`).")
     return connect(settings.catalog_path)
+
+
+def _named_run(run: Path | None) -> Path | None:
+    """`--run` as given, which must be a folder: a mistyped path is the user's to fix, not a step to run."""
+    if run is not None and not run.is_dir():
+        raise BadInputError(f"--run {run}: no such run folder. Give a folder under the models folder, or leave "
+                            "--run out to use the newest sound model.")
+    return run
 
 
 def _preview_sources(settings, conn, row) -> list[str]:
@@ -208,7 +216,7 @@ def train_cnn_command(args, settings) -> int:
 def embed_command(args, settings) -> int:
     from audio.training import embed_catalog, newest_sound_run
 
-    run_dir = args.run or newest_sound_run(settings)
+    run_dir = _named_run(args.run) or newest_sound_run(settings)
     start = time.perf_counter()
     count = embed_catalog(settings, run_dir, limit=args.limit)
     print(f"embedded {count} tracks in {time.perf_counter() - start:.1f} s -> {run_dir}")
@@ -219,7 +227,7 @@ def cold_start_command(args, settings) -> int:
     from audio.coldstart import cold_start_neighbours
     from audio.training import newest_sound_run
 
-    run_dir = args.run or newest_sound_run(settings, need="embeddings.npy")
+    run_dir = _named_run(args.run) or newest_sound_run(settings, need="embeddings.npy")
     ids, scores, analysis = cold_start_neighbours(args.file, run_dir, k=args.k, match_tempo=args.match_tempo,
                                                   match_key=args.match_key, bpm_tolerance=args.bpm_tolerance)
     names = {}

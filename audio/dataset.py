@@ -16,7 +16,7 @@ import numpy as np
 from audio.decode import decode_file
 from audio.mel import cached_log_mel, log_mel, model_input
 from audio.params import MODEL_INPUT_ID
-from errors import BadInputError
+from errors import ArtifactMissingError, BadInputError
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ def load_track_audio(conn: sqlite3.Connection, cache_dir: Path, *, limit: int | 
     sql = "SELECT id, audio_path, tempo, camelot FROM tracks WHERE audio_path IS NOT NULL ORDER BY id"
     rows = conn.execute(sql + (f" LIMIT {int(limit)}" if limit else "")).fetchall()
     if not rows:
-        raise BadInputError("No catalog track has audio yet; run `python cli.py fetch-audio` first.")
+        raise ArtifactMissingError("No catalog track has audio yet; run `python cli.py fetch-audio` first.")
     def one(path: str):
         try:
             return model_input_for_file(Path(path), cache_dir)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from catalog.db import connect
 from catalog.queries import CatalogCounts, count_catalog
+from errors import BadInputError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -53,7 +54,7 @@ def import_command(args: argparse.Namespace, settings) -> int:
         f"{len(report.bad_rows)} bad rows skipped."
     )
     if report.sets == 0 and report.bad_rows:
-        return 3
+        raise BadInputError(f"{args.file}: no row could be imported; fix the rows named above and import it again.")
     return 0
 
 

@@ -184,14 +184,21 @@ def _prepare(path: Path | str) -> Path:
     path = Path(path).expanduser()
     if path.exists() and path.is_dir():
         raise BadInputError(f"{path} is a folder: give a file name for the export (--out).")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise BadInputError(f"Cannot make the folder {path.parent} ({error.strerror}): give another --out.") from None
     return path
 
 
 def _atomic_write(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8", newline="")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(text, encoding="utf-8", newline="")
+        os.replace(tmp, path)
+    except OSError as error:
+        tmp.unlink(missing_ok=True)
+        raise BadInputError(f"Cannot write {path} ({error.strerror}): give another --out.") from None
 
 
 CSV_COLUMNS = ["position", "artist", "title", "version", "spotify_id", "spotify_url", "isrc", "duration_s", "bpm",

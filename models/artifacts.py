@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from errors import ArtifactMissingError, BadInputError
+from errors import ArtifactMissingError, BadInputError, NotFoundError
 from npyio import load_npy
 
 METADATA = "metadata.json"
@@ -138,7 +138,7 @@ def find_run(models_dir: Path, run: str) -> Run:
         candidate = Path(models_dir) / run
     if not _RUN_ID.match(candidate.name) or not candidate.is_dir():
         known = ", ".join(list_runs(models_dir)[-5:]) or "none yet"
-        raise ArtifactMissingError(f"No model run {run!r} in {models_dir} (latest runs: {known}).")
+        raise NotFoundError(f"No model run {run!r} in {models_dir} (latest runs: {known}).")
     return load_run(candidate)
 
 

@@ -304,14 +304,14 @@ def _recommendations(settings, parts: list[str], *, n: int, one_per_artist: bool
     from catalog.db import connect
     from catalog.queries import track_label
     from catalog.seeds import resolve_seeds
-    from errors import NotFoundError
+    from errors import ArtifactMissingError
     from models.recommender import Recommender
     from ui.ranking import normalised
     from ui.service import dig, styles_for, track_card
     from ui.sound import SoundIndexLoader
 
     if not settings.catalog_path.is_file():
-        raise NotFoundError(f"No catalog at {settings.catalog_path}: import tracklists or run `python cli.py demo`.")
+        raise ArtifactMissingError(f"No catalog at {settings.catalog_path}: import tracklists or run `python cli.py demo`.")
     conn = connect(settings.catalog_path, readonly=True)
     try:
         seeds = resolve_seeds(conn, settings, parts)

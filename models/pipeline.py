@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from catalog.db import connect
-from errors import NotFoundError
+from errors import ArtifactMissingError
 from models.als import AlsParams, train_als
 from models.artifacts import Run, current_run, current_run_id, publish, update_metadata, write_run
 from models.dataset import Dataset, dataset_from_catalog, play_cells
@@ -41,9 +41,9 @@ ALS_AT_SCALE = {"factors": 16, "iterations": 4}  # at most
 
 
 def load_catalog_dataset(settings) -> Dataset:
-    """The catalog's plays with credits and DJs; `NotFoundError` when there is nothing to learn from."""
+    """The catalog's plays with credits and DJs; `ArtifactMissingError` when there is nothing to learn from."""
     if not settings.catalog_path.is_file():
-        raise NotFoundError(
+        raise ArtifactMissingError(
             f"No catalog at {settings.catalog_path}: run `python cli.py import-tracklists FILE` or `python cli.py demo`."
         )
     conn = connect(settings.catalog_path, readonly=True)
@@ -52,7 +52,7 @@ def load_catalog_dataset(settings) -> Dataset:
     finally:
         conn.close()
     if len(dataset.plays) == 0:
-        raise NotFoundError(
+        raise ArtifactMissingError(
             f"The catalog at {settings.catalog_path} has no plays to train on: import tracklists first."
         )
     return dataset

@@ -24,7 +24,7 @@ import numpy as np
 from catalog.db import connect
 from catalog.identity import fold
 from catalog.queries import tracks_by_ids
-from errors import BadInputError, CratediggerError, NotFoundError
+from errors import ArtifactMissingError, BadInputError, CratediggerError, NotFoundError
 from models.artifacts import Run, current_run, current_run_id, load_run
 from models.engines import engine_from_run
 from models.evidence import SetEvidence
@@ -156,7 +156,7 @@ class Recommender:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             if not self.catalog_path.is_file():
-                raise NotFoundError(
+                raise ArtifactMissingError(
                     f"No catalog at {self.catalog_path}: import tracklists or build the demo first."
                 )
             conn = connect(self.catalog_path, readonly=True)

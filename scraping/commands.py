@@ -8,7 +8,7 @@ import re
 import sys
 from pathlib import Path
 
-from errors import BadInputError
+from errors import ArtifactMissingError, BadInputError
 
 _MONTH = re.compile(r"^\d{4}(-(0[1-9]|1[0-2]))?$")
 
@@ -200,7 +200,7 @@ def run_parse_raw(args: argparse.Namespace, settings) -> int:
 
     cache = RawCache(settings.raw_dir / "mixesdb")
     if len(cache) == 0:
-        raise BadInputError(f"No cached MixesDB pages under {cache.root}: run `python cli.py crawl` first.")
+        raise ArtifactMissingError(f"No cached MixesDB pages under {cache.root}: run `python cli.py crawl` first.")
     conn = connect(settings.catalog_path)
     try:
         summary = parse_raw(conn, cache, base_url=settings.mixesdb_url, progress=not args.no_progress)

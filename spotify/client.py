@@ -196,10 +196,16 @@ class SpotifyClient:
                     continue
                 raise self.translate(error, what) from None
             except SpotifyOauthError as error:
+                detail = f"{error.error or 'error'}: {error.error_description or 'no detail'}"
+                if error.error == "invalid_client":  # the app's id or secret: the settings are wrong
+                    raise ConfigError(
+                        f"Spotify's accounts service refused the app's credentials while trying to {what} ({detail}). "
+                        "Check SPOTIPY_CLIENT_ID and SPOTIPY_CLIENT_SECRET against the app at "
+                        "developer.spotify.com/dashboard."
+                    ) from None
                 raise ExternalServiceError(
-                    f"Spotify's accounts service refused the credentials while trying to {what} "
-                    f"({error.error or 'error'}: {error.error_description or 'no detail'}). Check SPOTIPY_CLIENT_ID "
-                    "and SPOTIPY_CLIENT_SECRET (and the redirect URI registered for the app), or log in again.",
+                    f"Spotify's accounts service refused the login while trying to {what} ({detail}); log in "
+                    "again (and check the redirect URI registered for the app).",
                     status=400,
                 ) from None
             except (requests.Timeout, requests.ConnectionError) as error:

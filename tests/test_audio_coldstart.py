@@ -14,7 +14,7 @@ from audio.synth import synthesize_clip
 from catalog.db import connect
 from catalog.store import PlayRecord, SetRecord, TrackRecord, save_set
 from config import load_settings
-from errors import BadInputError
+from errors import ArtifactMissingError, BadInputError
 
 pytest.importorskip("keras")
 
@@ -150,6 +150,6 @@ def test_fetch_audio_says_which_files_failed_and_why(tmp_path, capsys):
 def test_audio_verbs_do_not_create_a_catalog_in_a_mistyped_data_folder(tmp_path):
     settings = load_settings({"CRATEDIGGER_DATA_DIR": str(tmp_path / "typo")}, dotenv_path=tmp_path / "none.env")
     for verb in ("analyze-audio", "fetch-audio"):
-        with pytest.raises(BadInputError, match="No catalog at .*check CRATEDIGGER_DATA_DIR"):
+        with pytest.raises(ArtifactMissingError, match="No catalog at .*check CRATEDIGGER_DATA_DIR"):
             _run(settings, verb)
     assert not (tmp_path / "typo" / "catalog.sqlite").exists()

@@ -64,8 +64,8 @@ def test_recommend_json_on_the_demo_crate(crate):
     [
         ("spotify:album:4uLU6hMCjMI75M1A2tKUQC", 2, "album"),
         ("https://open.spotify.com/track/short", 2, "22"),
-        ("4uLU6hMCjMI75M1A2tKUQC", 3, "not in the catalog"),
-        ("Nobody Ever - Made This", 3, "No track"),
+        ("4uLU6hMCjMI75M1A2tKUQC", 2, "not in the catalog"),
+        ("Nobody Ever - Made This", 2, "No track"),
     ],
 )
 def test_bad_queries_get_one_sentence_and_an_exit_code(crate, query, code, words):
@@ -129,3 +129,40 @@ def test_cli_compiles_librosa_into_the_data_folders_cache(tmp_path, monkeypatch)
     assert cli.main(["stats", "--json"]) == 0
     assert os.environ["NUMBA_CACHE_DIR"] == str(tmp_path / "data" / "cache" / "numba")
     assert not (tmp_path / "data").exists()
+
+
+def _all_bad_rows(folder: Path) -> str:
+    path = folder / "bad.csv"
+    path.write_text("set_id,position,artist,title\n,1,A,B\nx,2,,\n", encoding="utf-8")
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    "argv, code, words",
+    [
+        # 2: what you typed names nothing or is wrong: fix the command
+        (["publish", "nope"], 2, "No model run 'nope'"),
+        (["embed", "--run", "{tmp}/no-such-run"], 2, "no such run folder"),
+        (["cold-start", "{tmp}/clip.wav", "--run", "{tmp}/no-such-run"], 2, "no such run folder"),
+        (["import-tracklists", "{bad}"], 2, "no row could be imported"),
+        # 3: something an earlier step makes is missing: run that step first
+        (["fetch-audio"], 3, "No catalog"),
+        (["analyze-audio"], 3, "No catalog"),
+        (["train-cnn", "--epochs", "1"], 3, "fetch-audio"),
+        (["embed"], 3, "train-cnn"),
+        (["parse-raw"], 3, "crawl"),
+        (["train-als"], 3, "No catalog"),
+        (["recommend", "Anything - At All"], 3, "No catalog"),
+    ],
+)
+def test_bug_exit_codes_follow_one_rule(tmp_path, monkeypatch, capsys, argv, code, words):
+    """QA found `publish nope` gave 3 (what the user typed names nothing: 2) and `train-cnn` without audio gave 2
+    while `embed` without a sound model gave 3 (both a step to run first: 3). README, "Exit codes"."""
+    import cli
+
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.setenv("CRATEDIGGER_DATA_DIR", str(tmp_path / "data"))
+    argv = [a.format(tmp=tmp_path, bad=_all_bad_rows(tmp_path)) for a in argv]
+    assert cli.main(argv) == code
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err

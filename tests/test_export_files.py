@@ -155,3 +155,13 @@ def test_export_verb_bad_input_is_one_line(catalog, capsys):
     assert cli.main(["export", "--tracks", "12345", "--to", "csv", "--name", "x"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error:") and "Traceback" not in err
+
+
+def test_bug_unwritable_out_is_one_line_not_a_traceback(catalog, tmp_path, capsys):
+    """`export --out` into a folder that cannot be made ended in a FileNotFoundError traceback (exit 1)."""
+    conn, a, _ = catalog
+    blocker = tmp_path / "a-file"
+    blocker.write_text("", encoding="utf-8")
+    assert cli.main(["export", "--tracks", str(a), "--to", "csv", "--name", "x", "--out", str(blocker / "x.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and "--out" in err and "Traceback" not in err

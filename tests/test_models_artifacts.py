@@ -5,7 +5,7 @@ import threading
 import numpy as np
 import pytest
 
-from errors import ArtifactMissingError, BadInputError
+from errors import ArtifactMissingError, BadInputError, NotFoundError
 from models.artifacts import (
     current_run,
     current_run_id,
@@ -46,7 +46,7 @@ def test_publish_swaps_current_and_metadata_updates(tmp_path):
     assert current_run(tmp_path).run_id == second.run_id
     updated = update_metadata(second, metrics={"default": {"ndcg@10": 0.5}})
     assert load_run(updated.path).metadata["metrics"]["default"]["ndcg@10"] == 0.5
-    with pytest.raises(ArtifactMissingError, match="No model run"):
+    with pytest.raises(NotFoundError, match="No model run"):
         find_run(tmp_path, "20990101-000000-abcdef")
 
 

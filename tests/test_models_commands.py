@@ -73,8 +73,8 @@ def test_publish_verb_and_table_output(crate, capsys):
         ("spotify:playlist:37i9dQZF1DXcBWIGoYBM5M", 2, "playlist"),
         ("spotify:track:tooshort", 2, "22"),
         ("x", 2, "too short"),
-        ("0" * 22, 3, "not in the catalog"),
-        ("Nobody - Nothing", 3, "No track in the catalog"),
+        ("0" * 22, 2, "not in the catalog"),
+        ("Nobody - Nothing", 2, "No track in the catalog"),
     ],
 )
 def test_bad_and_unknown_queries_exit_cleanly(crate, capsys, query, code, message):
@@ -91,7 +91,7 @@ def test_recommend_before_training_says_what_to_do(crate, capsys):
 
 def test_publish_unknown_run(crate, capsys):
     code, _, err = run(capsys, "publish", "20990101-000000-abcdef")
-    assert code == 3 and "No model run" in err
+    assert code == 2 and "No model run" in err
 
 
 @pytest.fixture
@@ -125,7 +125,7 @@ def test_regression_one_unknown_seed_of_several_is_left_out_not_fatal(trained, c
     assert [m["text"] for m in payload["not_found"]] == ["Nobody - Nothing"]
     assert payload["query"]["track_id"] == ids["t1"] and len(payload["results"]) == 2
     code, _, err = run(capsys, "recommend", "Nobody - Nothing", "Someone - Else")
-    assert code == 3 and "No track in the catalog" in err
+    assert code == 2 and "No track in the catalog" in err
 
 
 def test_regression_output_has_version_bpm_key_and_a_match_up_to_one(trained, capsys):

@@ -159,7 +159,7 @@ def test_5xx_retried_then_reported(client, fake):
 
 def test_bad_client_secret_is_explained(settings):
     client = SpotifyClient.from_settings(replace(settings, spotify_client_secret="wrong"), sleep=lambda s: None)
-    with pytest.raises(ExternalServiceError, match="SPOTIPY_CLIENT_SECRET"):
+    with pytest.raises(ConfigError, match="SPOTIPY_CLIENT_SECRET"):
         client.track(TRACK.spotify_id)
 
 

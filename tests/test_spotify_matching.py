@@ -207,3 +207,14 @@ def test_precision_on_the_real_sets():
     precision, recall = _precision_recall(set_rows(), sample=3000)
     assert precision >= 0.95, precision
     assert recall >= 0.85, recall
+
+
+def test_bug_wrong_client_secret_is_a_configuration_error(tmp_path, monkeypatch, capsys):
+    """A wrong SPOTIPY_CLIENT_SECRET exited 3 (a failed service) where the README says 2 for configuration."""
+    _catalog(tmp_path).close()
+    with FakeSpotify([track_object(e) for e in (HALO, TALK)]) as fake:
+        _point_the_cli_at(fake, tmp_path, monkeypatch, ["spotify.commands"])
+        monkeypatch.setenv("SPOTIPY_CLIENT_SECRET", "not-the-secret")
+        assert cli.main(["match-spotify", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "SPOTIPY_CLIENT_SECRET" in err and "Traceback" not in err and "not-the-secret" not in err

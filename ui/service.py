@@ -15,7 +15,7 @@ import numpy as np
 from catalog.db import connect
 from catalog.queries import search_tracks, track_label, tracks_by_ids
 from catalog.seeds import resolve_seeds, split_queries
-from errors import ArtifactMissingError, CratediggerError, NotFoundError
+from errors import ArtifactMissingError, CratediggerError
 from ui.ranking import first_per_artist
 from ui.style_cache import StyleCache
 
@@ -196,7 +196,7 @@ def dig(conn, seed_ids: list[int], recommender, sound_loader=None, *, n: int = C
     if not any(recommender.knows(s) for s in seed_ids):
         sound = sound_loader.get() if sound_loader is not None else None
         if sound is None or sound.query_of(seed_ids) is None:
-            raise NotFoundError(
+            raise ArtifactMissingError(
                 "No DJ set in the model contains this track and it has no sound analysis yet: "
                 "run `python cli.py fetch-audio` and `embed`, or analyse its audio file "
                 "(`python cli.py cold-start FILE`, or drop it on the dashboard)."
