@@ -3,7 +3,8 @@
 Each area registers its verbs from its own `commands` module; a verb's handler
 takes `(args, settings)` and returns an exit code (None means 0).
 Exit codes (README, "Offline commands"): 0 ok; 2 what the user typed or configured is wrong (`errors.py`);
-3 something the tool needs is missing or a service failed; 130 interrupted.
+3 something the tool needs is missing or a service failed (also an unreadable catalog or a full disk);
+1 a bug (one sentence; the traceback with -v); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import argparse
 import importlib
 import logging
 import os
+import sqlite3
 import sys
+import traceback
 
 from config import load_settings
 from errors import CratediggerError
@@ -27,7 +30,7 @@ COMMAND_MODULES = [
     "audio.demo",
 ]
 
-EXIT_OK, EXIT_USAGE, EXIT_FAILED = 0, 2, 3
+EXIT_OK, EXIT_BUG, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,6 +70,21 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except sqlite3.OperationalError as error:  # 'database is locked', 'disk I/O error', a full disk
+        print(f"error: the catalog could not be read or written ({error}). If another Cratedigger command is "
+              "writing to it, let it finish; check that the disk has free space; then run the command again.",
+              file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as error:  # a full disk, a folder without write permission
+        print(f"error: {error.strerror or error}{f' ({error.filename})' if error.filename else ''}. Check the path, "
+              "its permissions and the free disk space, then run the command again.", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as error:  # a bug: one sentence, the traceback with -v  # noqa: BLE001
+        if args.verbose:
+            traceback.print_exc()
+        print(f"error: an unexpected {type(error).__name__} ({error}); this is a bug in Cratedigger. Run the "
+              "command again with -v to see where it happened, and report it.", file=sys.stderr)
+        return EXIT_BUG
     return EXIT_OK if code is None else int(code)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -166,3 +167,24 @@ def test_bug_exit_codes_follow_one_rule(tmp_path, monkeypatch, capsys, argv, cod
     assert cli.main(argv) == code
     err = capsys.readouterr().err
     assert words in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("raised, code, words", [
+    (sqlite3.OperationalError("database is locked"), 3, "let it finish"),
+    (PermissionError(13, "Permission denied", "/data/catalog.sqlite"), 3, "Permission denied (/data/catalog.sqlite)"),
+    (RuntimeError("boom"), 1, "bug in Cratedigger"),
+])
+def test_unexpected_failures_are_one_sentence_not_a_traceback(tmp_path, monkeypatch, capsys, raised, code, words):
+    import catalog.commands
+    import cli
+
+    def failing(args, settings):
+        raise raised
+
+    monkeypatch.setenv("CRATEDIGGER_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(catalog.commands, "stats_command", failing)
+    assert cli.main(["stats"]) == code
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err and err.count("\n") == 1
+    assert cli.main(["-v", "stats"]) == code
+    assert ("Traceback" in capsys.readouterr().err) == (code == 1)  # -v shows where a bug happened
