@@ -21,11 +21,22 @@ def test_table_row_formats_key_badge_and_version():
 
 def test_merge_picks_follows_visible_ticks_and_keeps_hidden_picks():
     candidates = [{"track_id": i, "artist": f"A{i}", "title": f"T{i}"} for i in range(1, 6)]
-    picks = merge_picks([1, 2], [{"id": 1}, {"id": 2}, {"id": 3}], [], candidates)
+    picks = merge_picks([1, 2], [], [], candidates)
     assert [p["track_id"] for p in picks] == [1, 2]
-    # track 1 is filtered out of view, 2 unticked, 3 ticked
-    picks = merge_picks([3], [{"id": 2}, {"id": 3}], picks, candidates)
+    # track 1 is filtered out of view (the redraw ticked 2 only), then 2 unticked, 3 ticked
+    picks = merge_picks([3], [2], picks, candidates)
     assert [p["track_id"] for p in picks] == [1, 3]
+
+
+def test_a_redraw_arriving_after_a_tick_keeps_that_tick():
+    """CI flake that was a real race: a control change's redraw, computed from the picks before a tick, landed
+    after it; its selection lacked the new tick and the tick was dropped from Picks."""
+    candidates = [{"track_id": i, "artist": f"A{i}", "title": f"T{i}"} for i in range(1, 6)]
+    picks = merge_picks([1, 2, 4], [1, 2], merge_picks([1, 2], [], [], candidates), candidates)  # 4 ticked
+    assert [p["track_id"] for p in picks] == [1, 2, 4]
+    assert merge_picks([1, 2], [1, 2], picks, candidates) == picks  # the stale redraw: its own ticks, no change
+    # a pick removed from the list while its row was still drawn ticked does not come back with the next tick
+    assert [p["track_id"] for p in merge_picks([1, 2, 5], [1, 2], picks[1:], candidates)] == [2, 4, 5]
 
 
 def test_ticks_give_positions_and_ids_of_exactly_the_picked_rows():

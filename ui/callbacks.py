@@ -171,15 +171,20 @@ def query_card(store: dict | None, *, player: bool = False):
     return children
 
 
-def merge_picks(selected_ids: list | None, visible_rows: list | None, picks: list | None, candidates: list) -> list:
-    """Picks after the table's selection changed: visible rows follow the ticks, hidden picks stay."""
-    visible = {row["id"] for row in visible_rows or []}
-    selected = set(selected_ids or [])
-    kept = [p for p in picks or [] if p["track_id"] not in visible or p["track_id"] in selected]
+def merge_picks(selected_ids: list | None, drawn_ids: list | None, picks: list | None, candidates: list) -> list:
+    """Picks after the table's selection changed: what the DJ ticked or unticked since the server drew the
+    table (`drawn_ids`, its ticks then) is added or removed; every other pick stays, shown or not.
+
+    Only the difference counts, so a redraw that arrives after a tick (drawn from the picks before it: its
+    selection equals its drawn ticks) changes nothing, where reading the whole selection dropped that tick.
+    """
+    selected, drawn = set(selected_ids or []), set(drawn_ids or [])
+    unticked = drawn - selected
+    kept = [p for p in picks or [] if p["track_id"] not in unticked]
     have = {p["track_id"] for p in kept}
     by_id = {c["track_id"]: c for c in candidates}
     for track_id in selected_ids or []:
-        if track_id not in have and track_id in by_id:
+        if track_id not in have and track_id not in drawn and track_id in by_id:  # newly ticked
             c = by_id[track_id]
             kept.append({k: c.get(k) for k in ("track_id", "artist", "title", "version", "spotify_id", "is_demo",
                                                  "bpm", "camelot", "label", "audio_path")})
@@ -313,6 +318,7 @@ def register_callbacks(app, settings, loader, sound_loader=None) -> None:
         Output("query-card", "children"),
         Output("control-styles", "options"),
         Output("figure-graph", "figure"),
+        Output("ticks-drawn", "data"),
         Input("results-store", "data"),
         Input("control-n", "value"),
         Input("control-blend", "value"),
@@ -335,18 +341,18 @@ def register_callbacks(app, settings, loader, sound_loader=None) -> None:
         return ([table_row(r) for r in rows],
                 no_update if unchanged else positions, no_update if unchanged else ids,
                 query_card(store, player=spotify_player_available(settings)), style_options,
-                figure_for(tab, store, rows, picks))
+                figure_for(tab, store, rows, picks), ids)
 
     @app.callback(
         Output("picks-store", "data"),
         Input("results-table", "selected_row_ids"),
-        State("results-table", "data"),
+        State("ticks-drawn", "data"),
         State("picks-store", "data"),
         State("results-store", "data"),
         prevent_initial_call=True,
     )
-    def on_pick(selected, rows, picks, store):
-        merged = merge_picks(selected, rows, picks, (store or {}).get("candidates", []))
+    def on_pick(selected, drawn, picks, store):
+        merged = merge_picks(selected, drawn, picks, (store or {}).get("candidates", []))
         return no_update if merged == (picks or []) else merged  # unchanged: no redraw
 
     app.callback(Output("picks-list", "children"), Input("picks-store", "data"))(picks_view)

@@ -232,6 +232,7 @@ def stores() -> list:
         # session storage: picks and results survive the Spotify login redirect
         dcc.Store(id="results-store", storage_type="session"),
         dcc.Store(id="picks-store", data=[], storage_type="session"),
+        dcc.Store(id="ticks-drawn", data=[]),  # the table's ticks as the server last drew them (ui.callbacks)
         dcc.Store(id="feedback-store", data={"liked": [], "disliked": []}),
         dcc.Location(id="feedback-url", refresh=False),  # 👍/👎 links set its hash
     ]
