@@ -20,6 +20,7 @@ import numpy as np
 from audio.decode import decode_file
 from audio.mel import log_mel, model_input
 from errors import BadInputError
+from textfile import csv_text
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ def read_labels(csv_path: Path, *, audio_dir: Path | None = None, label_col: str
     if not csv_path.is_file():
         raise BadInputError(f"{csv_path}: no such labels file.")
     audio_dir = Path(audio_dir) if audio_dir else csv_path.parent
-    with csv_path.open(newline="", encoding="utf-8-sig") as handle:
+    with csv_text(csv_path) as handle:
         reader = csv.DictReader(handle)
         columns = reader.fieldnames or []
         missing = [c for c in (file_col, label_col) if c not in columns]

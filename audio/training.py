@@ -64,10 +64,16 @@ def factor_rows(path: Path | None, track_ids) -> np.ndarray | None:
         return None
     if not path.is_file():
         raise BadInputError(f"--factors {path}: no such file.")
-    with np.load(path, allow_pickle=False) as data:
-        if "track_ids" not in data or "factors" not in data:
-            raise BadInputError(f"--factors {path.name} needs arrays 'track_ids' and 'factors'.")
-        return _rows_for(data["track_ids"], data["factors"], track_ids)
+    from npyio import load_npz
+
+    try:
+        data = load_npz(path)
+    except Exception as error:  # pickled, not a zip, truncated: numpy and zipfile raise many types  # noqa: BLE001
+        raise BadInputError(f"--factors {path.name} is not an .npz of arrays ({error}); write one with "
+                            "numpy.savez(path, track_ids=..., factors=...).") from error
+    if "track_ids" not in data or "factors" not in data:
+        raise BadInputError(f"--factors {path.name} needs arrays 'track_ids' and 'factors'.")
+    return _rows_for(data["track_ids"], data["factors"], track_ids)
 
 
 def published_factor_rows(settings, track_ids) -> np.ndarray | None:

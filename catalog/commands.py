@@ -55,6 +55,9 @@ def import_command(args: argparse.Namespace, settings) -> int:
     )
     if report.sets == 0 and report.bad_rows:
         raise BadInputError(f"{args.file}: no row could be imported; fix the rows named above and import it again.")
+    if report.sets == 0:
+        raise BadInputError(f"{args.file} has no rows, only a header: add one row per track played "
+                            "(set_id, position, artist, title) and import it again.")
     return 0
 
 

@@ -22,6 +22,7 @@ from catalog.identity import repair_mojibake
 from catalog.store import PlayRecord, SetRecord, TrackRecord, save_sets
 from errors import BadInputError
 from spotify.ids import is_spotify_id
+from textfile import csv_text, read_text
 
 REQUIRED = ("set_id",)
 _LIST_SPLIT = re.compile(r"\s*[;|]\s*")
@@ -52,7 +53,7 @@ class ImportReport:
 
 
 def _rows_from_csv(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
+    with csv_text(path) as handle:
         reader = csv.DictReader(handle)
         if not reader.fieldnames:
             raise BadInputError(f"{path} is empty: expected a header row with set_id, position, artist, title.")
@@ -69,7 +70,7 @@ def _rows_from_csv(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
 
 def _rows_from_json(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        data = json.loads(read_text(path))
     except json.JSONDecodeError as error:
         raise BadInputError(f"{path} is not valid JSON (line {error.lineno}): {error.msg}.") from error
     if isinstance(data, dict):

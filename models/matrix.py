@@ -23,6 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from errors import BadInputError
+from textfile import csv_text
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ def read_plays_csv(path: Path | str) -> Plays:
             f"{path} does not exist: give a CSV with columns set_id, track_id[, position, artist, title]."
         )
     sets, tracks, positions, names = [], [], [], {}
-    with path.open(newline="", encoding="utf-8-sig") as handle:
+    with csv_text(path) as handle:
         reader = csv.DictReader(handle)
         columns = {name.strip().lower(): name for name in reader.fieldnames or [] if name}
         set_col, track_col = (next((columns[a] for a in aliases if a in columns), None)

@@ -234,3 +234,13 @@ def test_training_patches_include_random_crops_at_random_gains(crate):
     copies = augmented_copies(inputs[0], CnnConfig(augment_copies=4, gain_db=6.0), np.random.default_rng(0))
     assert len({c.shape[1] for c in copies}) > 1  # crops start at different offsets
     assert all(not np.allclose(c[:, -50:], inputs[0][:, -50:]) for c in copies)  # and are louder or quieter
+
+
+@pytest.mark.parametrize("content", [b"\x80\x04\x95 pickled", b"", b"PK\x03\x04 truncated zip"])
+def test_a_factors_file_that_is_not_arrays_is_a_sentence(tmp_path, content):
+    from audio.training import factor_rows
+
+    path = tmp_path / "factors.npz"
+    path.write_bytes(content)
+    with pytest.raises(BadInputError, match="not an .npz of arrays"):
+        factor_rows(path, [1, 2])

@@ -146,6 +146,10 @@ def _all_bad_rows(folder: Path) -> str:
         (["embed", "--run", "{tmp}/no-such-run"], 2, "no such run folder"),
         (["cold-start", "{tmp}/clip.wav", "--run", "{tmp}/no-such-run"], 2, "no such run folder"),
         (["import-tracklists", "{bad}"], 2, "no row could be imported"),
+        (["import-tracklists", "{tmp}/header.csv"], 2, "only a header"),
+        (["evaluate", "--data", "{tmp}/junk.csv"], 2, "needs set_id and track_id"),
+        (["evaluate-audio", "--labels", "{tmp}/junk.csv"], 2, "has no column file"),
+        (["import-tracklists", "{tmp}/junk.csv"], 2, "needs set_id"),
         # 3: something an earlier step makes is missing: run that step first
         (["fetch-audio"], 3, "No catalog"),
         (["analyze-audio"], 3, "No catalog"),
@@ -163,6 +167,8 @@ def test_bug_exit_codes_follow_one_rule(tmp_path, monkeypatch, capsys, argv, cod
 
     monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
     monkeypatch.setenv("CRATEDIGGER_DATA_DIR", str(tmp_path / "data"))
+    (tmp_path / "header.csv").write_text("set_id,position,artist,title\n", encoding="utf-8")
+    (tmp_path / "junk.csv").write_bytes(bytes(range(256)) * 12)  # not text at all: no usable header
     argv = [a.format(tmp=tmp_path, bad=_all_bad_rows(tmp_path)) for a in argv]
     assert cli.main(argv) == code
     err = capsys.readouterr().err

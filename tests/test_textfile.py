@@ -1,0 +1,34 @@
+"""CSVs saved by spreadsheet programs in other encodings are read, not refused at the first odd byte."""
+
+from __future__ import annotations
+
+import codecs
+
+import pytest
+
+from textfile import read_text
+
+TEXT = "set_id,track_id,artist,title\nAnnie On One,1,Âme,Rej\n"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "cp1252"])
+def test_common_spreadsheet_encodings_read_back(tmp_path, encoding):
+    path = tmp_path / "sets.csv"
+    path.write_bytes(TEXT.encode(encoding))
+    assert read_text(path) == TEXT
+
+
+def test_utf16_big_endian_with_its_bom(tmp_path):
+    path = tmp_path / "sets.csv"
+    path.write_bytes(codecs.BOM_UTF16_BE + TEXT.encode("utf-16-be"))
+    assert read_text(path) == TEXT
+
+
+def test_evaluate_reads_a_windows_1252_export(tmp_path):
+    from models.matrix import read_plays_csv
+
+    rows = ["set_id,track_id,artist,title"] + [f"Set {s},{s}-{t},Tiësto {t},Café {t}" for s in range(3) for t in range(4)]
+    path = tmp_path / "sets.csv"
+    path.write_bytes("\n".join(rows).encode("cp1252"))
+    plays = read_plays_csv(path)
+    assert len(plays.set_keys) == 12 and plays.names["0-1"] == ("Tiësto 1", "Café 1")
