@@ -244,7 +244,9 @@ def cold_start_command(args, settings) -> int:
         print(json.dumps({"query": analysis.as_dict(), "results": results}, indent=2))
         return 0
     a = analysis.as_dict()
-    print(f"{args.file.name}: {a['tempo']:.1f} BPM, {a['key']} / {a['camelot']} (confidence {a['key_confidence']:.2f})")
+    tempo = (f"{a['tempo']:.1f} BPM (tempo confidence {a['tempo_confidence']:.2f})" if a["tempo_confidence"] > 0
+             else f"no clear beat (best guess {a['tempo']:.0f} BPM)")
+    print(f"{args.file.name}: {tempo}, {a['key']} / {a['camelot']} (key confidence {a['key_confidence']:.2f})")
     for r in results:
         label = f"{r.get('artist', '?')} - {r.get('title', '?')}" if names else f"track {r['track_id']}"
         extra = f"  {r['tempo']:.0f} BPM {r['camelot']}" if r.get("tempo") and r.get("camelot") else ""

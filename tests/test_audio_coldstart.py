@@ -89,6 +89,9 @@ def test_cold_start_finds_same_style_tracks(demo, tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["query"]["camelot"].endswith(("A", "B"))
     assert all(abs(r["tempo"] - 174) < 10 for r in out["results"]) and out["results"]
+    assert _run(demo, "cold-start", str(query), "-k", "3") == 0
+    first = capsys.readouterr().out.splitlines()[0]  # QA: "(confidence 1.00)" after the key read as the tempo's
+    assert "BPM (tempo confidence" in first and "(key confidence" in first
 
 
 def test_cold_start_accepts_bytes_and_arrays(demo, tmp_path):
