@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from errors import ArtifactMissingError, BadInputError
+from errors import BadInputError
 
 log = logging.getLogger(__name__)
 
@@ -81,12 +81,9 @@ def register(subparsers) -> None:
 
 def _connect(settings):
     """The catalog, which these verbs need to exist: a mistyped CRATEDIGGER_DATA_DIR must not get a new, empty one."""
-    from catalog.db import connect
+    from catalog.db import connect_existing
 
-    if not settings.catalog_path.is_file():
-        raise ArtifactMissingError(f"No catalog at {settings.catalog_path}: check CRATEDIGGER_DATA_DIR, or build one "
-                            "(`python cli.py import-tracklists FILE`, `crawl` or `demo`).")
-    return connect(settings.catalog_path)
+    return connect_existing(settings.catalog_path)
 
 
 def _named_run(run: Path | None) -> Path | None:

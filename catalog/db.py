@@ -146,6 +146,17 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+def connect_existing(path: Path | str, *, readonly: bool = False) -> sqlite3.Connection:
+    """`connect` to a catalog that must exist already (verbs that read it): a mistyped CRATEDIGGER_DATA_DIR
+    gets a sentence (exit 3), not a new, empty catalog."""
+    from errors import ArtifactMissingError
+
+    if not Path(path).is_file():
+        raise ArtifactMissingError(f"No catalog at {path}: check CRATEDIGGER_DATA_DIR, or build one "
+                                   "(`python cli.py import-tracklists FILE`, `crawl` or `demo`).")
+    return connect(path, readonly=readonly)
+
+
 def connect(path: Path | str, *, readonly: bool = False, timeout: float = 30.0) -> sqlite3.Connection:
     """Open (and, unless `readonly`, create and migrate) the catalog at `path`.
 

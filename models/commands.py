@@ -301,18 +301,15 @@ def run_recommend(args, settings) -> int:
 
 def _recommendations(settings, parts: list[str], *, n: int, one_per_artist: bool) -> dict:
     """The CLI's answer as JSON: the dashboard's seeds, engine choice and result cards (`ui.service.dig`)."""
-    from catalog.db import connect
+    from catalog.db import connect_existing
     from catalog.queries import track_label
     from catalog.seeds import resolve_seeds
-    from errors import ArtifactMissingError
     from models.recommender import Recommender
     from ui.ranking import normalised
     from ui.service import dig, styles_for, track_card
     from ui.sound import SoundIndexLoader
 
-    if not settings.catalog_path.is_file():
-        raise ArtifactMissingError(f"No catalog at {settings.catalog_path}: import tracklists or run `python cli.py demo`.")
-    conn = connect(settings.catalog_path, readonly=True)
+    conn = connect_existing(settings.catalog_path, readonly=True)
     try:
         seeds = resolve_seeds(conn, settings, parts)
         recommender = Recommender.from_current(settings)

@@ -45,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def match_spotify_command(args: argparse.Namespace, settings) -> int:
-    from catalog.db import connect
+    from catalog.db import connect_existing
     from spotify.catalog_matching import coverage, match_catalog
     from spotify.client import SpotifyClient
     from spotify.matching import DEFAULT_THRESHOLD
@@ -53,7 +53,7 @@ def match_spotify_command(args: argparse.Namespace, settings) -> int:
     threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
     if not 0 < threshold <= 1:
         raise BadInputError(f"--threshold {threshold} must be between 0 and 1.")
-    conn = connect(settings.catalog_path)
+    conn = connect_existing(settings.catalog_path)
     client = SpotifyClient.from_settings(settings, conn=conn)
     try:
         counts = match_catalog(
@@ -78,13 +78,13 @@ def _default_out(settings, name: str, fmt: str) -> Path:
 
 
 def export_command(args: argparse.Namespace, settings) -> int:
-    from catalog.db import connect
+    from catalog.db import connect_existing
     from catalog.playlist_export import export_tracks, load_export_tracks, parse_track_refs
 
     name = " ".join(args.name.split())
     if not name:
         raise BadInputError("--name must not be empty.")
-    conn = connect(settings.catalog_path)
+    conn = connect_existing(settings.catalog_path)
     tracks = load_export_tracks(conn, parse_track_refs(args.tracks))
     if args.to != "spotify":
         report = export_tracks(tracks, args.to, args.out or _default_out(settings, name, args.to), name=name)

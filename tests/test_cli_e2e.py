@@ -158,6 +158,8 @@ def _all_bad_rows(folder: Path) -> str:
         (["parse-raw"], 3, "crawl"),
         (["train-als"], 3, "No catalog"),
         (["recommend", "Anything - At All"], 3, "No catalog"),
+        (["export", "--tracks", "abc", "--to", "csv", "--name", "x"], 3, "No catalog"),  # QA: made an empty one
+        (["match-spotify"], 3, "No catalog"),
     ],
 )
 def test_bug_exit_codes_follow_one_rule(tmp_path, monkeypatch, capsys, argv, code, words):
@@ -173,6 +175,8 @@ def test_bug_exit_codes_follow_one_rule(tmp_path, monkeypatch, capsys, argv, cod
     assert cli.main(argv) == code
     err = capsys.readouterr().err
     assert words in err and "Traceback" not in err
+    if code == 3 and "No catalog" in words:
+        assert not (tmp_path / "data" / "catalog.sqlite").exists()  # a mistyped folder gets no empty catalog
 
 
 @pytest.mark.parametrize("raised, code, words", [
