@@ -15,6 +15,7 @@ from pathlib import Path
 
 from catalog.db import connect, transaction
 from errors import ArtifactMissingError
+from models.numpy_sound import INFERENCE_FILE
 
 CLIP_SECONDS = 10.0
 PER_STYLE = 50  # per style: this many fresh releases (all of them, in the default crate) and most-played tracks
@@ -106,6 +107,12 @@ def demo_audio_command(args: argparse.Namespace, settings) -> int:
     if args.if_missing:
         try:
             run = newest_sound_run(settings, need="embeddings.npy")
+            if not (run / INFERENCE_FILE).is_file():  # made before queries ran in numpy: give it its twin
+                from models.cnn import load_cnn
+                from models.numpy_sound import export_inference
+
+                export_inference(load_cnn(run), run)
+                print(f"Wrote {INFERENCE_FILE} into {run.name}, so uploads no longer wait for TensorFlow.")
             print(f"A sound model already exists ({run.name}); demo audio not rebuilt.")
             return 0
         except ArtifactMissingError:

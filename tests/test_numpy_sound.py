@@ -171,3 +171,24 @@ print("tensorflow" in sys.modules)
                          env={"CRATEDIGGER_DATA_DIR": str(sound_data_dir), "PATH": "/usr/bin:/bin"})
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "False"
+
+
+def test_demo_audio_if_missing_gives_an_older_demo_run_its_twin(sound_data_dir, tmp_path):
+    """`bash dev.sh serve` runs `demo-audio --if-missing`: a demo built before this change gets the file there."""
+    import shutil
+
+    from audio.demo import demo_audio_command
+    from audio.training import newest_sound_run
+    from config import load_settings
+
+    data = tmp_path / "data"
+    shutil.copytree(sound_data_dir, data, ignore=shutil.ignore_patterns("*.sock", "*.log"))
+    settings = load_settings({"CRATEDIGGER_DATA_DIR": str(data)}, dotenv_path=data / "no.env")
+    run = newest_sound_run(settings, need="embeddings.npy")
+    (run / INFERENCE_FILE).unlink()
+
+    class Args:
+        if_missing = True
+
+    assert demo_audio_command(Args(), settings) == 0
+    NumpySoundModel.load(run)  # written, and whole
