@@ -32,6 +32,16 @@ def _techno_clip(path):
     return path
 
 
+# Records whether the progress row was ever shown: with the warm worker an upload can come back in ~0.1 s,
+# between two polls of the test, so the row must be watched, not polled.
+_WATCH_PROGRESS = """
+window.progressShown = false;
+new MutationObserver(records => {
+  if (records.some(r => r.attributeName === 'hidden' && r.oldValue !== null)) { window.progressShown = true; }
+}).observe(document.getElementById('upload-progress-row'), {attributes: true, attributeOldValue: true});
+"""
+
+
 def test_upload_shows_progress_then_sound_neighbours(sound_world, tmp_path):
     folder, app = sound_world
     clip = _techno_clip(tmp_path / "my unreleased tool.wav")
@@ -41,10 +51,10 @@ def test_upload_shows_progress_then_sound_neighbours(sound_world, tmp_path):
         driver.get(app.url)
         wait.until(EC.presence_of_element_located((By.ID, "upload-audio")))
         wait.until(lambda d: (folder / "cache" / "audio-worker.sock").exists())  # started with `python app.py`
+        driver.execute_script(_WATCH_PROGRESS)
         driver.find_element(By.CSS_SELECTOR, "#upload-audio input[type='file']").send_keys(str(clip))
-        wait.until(lambda d: d.execute_script(
-            "return !document.getElementById('upload-progress-row').hidden"))  # the job is running
         wait.until(lambda d: "my unreleased tool.wav" in d.find_element(By.ID, "query-card").text)
+        assert driver.execute_script("return window.progressShown")  # the job showed its progress while it ran
         wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#results-table td[data-dash-column='artist']")) >= 5)
         card = driver.find_element(By.ID, "query-card").text
         assert "from sound" in card
