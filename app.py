@@ -11,7 +11,7 @@ import logging
 
 import dash
 
-from audio.worker import start_sound_worker
+from audio.worker import SoundWorkerKeeper
 from config import load_settings
 from ui import layout
 from ui.callbacks import register_callbacks
@@ -54,7 +54,13 @@ def create_app(settings=None) -> dash.Dash:
     register_spotify_routes(app.server, settings)
     register_media_routes(app.server, settings)
     register_callbacks(app, settings, loader, sound_loader)
-    app.server.before_request(lambda: start_sound_worker(settings))
+    keeper = SoundWorkerKeeper(settings)  # restarts the warm sound worker if it dies
+
+    @app.server.before_request
+    def keep_sound_worker() -> None:
+        keeper.check()
+
+    app.server.config["CRATEDIGGER_SOUND_WORKER"] = keeper
     app.server.config["CRATEDIGGER_SETTINGS"] = settings
     return app
 
@@ -65,5 +71,5 @@ server = app.server
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = server.config["CRATEDIGGER_SETTINGS"]
-    start_sound_worker(settings)  # the worker warms while the page loads
+    server.config["CRATEDIGGER_SOUND_WORKER"].check()  # the worker warms while the page loads
     app.run(host=settings.host, port=settings.port, debug=False)

@@ -3,7 +3,8 @@
 The dashboard's upload job runs in a fresh process (Dash background callbacks), so without this every
 upload paid for librosa's JIT and loading the model again (~4 s when that meant TensorFlow). The dashboard
 starts `python -m audio.worker` next to itself; upload jobs send it the file over a Unix socket and get
-neighbours back in a few hundred milliseconds. The worker exits when the process that started it does.
+neighbours back in a few hundred milliseconds. The worker exits when the process that started it does; the
+dashboard's `SoundWorkerKeeper` starts a new one when it finds none (killed, crashed, out of memory).
 
 Wire format, both ways: 4-byte big-endian length + JSON; a request is followed by a second frame
 with the audio bytes. A reply is `{"ids", "scores", "analysis", "spectrogram"}` or
@@ -12,6 +13,7 @@ with the audio bytes. A reply is `{"ids", "scores", "analysis", "spectrogram"}` 
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -82,21 +84,37 @@ def ask_worker(settings, data: bytes, *, filename: str, k: int, timeout: float =
         raise WorkerUnavailable(str(error)) from error
 
 
-def start_worker(settings) -> subprocess.Popen | None:
-    """Start `python -m audio.worker` for this data folder unless one already answers; None if not started."""
-    path = socket_path(settings)
-    if path.exists():
+def lock_path(settings) -> Path:
+    """The file a running worker keeps locked (`flock`): the kernel frees it when the worker dies, even killed."""
+    return socket_path(settings).with_suffix(".lock")
+
+
+def worker_alive(settings) -> bool:
+    """Whether a worker of this data folder runs (holds `lock_path`); asks no socket, so no worker log noise."""
+    path = lock_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
         try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
-                probe.settimeout(1.0)
-                probe.connect(str(path))
-            return None  # another server process's worker is alive
-        except OSError:
-            path.unlink(missing_ok=True)  # left over from a worker that died
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
+
+
+def start_worker(settings) -> subprocess.Popen | None:
+    """Start `python -m audio.worker <this pid> <data folder>` unless one runs already; None if not started.
+
+    Several server processes may start one at the same moment: the worker that gets `lock_path` serves,
+    the others exit at once. The data folder in its argv is for `ps` (the environment carries it).
+    """
+    if worker_alive(settings):
+        return None  # this or another server process's worker is alive
+    socket_path(settings).unlink(missing_ok=True)  # left over from a worker that died
     env = {**os.environ, "CRATEDIGGER_DATA_DIR": str(settings.data_dir)}
     log_path(settings).parent.mkdir(parents=True, exist_ok=True)
     with open(log_path(settings), "ab") as log_file:  # its warnings and errors; the child keeps its own handle
-        return subprocess.Popen([sys.executable, "-m", "audio.worker", str(os.getpid())],
+        return subprocess.Popen([sys.executable, "-m", "audio.worker", str(os.getpid()), str(settings.data_dir)],
                                 cwd=Path(__file__).resolve().parent.parent, env=env,
                                 stdout=subprocess.DEVNULL, stderr=log_file)
 
@@ -106,30 +124,67 @@ def log_path(settings) -> Path:
     return settings.cache_dir / "audio-worker.log"
 
 
-def start_sound_worker(settings) -> None:
-    """Start this data folder's warm worker if a sound model exists; once per process, never raises.
+RESTART_EVERY = 5.0  # seconds between a server process's looks for its worker
 
-    Not in the dashboard's process: librosa's JIT and the model stay out of the server. `python app.py` calls it once the
-    dashboard is built, so the worker warms while the page loads (started before the dashboard's own imports it
-    was not ready sooner on 2 cores, and the page answered ~0.6 s later); a server importing `app:server` calls
-    it on its first request.
+
+class SoundWorkerKeeper:
+    """Keeps this data folder's warm worker running while the dashboard runs; `check()` never raises.
+
+    Only the dashboard's server process calls `check()` (`python app.py` once the dashboard is built, so
+    the worker warms while the page loads, then before requests): the worker exits when the process that
+    started it does, so an upload job (a short-lived process of Dash's background callbacks) must not
+    start it. A look costs one `flock` and happens at most every `every` seconds per process (the
+    requests polling a running upload job bring it soon after a worker died); a worker is started only
+    when a sound model exists and none runs. An upload that finds no worker meanwhile is analysed in its
+    job, as before, only slower. Not in the dashboard's process: librosa's JIT and the model stay out of
+    the server.
     """
-    with _STARTED_LOCK:
-        if _STARTED:
-            return
-        _STARTED.append(True)
-    from audio.training import newest_sound_run
-    from errors import ArtifactMissingError
 
-    try:
-        newest_sound_run(settings, need="embeddings.npy")
-    except ArtifactMissingError:
-        return
-    start_worker(settings)
+    def __init__(self, settings, *, every: float = RESTART_EVERY):
+        self.settings = settings
+        self.every = every
+        self._lock = threading.Lock()
+        self._checked_at = float("-inf")
+        self._had_worker = False
+        self._process: subprocess.Popen | None = None
 
+    def check(self) -> subprocess.Popen | None:
+        """Start a worker if none runs and a sound model exists; the started process, else None."""
+        if not self._lock.acquire(blocking=False):
+            return None  # another thread is looking
+        try:
+            if time.monotonic() - self._checked_at < self.every:
+                return None
+            self._checked_at = time.monotonic()
+            return self._start_if_gone()
+        except Exception:  # never a failed page for it: uploads are analysed in their job  # noqa: BLE001
+            log.exception("could not start the warm sound worker")
+            return None
+        finally:
+            self._lock.release()
 
-_STARTED: list[bool] = []
-_STARTED_LOCK = threading.Lock()
+    def _start_if_gone(self) -> subprocess.Popen | None:
+        from audio.training import newest_sound_run
+        from errors import ArtifactMissingError
+
+        if worker_alive(self.settings):
+            self._had_worker = True
+            return None
+        try:
+            newest_sound_run(self.settings, need="embeddings.npy")
+        except ArtifactMissingError:
+            return None
+        gone = self._process.poll() if self._process is not None else None
+        process = start_worker(self.settings)
+        if process is None:
+            return None
+        if self._had_worker:
+            how = f" (exit code {gone})" if gone is not None else ""
+            log.warning("the warm sound worker for %s had stopped%s; started a new one (pid %d). Uploads until "
+                        "it is warm are analysed in the dashboard's job, a few times slower.",
+                        self.settings.data_dir, how, process.pid)
+        self._had_worker, self._process = True, process
+        return process
 
 
 def answer(settings, header: dict, data: bytes) -> dict:
@@ -158,10 +213,10 @@ def serve(settings, parent_pid: int) -> None:
     """Listen, warm up, then answer requests until the parent process is gone.
 
     The socket listens before the warm-up, so an upload arriving meanwhile waits in the queue for the
-    warm-up's remaining second instead of doing all of it again in the dashboard's job.
+    warm-up's remaining second instead of doing all of it again in the dashboard's job. Returns at once
+    when another worker of this data folder holds `lock_path`.
     """
     from audio.training import newest_sound_run
-    from audio.warmup import warm_up
     from errors import ArtifactMissingError
 
     try:
@@ -170,6 +225,29 @@ def serve(settings, parent_pid: int) -> None:
         run_dir = None
     path = socket_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path(settings), "a") as lock:
+        if not _hold(lock):
+            log.info("audio worker: another worker serves %s", settings.data_dir)
+            return
+        _listen(settings, run_dir, parent_pid)
+
+
+def _hold(lock, tries: int = 20) -> bool:
+    """Take `lock` for this worker's lifetime; False when another worker holds it (a server's `worker_alive`
+    holds it for microseconds, hence the tries)."""
+    for _ in range(tries):
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            time.sleep(0.05)
+    return False
+
+
+def _listen(settings, run_dir, parent_pid: int) -> None:
+    from audio.warmup import warm_up
+
+    path = socket_path(settings)
     path.unlink(missing_ok=True)
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
         listener.bind(str(path))

@@ -296,6 +296,32 @@ def test_regression_a_file_over_the_upload_limit_gets_a_message(served, browser,
     assert console_errors(browser) == []
 
 
+def test_regression_a_file_that_is_not_audio_gets_a_message_at_once(served, browser, tmp_path):
+    """QA bug: notes.txt, chosen or dropped, was refused by the zone's `accept` filter without a word."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text("tracklist ideas")
+    _fresh_page(browser, served.url)
+    field = WebDriverWait(browser, 30).until(
+        EC.presence_of_element_located((By.CSS_SELECTOR, "#upload-audio input[type='file']")))
+    field.send_keys(str(notes))
+    alert = WebDriverWait(browser, 5).until(
+        EC.visibility_of_element_located((By.CSS_SELECTOR, "#search-alert .alert")))
+    assert alert.text.startswith("notes.txt is not an audio file Cratedigger reads (mp3, wav")
+    assert "export it as one of those" in alert.text
+    _fresh_page(browser, served.url)
+    WebDriverWait(browser, 30).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#upload-audio > div")))
+    browser.execute_script("""
+        const zone = document.querySelector('#upload-audio > div');
+        const transfer = new DataTransfer();
+        transfer.items.add(new File(['a scan'], 'flyer.pdf', {type: 'application/pdf'}));
+        zone.dispatchEvent(new DragEvent('drop', {bubbles: true, cancelable: true, dataTransfer: transfer}));
+    """)
+    alert = WebDriverWait(browser, 5).until(
+        EC.visibility_of_element_located((By.CSS_SELECTOR, "#search-alert .alert")))
+    assert alert.text.startswith("flyer.pdf is not an audio file Cratedigger reads")
+    assert console_errors(browser) == []
+
+
 def test_regression_several_pasted_lines_make_a_multi_seed_query(served, browser, demo_data):
     """QA bug: the one-line search box dropped pasted line breaks, so two `artist - title` lines became one
     unknown query."""

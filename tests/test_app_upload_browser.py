@@ -86,6 +86,29 @@ def test_a_non_audio_upload_gets_a_readable_alert(sound_world, tmp_path):
         driver.quit()
 
 
+def test_regression_an_audio_file_without_an_extension_is_analysed(sound_world, tmp_path):
+    """QA bug: a real OGG renamed `vibe_noext` was refused silently by the zone's `accept` filter. A file the
+    browser cannot type goes to the server, which reads audio by its content."""
+    import soundfile
+
+    folder, app = sound_world
+    clip = _techno_clip(tmp_path / "clip.wav")
+    y, sr = soundfile.read(clip)
+    untyped = tmp_path / "vibe_noext"
+    soundfile.write(untyped, y, sr, format="OGG")
+    driver = start_browser()
+    try:
+        wait = WebDriverWait(driver, 120)
+        driver.get(app.url)
+        wait.until(EC.presence_of_element_located((By.ID, "upload-audio")))
+        driver.find_element(By.CSS_SELECTOR, "#upload-audio input[type='file']").send_keys(str(untyped))
+        wait.until(lambda d: "vibe_noext" in d.find_element(By.ID, "query-card").text)
+        assert "from sound" in driver.find_element(By.ID, "query-card").text
+        assert console_errors(driver) == []
+    finally:
+        driver.quit()
+
+
 def test_regression_the_same_file_can_be_dropped_again(sound_world, tmp_path):
     """QA bug: dropping the file dropped before did nothing (the upload's contents had not changed)."""
     import sqlite3

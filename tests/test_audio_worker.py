@@ -138,3 +138,59 @@ def test_an_unexpected_failure_is_a_sentence_and_the_worker_goes_on(sound_data_d
     reply = answer(settings, {"filename": "set opener.wav", "k": 5}, _wav_bytes())
     assert reply["exit_code"] == 3 and reply["error"].startswith("set opener.wav could not be analysed")
     assert str(log_path(settings)) in reply["error"]
+
+
+def test_regression_a_killed_worker_is_started_again(worker, caplog):
+    """QA bug: once the warm worker died (killed, crashed, OOM) every upload was analysed in-process, ~3× slower,
+    until the dashboard restarted. Now the current upload is still answered in-process, and the dashboard's
+    next look starts a new worker (one, with a warning) that answers the next upload."""
+    import base64
+    import logging
+    import os
+    import signal
+    import threading
+    from pathlib import Path
+
+    from audio.worker import SoundWorkerKeeper, worker_alive
+    from ui.sound import analyse_upload
+
+    keeper = SoundWorkerKeeper(worker, every=0.0)
+    assert keeper.check() is None  # the fixture's worker runs
+    os.kill(_WORKER_PID[worker.data_dir], signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while worker_alive(worker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    data = _wav_bytes()
+    with pytest.raises(WorkerUnavailable):
+        ask_worker(worker, data, filename="clip.wav", k=5)
+    contents = "data:audio/wav;base64," + base64.b64encode(data).decode()
+    assert analyse_upload(worker, contents, "clip.wav")["neighbours"]  # answered in-process meanwhile
+
+    started = []
+    others = [SoundWorkerKeeper(worker, every=0.0) for _ in range(3)]  # several server processes at once
+    with caplog.at_level(logging.WARNING, logger="audio.worker"):
+        threads = [threading.Thread(target=lambda k=k: started.append(k.check())) for k in [keeper, *others]]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    processes = [p for p in started if p is not None]
+    try:
+        assert processes
+        assert len([r for r in caplog.records if "had stopped" in r.message]) == 1  # only `keeper` had seen one
+        deadline = time.monotonic() + 120
+        while not socket_path(worker).exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        reply = ask_worker(worker, data, filename="clip.wav", k=5)
+        assert reply["ids"]
+        while len([p for p in processes if p.poll() is None]) > 1 and time.monotonic() < deadline:
+            time.sleep(0.2)  # the others find the lock taken and exit
+        serving = [p for p in processes if p.poll() is None]
+        assert len(serving) == 1
+        argv = Path(f"/proc/{serving[0].pid}/cmdline").read_bytes().split(b"\0")
+        assert str(worker.data_dir).encode() in argv  # `ps` tells data folders apart
+        assert keeper.check() is None and worker_alive(worker)
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(10)

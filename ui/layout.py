@@ -27,6 +27,7 @@ RESULT_COLUMNS = [
 UPLOAD_MAX_MB = 60  # the page sends a dropped file whole; bigger ones are refused in the browser
 UPLOAD_TOO_BIG = ("{name} is {size} MB, over the {limit} MB limit for dropped files: "
                   "drop an MP3 of it or a shorter cut (30 s is enough).")
+UPLOAD_NOT_AUDIO = "{name} is not an audio file Cratedigger reads ({formats}, …): export it as one of those."
 
 
 def header(status_children) -> html.Header:
@@ -73,13 +74,17 @@ def upload_zone() -> html.Div:
     formats = ", ".join(suffix.lstrip(".") for suffix in SUPPORTED_SUFFIXES)
     return html.Div(className="upload", **{
         "data-max-bytes": UPLOAD_MAX_MB * 1024 * 1024,
-        "data-too-big": UPLOAD_TOO_BIG.replace("{limit}", str(UPLOAD_MAX_MB))}, children=[
+        "data-too-big": UPLOAD_TOO_BIG.replace("{limit}", str(UPLOAD_MAX_MB)),
+        "data-not-audio": UPLOAD_NOT_AUDIO.replace("{formats}", "mp3, wav, flac, aiff, m4a, ogg")}, children=[
         dcc.Upload(
             id="upload-audio",
             className="upload-zone",
             className_active="upload-zone-active",  # added while a file is dragged over (instead of Dash's light-grey default)
             className_reject="upload-zone-reject",  # added while the dragged file is of a type the zone does not take
-            accept=",".join(SUPPORTED_SUFFIXES) + ",audio/*",
+            # The trailing empty type takes files the browser cannot type (no extension, or one it does not
+            # know): the server sniffs their content and names the problem if it is not audio. A typed
+            # non-audio file (text, PDF, image) is refused here and `assets/upload.js` says why.
+            accept=",".join(SUPPORTED_SUFFIXES) + ",audio/*,",
             max_size=UPLOAD_MAX_MB * 1024 * 1024,
             children=html.Div(["Drop an audio file or ", html.Span("choose one", className="link"),
                                " to find tracks that sound like it",
