@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from catalog.identity import fold, make_key, normalise_version, parse_track_name, split_artists, split_title
 from errors import NotFoundError, quoted
 from scraping.grammar import split_artist_title
-from spotify.ids import Query
+from spotify.ids import MAX_TEXT_CHARS, Query
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,8 @@ def _bounded(words) -> tuple[str, ...]:
 
 def search_terms(text: str) -> SearchTerms:
     """`"B & A feat. C - T (Dub Mix)"` → key words `("t", "dub")`, artist names `("b", "a", "c")`, key `"a & b - t (dub)"`."""
-    split = split_artist_title(text.strip())
+    text = " ".join(text.split())[:MAX_TEXT_CHARS]  # long runs of spaces or brackets cost the parsing regexes
+    split = split_artist_title(text)
     if split is None:  # free text: credits, guests included, may be anywhere in it
         bare, version, title_guests = split_title(text)
         mains, guests = split_artists(bare)

@@ -17,6 +17,7 @@ _URI = re.compile(r"^spotify:(?P<kind>[a-z]+):(?P<id>[^:\s]+)$", re.IGNORECASE)
 _USER_PLAYLIST_URI = re.compile(r"^spotify:user:[^:]+:playlist:(?P<id>[^:\s]+)$", re.IGNORECASE)
 _KINDS = {"track", "album", "playlist", "artist", "episode", "show", "audiobook", "chapter", "user"}
 _TEXT_SEPARATOR = re.compile(r"\s+[-–—]\s+")
+MAX_TEXT_CHARS = 300  # of a typed `artist - title` used (spaces collapsed); a track's name is far shorter
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ def parse_query(text: str, *, allow: tuple[str, ...] = ("track",)) -> Query:
     )
     if not stripped or looks_like_ref:
         return parse_spotify_ref(text, allow=allow)
+    stripped = " ".join(stripped.split())[:MAX_TEXT_CHARS]
     parts = _TEXT_SEPARATOR.split(stripped, maxsplit=1)
     if len(parts) == 2 and parts[0].strip() and parts[1].strip():
         return Query(kind="text", artist=parts[0].strip(), title=parts[1].strip(), text=stripped)

@@ -233,3 +233,17 @@ def test_regression_messages_echo_the_query_short_and_as_typed(djs, text, shown)
     with pytest.raises(NotFoundError) as error:
         resolve_query(djs, parse_query(text))
     assert shown in str(error.value) and len(str(error.value)) < 200
+
+
+@pytest.mark.parametrize("text", ["a" + " " * 20000 + "b", "a" + " " * 20000 + "- b", "(" * 20000, "a - " + "[x" * 10000])
+def test_regression_long_runs_of_spaces_or_brackets_are_searched_at_once(crate, text):
+    """Found with QA's long queries: 1,000 spaces took 4 s in `split_title` (cubic `\\s*[(]?\\s*`), 2,000 took 32 s."""
+    import time
+
+    from catalog.queries import search_tracks
+
+    start = time.perf_counter()
+    search_tracks(crate, text)
+    with pytest.raises(NotFoundError):
+        resolve_query(crate, parse_query(text))
+    assert time.perf_counter() - start < 1.0
