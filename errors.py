@@ -47,3 +47,14 @@ class ExternalServiceError(CratediggerError):
         super().__init__(message)
         self.status = status
         self.retry_after = retry_after
+
+
+def quoted(text: str, limit: int = 80) -> str:
+    """What the user typed, for a message: in double quotes as typed (not repr), one line, cut to `limit` with "…".
+
+    `quoted("Solo - Home")` → `"Solo - Home"`; a backslash stays one backslash; 5,000 a's → 79 a's and "…".
+    """
+    text = str(text)
+    if any(ch in text for ch in "\n\r\t"):
+        text = " ".join(text.split())
+    return f'"{text}"' if len(text) <= limit else f'"{text[: limit - 1]}…"'

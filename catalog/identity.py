@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 
 # Separators between credited artists. "x" is only a separator with spaces around it.
-_FEAT = re.compile(r"\s*[\(\[]?\s*\b(?:feat\.?|ft\.?|featuring)\s+", re.IGNORECASE)
+_FEAT = re.compile(r"\s*(?:[\(\[]\s*)?\b(?:feat\.?|ft\.?|featuring)\s+", re.IGNORECASE)  # no `\s*[(]?\s*`: cubic
 _MAIN_SPLIT = re.compile(r"\s+(?:&|and|vs\.?|versus|x|b2b|with)\s+|\s*,\s*|\s*&\s*|\s+\+\s+", re.IGNORECASE)
 _BRACKETED = re.compile(r"\s*[\(\[]([^\)\]]*)[\)\]]")
 _LABEL_TAIL = re.compile(r"\s*\[[^\]\[]*\]?\s*$")  # "[Label]" or a truncated "[Lab"

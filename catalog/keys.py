@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from errors import BadInputError
+from errors import BadInputError, quoted
 
 PITCH_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 _PITCH = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
@@ -46,7 +46,7 @@ def parse_key(text: str) -> tuple[int, str]:
         return tonic, "minor" if letter == "A" else "major"
     m = re.fullmatch(r"([A-Ga-g])\s*([#♯b♭]?)\s*(major|maj|minor|min|m)?", s, flags=re.IGNORECASE)
     if not m:
-        raise BadInputError(f"key={text!r} is not a key; write e.g. 'A minor', 'F# major' or '8A'.")
+        raise BadInputError(f"key={quoted(text)} is not a key; write e.g. 'A minor', 'F# major' or '8A'.")
     tonic = _PITCH[m.group(1).upper()] + {"#": 1, "♯": 1, "b": -1, "♭": -1, "": 0}[m.group(2)]
     word = (m.group(3) or "major").lower()
     mode = "minor" if word in ("minor", "min", "m") else "major"

@@ -7,7 +7,7 @@ import sqlite3
 from dataclasses import dataclass, field
 
 from catalog.queries import resolve_query, track_by_spotify_id
-from errors import BadInputError, NotFoundError
+from errors import BadInputError, NotFoundError, quoted
 from spotify.ids import is_spotify_id, parse_query
 
 _LINES = re.compile(r"[\n;]+")
@@ -16,10 +16,12 @@ _REF_GAPS = re.compile(r"[,\s]+")
 
 @dataclass
 class Seeds:
-    """Catalog rows of the tracks found, and `(pasted text, why not)` for each part that named none."""
+    """Catalog rows of the tracks found, `(pasted text, why not)` for each part that named none, and `notes`
+    saying which track was used for a part that named none exactly (`catalog.queries.TrackMatch.note`)."""
 
     rows: list[sqlite3.Row] = field(default_factory=list)
     missing: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ids(self) -> list[int]:
@@ -27,10 +29,10 @@ class Seeds:
         return [row["id"] for row in self.rows]
 
     def missing_note(self) -> str | None:
-        """'Not in the catalog, left out: 'A', 'B'.' or None when every part was found."""
+        """'Not in the catalog, left out: "A", "B".' or None when every part was found."""
         if not self.missing:
             return None
-        return "Not in the catalog, left out: " + ", ".join(repr(text) for text, _ in self.missing) + "."
+        return "Not in the catalog, left out: " + ", ".join(quoted(text) for text, _ in self.missing) + "."
 
 
 def _looks_like_ref(text: str) -> bool:
@@ -61,10 +63,13 @@ def playlist_tracks(settings, playlist_ref: str) -> list[str]:
     return SpotifyClient.from_settings(settings).playlist_track_ids(playlist_ref)
 
 
-def _resolve_part(conn: sqlite3.Connection, settings, part: str) -> list[sqlite3.Row]:
+def _resolve_part(conn: sqlite3.Connection, settings, part: str, notes: list[str]) -> list[sqlite3.Row]:
     query = parse_query(part, allow=("track", "playlist"))
     if query.kind != "playlist":
-        return [resolve_query(conn, query)]
+        match = resolve_query(conn, query)
+        if match.note:
+            notes.append(match.note)
+        return [match.row]
     ids = playlist_tracks(settings, part)
     known = [row for row in (track_by_spotify_id(conn, i) for i in ids) if row is not None]
     if not known:
@@ -84,7 +89,7 @@ def resolve_seeds(conn: sqlite3.Connection, settings, parts: list[str]) -> Seeds
     first_error: NotFoundError | None = None
     for part in parts:
         try:
-            seeds.rows += _resolve_part(conn, settings, part)
+            seeds.rows += _resolve_part(conn, settings, part, seeds.notes)
         except NotFoundError as error:
             first_error = first_error or error
             seeds.missing.append((part, str(error)))

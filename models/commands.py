@@ -7,12 +7,14 @@ import functools
 import json
 import sys
 
+from errors import quoted
+
 
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        raise argparse.ArgumentTypeError(f"{quoted(text)} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} must be at least 1")
     return value
@@ -22,7 +24,7 @@ def _positive_float(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        raise argparse.ArgumentTypeError(f"{quoted(text)} is not a number") from None
     if not value > 0:
         raise argparse.ArgumentTypeError(f"{value} must be greater than 0")
     return value
@@ -291,7 +293,9 @@ def run_recommend(args, settings) -> int:
         parse_query(part, allow=("track", "playlist"))
     answer = _recommendations(settings, parts, n=args.n, one_per_artist=args.one_per_artist)
     for missing in answer["not_found"]:
-        print(f"not found, left out: {missing['text']!r}: {missing['reason']}", file=sys.stderr)
+        print(f"not found, left out: {quoted(missing['text'])}: {missing['reason']}", file=sys.stderr)
+    for note in answer["notes"]:  # a track used for a query that named none exactly
+        print(f"note: {note}", file=sys.stderr)
     if args.json:
         print(json.dumps(answer, ensure_ascii=False, indent=2))
         return 0
@@ -323,7 +327,8 @@ def _recommendations(settings, parts: list[str], *, n: int, one_per_artist: bool
     results = [{**_fields(card), "match": round(m, 4)} for card, m in zip(cards, matches, strict=True)]
     tracks = [{**_fields(track_card(row, styles.get(row["id"], []))), "name": track_label(row)} for row in seeds.rows]
     return {"query": tracks[0], "seeds": tracks, "run": recommender.run_id, "source": source,
-            "not_found": [{"text": text, "reason": reason} for text, reason in seeds.missing], "results": results}
+            "not_found": [{"text": text, "reason": reason} for text, reason in seeds.missing],
+            "notes": seeds.notes, "results": results}
 
 
 def _fields(card: dict) -> dict:

@@ -10,13 +10,14 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
-from errors import BadInputError
+from errors import BadInputError, quoted
 
 SPOTIFY_ID = re.compile(r"^[0-9A-Za-z]{22}$")
 _URI = re.compile(r"^spotify:(?P<kind>[a-z]+):(?P<id>[^:\s]+)$", re.IGNORECASE)
 _USER_PLAYLIST_URI = re.compile(r"^spotify:user:[^:]+:playlist:(?P<id>[^:\s]+)$", re.IGNORECASE)
 _KINDS = {"track", "album", "playlist", "artist", "episode", "show", "audiobook", "chapter", "user"}
 _TEXT_SEPARATOR = re.compile(r"\s+[-–—]\s+")
+MAX_TEXT_CHARS = 300  # of a typed `artist - title` used (spaces collapsed); a track's name is far shorter
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,8 @@ def is_spotify_id(value: str) -> bool:
 def _checked_id(kind: str, spotify_id: str, original: str) -> Query:
     if not is_spotify_id(spotify_id):
         raise BadInputError(
-            f"{original!r} does not contain a valid Spotify ID: an ID is 22 letters and digits "
-            f"(got {spotify_id!r}, {len(spotify_id)} characters)."
+            f"{quoted(original)} does not contain a valid Spotify ID: an ID is 22 letters and digits "
+            f"(got {quoted(spotify_id)}, {len(spotify_id)} characters)."
         )
     return Query(kind=kind, spotify_id=spotify_id, text=original)
 
@@ -48,7 +49,7 @@ def _from_url(text: str) -> tuple[str, str]:
     host = (url.hostname or "").lower()
     if host not in {"open.spotify.com", "play.spotify.com"}:
         raise BadInputError(
-            f"{text!r} is not a Spotify link: paste a link from open.spotify.com, "
+            f"{quoted(text)} is not a Spotify link: paste a link from open.spotify.com, "
             "a spotify:track: URI, a 22-character track ID, or 'artist - title'."
         )
     parts = [p for p in url.path.split("/") if p]
@@ -59,7 +60,7 @@ def _from_url(text: str) -> tuple[str, str]:
     if len(parts) >= 4 and parts[0] == "user" and parts[2] == "playlist":
         parts = parts[2:]
     if len(parts) < 2 or parts[0] not in _KINDS:
-        raise BadInputError(f"{text!r} is a Spotify link but not to a track: open the track and copy its link.")
+        raise BadInputError(f"{quoted(text)} is a Spotify link but not to a track: open the track and copy its link.")
     return parts[0], parts[1]
 
 
@@ -78,20 +79,20 @@ def parse_spotify_ref(text: str, *, allow: tuple[str, ...] = ("track",)) -> Quer
     elif text.lower().startswith("spotify:"):
         match = _USER_PLAYLIST_URI.match(text) or _URI.match(text)
         if not match:
-            raise BadInputError(f"{original!r} is not a Spotify URI of the form spotify:track:<22-character ID>.")
+            raise BadInputError(f"{quoted(original)} is not a Spotify URI of the form spotify:track:<22-character ID>.")
         kind = match.groupdict().get("kind", "playlist").lower()
         spotify_id = match.group("id")
     elif "spotify.com" in text.lower() or "://" in text:
         kind, spotify_id = _from_url(text)
     else:
         raise BadInputError(
-            f"{original!r} is not a Spotify ID, URI or link. A track ID is 22 letters and digits, "
+            f"{quoted(original)} is not a Spotify ID, URI or link. A track ID is 22 letters and digits, "
             "e.g. spotify:track:4uLU6hMCjMI75M1A2tKUQC."
         )
     if kind not in allow:
         wanted = " or ".join(allow)
         raise BadInputError(
-            f"{original!r} is a Spotify {kind}, not a {wanted}: open the track in Spotify and copy its link."
+            f"{quoted(original)} is a Spotify {kind}, not a {wanted}: open the track in Spotify and copy its link."
         )
     return _checked_id(kind, spotify_id, original)
 
@@ -107,11 +108,12 @@ def parse_query(text: str, *, allow: tuple[str, ...] = ("track",)) -> Query:
     )
     if not stripped or looks_like_ref:
         return parse_spotify_ref(text, allow=allow)
+    stripped = " ".join(stripped.split())[:MAX_TEXT_CHARS]
     parts = _TEXT_SEPARATOR.split(stripped, maxsplit=1)
     if len(parts) == 2 and parts[0].strip() and parts[1].strip():
         return Query(kind="text", artist=parts[0].strip(), title=parts[1].strip(), text=stripped)
     if len(stripped) >= 2:
         return Query(kind="text", title=stripped, text=stripped)
     raise BadInputError(
-        f"{text!r} is too short to search for: paste a Spotify track link, URI or ID, or 'artist - title'."
+        f"{quoted(text)} is too short to search for: paste a Spotify track link, URI or ID, or 'artist - title'."
     )

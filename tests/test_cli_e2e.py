@@ -67,6 +67,9 @@ def test_recommend_json_on_the_demo_crate(crate):
         ("https://open.spotify.com/track/short", 2, "22"),
         ("4uLU6hMCjMI75M1A2tKUQC", 2, "not in the catalog"),
         ("Nobody Ever - Made This", 2, "No track"),
+        ("nowhere " * 600, 2, "No track"),  # QA: 'Expression tree is too large', exit 3 about locked catalogs
+        ("a" * 5000, 2, '"' + "a" * 79 + '…"'),  # QA: the 5,000 letters came back whole
+        ("\\", 2, '"\\" is too short'),  # QA: shown in repr form, '\\\\'
     ],
 )
 def test_bad_queries_get_one_sentence_and_an_exit_code(crate, query, code, words):
@@ -74,7 +77,7 @@ def test_bad_queries_get_one_sentence_and_an_exit_code(crate, query, code, words
     assert result.returncode == code
     assert words in result.stderr
     assert "Traceback" not in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
+    assert len(result.stderr.strip().splitlines()) == 1 and len(result.stderr) < 300
 
 
 def test_import_then_train_then_recommend_by_text(tmp_path):
@@ -102,6 +105,13 @@ def test_import_then_train_then_recommend_by_text(tmp_path):
     assert answer["query"]["title"] == "Deep Tune 3"
     assert [r["artist"].split()[0] for r in answer["results"]] == ["Deep"] * 5
     assert all(r["shared_sets"] >= 1 for r in answer["results"])
+    closest = run_cli(data, "recommend", "Deep Artist - Deep Tune 3", "--n", "2")  # QA: said nothing
+    assert closest.returncode == 0 and "Tracks DJs play with Deep Artist 3 - Deep Tune 3" in closest.stdout
+    assert closest.stderr == ('note: No track is exactly "Deep Artist - Deep Tune 3"; '
+                              "closest match: Deep Artist 3 - Deep Tune 3.\n")
+    rework = run_cli(data, "recommend", "Deep Artist 3 - Deep Tune 3 (Dixon Rework)", "--n", "2", "--json")
+    assert rework.returncode == 0 and json.loads(rework.stdout)["query"]["title"] == "Deep Tune 3"
+    assert "using the track without that version: Deep Artist 3 - Deep Tune 3." in rework.stderr
 
 
 def test_recommend_without_a_published_model_says_what_to_do(tmp_path):

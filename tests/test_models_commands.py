@@ -120,7 +120,7 @@ def test_regression_one_unknown_seed_of_several_is_left_out_not_fatal(trained, c
     data_dir, ids = trained
     code, out, err = run(capsys, "recommend", SPOTIFY["t1"], "Nobody - Nothing", "--n", "2", "--json")
     assert code == 0
-    assert err.count("\n") == 1 and "'Nobody - Nothing'" in err
+    assert err.count("\n") == 1 and '"Nobody - Nothing"' in err
     payload = json.loads(out)
     assert [m["text"] for m in payload["not_found"]] == ["Nobody - Nothing"]
     assert payload["query"]["track_id"] == ids["t1"] and len(payload["results"]) == 2

@@ -73,3 +73,15 @@ def test_text_queries_split_artist_and_title():
 def test_playlists_are_accepted_where_asked_for():
     query = parse_spotify_ref("https://open.spotify.com/playlist/37i9dQZF1DXcBWIGoYBM5M", allow=("track", "playlist"))
     assert (query.kind, query.spotify_id) == ("playlist", "37i9dQZF1DXcBWIGoYBM5M")
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("\\", '"\\" is too short'),
+    ("https://example.com/" + "x" * 5000, '"https://example.com/' + "x" * 59 + '…" is not a Spotify link'),
+    ("spotify:track:" + "a" * 5000, '"spotify:track:' + "a" * 65 + '…" does not contain'),
+])
+def test_regression_a_pasted_text_is_echoed_short_and_as_typed(text, shown):
+    """QA: a 5,000-letter paste came back whole in the message; a backslash came back in repr form, '\\\\'."""
+    with pytest.raises(BadInputError) as error:
+        parse_query(text)
+    assert shown in str(error.value) and len(str(error.value)) < 300

@@ -95,7 +95,7 @@ def test_regression_an_unknown_track_of_a_crate_is_left_out_with_a_note(world):
     settings, loader, _ = world
     answer = answer_query(f"{SPOTIFY['t1']}\nNobody - Nothing\n{SPOTIFY['t2']}", settings, loader)
     assert answer.query["title"] == "2 tracks" and scene(answer.candidates, 2) == {"T"}
-    assert answer.level == "warning" and "left out: 'Nobody - Nothing'" in answer.message
+    assert answer.level == "warning" and 'left out: "Nobody - Nothing"' in answer.message
 
 
 def test_a_sound_neighbour_says_so_rather_than_pointing_at_sets():
@@ -104,3 +104,28 @@ def test_a_sound_neighbour_says_so_rather_than_pointing_at_sets():
     assert evidence_text({"score": None, "sound_score": SOUNDS_ALIKE - 0.1}) == "near in sound"
     assert evidence_text({"score": None, "sound_score": SOUNDS_ALIKE}) == "sounds alike"
     assert evidence_text({"score": 0.5}) == "linked through other sets (never in the same set yet)"
+
+
+@pytest.mark.parametrize("text", ["dub techno " * 300, " ".join(f"w{i}" for i in range(600)), "a" * 5000,
+                                  "a" * 5000 + " - " + "b" * 5000, "\\"])
+def test_regression_a_long_or_odd_query_is_a_short_message_not_a_server_error(world, text):
+    """QA: 600 words raised 'Expression tree is too large' in the autocomplete and in Dig (HTTP 500);
+    5,000 letters came back whole in the alert; a backslash in repr form."""
+    from ui.callbacks import search, suggestions_for
+
+    settings, loader, _ = world
+    assert suggestions_for(settings, text) == []
+    store, shown = search(settings, loader, text)
+    message = store["message"]
+    assert shown is not None and store["candidates"] == [] and len(message) < 300
+    assert "'\\\\'" not in message and ("No track" in message or "too short" in message)
+
+
+def test_regression_dig_says_which_track_it_used_when_none_is_exactly_the_one_typed(world):
+    """QA: 'Solo - Home' was answered as 'Solomun - Home' without a word; here 'Warehouse - Tune T2'."""
+    settings, loader, _ = world
+    answer = answer_query("Warehouse - Tune T2", settings, loader)
+    assert answer.query["title"] == "Tune T2" and scene(answer.candidates, 2) == {"T"}
+    assert answer.level == "warning"
+    assert answer.message == 'No track is exactly "Warehouse - Tune T2"; closest match: Warehouse Unit - Tune T2.'
+    assert answer_query("Warehouse Unit - Tune T2", settings, loader).message is None
