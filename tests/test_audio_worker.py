@@ -166,18 +166,21 @@ def test_regression_a_killed_worker_is_started_again(worker, caplog):
     contents = "data:audio/wav;base64," + base64.b64encode(data).decode()
     assert analyse_upload(worker, contents, "clip.wav")["neighbours"]  # answered in-process meanwhile
 
-    started = []
+    started = {}
     others = [SoundWorkerKeeper(worker, every=0.0) for _ in range(3)]  # several server processes at once
     with caplog.at_level(logging.WARNING, logger="audio.worker"):
-        threads = [threading.Thread(target=lambda k=k: started.append(k.check())) for k in [keeper, *others]]
+        threads = [threading.Thread(target=lambda k=k: started.__setitem__(k, k.check())) for k in [keeper, *others]]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(30)
-    processes = [p for p in started if p is not None]
+    processes = [p for p in started.values() if p is not None]
     try:
         assert processes
-        assert len([r for r in caplog.records if "had stopped" in r.message]) == 1  # only `keeper` had seen one
+        warnings = [r for r in caplog.records if "had stopped" in r.message]
+        # only `keeper` had seen the old worker, so only it warns, when it is one of those that started a new one
+        # (under load a new worker may already hold the lock when its thread looks: then it starts none)
+        assert len(warnings) == (1 if started[keeper] is not None else 0)
         deadline = time.monotonic() + 120
         while not socket_path(worker).exists() and time.monotonic() < deadline:
             time.sleep(0.2)
