@@ -68,16 +68,22 @@ def test_upload_shows_progress_then_sound_neighbours(sound_world, tmp_path):
         driver.quit()
 
 
+def _upload_on_a_fresh_page(driver, app, path) -> WebDriverWait:
+    """Open the dashboard, choose `path` in the upload zone; a 120-s wait for what follows."""
+    wait = WebDriverWait(driver, 120)
+    driver.get(app.url)
+    wait.until(EC.presence_of_element_located((By.ID, "upload-audio")))
+    driver.find_element(By.CSS_SELECTOR, "#upload-audio input[type='file']").send_keys(str(path))
+    return wait
+
+
 def test_a_non_audio_upload_gets_a_readable_alert(sound_world, tmp_path):
     folder, app = sound_world
     bogus = tmp_path / "notes.mp3"
     bogus.write_text("this is not audio at all")
     driver = start_browser()
     try:
-        wait = WebDriverWait(driver, 120)
-        driver.get(app.url)
-        wait.until(EC.presence_of_element_located((By.ID, "upload-audio")))
-        driver.find_element(By.CSS_SELECTOR, "#upload-audio input[type='file']").send_keys(str(bogus))
+        wait = _upload_on_a_fresh_page(driver, app, bogus)
         alert = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#search-alert .alert")))
         assert "notes.mp3" in alert.text or "audio" in alert.text.lower()
         assert "Traceback" not in driver.page_source
@@ -98,10 +104,7 @@ def test_regression_an_audio_file_without_an_extension_is_analysed(sound_world, 
     soundfile.write(untyped, y, sr, format="OGG")
     driver = start_browser()
     try:
-        wait = WebDriverWait(driver, 120)
-        driver.get(app.url)
-        wait.until(EC.presence_of_element_located((By.ID, "upload-audio")))
-        driver.find_element(By.CSS_SELECTOR, "#upload-audio input[type='file']").send_keys(str(untyped))
+        wait = _upload_on_a_fresh_page(driver, app, untyped)
         wait.until(lambda d: "vibe_noext" in d.find_element(By.ID, "query-card").text)
         assert "from sound" in driver.find_element(By.ID, "query-card").text
         assert console_errors(driver) == []
