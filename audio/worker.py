@@ -125,6 +125,7 @@ def log_path(settings) -> Path:
 
 
 RESTART_EVERY = 5.0  # seconds between a server process's looks for its worker
+MAX_RESTART_WAIT = 300.0  # a worker that keeps dying young is started again at most this often
 
 
 class SoundWorkerKeeper:
@@ -147,13 +148,15 @@ class SoundWorkerKeeper:
         self._checked_at = float("-inf")
         self._had_worker = False
         self._process: subprocess.Popen | None = None
+        self._started_at = float("-inf")
+        self._wait = every  # doubles while each new worker dies within a minute (a crash loop), up to MAX_RESTART_WAIT
 
     def check(self) -> subprocess.Popen | None:
         """Start a worker if none runs and a sound model exists; the started process, else None."""
         if not self._lock.acquire(blocking=False):
             return None  # another thread is looking
         try:
-            if time.monotonic() - self._checked_at < self.every:
+            if time.monotonic() - self._checked_at < max(self.every, self._wait):
                 return None
             self._checked_at = time.monotonic()
             return self._start_if_gone()
@@ -175,6 +178,8 @@ class SoundWorkerKeeper:
         except ArtifactMissingError:
             return None
         gone = self._process.poll() if self._process is not None else None
+        died_young = self._process is not None and time.monotonic() - self._started_at < 60.0
+        self._wait = min(max(2 * self._wait, self.every), MAX_RESTART_WAIT) if died_young else self.every
         process = start_worker(self.settings)
         if process is None:
             return None
@@ -183,7 +188,7 @@ class SoundWorkerKeeper:
             log.warning("the warm sound worker for %s had stopped%s; started a new one (pid %d). Uploads until "
                         "it is warm are analysed in the dashboard's job, a few times slower.",
                         self.settings.data_dir, how, process.pid)
-        self._had_worker, self._process = True, process
+        self._had_worker, self._process, self._started_at = True, process, time.monotonic()
         return process
 
 

@@ -197,3 +197,28 @@ def test_regression_a_killed_worker_is_started_again(worker, caplog):
         for process in processes:
             process.terminate()
             process.wait(10)
+
+
+def test_a_worker_that_keeps_dying_young_is_restarted_less_and_less_often(sound_data_dir, monkeypatch):
+    """A worker that crashes at every start must not be started every 5 s for ever."""
+    import audio.worker
+    from audio.worker import MAX_RESTART_WAIT, SoundWorkerKeeper
+
+    class DeadOnArrival:
+        pid = 4242
+
+        def poll(self):
+            return 1
+
+    settings = load_settings({"CRATEDIGGER_DATA_DIR": str(sound_data_dir)}, dotenv_path=sound_data_dir / "no.env")
+    monkeypatch.setattr(audio.worker, "worker_alive", lambda settings: False)
+    monkeypatch.setattr(audio.worker, "start_worker", lambda settings: DeadOnArrival())
+    keeper = SoundWorkerKeeper(settings, every=5.0)
+    waits = []
+    for _ in range(10):
+        keeper._start_if_gone()
+        waits.append(keeper._wait)
+    assert waits[:4] == [5.0, 10.0, 20.0, 40.0] and waits[-1] == MAX_RESTART_WAIT
+    keeper._started_at -= 120  # the last one lived two minutes: back to the usual look
+    keeper._start_if_gone()
+    assert keeper._wait == 5.0
