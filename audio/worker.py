@@ -89,8 +89,13 @@ def lock_path(settings) -> Path:
     return socket_path(settings).with_suffix(".lock")
 
 
-def worker_alive(settings) -> bool:
-    """Whether a worker of this data folder runs (holds `lock_path`); asks no socket, so no worker log noise."""
+def worker_alive(settings, *, clear_dead_socket: bool = False) -> bool:
+    """Whether a worker of this data folder runs (holds `lock_path`); asks no socket, so no worker log noise.
+
+    clear_dead_socket: when none runs, delete the socket file a dead one left, while holding its lock (so no
+    worker started meanwhile by another server process can be between binding it and holding the lock):
+    an upload then finds no socket and is answered in its job, instead of being refused by a dead one's.
+    """
     path = lock_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a") as handle:
@@ -98,6 +103,8 @@ def worker_alive(settings) -> bool:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             return True
+        if clear_dead_socket:
+            socket_path(settings).unlink(missing_ok=True)
         fcntl.flock(handle, fcntl.LOCK_UN)
         return False
 
@@ -108,9 +115,8 @@ def start_worker(settings) -> subprocess.Popen | None:
     Several server processes may start one at the same moment: the worker that gets `lock_path` serves,
     the others exit at once. The data folder in its argv is for `ps` (the environment carries it).
     """
-    if worker_alive(settings):
+    if worker_alive(settings, clear_dead_socket=True):
         return None  # this or another server process's worker is alive
-    socket_path(settings).unlink(missing_ok=True)  # left over from a worker that died
     env = {**os.environ, "CRATEDIGGER_DATA_DIR": str(settings.data_dir)}
     log_path(settings).parent.mkdir(parents=True, exist_ok=True)
     with open(log_path(settings), "ab") as log_file:  # its warnings and errors; the child keeps its own handle
@@ -160,6 +166,12 @@ class SoundWorkerKeeper:
                 return None
             self._checked_at = time.monotonic()
             return self._start_if_gone()
+        except OSError as error:  # e.g. a cache folder this process may not write: say it once, look rarely
+            if self._wait < MAX_RESTART_WAIT:
+                log.warning("could not look after the warm sound worker (%s); uploads are analysed in their job, "
+                            "a few times slower. Checking again every %.0f s.", error, MAX_RESTART_WAIT)
+            self._wait = MAX_RESTART_WAIT
+            return None
         except Exception:  # never a failed page for it: uploads are analysed in their job  # noqa: BLE001
             log.exception("could not start the warm sound worker")
             return None

@@ -118,6 +118,13 @@ def _row_problem(row: dict[str, str]) -> str | None:
         return "no set_id"
     if not row.get("track_id") and not (row.get("artist") and row.get("title")):
         return "needs artist and title (or a track_id)"
+    if not row.get("track_id"):
+        from catalog.identity import track_key
+
+        try:
+            track_key(row["artist"], row["title"])
+        except ValueError as error:  # '!!!' or MixesDB's '?' title: nothing to know the track by
+            return str(error)
     position = row.get("position", "")
     if position and not position.lstrip("-").isdigit():
         return f"position {position!r} is not a whole number"

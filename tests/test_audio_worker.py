@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 import numpy as np
@@ -222,3 +223,19 @@ def test_a_worker_that_keeps_dying_young_is_restarted_less_and_less_often(sound_
     keeper._started_at -= 120  # the last one lived two minutes: back to the usual look
     keeper._start_if_gone()
     assert keeper._wait == 5.0
+
+
+def test_a_cache_folder_it_may_not_write_is_said_once_not_every_5_s(sound_data_dir, monkeypatch, caplog):
+    import audio.worker
+    from audio.worker import MAX_RESTART_WAIT, SoundWorkerKeeper
+
+    def denied(settings, **kwargs):
+        raise PermissionError(13, "Permission denied", str(settings.cache_dir))
+
+    settings = load_settings({"CRATEDIGGER_DATA_DIR": str(sound_data_dir)}, dotenv_path=sound_data_dir / "no.env")
+    monkeypatch.setattr(audio.worker, "worker_alive", denied)
+    keeper = SoundWorkerKeeper(settings, every=0.0)
+    with caplog.at_level(logging.WARNING, logger="audio.worker"):
+        assert keeper.check() is None and keeper.check() is None
+    assert len(caplog.records) == 1 and "Permission denied" in caplog.records[0].getMessage()
+    assert keeper._wait == MAX_RESTART_WAIT

@@ -101,3 +101,13 @@ def test_unusable_files_are_refused_clearly(conn, tmp_path, content, message):
 def test_missing_file_is_refused(conn, tmp_path):
     with pytest.raises(BadInputError, match="does not exist"):
         import_tracklists(conn, tmp_path / "nope.csv")
+
+
+def test_a_name_with_no_letters_is_a_bad_row_not_a_failed_import(conn, tmp_path):
+    """Review: '!!!' as an artist or MixesDB's '?' as a title stopped the whole import with a ValueError (exit 1)."""
+    path = tmp_path / "sets.csv"
+    path.write_text("set_id,position,artist,title\ns1,1,!!!,Heart of Hearts\ns1,2,Ricardo Villalobos,?\n"
+                    "s1,3,Dixon,Dreaming Of\n", encoding="utf-8")
+    report = import_tracklists(conn, path)
+    assert report.plays == 1 and [b.line for b in report.bad_rows] == [2, 3]
+    assert "needs an artist and a title" in report.bad_rows[0].reason

@@ -32,3 +32,10 @@ def test_evaluate_reads_a_windows_1252_export(tmp_path):
     path.write_bytes("\n".join(rows).encode("cp1252"))
     plays = read_plays_csv(path)
     assert len(plays.set_keys) == 12 and plays.names["0-1"] == ("Tiësto 1", "Café 1")
+
+
+def test_one_latin1_line_does_not_garble_the_rest(tmp_path):
+    """Review: a UTF-8 file with one pasted Latin-1 line was read all as Windows-1252, re-keying every accent."""
+    path = tmp_path / "sets.csv"
+    path.write_bytes(TEXT.encode("utf-8") + "s2,2,Café del Mar,Tiësto\n".encode("latin-1"))
+    assert read_text(path) == TEXT + "s2,2,Café del Mar,Tiësto\n"
