@@ -148,7 +148,7 @@ def search_tracks(conn: sqlite3.Connection, text: str, *, limit: int = 10) -> li
     matches, patterns = _matching(needles)
     sides = "AND search_on_sides(t.search, ?, ?)" if terms.artist_names else ""  # `artist - title` typed
     conn.create_function("search_on_sides", 3, on_sides, deterministic=True)
-    return conn.execute(
+    rows = conn.execute(
         f"""SELECT t.*, (SELECT COUNT(DISTINCT p.set_id) FROM plays p WHERE p.track_id = t.id) AS n_sets
             FROM tracks t
             WHERE t.id IN (SELECT id FROM tracks INDEXED BY tracks_search WHERE {matches}) {sides}
@@ -158,6 +158,10 @@ def search_tracks(conn: sqlite3.Connection, text: str, *, limit: int = 10) -> li
          *(("|".join(terms.artist_names), " ".join(terms.key_words)) if terms.artist_names else ()),
          terms.key, len(prefix or ""), prefix, external_id, limit),
     ).fetchall()
+    if not rows and terms.artist_names:  # `Title - Artist` or `Remixer - Title`: the sides swapped, read as free text
+        artist, title = split_artist_title(" ".join(text.split())[:MAX_TEXT_CHARS])
+        return search_tracks(conn, f"{artist} {title}", limit=limit)
+    return rows
 
 
 @dataclass(frozen=True)
