@@ -35,6 +35,8 @@ def test_a_redraw_arriving_after_a_tick_keeps_that_tick():
     picks = merge_picks([1, 2, 4], [1, 2], merge_picks([1, 2], [], [], candidates), candidates)  # 4 ticked
     assert [p["track_id"] for p in picks] == [1, 2, 4]
     assert merge_picks([1, 2], [1, 2], picks, candidates) == picks  # the stale redraw: its own ticks, no change
+    # a tick and its untick before any redraw: the untick is measured against the ticks the tick left
+    assert [p["track_id"] for p in merge_picks([1, 2], [1, 2, 4], picks, candidates)] == [1, 2]
     # a pick removed from the list while its row was still drawn ticked does not come back with the next tick
     assert [p["track_id"] for p in merge_picks([1, 2, 5], [1, 2], picks[1:], candidates)] == [2, 4, 5]
 

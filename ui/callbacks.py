@@ -172,8 +172,9 @@ def query_card(store: dict | None, *, player: bool = False):
 
 
 def merge_picks(selected_ids: list | None, drawn_ids: list | None, picks: list | None, candidates: list) -> list:
-    """Picks after the table's selection changed: what the DJ ticked or unticked since the server drew the
-    table (`drawn_ids`, its ticks then) is added or removed; every other pick stays, shown or not.
+    """Picks after the table's selection changed: what the DJ ticked or unticked since the table's ticks were
+    last known (`drawn_ids`: as the server drew them, or as the last tick left them) is added or removed;
+    every other pick stays, shown or not.
 
     Only the difference counts, so a redraw that arrives after a tick (drawn from the picks before it: its
     selection equals its drawn ticks) changes nothing, where reading the whole selection dropped that tick.
@@ -345,6 +346,7 @@ def register_callbacks(app, settings, loader, sound_loader=None) -> None:
 
     @app.callback(
         Output("picks-store", "data"),
+        Output("ticks-drawn", "data", allow_duplicate=True),
         Input("results-table", "selected_row_ids"),
         State("ticks-drawn", "data"),
         State("picks-store", "data"),
@@ -352,8 +354,10 @@ def register_callbacks(app, settings, loader, sound_loader=None) -> None:
         prevent_initial_call=True,
     )
     def on_pick(selected, drawn, picks, store):
+        """Picks after a tick or untick; the ticks now shown become the reference for the next one (a tick
+        and its untick before the redraw both count)."""
         merged = merge_picks(selected, drawn, picks, (store or {}).get("candidates", []))
-        return no_update if merged == (picks or []) else merged  # unchanged: no redraw
+        return (no_update if merged == (picks or []) else merged), list(selected or [])  # unchanged: no redraw
 
     app.callback(Output("picks-list", "children"), Input("picks-store", "data"))(picks_view)
     app.callback(Output("export-copy-uris", "content"), Input("export-copy-uris", "n_clicks"),
