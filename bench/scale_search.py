@@ -23,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from catalog.db import register_functions  # noqa: E402
 from catalog.queries import search_tracks  # noqa: E402
 
 
@@ -44,6 +45,7 @@ def main() -> None:
     args = parser.parse_args()
     conn = sqlite3.connect(f"file:{args.catalog}?mode=ro", uri=True)
     conn.row_factory = sqlite3.Row
+    register_functions(conn)  # as catalog.db.connect does, without its migration
     track = conn.execute("SELECT * FROM tracks WHERE id = ?", (args.track_id,)).fetchone()
     n_tracks = conn.execute("SELECT COUNT(*) FROM tracks").fetchone()[0]
     version = conn.execute("PRAGMA user_version").fetchone()[0]

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from catalog.identity import search_text
+from catalog.identity import on_sides, search_text
 from errors import ConfigError, CratediggerError
 
 logger = logging.getLogger(__name__)
@@ -146,6 +146,12 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+def register_functions(conn: sqlite3.Connection) -> None:
+    """The Python functions the catalog's queries call (`search_on_sides`: `catalog.identity.on_sides`), once per
+    connection: SQLite refuses to register one while another statement on the connection is running."""
+    conn.create_function("search_on_sides", 3, on_sides, deterministic=True)
+
+
 def connect_existing(path: Path | str, *, readonly: bool = False) -> sqlite3.Connection:
     """`connect` to a catalog that must exist already (verbs that read it): a mistyped CRATEDIGGER_DATA_DIR
     gets a sentence (exit 3), not a new, empty catalog."""
@@ -179,6 +185,7 @@ def connect(path: Path | str, *, readonly: bool = False, timeout: float = 30.0) 
         conn.execute("PRAGMA synchronous=NORMAL")
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA foreign_keys=ON")
+    register_functions(conn)
     conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
     if not readonly:
         migrate(conn)

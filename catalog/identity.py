@@ -193,3 +193,17 @@ def search_text(key: str, artist: str, artists: list[str] | tuple[str, ...], tit
     in_key = set(segments[0].split(" - ", 1)[0].split(" & "))
     guests = dict.fromkeys(name for name in map(fold, artists) if name and name not in in_key)
     return " | ".join([segments[0], *guests, *segments[1:]])
+
+
+def _word_start(needle: str) -> re.Pattern:
+    return re.compile(r"(?:^|[ (])" + re.escape(needle))
+
+
+def on_sides(search: str, artist_names: str, key_words: str) -> bool:
+    """Whether each of `artist_names` (joined by '|') starts a word of the credits in `search` and each of
+    `key_words` (joined by ' ') one of its title or version: `artist - title` typed is matched side by side."""
+    first, _, rest = search.partition(" | ")
+    credits, _, title = first.partition(" - ")
+    credits = f"{credits} | {rest}"
+    return (all(_word_start(n).search(credits) for n in artist_names.split("|") if n)
+            and all(_word_start(w).search(title) for w in key_words.split()))

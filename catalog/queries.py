@@ -6,7 +6,6 @@ All functions take an open connection (see `catalog.db.connect`) and never write
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from dataclasses import dataclass
 
@@ -111,20 +110,6 @@ def _matching(needles: list[str]) -> tuple[str, list[str]]:
     return sql, anywhere + starts
 
 
-def _word_start(needle: str) -> re.Pattern:
-    return re.compile(r"(?:^|[ (])" + re.escape(needle))
-
-
-def on_sides(search: str, artist_names: str, key_words: str) -> bool:
-    """Whether each of `artist_names` (joined by '|') starts a word of the credits in `search` and each of
-    `key_words` (joined by ' ') one of its title or version: `artist - title` typed is matched side by side."""
-    first, _, rest = search.partition(" | ")
-    credits, _, title = first.partition(" - ")
-    credits = f"{credits} | {rest}"
-    return (all(_word_start(n).search(credits) for n in artist_names.split("|") if n)
-            and all(_word_start(w).search(title) for w in key_words.split()))
-
-
 def search_tracks(conn: sqlite3.Connection, text: str, *, limit: int = 10) -> list[sqlite3.Row]:
     """Tracks matching `text` (see `search_terms`), the one it names exactly first, then most-played.
 
@@ -133,7 +118,8 @@ def search_tracks(conn: sqlite3.Connection, text: str, *, limit: int = 10) -> li
     finds `Âme - Rej`, `solo` finds `Solomun` (not `Absolon`), `A and B feat. C - T` finds
     `B & A feat. C - T`, `tiesto` finds a track Tiësto is featured on, and a track imported with an
     external id is found by its artist and title or by the id. `artist - title` matches the artist side
-    against credited names and the title side against the title (`on_sides`). Exactly named first: the
+    against credited names and the title side against the title (`catalog.identity.on_sides`, registered
+    with every connection by `catalog.db.connect`). Exactly named first: the
     `artist - title` typed (its identity key, also for `id:` tracks) or the external id typed.
     Plain SQL (`GLOB` over the covering index `tracks_search`), so the autocomplete stays a scan in C (a
     Python function per row made it 12-25× slower at 1.5M tracks); `on_sides` runs only on the tracks
@@ -147,7 +133,6 @@ def search_tracks(conn: sqlite3.Connection, text: str, *, limit: int = 10) -> li
     external_id = text.strip() if text.strip().lower().startswith("id:") else f"id:{text.strip()}"
     matches, patterns = _matching(needles)
     sides = "AND search_on_sides(t.search, ?, ?)" if terms.artist_names else ""  # `artist - title` typed
-    conn.create_function("search_on_sides", 3, on_sides, deterministic=True)
     rows = conn.execute(
         f"""SELECT t.*, (SELECT COUNT(DISTINCT p.set_id) FROM plays p WHERE p.track_id = t.id) AS n_sets
             FROM tracks t

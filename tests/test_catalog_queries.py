@@ -257,3 +257,13 @@ def test_regression_long_runs_of_spaces_or_brackets_are_searched_at_once(crate, 
     with pytest.raises(NotFoundError):
         resolve_query(crate, parse_query(text))
     assert time.perf_counter() - start < 1.0
+
+
+def test_a_search_inside_another_statements_loop_on_the_same_connection(djs):
+    """Review: `search_tracks` registered its SQL function on every call, which SQLite refuses while another
+    statement on the connection is still running."""
+    from catalog.queries import search_tracks
+
+    found = [track_label(search_tracks(djs, f"{r['artist']} - {r['title']}")[0])
+             for r in djs.execute("SELECT artist, title FROM tracks ORDER BY id")]
+    assert found == [track_label(r) for r in djs.execute("SELECT * FROM tracks ORDER BY id")]
