@@ -30,7 +30,7 @@ COMMAND_MODULES = [
     "audio.demo",
 ]
 
-EXIT_OK, EXIT_BUG, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
+EXIT_OK, EXIT_BUG, EXIT_FAILED = 0, 1, 3  # 2 and the rest come with each CratediggerError (errors.py)
 
 
 def build_parser() -> argparse.ArgumentParser:

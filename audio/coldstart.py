@@ -95,10 +95,10 @@ def query_samples(audio, *, filename: str = "") -> np.ndarray:
     return y
 
 
-def analyse_and_embed(y: np.ndarray, embed) -> tuple[Analysis, np.ndarray]:
+def analyse_and_embed(y: np.ndarray, sound_model) -> tuple[Analysis, np.ndarray]:
     """(tempo/key analysis, unit sound embedding [shape=(EMBEDDING_DIM,)]) of samples `y` at 22,050 Hz.
 
-    embed: a sound model (`LoadedRun.sound_model`). It runs in a second thread while tempo and key are
+    sound_model: `LoadedRun.sound_model`. It runs in a second thread while tempo and key are
     measured (both mostly outside the GIL), so a query waits for the slower of the two rather than their sum.
     """
     from concurrent.futures import ThreadPoolExecutor
@@ -106,7 +106,7 @@ def analyse_and_embed(y: np.ndarray, embed) -> tuple[Analysis, np.ndarray]:
     from audio.mel import model_input
 
     with ThreadPoolExecutor(max_workers=1) as pool:
-        embedding = pool.submit(lambda: embed.embed([model_input(y)])[0])
+        embedding = pool.submit(lambda: sound_model.embed([model_input(y)])[0])
         analysis = analyze(y)
         return analysis, embedding.result()
 

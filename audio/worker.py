@@ -162,7 +162,7 @@ class SoundWorkerKeeper:
         if not self._lock.acquire(blocking=False):
             return None  # another thread is looking
         try:
-            if time.monotonic() - self._checked_at < max(self.every, self._wait):
+            if time.monotonic() - self._checked_at < self._wait:  # `every`, longer while workers die young
                 return None
             self._checked_at = time.monotonic()
             return self._start_if_gone()

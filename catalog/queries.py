@@ -77,9 +77,15 @@ def _bounded(words) -> tuple[str, ...]:
     return tuple(dict.fromkeys(w[:MAX_WORD_CHARS].strip() for w in words if w))[:MAX_WORDS]
 
 
+def _typed(text: str) -> str:
+    """Typed text as it is searched: spaces collapsed, at most MAX_TEXT_CHARS (long runs of spaces or brackets
+    cost the parsing regexes)."""
+    return " ".join(text.split())[:MAX_TEXT_CHARS]
+
+
 def search_terms(text: str) -> SearchTerms:
     """`"B & A feat. C - T (Dub Mix)"` → key words `("t", "dub")`, artist names `("b", "a", "c")`, key `"a & b - t (dub)"`."""
-    text = " ".join(text.split())[:MAX_TEXT_CHARS]  # long runs of spaces or brackets cost the parsing regexes
+    text = _typed(text)
     split = split_artist_title(text)
     if split is None:  # free text: credits, guests included, may be anywhere in it
         bare, version, title_guests = split_title(text)
@@ -144,7 +150,7 @@ def search_tracks(conn: sqlite3.Connection, text: str, *, limit: int = 10) -> li
          terms.key, len(prefix or ""), prefix, external_id, limit),
     ).fetchall()
     if not rows and terms.artist_names:  # `Title - Artist` or `Remixer - Title`: the sides swapped, read as free text
-        artist, title = split_artist_title(" ".join(text.split())[:MAX_TEXT_CHARS])
+        artist, title = split_artist_title(_typed(text))
         return search_tracks(conn, f"{artist} {title}", limit=limit)
     return rows
 
