@@ -15,7 +15,7 @@ from dataclasses import dataclass
 # Separators between credited artists. "x" is only a separator with spaces around it.
 _FEAT = re.compile(r"\s*(?:[\(\[]\s*)?\b(?:feat\.?|ft\.?|featuring)\s+", re.IGNORECASE)  # no `\s*[(]?\s*`: cubic
 _MAIN_SPLIT = re.compile(r"\s+(?:&|and|vs\.?|versus|x|b2b|with)\s+|\s*,\s*|\s*&\s*|\s+\+\s+", re.IGNORECASE)
-_BRACKETED = re.compile(r"\s*[\(\[]([^\)\]]*)[\)\]]")
+_BRACKETED = re.compile(r"\s*[\(\[]([^\(\)\[\]]*)[\)\]]")  # innermost brackets: an unclosed run is linear
 _LABEL_TAIL = re.compile(r"\s*\[[^\]\[]*\]?\s*$")  # "[Label]" or a truncated "[Lab"
 _VERSION_WORDS = re.compile(
     r"\b(mix|remix|edit|dub|version|rework|re-?edit|bootleg|vip|instrumental|vocal|remaster(?:ed)?|"
@@ -87,7 +87,7 @@ def fold(text: str) -> str:
 
 def split_artists(artist: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """`"A & B feat. C"` → `(("A", "B"), ("C",))`: main artists in order, then featured ones."""
-    artist = artist.strip()
+    artist = _SPACES.sub(" ", artist).strip()  # one space per run: the patterns' `\s*` are quadratic in a run
     parts = _FEAT.split(artist, maxsplit=1)
     main, featured = parts[0], parts[1] if len(parts) > 1 else ""
     featured = featured.strip().rstrip(")]").strip()
@@ -118,7 +118,7 @@ def split_title(title: str) -> tuple[str, str | None, tuple[str, ...]]:
     Trailing `[Label]` is dropped; a bracket that names a version (remix, edit, dub …)
     becomes the version; `(feat. X)` in the title gives featured artists.
     """
-    title = _LABEL_TAIL.sub("", title.strip())
+    title = _LABEL_TAIL.sub("", _SPACES.sub(" ", title).strip())  # one space per run, as in split_artists
     version = None
     featured: tuple[str, ...] = ()
     for match in list(_BRACKETED.finditer(title)):

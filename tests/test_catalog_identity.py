@@ -101,3 +101,26 @@ def test_trailing_label(title, label):
 ])
 def test_search_text_is_the_key_then_guests_then_the_external_id_folded(args, text):
     assert search_text(*args) == text
+
+
+@pytest.mark.parametrize("text", [" " * 20000, "a\t \n" * 5000, "[" * 20000, "(" * 20000, "a [" * 7000, "(a" * 10000])
+def test_regression_long_runs_in_imported_names_are_parsed_at_once(text):
+    """Imports are not capped like queries: 20,000 spaces took 29 s in the featured-artist split, 20,000 `[` 2.9 s
+    in the bracket pattern (both quadratic in the run)."""
+    import time
+
+    start = time.perf_counter()
+    for artist, title in ((f"A {text}", "Song"), ("A", f"Song {text}"), (f"A {text}", f"Song {text}")):
+        try:
+            track_key(artist, title)
+        except ValueError:
+            pass
+        trailing_label(title)
+    assert time.perf_counter() - start < 2.0
+
+
+def test_an_unclosed_bracket_leaves_the_inner_version_as_the_version():
+    """`95 (Move Your Body (Tony De Vit Mix) [Arista]` (a real Essential Mix line): the remix is the version."""
+    name = parse_track_name("Xpansions", "95 (Move Your Body (Tony De Vit Mix) [Arista]")
+    assert name.version == "Tony De Vit Mix"
+    assert parse_track_name("A  &   B", "Song").artists == ("A", "B")
