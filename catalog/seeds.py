@@ -11,6 +11,8 @@ from errors import BadInputError, NotFoundError, quoted
 from spotify.ids import is_spotify_id, parse_query
 
 _LINES = re.compile(r"[\n;]+")
+MAX_PASTED_TRACKS = 100  # a crate's worth; each pasted line is a catalog search (~0.1 s at MixesDB size)
+SHOWN = 5  # notes and left-out parts a message names; the rest are counted
 _REF_GAPS = re.compile(r"[,\s]+")
 
 
@@ -32,7 +34,15 @@ class Seeds:
         """'Not in the catalog, left out: "A", "B".' or None when every part was found."""
         if not self.missing:
             return None
-        return "Not in the catalog, left out: " + ", ".join(quoted(text) for text, _ in self.missing) + "."
+        shown = ", ".join(quoted(text) for text, _ in self.missing[:SHOWN])
+        more = len(self.missing) - SHOWN
+        return f"Not in the catalog, left out: {shown}" + (f" and {more} more." if more > 0 else ".")
+
+    def message(self) -> str | None:
+        """The notes and the missing note in one message, at most SHOWN of each (a paste of 100 lines)."""
+        more = len(self.notes) - SHOWN
+        notes = self.notes[:SHOWN] + ([f"{more} more pasted tracks were read as their closest match."] if more > 0 else [])
+        return " ".join([*notes, *filter(None, [self.missing_note()])]) or None
 
 
 def _looks_like_ref(text: str) -> bool:
@@ -81,11 +91,18 @@ def _resolve_part(conn: sqlite3.Connection, settings, part: str, notes: list[str
 
 def resolve_seeds(conn: sqlite3.Connection, settings, parts: list[str]) -> Seeds:
     """The catalog rows `parts` name; a playlist link expands to those of its tracks the catalog knows.
+    Only the first MAX_PASTED_TRACKS parts are looked up (a note says so).
 
     A part that names no catalog track is left out (see `Seeds.missing`); `NotFoundError` (the first
     part's reason) only when none does. Malformed input (`BadInputError`) always raises.
     """
     seeds = Seeds()
+    if len(parts) > MAX_PASTED_TRACKS:
+        seeds.notes.append(
+            f"Only the first {MAX_PASTED_TRACKS} of the {len(parts)} pasted tracks were used; "
+            "for a longer crate, paste its Spotify playlist link."
+        )
+        parts = parts[:MAX_PASTED_TRACKS]
     first_error: NotFoundError | None = None
     for part in parts:
         try:

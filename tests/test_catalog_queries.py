@@ -267,3 +267,25 @@ def test_a_search_inside_another_statements_loop_on_the_same_connection(djs):
     found = [track_label(search_tracks(djs, f"{r['artist']} - {r['title']}")[0])
              for r in djs.execute("SELECT artist, title FROM tracks ORDER BY id")]
     assert found == [track_label(r) for r in djs.execute("SELECT * FROM tracks ORDER BY id")]
+
+
+def test_a_long_paste_is_capped_and_its_message_stays_short(crate):
+    """QA: a paste of hundreds of lines resolved every line (~0.1 s each at MixesDB size) and named every line
+    it left out in the dashboard's message."""
+    from catalog.seeds import MAX_PASTED_TRACKS, resolve_seeds, split_queries
+
+    unknown = [f"Nobody {i} - Nothing {i}" for i in range(3 * MAX_PASTED_TRACKS)]
+    seeds = resolve_seeds(crate, None, split_queries("\n".join(["Âme - Rej", *unknown])))
+    assert [row["title"] for row in seeds.rows] == ["Rej"]
+    assert len(seeds.missing) == MAX_PASTED_TRACKS - 1  # the rest were never looked up
+    message = seeds.message()
+    assert f"first {MAX_PASTED_TRACKS} of the {3 * MAX_PASTED_TRACKS + 1} pasted tracks" in message
+    assert '"Nobody 0 - Nothing 0"' in message and f"and {MAX_PASTED_TRACKS - 1 - 5} more." in message
+    assert len(message) < 600
+
+
+def test_a_short_paste_names_every_track_left_out(crate):
+    from catalog.seeds import resolve_seeds
+
+    seeds = resolve_seeds(crate, None, ["Âme - Rej", "Nobody - Nothing"])
+    assert seeds.message() == 'Not in the catalog, left out: "Nobody - Nothing".'

@@ -231,7 +231,7 @@ def _answer(conn: sqlite3.Connection, text: str, settings, loader, sound_loader,
         query["spectrogram"] = cached_spectrogram(settings, query.get("audio_path"))
         if not query["is_demo"]:
             query["artwork"] = artwork_url(settings, query.get("spotify_id"), online=spotify_player_available(settings))
-    note = _joined(*seeds.notes, seeds.missing_note())  # closest matches used, parts left out
+    note = seeds.message()  # closest matches used, parts left out
     try:
         recommender = loader.get()
     except ArtifactMissingError as error:
