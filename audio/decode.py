@@ -20,6 +20,8 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -177,12 +179,13 @@ def _decode_in_process(path: Path, *, sr: int, max_bytes: int, max_seconds: floa
     except ImportError:
         return None
     try:
-        info = soundfile.info(str(path))
-        if info.format not in IN_PROCESS_FORMATS or info.frames <= 0 or info.samplerate <= 0:
-            return None
-        if info.duration > max_seconds:
-            raise BadInputError(_too_long(path, info.duration, max_seconds))
-        data, file_sr = soundfile.read(str(path), dtype="float32", always_2d=True)
+        with _mpg123_lines_to_log(path):
+            info = soundfile.info(str(path))
+            if info.format not in IN_PROCESS_FORMATS or info.frames <= 0 or info.samplerate <= 0:
+                return None
+            if info.duration > max_seconds:
+                raise BadInputError(_too_long(path, info.duration, max_seconds))
+            data, file_sr = soundfile.read(str(path), dtype="float32", always_2d=True)
     except (RuntimeError, soundfile.LibsndfileError):
         return None
     y = data.mean(axis=1)
@@ -191,6 +194,35 @@ def _decode_in_process(path: Path, *, sr: int, max_bytes: int, max_seconds: floa
 
         y = soxr.resample(y, file_sr, sr).astype(np.float32)
     return y
+
+
+_STDERR_SWAP = threading.Lock()
+_MPG123_LINE = b"[src/libmpg123/"
+
+
+@contextmanager
+def _mpg123_lines_to_log(path: Path):
+    """libsndfile's MP3 decoder (libmpg123) prints its complaints about a damaged MP3 straight to file
+    descriptor 2, before our own sentence. While inside, fd 2 goes to a temporary file; its libmpg123 lines
+    are logged at debug level and anything else (another thread's output) is written back to stderr."""
+    with _STDERR_SWAP, tempfile.TemporaryFile() as sink:
+        try:
+            saved = os.dup(2)
+        except OSError:  # no stderr at all: nothing to keep quiet
+            yield
+            return
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            lines = sink.read().splitlines(keepends=True)
+            if theirs := [line for line in lines if line.startswith(_MPG123_LINE)]:
+                log.debug("%s: libmpg123 said %s", path.name, b"".join(theirs).decode("utf-8", "replace").strip())
+            if others := b"".join(line for line in lines if not line.startswith(_MPG123_LINE)):
+                os.write(2, others)
 
 
 def _decode_with_ffmpeg(path: Path, *, sr: int, timeout: float, max_bytes: int, max_seconds: float) -> np.ndarray:

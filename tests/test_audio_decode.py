@@ -95,6 +95,20 @@ def test_corrupt_mp3_is_rejected(tmp_path):
         decode_file(path)
 
 
+def test_a_damaged_mp3_gets_our_sentence_without_libmpg123_lines_first(tmp_path, capfd):
+    """QA: libsndfile's MP3 decoder printed 'Giving up searching valid MPEG header…' to stderr before our sentence."""
+    import os
+
+    path = tmp_path / "damaged.mp3"
+    path.write_bytes(b"ID3\x03\x00\x00\x00\x00\x00\x00" + np.random.default_rng(1).bytes(50_000))
+    with pytest.raises(BadInputError):
+        decode_file(path)
+    assert "libmpg123" not in capfd.readouterr().err
+    with decode._mpg123_lines_to_log(path):  # another thread's stderr in the meantime is kept
+        os.write(2, b"[src/libmpg123/parse.c] noise\nsomething else\n")
+    assert capfd.readouterr().err == "something else\n"
+
+
 def test_image_without_audio_stream_is_rejected(tmp_path):
     path = tmp_path / "cover.png"
     _ffmpeg("-f", "lavfi", "-i", "color=c=red:s=32x32:d=1", "-frames:v", "1", str(path))
