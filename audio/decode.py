@@ -20,8 +20,6 @@ import re
 import shutil
 import subprocess
 import tempfile
-import threading
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +27,7 @@ import numpy as np
 
 from audio.params import CLIP_SECONDS, SAMPLE_RATE
 from errors import BadInputError, ConfigError
+from native_stderr import lines_to_log
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +41,7 @@ SILENT_PEAK = 10 ** (-60 / 20)  # a file whose loudest sample is under -60 dBFS 
 # ffprobe `format_name` values we accept (mp3, wav, flac, aiff, m4a/mp4/alac, ogg/opus, webm).
 SUPPORTED_FORMATS = {"mp3", "wav", "flac", "aiff", "mov,mp4,m4a,3gp,3g2,mj2", "ogg", "matroska,webm"}
 IN_PROCESS_FORMATS = {"WAV", "FLAC", "OGG", "MP3", "AIFF"}  # soundfile.info().format values
+_MPG123_LINE = re.compile(rb"\[src/libmpg123/")  # libsndfile's MP3 decoder's complaints on a damaged MP3
 SUPPORTED_SUFFIXES = (".mp3", ".wav", ".flac", ".aiff", ".aif", ".m4a", ".mp4", ".aac", ".ogg", ".opus", ".webm")
 
 
@@ -179,7 +179,7 @@ def _decode_in_process(path: Path, *, sr: int, max_bytes: int, max_seconds: floa
     except ImportError:
         return None
     try:
-        with _mpg123_lines_to_log(path):
+        with lines_to_log(_MPG123_LINE, log, f"{path.name}: libmpg123"):
             info = soundfile.info(str(path))
             if info.format not in IN_PROCESS_FORMATS or info.frames <= 0 or info.samplerate <= 0:
                 return None
@@ -194,35 +194,6 @@ def _decode_in_process(path: Path, *, sr: int, max_bytes: int, max_seconds: floa
 
         y = soxr.resample(y, file_sr, sr).astype(np.float32)
     return y
-
-
-_STDERR_SWAP = threading.Lock()
-_MPG123_LINE = b"[src/libmpg123/"
-
-
-@contextmanager
-def _mpg123_lines_to_log(path: Path):
-    """libsndfile's MP3 decoder (libmpg123) prints its complaints about a damaged MP3 straight to file
-    descriptor 2, before our own sentence. While inside, fd 2 goes to a temporary file; its libmpg123 lines
-    are logged at debug level and anything else (another thread's output) is written back to stderr."""
-    with _STDERR_SWAP, tempfile.TemporaryFile() as sink:
-        try:
-            saved = os.dup(2)
-        except OSError:  # no stderr at all: nothing to keep quiet
-            yield
-            return
-        os.dup2(sink.fileno(), 2)
-        try:
-            yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            sink.seek(0)
-            lines = sink.read().splitlines(keepends=True)
-            if theirs := [line for line in lines if line.startswith(_MPG123_LINE)]:
-                log.debug("%s: libmpg123 said %s", path.name, b"".join(theirs).decode("utf-8", "replace").strip())
-            if others := b"".join(line for line in lines if not line.startswith(_MPG123_LINE)):
-                os.write(2, others)
 
 
 def _decode_with_ffmpeg(path: Path, *, sr: int, timeout: float, max_bytes: int, max_seconds: float) -> np.ndarray:

@@ -26,6 +26,7 @@ import numpy as np
 
 from audio.params import MODEL_INPUT_ID, MODEL_N_MELS, PATCH_FRAMES
 from errors import ArtifactMissingError, BadInputError
+from models.tensorflow_import import tensorflow
 from npyio import load_npy
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ TRACK_IDS_FILE = "embedding_track_ids.npy"
 
 
 def _keras():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    tensorflow()  # first, quietly (Keras imports it)
     import keras
 
     return keras

@@ -24,6 +24,7 @@ import numpy as np
 
 from audio.params import MODEL_N_MELS
 from errors import ArtifactMissingError
+from models.tensorflow_import import tensorflow
 
 CHECKPOINT = "MSD_musicnn"
 FEATURE_DIM = 1506  # max- and mean-pool over time of the 753 front-end + mid-end channels, interleaved per channel
@@ -51,7 +52,7 @@ def _suffix(i: int) -> str:
 def read_weights(folder: Path) -> dict[str, tuple[np.ndarray, ...]]:
     """The checkpoint's front-end weights: 'conv{i}' -> (kernel [shape=(kh, kw, 1, out)], bias [shape=(out,)]),
     'bn{i}' -> (scale, offset) [each shape=(channels,)], each batch normalisation folded for inference."""
-    import tensorflow as tf
+    tf = tensorflow()
 
     reader = tf.compat.v1.train.NewCheckpointReader(str(folder) + "/")
     weights = {}
@@ -75,7 +76,7 @@ def _pooled_conv(kernel: np.ndarray, bias: np.ndarray, scale: np.ndarray, offset
     negative; min(z) = -max(-z), so those channels' kernels are negated, every channel is max-pooled
     straight out of the convolution, and bias, sign, ReLU and batch norm act on the pooled (n, t, out).
     """
-    import tensorflow as tf
+    tf = tensorflow()
 
     sign = np.where(scale >= 0, 1.0, -1.0).astype(np.float32)
     k = tf.constant(kernel * sign, dtype=dtype)
@@ -91,7 +92,7 @@ def _pooled_conv(kernel: np.ndarray, bias: np.ndarray, scale: np.ndarray, offset
 
 def _midend_conv(kernel: np.ndarray, bias: np.ndarray, scale: np.ndarray, offset: np.ndarray):
     """A mid-end layer: [shape=(n, t, c, 1)] -> time-padded conv over all c -> ReLU -> batch norm, (n, t, out, 1)."""
-    import tensorflow as tf
+    tf = tensorflow()
 
     k, bias, scale, offset = (tf.constant(v, tf.float32) for v in (kernel, bias, scale, offset))
 
@@ -108,7 +109,7 @@ def build_frontend(weights: dict, *, dtype: str = "float32"):
     dtype: of the five big convolutions ('float32', or 'bfloat16': ~3× faster where the CPU has bfloat16
     matrix units, features within ~1 % of float32's); the rest runs in float32.
     """
-    import tensorflow as tf
+    tf = tensorflow()
 
     pooled = [_pooled_conv(*weights[f"conv{i}"], *weights[f"bn{i + 1}"], dtype) for i in range(_POOLED_CONVS)]
     midend = [_midend_conv(*weights[f"conv{i}"], *weights[f"bn{i + 1}"])
@@ -170,7 +171,7 @@ def frontend_features(patches: np.ndarray, *, batch_size: int = 64, dtype: str |
 
     dtype: of the big convolutions (see `build_frontend`); None: `default_dtype()`.
     """
-    import tensorflow as tf
+    tf = tensorflow()
     from tqdm import tqdm
 
     run = load_frontend(dtype)

@@ -99,12 +99,14 @@ def test_a_damaged_mp3_gets_our_sentence_without_libmpg123_lines_first(tmp_path,
     """QA: libsndfile's MP3 decoder printed 'Giving up searching valid MPEG header…' to stderr before our sentence."""
     import os
 
+    from native_stderr import lines_to_log
+
     path = tmp_path / "damaged.mp3"
     path.write_bytes(b"ID3\x03\x00\x00\x00\x00\x00\x00" + np.random.default_rng(1).bytes(50_000))
     with pytest.raises(BadInputError):
         decode_file(path)
     assert "libmpg123" not in capfd.readouterr().err
-    with decode._mpg123_lines_to_log(path):  # another thread's stderr in the meantime is kept
+    with lines_to_log(decode._MPG123_LINE, decode.log, "test"):  # another thread's stderr meanwhile is kept
         os.write(2, b"[src/libmpg123/parse.c] noise\nsomething else\n")
     assert capfd.readouterr().err == "something else\n"
 
