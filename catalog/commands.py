@@ -22,6 +22,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("file", type=Path, help="a .csv or .json file")
     parser.add_argument("--source", default="import", help="name of the source these sets come from")
+    parser.add_argument("--merge", action="store_true",
+                        help="add the file's tracks to sets already in the catalog instead of replacing them (for "
+                        "a file that holds the rest of sets imported before)")
     parser.set_defaults(handler=import_command)
 
     parser = subparsers.add_parser(
@@ -43,22 +46,35 @@ def import_command(args: argparse.Namespace, settings) -> int:
     from catalog.importer import import_tracklists, row_location
 
     with connect(settings.catalog_path) as conn:
-        report = import_tracklists(conn, args.file, source=args.source)
+        report = import_tracklists(conn, args.file, source=args.source, merge=args.merge)
     for bad in report.bad_rows[:50]:
         print(f"{row_location(args.file, bad)}: skipped: {bad.reason}", file=sys.stderr)
     if len(report.bad_rows) > 50:
         print(f"… and {len(report.bad_rows) - 50} more bad rows", file=sys.stderr)
-    existing = f" ({report.existing_sets} already in the catalog)" if report.existing_sets else ""
     print(
-        f"Imported {report.new_sets} new sets{existing} with {report.plays} plays ({report.new_tracks} new tracks); "
+        f"Imported {report.new_sets} new sets with {report.plays} plays ({report.new_tracks} new tracks); "
         f"{len(report.bad_rows)} bad rows skipped."
     )
+    if report.existing_sets:
+        print(_existing_sets_line(report, merged=args.merge))
     if report.sets == 0 and report.bad_rows:
         raise BadInputError(f"{args.file}: no row could be imported; fix the rows named above and import it again.")
     if report.sets == 0:
         raise BadInputError(f"{args.file} has no rows, only a header: add one row per track played "
                             "(set_id, position, artist, title) and import it again.")
     return 0
+
+
+def _existing_sets_line(report, *, merged: bool) -> str:
+    """What became of the file's sets that the catalog already had."""
+    before, after = report.existing_plays_before, report.existing_plays_after
+    if merged:
+        return f"{report.existing_sets} sets were already in the catalog: {after - before} plays added to them (--merge)."
+    if before == after:
+        return f"{report.existing_sets} sets were already in the catalog: replaced by this file's version ({after} plays)."
+    return (f"{report.existing_sets} sets were already in the catalog: replaced by this file's version ({before} "
+            f"plays before, {after} now). If this file holds the rest of those sets, import the earlier file "
+            "again, then this one with --merge.")
 
 
 def demo_command(args: argparse.Namespace, settings) -> int:

@@ -18,13 +18,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from catalog.columns import SET_ID_COLUMNS, TITLE_COLUMNS, first_present
 from catalog.identity import repair_mojibake
 from catalog.store import PlayRecord, SetRecord, TrackRecord, save_sets
 from errors import BadInputError
 from spotify.ids import is_spotify_id
 from textfile import csv_text, read_text
 
-REQUIRED = ("set_id",)
 _LIST_SPLIT = re.compile(r"\s*[;|]\s*")
 
 
@@ -38,7 +38,9 @@ class BadRow:
 class ImportReport:
     sets: int = 0  # sets in the file, new or not
     plays: int = 0  # plays of the new sets
-    existing_sets: int = 0  # sets of the file already in the catalog (replaced by the file's version)
+    existing_sets: int = 0  # sets of the file already in the catalog (replaced by the file's version, or merged)
+    existing_plays_before: int = 0  # what those sets played before the import
+    existing_plays_after: int = 0  # and after it
     tracks_before: int = 0
     tracks_after: int = 0
     bad_rows: list[BadRow] = field(default_factory=list)
@@ -58,14 +60,15 @@ def _rows_from_csv(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
         if not reader.fieldnames:
             raise BadInputError(f"{path} is empty: expected a header row with set_id, position, artist, title.")
         fields = {name.strip().lower() for name in reader.fieldnames if name}
-        missing = [name for name in REQUIRED if name not in fields]
-        if missing or not ({"artist", "title"} <= fields or "track_id" in fields):
+        has_title = first_present(fields, TITLE_COLUMNS)
+        if not first_present(fields, SET_ID_COLUMNS) or not ({"artist"} <= fields and has_title or "track_id" in fields):
             raise BadInputError(
-                f"{path} has columns {sorted(fields)}; it needs set_id and either artist + title or track_id."
+                f"{path} has columns {sorted(fields)}; it needs set_id (or set_title) and either artist + title "
+                "(or song) or track_id."
             )
         for row in reader:
             clean = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items() if k}
-            yield reader.line_num, clean
+            yield reader.line_num, _named(clean)
 
 
 def _rows_from_json(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
@@ -86,7 +89,16 @@ def _rows_from_json(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
             if isinstance(value, list):
                 value = "; ".join(str(v) for v in value)
             clean[str(key).strip().lower()] = "" if value is None else str(value).strip()
-        yield index, clean
+        yield index, _named(clean)
+
+
+def _named(row: dict[str, str]) -> dict[str, str]:
+    """`row` with the documented column names: a MixesDB + Spotify export's `set_title` is also its set id
+    (when it has no `set_id`) and its `song` the title."""
+    for aliases in (SET_ID_COLUMNS, TITLE_COLUMNS):
+        if aliases[0] not in row and (alias := first_present(row, aliases)):
+            row[aliases[0]] = row[alias]
+    return row
 
 
 def _is_json(path: Path) -> bool:
@@ -178,13 +190,28 @@ def records_from_rows(rows, *, source: str = "import") -> tuple[list[SetRecord],
     return list(sets.values()), bad
 
 
-def import_tracklists(conn: sqlite3.Connection, path: Path, *, source: str = "import") -> ImportReport:
-    """Import a CSV/JSON tracklist file into the catalog in one transaction."""
+def import_tracklists(conn: sqlite3.Connection, path: Path, *, source: str = "import",
+                      merge: bool = False) -> ImportReport:
+    """Import a CSV/JSON tracklist file into the catalog in one transaction.
+
+    A set already in the catalog is replaced by the file's version; with `merge` it gets the file's tracks it
+    does not play yet (a file holding the rest of sets imported before)."""
     report = ImportReport(tracks_before=conn.execute("SELECT COUNT(*) FROM tracks").fetchone()[0])
     records, report.bad_rows = records_from_rows(read_rows(Path(path)), source=source)
-    known = {row[0] for row in conn.execute("SELECT source_key FROM sets WHERE source = ?", (source,))}
-    report.existing_sets = sum(record.source_key in known for record in records)
-    report.sets = save_sets(conn, records)
-    report.plays = sum(len(r.plays) for r in records if r.source_key not in known)
+    in_file = {record.source_key for record in records}
+    before = _plays_per_set(conn, source)
+    report.existing_sets = len(in_file & before.keys())
+    report.existing_plays_before = sum(before[key] for key in in_file & before.keys())
+    report.sets = save_sets(conn, records, merge=merge)
+    after = _plays_per_set(conn, source)
+    report.existing_plays_after = sum(after.get(key, 0) for key in in_file & before.keys())
+    report.plays = sum(len(r.plays) for r in records if r.source_key not in before)
     report.tracks_after = conn.execute("SELECT COUNT(*) FROM tracks").fetchone()[0]
     return report
+
+
+def _plays_per_set(conn: sqlite3.Connection, source: str) -> dict[str, int]:
+    """Set key → number of plays, for every set of `source` in the catalog (a set without plays counts 0)."""
+    return dict(conn.execute(
+        "SELECT s.source_key, COUNT(p.id) FROM sets s LEFT JOIN plays p ON p.set_id = s.id WHERE s.source = ? "
+        "GROUP BY s.id", (source,)))

@@ -108,9 +108,17 @@ def upsert_track(conn: sqlite3.Connection, track: TrackRecord) -> int:
     return cursor.lastrowid
 
 
-def save_set(conn: sqlite3.Connection, record: SetRecord) -> int:
-    """Store `record` and its plays in one transaction; returns the set's id."""
+def save_set(conn: sqlite3.Connection, record: SetRecord, *, merge: bool = False) -> int:
+    """Store `record` and its plays in one transaction; returns the set's id.
+
+    A set already stored (same source and key) is replaced by `record`; with `merge`, it keeps what it has and
+    gets `record`'s tracks it does not have yet, after its last position.
+    """
     with transaction(conn):
+        if merge and (row := conn.execute("SELECT id FROM sets WHERE source = ? AND source_key = ?",
+                                          (record.source, record.source_key)).fetchone()):
+            _merge_plays(conn, row[0], record.plays)
+            return row[0]
         values = (
             record.url,
             record.title,
@@ -154,12 +162,31 @@ def save_set(conn: sqlite3.Connection, record: SetRecord) -> int:
     return set_id
 
 
-def save_sets(conn: sqlite3.Connection, records: Iterable[SetRecord]) -> int:
-    """Store many sets in one transaction (fast bulk import); returns how many."""
+def _merge_plays(conn: sqlite3.Connection, set_id: int, plays: list[PlayRecord]) -> None:
+    """Add the plays of `plays` whose track set `set_id` does not play yet, after its last position (in their
+    order); merging the same plays again adds nothing."""
+    has = {track for (track,) in conn.execute("SELECT track_id FROM plays WHERE set_id = ?", (set_id,))}
+    last = conn.execute("SELECT COALESCE(MAX(position), 0) FROM plays WHERE set_id = ?", (set_id,)).fetchone()[0]
+    new_position: dict[int, int] = {}
+    rows = []
+    for play in sorted(plays, key=lambda p: (p.position, p.part)):
+        track = upsert_track(conn, play.track)
+        if track in has:  # (a track the file itself lists twice is kept twice, as without merge)
+            continue
+        position = new_position.setdefault(play.position, last + len(new_position) + 1)
+        rows.append((set_id, position, play.part, play.cue, track, play.raw_line))
+    conn.executemany(
+        "INSERT OR IGNORE INTO plays (set_id, position, part, cue, track_id, raw_line) VALUES (?, ?, ?, ?, ?, ?)", rows
+    )
+    conn.execute("UPDATE sets SET n_lines = n_lines + ? WHERE id = ?", (len(new_position), set_id))
+
+
+def save_sets(conn: sqlite3.Connection, records: Iterable[SetRecord], *, merge: bool = False) -> int:
+    """Store many sets in one transaction (fast bulk import; `merge` as in `save_set`); returns how many."""
     count = 0
     with transaction(conn):
         for record in records:
-            save_set(conn, record)
+            save_set(conn, record, merge=merge)
             count += 1
     return count
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from catalog.columns import SET_ID_COLUMNS, TITLE_COLUMNS, first_present
 from errors import BadInputError
 from textfile import csv_text
 
@@ -106,15 +107,13 @@ def load_plays(conn: sqlite3.Connection) -> Plays:
     return Plays(table[order, 0], table[order, 3], table[order, 1])
 
 
-# Accepted names of the two required columns, the documented one first: MixesDB + Spotify exports (the
-# original DJ recommender's table) name them set_title and spotify_id.
-SET_ID_COLUMNS = ("set_id", "set_title")
+# Accepted names of the track column, the documented one first (see catalog.columns for the others).
 TRACK_ID_COLUMNS = ("track_id", "spotify_id", "track_uri")
 
 
 def read_plays_csv(path: Path | str) -> Plays:
-    """Plays from a CSV with columns `set_id, track_id[, position, artist, title]` (others ignored; `song`
-    is read as `title` when there is no `title`; SET_ID_COLUMNS / TRACK_ID_COLUMNS name the aliases). Without an artist column, track ids written
+    """Plays from a CSV with columns `set_id, track_id[, position, artist, title]` (others ignored; the aliases
+    are in `catalog.columns` and TRACK_ID_COLUMNS). Without an artist column, track ids written
     `Artist - Title` (tracklist lines, the catalog's identity keys) give the artist and, failing a title
     column, the title.
 
@@ -132,7 +131,7 @@ def read_plays_csv(path: Path | str) -> Plays:
     with csv_text(path) as handle:
         reader = csv.DictReader(handle)
         columns = {name.strip().lower(): name for name in reader.fieldnames or [] if name}
-        set_col, track_col = (next((columns[a] for a in aliases if a in columns), None)
+        set_col, track_col = (columns.get(first_present(columns, aliases))
                               for aliases in (SET_ID_COLUMNS, TRACK_ID_COLUMNS))
         if set_col is None or track_col is None:
             raise BadInputError(
@@ -140,11 +139,8 @@ def read_plays_csv(path: Path | str) -> Plays:
                 f"(or {', '.join(SET_ID_COLUMNS[1:])} and {', '.join(TRACK_ID_COLUMNS[1:])}; "
                 "optionally position, artist, title)."
             )
-        position_col, artist_col, title_col = (
-            columns.get("position"),
-            columns.get("artist"),
-            columns.get("title") or columns.get("song"),  # MixesDB exports call it `song`
-        )
+        position_col, artist_col = columns.get("position"), columns.get("artist")
+        title_col = columns.get(first_present(columns, TITLE_COLUMNS))
         for row in reader:
             set_id, track_id = (row.get(set_col) or "").strip(), (row.get(track_col) or "").strip()
             if not set_id or not track_id:

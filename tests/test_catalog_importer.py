@@ -111,3 +111,45 @@ def test_a_name_with_no_letters_is_a_bad_row_not_a_failed_import(conn, tmp_path)
     report = import_tracklists(conn, path)
     assert report.plays == 1 and [b.line for b in report.bad_rows] == [2, 3]
     assert "needs an artist and a title" in report.bad_rows[0].reason
+
+
+def test_a_mixesdb_spotify_export_imports_by_its_own_column_names(conn, tmp_path):
+    """`evaluate --data` read the original DJ recommender's table (set_title, song, spotify_id) but
+    `import-tracklists` refused it: 'it needs set_id and either artist + title or track_id'."""
+    path = tmp_path / "export.csv"
+    path.write_text(",set_title,set_list,artist,song,spotify_id\n"
+                    "0, - Dixon @ Panorama Bar,Âme - Rej,Âme,Rej,4uLU6hMCjMI75M1A2tKUQC\n"
+                    "1, - Dixon @ Panorama Bar,Dixon - Route 66,Dixon,Route 66,\n", encoding="utf-8")
+    report = import_tracklists(conn, path)
+    assert (report.sets, report.plays, report.bad_rows) == (1, 2, [])
+    row = conn.execute("SELECT title FROM sets").fetchone()
+    assert row["title"] == "Dixon @ Panorama Bar"
+    assert [r["title"] for r in search_tracks(conn, "rej")] == ["Rej"]
+
+
+def _write(path, rows: str):
+    path.write_text("set_id,artist,title\n" + rows, encoding="utf-8")
+    return path
+
+
+def test_a_second_file_of_the_same_sets_replaces_them_and_says_what_they_played(conn, tmp_path):
+    """A file holding the rest of sets imported before (the fixture's input and held-out halves) silently replaced
+    them: 4,301 plays were gone and the report only said '711 already in the catalog'."""
+    import_tracklists(conn, _write(tmp_path / "a.csv", "s1,A,One\ns1,B,Two\ns2,C,Three\n"))
+    report = import_tracklists(conn, _write(tmp_path / "b.csv", "s1,D,Four\n"))
+    assert (report.existing_sets, report.existing_plays_before, report.existing_plays_after) == (1, 2, 1)
+    assert count_catalog(conn).plays == 2
+
+
+def test_merge_adds_the_tracks_a_set_lacks_after_its_last_and_only_once(conn, tmp_path):
+    import_tracklists(conn, _write(tmp_path / "a.csv", "s1,A,One\ns1,B,Two\n"))
+    rest = _write(tmp_path / "b.csv", "s1,B,Two\ns1,D,Four\ns1,E,Five\ns3,F,Six\n")
+    report = import_tracklists(conn, rest, merge=True)
+    assert (report.new_sets, report.plays, report.existing_plays_after - report.existing_plays_before) == (1, 1, 2)
+    order = [r[0] for r in conn.execute(
+        "SELECT t.title FROM plays p JOIN tracks t ON t.id = p.track_id JOIN sets s ON s.id = p.set_id "
+        "WHERE s.source_key = 's1' ORDER BY p.position")]
+    assert order == ["One", "Two", "Four", "Five"]
+    assert conn.execute("SELECT n_lines FROM sets WHERE source_key = 's1'").fetchone()[0] == 4
+    again = import_tracklists(conn, rest, merge=True)
+    assert again.existing_plays_after == again.existing_plays_before == 5  # s1 and s3: nothing added

@@ -1,0 +1,15 @@
+"""Names a tracklist file may give its columns, for `import-tracklists` and `evaluate --data` alike.
+
+MixesDB + Spotify exports (the original DJ recommender's table) say `set_title` for the set and `song` for the
+title; the documented name comes first in each tuple.
+"""
+
+from __future__ import annotations
+
+SET_ID_COLUMNS = ("set_id", "set_title")
+TITLE_COLUMNS = ("title", "song")
+
+
+def first_present(columns, aliases: tuple[str, ...]) -> str | None:
+    """The first of `aliases` among `columns` (lower-cased names), or None."""
+    return next((name for name in aliases if name in columns), None)
