@@ -118,6 +118,8 @@ def register(subparsers) -> None:
     recommend.add_argument("queries", nargs="+", metavar="QUERY", help="the track(s) to start from")
     recommend.add_argument("--n", type=_positive_int, default=20, help="how many tracks (%(default)s)")
     recommend.add_argument("--one-per-artist", action="store_true", help="keep only each artist's best track")
+    recommend.add_argument("--exclude-playlist", metavar="LINK",
+                           help="leave out the tracks of this Spotify playlist (the one you are filling)")
     recommend.add_argument("--json", action="store_true", help="print JSON instead of a table")
     recommend.set_defaults(handler=run_recommend)
 
@@ -291,7 +293,12 @@ def run_recommend(args, settings) -> int:
     parts = [part for text in args.queries for part in split_queries(text)]
     for part in parts:  # malformed input fails before anything is loaded
         parse_query(part, allow=("track", "playlist"))
-    answer = _recommendations(settings, parts, n=args.n, one_per_artist=args.one_per_artist)
+    if args.exclude_playlist:
+        from spotify.ids import parse_spotify_ref
+
+        parse_spotify_ref(args.exclude_playlist, allow=("playlist",))
+    answer = _recommendations(settings, parts, n=args.n, one_per_artist=args.one_per_artist,
+                              exclude_playlist=args.exclude_playlist)
     for missing in answer["not_found"]:
         print(f"not found, left out: {quoted(missing['text'])}: {missing['reason']}", file=sys.stderr)
     for note in answer["notes"]:  # a track used for a query that named none exactly
@@ -303,11 +310,13 @@ def run_recommend(args, settings) -> int:
     return 0
 
 
-def _recommendations(settings, parts: list[str], *, n: int, one_per_artist: bool) -> dict:
-    """The CLI's answer as JSON: the dashboard's seeds, engine choice and result cards (`ui.service.dig`)."""
+def _recommendations(settings, parts: list[str], *, n: int, one_per_artist: bool,
+                     exclude_playlist: str | None = None) -> dict:
+    """The CLI's answer as JSON: the dashboard's seeds, engine choice and result cards (`ui.service.dig`);
+    the tracks of `exclude_playlist` (a Spotify playlist link) left out."""
     from catalog.db import connect_existing
-    from catalog.queries import track_label
-    from catalog.seeds import resolve_seeds
+    from catalog.queries import track_by_spotify_id, track_label
+    from catalog.seeds import playlist_tracks, resolve_seeds
     from models.recommender import Recommender
     from ui.ranking import normalised
     from ui.service import dig, styles_for, track_card
@@ -316,9 +325,14 @@ def _recommendations(settings, parts: list[str], *, n: int, one_per_artist: bool
     conn = connect_existing(settings.catalog_path, readonly=True)
     try:
         seeds = resolve_seeds(conn, settings, parts)
+        exclude = []
+        if exclude_playlist:
+            held = [track_by_spotify_id(conn, i) for i in playlist_tracks(settings, exclude_playlist)]
+            exclude = [row["id"] for row in held if row is not None]
+            seeds.notes.append(f"{len(exclude)} of the playlist's {len(held)} tracks are in the catalog: left out.")
         recommender = Recommender.from_current(settings)
         cards, source = dig(conn, seeds.ids, recommender, SoundIndexLoader(settings), n=n, blend_sound=False,
-                            one_per_artist=one_per_artist)
+                            one_per_artist=one_per_artist, exclude=exclude)
         styles = styles_for(conn, seeds.ids, recommender)
     finally:
         conn.close()

@@ -34,11 +34,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "export",
         help="export tracks as a Spotify playlist or a CSV / M3U8 / rekordbox XML file",
         description="Export tracks (catalog ids or Spotify IDs/URIs/links, given inline or as a file with one per "
-        "line) to a new Spotify playlist, or to a CSV, M3U8 or rekordbox XML file (no Spotify account needed).",
+        "line) to a new Spotify playlist or one you have (--playlist), or to a CSV, M3U8 or rekordbox XML file (no "
+        "Spotify account needed).",
     )
     export.add_argument("--tracks", required=True, help="a file with one track per line, or ids separated by commas")
     export.add_argument("--to", required=True, choices=EXPORT_TARGETS, help="where to export")
-    export.add_argument("--name", required=True, help="the playlist's name")
+    export.add_argument("--name", help="the new playlist's name (or the file's)")
+    export.add_argument("--playlist", metavar="LINK",
+                        help="with --to spotify: add to this playlist of yours instead of creating one (tracks it "
+                        "already holds are not added again)")
     export.add_argument("--out", type=Path, help="output file (default: data/exports/<name>.<ext>)")
     export.add_argument("--public", action="store_true", help="make the Spotify playlist public (default private)")
     export.set_defaults(handler=export_command)
@@ -81,22 +85,29 @@ def export_command(args: argparse.Namespace, settings) -> int:
     from catalog.db import connect_existing
     from catalog.playlist_export import export_tracks, load_export_tracks, parse_track_refs
 
-    name = " ".join(args.name.split())
-    if not name:
-        raise BadInputError("--name must not be empty.")
+    if args.playlist and args.to != "spotify":
+        raise BadInputError("--playlist adds to a Spotify playlist: use it with --to spotify.")
+    name = " ".join((args.name or "").split())
+    if not name and not args.playlist:
+        raise BadInputError("Give --name: the new playlist's name (or, with --to spotify, --playlist LINK to add to "
+                            "one you have).")
+    if args.playlist:
+        from spotify.ids import parse_spotify_ref
+
+        parse_spotify_ref(args.playlist, allow=("playlist",))  # a wrong link is said before any login
     conn = connect_existing(settings.catalog_path)
     tracks = load_export_tracks(conn, parse_track_refs(args.tracks))
     if args.to != "spotify":
         report = export_tracks(tracks, args.to, args.out or _default_out(settings, name, args.to), name=name)
         print("\n".join(report.lines()))
         return 0
-    return _export_to_spotify(conn, tracks, name, args.public, settings)
+    return _export_to_spotify(conn, tracks, name, args.public, settings, destination=args.playlist)
 
 
-def _export_to_spotify(conn, tracks, name: str, public: bool, settings) -> int:
+def _export_to_spotify(conn, tracks, name: str, public: bool, settings, *, destination: str | None = None) -> int:
     from catalog.playlist_export import counted
     from spotify.client import SpotifyClient, build_spotipy
-    from spotify.export import demo_track_message, export_to_spotify
+    from spotify.export import add_to_playlist, demo_track_message, export_to_spotify
     from spotify.oauth import cli_cache, cli_login, oauth_manager
 
     demo = [t.display for t in tracks if t.is_demo]
@@ -111,8 +122,13 @@ def _export_to_spotify(conn, tracks, name: str, public: bool, settings) -> int:
     if not cache.get_cached_token():
         cli_login(settings)
     client = SpotifyClient(build_spotipy(settings, oauth_manager(settings, cache)))
-    url = export_to_spotify(client, name, public, ids, conn=conn)
-    print(f"Created the Spotify playlist {name!r} with {counted(len(ids), 'track')}: {url}")
+    if destination:
+        url, added, held = add_to_playlist(client, destination, ids, conn=conn)
+        already = f"; {counted(held, 'track')} already in it" if held else ""
+        print(f"Added {counted(added, 'track')} to the Spotify playlist{already}: {url}")
+    else:
+        url = export_to_spotify(client, name, public, ids, conn=conn)
+        print(f"Created the Spotify playlist {name!r} with {counted(len(ids), 'track')}: {url}")
     if missing:
         print(f"Left out {counted(len(missing), 'track')} without a Spotify link: " + "; ".join(missing[:10]))
     return 0

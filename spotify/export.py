@@ -100,7 +100,44 @@ def export_to_spotify(
     client = _client_for(token_info_or_client, settings)
     playlist = client.create_playlist(name, public=public, description=description)
     playlist_id = playlist["id"]
-    url = (playlist.get("external_urls") or {}).get("spotify") or f"https://open.spotify.com/playlist/{playlist_id}"
+    url = (playlist.get("external_urls") or {}).get("spotify") or playlist_link(playlist_id)
+    _add_in_chunks(client, playlist_id, ids, f"Created the playlist {name!r} ({url})", url)
+    logger.info("Spotify playlist created with %d tracks", len(ids))
+    return url
+
+
+def playlist_link(playlist_id: str) -> str:
+    return f"https://open.spotify.com/playlist/{playlist_id}"
+
+
+# A destination playlist is read whole to know what it already holds (Spotify's own cap is 10,000 items).
+DESTINATION_LIMIT = 10_000
+
+
+def add_to_playlist(token_info_or_client: Any, playlist_ref: str, spotify_ids: list[str], *,
+                    conn: sqlite3.Connection | None = None, settings: Any | None = None) -> tuple[str, int, int]:
+    """Add to an existing playlist the tracks of `spotify_ids` it does not hold yet, in order, each once.
+
+    Returns (link, tracks added, tracks it already held). Raises like `export_to_spotify` (a playlist the user
+    does not own or follow with edit rights: Spotify's 403, as one sentence).
+    """
+    playlist_id = parse_spotify_ref(playlist_ref, allow=("playlist",)).spotify_id
+    if not spotify_ids:
+        raise BadInputError("No Spotify tracks to add: pick tracks that have a Spotify link.")
+    ids = list(dict.fromkeys(parse_spotify_ref(ref).spotify_id for ref in spotify_ids))
+    refuse_demo_tracks(conn, ids)
+    client = _client_for(token_info_or_client, settings)
+    held = set(client.playlist_track_ids(playlist_id, limit=DESTINATION_LIMIT))
+    new = [i for i in ids if i not in held]
+    url = playlist_link(playlist_id)
+    _add_in_chunks(client, playlist_id, new, f"Added to the playlist ({url})", url)
+    logger.info("added %d tracks to a Spotify playlist (%d already in it)", len(new), len(ids) - len(new))
+    return url, len(new), len(ids) - len(new)
+
+
+def _add_in_chunks(client: SpotifyClient, playlist_id: str, ids: list[str], done: str, url: str) -> None:
+    """`POST /playlists/{id}/items` in chunks of 100, in order; `PartialExportError` (opening with `done`) names
+    what is missing when a chunk fails."""
     uris = [f"spotify:track:{i}" for i in ids]
     added = 0
     for start in range(0, len(uris), CHUNK):
@@ -111,10 +148,8 @@ def export_to_spotify(
             missing = ids[start:]
             logger.warning("Spotify export stopped after %d of %d tracks", added, len(ids))
             raise PartialExportError(
-                f"Created the playlist {name!r} ({url}) but only {added} of {len(ids)} tracks were added; "
+                f"{done} but only {added} of {len(ids)} tracks were added; "
                 f"{len(missing)} are missing because: {error}",
                 url=url, added=added, missing=missing, status=getattr(error, "status", None),
             ) from None
         added += len(chunk)
-    logger.info("Spotify playlist created with %d tracks", added)
-    return url

@@ -74,8 +74,8 @@ def parse_spotify_ref(text: str, *, allow: tuple[str, ...] = ("track",)) -> Quer
     text = text.strip().strip("<>\"'")
     if not text:
         raise BadInputError("Nothing to look up: paste a Spotify track link, URI or ID, or 'artist - title'.")
-    if is_spotify_id(text):
-        kind, spotify_id = "track", text
+    if is_spotify_id(text):  # a bare ID is of the kind asked for (a track where tracks are)
+        kind, spotify_id = ("track" if "track" in allow else allow[0]), text
     elif text.lower().startswith("spotify:"):
         match = _USER_PLAYLIST_URI.match(text) or _URI.match(text)
         if not match:
@@ -92,7 +92,8 @@ def parse_spotify_ref(text: str, *, allow: tuple[str, ...] = ("track",)) -> Quer
     if kind not in allow:
         wanted = " or ".join(allow)
         raise BadInputError(
-            f"{quoted(original)} is a Spotify {kind}, not a {wanted}: open the track in Spotify and copy its link."
+            f"{quoted(original)} is a Spotify {kind}, not a {wanted}: open the {allow[0]} in Spotify and copy its "
+            "link."
         )
     return _checked_id(kind, spotify_id, original)
 

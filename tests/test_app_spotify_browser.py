@@ -79,6 +79,24 @@ def test_login_consent_and_playlist_with_exactly_the_picks(world):
         by_title = {title: sid for sid, _, title in tracks}
         assert playlist.name == "Late night digging"
         assert playlist.uris == [f"spotify:track:{by_title[t]}" for t in picked]
+
+        # Issue 5: that playlist as the destination: its tracks leave the results, the button adds what it lacks.
+        shown = {r.text for r in driver.find_elements(By.CSS_SELECTOR, "td[data-dash-column='title_version']")}
+        assert set(picked) <= shown
+        driver.find_element(By.ID, "export-destination").send_keys(link.get_attribute("href"), Keys.ENTER)
+        wait.until(lambda d: "Add to the playlist" in d.find_element(By.ID, "export-spotify").text)
+        assert "That playlist holds 3 tracks (3 in the catalog" in driver.find_element(By.ID, "export-status").text
+        wait.until(lambda d: not set(picked) & {r.text for r in d.find_elements(
+            By.CSS_SELECTOR, "td[data-dash-column='title_version']")})
+        row = driver.find_elements(By.CSS_SELECTOR, "#results-table tbody tr")[1]
+        row.find_element(By.CSS_SELECTOR, "input[type='checkbox']").click()
+        new = row.find_element(By.CSS_SELECTOR, "td[data-dash-column='title_version']").text
+        wait.until(lambda d: "4 picked" in d.find_element(By.ID, "picks-list").text)
+        driver.find_element(By.ID, "export-spotify").click()
+        wait.until(lambda d: "Added 1 track to the playlist; 3 were already in it"
+                   in d.find_element(By.ID, "export-status").text)
+        assert len(fake.playlists) == 1
+        assert playlist.uris == [f"spotify:track:{by_title[t]}" for t in [*picked, new]]
         assert console_errors(driver) == []
     finally:
         driver.quit()

@@ -105,3 +105,33 @@ def test_export_verb_reports_quota(env, capsys):
     fake.rate_limited("POST /v1/me/playlists", retry_after=None, quota=True)
     assert cli.main(["export", "--tracks", str(track), "--to", "spotify", "--name", "x"]) == 3
     assert "QUOTA_EXCEEDED" in capsys.readouterr().err
+
+
+def test_export_to_a_playlist_you_have_adds_only_what_it_lacks(env, capsys):
+    """Issue 5: the destination playlist's tracks are not added again (the DJ's existing crate)."""
+    fake, settings = env
+    seed_cli_login(fake, settings)
+    conn = connect(settings.catalog_path)
+    ids = [upsert_track(conn, TrackRecord(e.artists[0], e.name, spotify_id=e.spotify_id)) for e in ENTRIES[:5]]
+    assert cli.main(["export", "--tracks", ",".join(map(str, ids[:3])), "--to", "spotify", "--name", "Crate"]) == 0
+    (playlist,) = fake.playlists.values()
+    capsys.readouterr()
+    link = f"https://open.spotify.com/playlist/{playlist.id}?si=abc"
+    assert cli.main(["export", "--tracks", ",".join(map(str, [ids[4], ids[1], ids[3], ids[4]])), "--to", "spotify",
+                     "--playlist", link]) == 0
+    assert playlist.uris == [f"spotify:track:{e.spotify_id}" for e in (*ENTRIES[:3], ENTRIES[4], ENTRIES[3])]
+    assert "Added 2 tracks to the Spotify playlist; 1 track already in it" in capsys.readouterr().out
+    assert len(fake.playlists) == 1
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--to", "csv", "--playlist", "x"], "use it with --to spotify"),
+    (["--to", "spotify"], "Give --name"),
+    (["--to", "spotify", "--playlist", "https://open.spotify.com/album/4uLU6hMCjMI75M1A2tKUQC"], "playlist"),
+])
+def test_export_destination_mistakes_are_sentences(env, capsys, args, message):
+    fake, settings = env
+    connect(settings.catalog_path).close()
+    assert cli.main(["export", "--tracks", "1", *args]) == 2
+    assert message in capsys.readouterr().err
+    assert not any(path.endswith("/authorize") for _, path in fake.requests)

@@ -34,3 +34,21 @@ def test_the_status_names_the_format_as_its_button_does(monkeypatch, settings):
     monkeypatch.setattr(export, "export_tracks", fake_export)
     download, message = export.export_file(settings, [{"track_id": 1}, {"track_id": 2}], "m3u", "Set")
     assert message == "Exported 2 tracks as M3U8." and download["filename"] == "Set.m3u8"
+
+
+def test_a_destination_that_is_not_a_playlist_is_one_sentence_and_no_store(settings):
+    assert export.read_destination(settings, "") == (None, None)
+    data, message = export.read_destination(settings, "https://open.spotify.com/album/4uLU6hMCjMI75M1A2tKUQC")
+    assert data is None and "is a Spotify album, not a playlist: open the playlist in Spotify" in message
+
+
+def test_an_unknown_destination_playlist_says_so(settings, tmp_path):
+    from dataclasses import replace
+
+    from tests.fakes.spotify_server import FakeSpotify
+
+    with FakeSpotify([]) as fake:
+        live = replace(settings, spotify_client_id=fake.client_id, spotify_client_secret=fake.client_secret,
+                       spotify_api_url=fake.api_url, spotify_accounts_url=fake.accounts_url)
+        data, message = export.read_destination(live, "spotify:playlist:37i9dQZF1DXcBWIGoYBM5M")
+    assert data is None and message.startswith("Spotify has no playlist at that link that this app can read")

@@ -66,6 +66,25 @@ def test_a_playlist_link_becomes_a_crate_through_spotify(world):
     assert scene(answer.candidates, 2) == {"T"}
 
 
+def test_recommend_leaves_out_the_destination_playlists_tracks(world):
+    """Issue 5: 'exclude tracks already in the destination playlist' (`recommend --exclude-playlist`)."""
+    from models.commands import _recommendations
+
+    settings, _, _ = world
+    before = _recommendations(settings, [SPOTIFY["t1"]], n=5, one_per_artist=False)
+    first = before["results"][0]
+    with FakeSpotify([]) as fake:
+        fake.playlists["D" * 22] = Playlist("D" * 22, "me", "Filling", False, "",
+                                            uris=[f"spotify:track:{first['spotify_id']}", "spotify:track:" + "Z" * 22])
+        configured = replace(settings, spotify_client_id=fake.client_id, spotify_client_secret=fake.client_secret,
+                             spotify_api_url=fake.api_url, spotify_accounts_url=fake.accounts_url)
+        after = _recommendations(configured, [SPOTIFY["t1"]], n=5, one_per_artist=False,
+                                 exclude_playlist=f"https://open.spotify.com/playlist/{'D' * 22}")
+    assert [r["track_id"] for r in after["results"]] == [r["track_id"] for r in before["results"][1:]] + [
+        after["results"][-1]["track_id"]]
+    assert "1 of the playlist's 2 tracks are in the catalog: left out." in after["notes"]
+
+
 def test_a_playlist_without_credentials_says_what_to_do(world):
     settings, loader, _ = world
     answer = answer_query(f"https://open.spotify.com/playlist/{'P' * 22}", settings, loader)

@@ -13,7 +13,7 @@ from dash import ALL, Input, Output, State, ctx, html, no_update
 
 from errors import CratediggerError
 from ui import figures
-from ui.export import export_file, export_spotify
+from ui.export import export_file, export_spotify, read_destination
 from ui.online import spotify_player_available
 from ui.ranking import Controls, Feedback, rank
 from ui.service import answer_query, cards_for, open_catalog, suggest
@@ -75,8 +75,10 @@ def upload(settings, contents: str | None, filename: str | None, set_progress=la
         alert(message, "info")
 
 
-def controls_from(n, blend, bpm, styles, flags, picks) -> Controls:
+def controls_from(n, blend, bpm, styles, flags, picks, destination=None) -> Controls:
+    """The ranking controls; `destination` (`destination-store`) hides the destination playlist's tracks."""
     flags = set(flags or [])
+    held = frozenset((destination or {}).get("track_ids") or ())
     return Controls(
         n=int(n or 20),
         blend=float(blend or 0.0),
@@ -85,7 +87,7 @@ def controls_from(n, blend, bpm, styles, flags, picks) -> Controls:
         harmonic_only="harmonic" in flags,
         one_per_artist="one_per_artist" in flags,
         styles=tuple(styles or ()),
-        hide=frozenset(p["track_id"] for p in picks or []) if "hide_picked" in flags else frozenset(),
+        hide=held | (frozenset(p["track_id"] for p in picks or []) if "hide_picked" in flags else frozenset()),
     )
 
 
@@ -329,13 +331,14 @@ def register_callbacks(app, settings, loader, sound_loader=None) -> None:
         Input("feedback-store", "data"),
         Input("picks-store", "data"),
         Input("figure-tabs", "value"),
+        Input("destination-store", "data"),
         State("results-table", "selected_rows"),
         State("results-table", "selected_row_ids"),
     )
-    def on_controls(store, n, blend, bpm, styles, flags, feedback, picks, tab, shown_rows, shown_ids):
+    def on_controls(store, n, blend, bpm, styles, flags, feedback, picks, tab, destination, shown_rows, shown_ids):
         """Table, query card and figure in one answer (one round trip a query, and one callback draws the
         figure, so a late answer can never leave the table and the figure disagreeing)."""
-        rows = ranked_rows(store, controls_from(n, blend, bpm, styles, flags, picks), feedback)
+        rows = ranked_rows(store, controls_from(n, blend, bpm, styles, flags, picks, destination), feedback)
         positions, ids = ticks(rows, picks)
         unchanged = positions == (shown_rows or []) and ids == (shown_ids or [])  # no picks round trip
         style_options = sorted({s for c in (store or {}).get("candidates", []) for s in c.get("styles") or []})
@@ -396,14 +399,29 @@ def register_callbacks(app, settings, loader, sound_loader=None) -> None:
             State("picks-store", "data"),
             State("export-name", "value"),
             State("export-public", "value"),
+            State("destination-store", "data"),
             prevent_initial_call=True,
         )
-        def on_export_spotify(_clicks, picks, name, public):
-            message, url = export_spotify(settings, picks, name, "public" in (public or []))
+        def on_export_spotify(_clicks, picks, name, public, destination):
+            message, url = export_spotify(settings, picks, name, "public" in (public or []),
+                                          (destination or {}).get("link"))
             children = [message]
             if url:
                 children += [" ", html.A("Open the playlist", href=url, target="_blank", id="export-playlist-link")]
             return alert(children, "info" if url else "warning")
+
+        @app.callback(
+            Output("destination-store", "data"),
+            Output("export-spotify", "children"),
+            Output("export-status", "children", allow_duplicate=True),
+            Input("export-destination", "value"),
+            prevent_initial_call="initial_duplicate",
+        )
+        def on_destination(link):
+            """Read a pasted destination playlist: its tracks leave the results, and the button adds to it."""
+            data, message = read_destination(settings, link)
+            label = "Add to the playlist" if data else "Create Spotify playlist"
+            return data, label, (alert(message, "info" if data else "warning") if message else no_update)
 
     app.callback(Output("results-preview", "children"), Input("results-table", "active_cell"),
                  State("results-store", "data"))(

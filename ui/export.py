@@ -11,7 +11,7 @@ import textwrap
 from pathlib import Path
 
 from catalog.playlist_export import ExportReport, counted, export_tracks, load_export_tracks
-from errors import CratediggerError
+from errors import CratediggerError, NotFoundError
 from ui.service import open_catalog
 
 SUFFIX = {"csv": ".csv", "m3u": ".m3u8", "rekordbox": ".xml"}
@@ -74,8 +74,44 @@ def spotify_state(settings) -> str:
     return "logged-out"
 
 
-def export_spotify(settings, picks: list[dict], name: str, public: bool) -> tuple[str, str | None]:
-    """(status sentence, playlist link or None) after creating a playlist of the picks."""
+def read_destination(settings, link: str | None) -> tuple[dict | None, str | None]:
+    """(`destination-store` data, status sentence) for a pasted destination playlist link.
+
+    The data holds the link and the catalog ids of the playlist's tracks (the results leave them out); read
+    with this browser's Spotify login when there is one (private playlists too), else the app's credentials.
+    """
+    if not (link or "").strip():
+        return None, None
+    from catalog.queries import track_by_spotify_id
+    from spotify.client import SpotifyClient
+    from spotify.export import DESTINATION_LIMIT
+    from spotify.ids import parse_spotify_ref
+    from spotify.oauth import current_user_client
+
+    try:
+        parse_spotify_ref(link, allow=("playlist",))
+        client = current_user_client(settings) if spotify_state(settings) == "logged-in" else None
+        ids = (client or SpotifyClient.from_settings(settings)).playlist_track_ids(link, limit=DESTINATION_LIMIT)
+    except NotFoundError:
+        return None, ("Spotify has no playlist at that link that this app can read: check the link, or log in with "
+                      "Spotify (below) to use a private playlist.")
+    except CratediggerError as error:
+        return None, str(error)
+    conn = open_catalog(settings)
+    try:
+        known = [row["id"] for row in (track_by_spotify_id(conn, i) for i in ids) if row is not None] if conn else []
+    finally:
+        if conn is not None:
+            conn.close()
+    return ({"link": link.strip(), "track_ids": known},
+            f"That playlist holds {counted(len(ids), 'track')} ({len(known)} in the catalog, left out of the results); "
+            "the Spotify button now adds the picks it lacks.")
+
+
+def export_spotify(settings, picks: list[dict], name: str, public: bool,
+                   destination: str | None = None) -> tuple[str, str | None]:
+    """(status sentence, playlist link or None) after creating a playlist of the picks, or adding those it lacks
+    to the `destination` playlist."""
     if not picks:
         return "Pick some tracks first (tick them in the table).", None
     state = spotify_state(settings)
@@ -84,7 +120,7 @@ def export_spotify(settings, picks: list[dict], name: str, public: bool) -> tupl
                 "(see the README). The CSV, M3U8 and rekordbox exports work without it."), None
     if state == "logged-out":
         return "Log in with Spotify first (the link below), then create the playlist.", None
-    from spotify.export import PartialExportError, export_to_spotify
+    from spotify.export import PartialExportError, add_to_playlist, export_to_spotify
     from spotify.oauth import current_user_client
 
     demo = [p for p in picks if p.get("is_demo")]
@@ -95,8 +131,12 @@ def export_spotify(settings, picks: list[dict], name: str, public: bool) -> tupl
     missing = len(picks) - len(ids)
     conn = open_catalog(settings)
     try:
-        url = export_to_spotify(current_user_client(settings), name or "Cratedigger picks", public, ids,
-                                conn=conn, settings=settings)
+        if destination:
+            url, added, held = add_to_playlist(current_user_client(settings), destination, ids, conn=conn,
+                                               settings=settings)
+        else:
+            url = export_to_spotify(current_user_client(settings), name or "Cratedigger picks", public, ids,
+                                    conn=conn, settings=settings)
     except PartialExportError as error:
         return str(error), error.url
     except CratediggerError as error:
@@ -105,4 +145,7 @@ def export_spotify(settings, picks: list[dict], name: str, public: bool) -> tupl
         if conn is not None:
             conn.close()
     note = f" {counted(missing, 'picked track')} without a Spotify match left out." if missing else ""
+    if destination:
+        already = f"; {held} {'was' if held == 1 else 'were'} already in it" if held else ""
+        return f"Added {counted(added, 'track')} to the playlist{already}.{note}", url
     return f"Created the playlist with {counted(len(ids), 'track')}.{note}", url

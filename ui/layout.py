@@ -180,11 +180,18 @@ def spotify_export_row(spotify_state: str):
     login = (html.A("Log in with Spotify", href="/spotify/login?next=/", id="export-spotify-login",
                     className="button")
              if spotify_state == "logged-out" else html.Span("Logged in to Spotify", className="muted small"))
-    return html.Div(className="export-row", children=[
-        dcc.Checklist(id="export-public", options=[{"label": " public", "value": "public"}], value=[],
-                      className="flags inline"),
-        html.Button("Create Spotify playlist", id="export-spotify", className="primary-button", n_clicks=0),
-        login,
+    return html.Div(children=[
+        html.Div(className="export-row", children=[
+            dcc.Checklist(id="export-public", options=[{"label": " public", "value": "public"}], value=[],
+                          className="flags inline"),
+            html.Button("Create Spotify playlist", id="export-spotify", className="primary-button", n_clicks=0),
+            login,
+        ]),
+        html.Div(className="export-row", children=[
+            dcc.Input(id="export-destination", type="text", debounce=True, className="text-input",
+                      placeholder="or add to a playlist you have: paste its Spotify link",
+                      persistence=True, persistence_type="session"),
+        ]),
     ])
 
 
@@ -239,6 +246,7 @@ def stores() -> list:
         dcc.Store(id="picks-store", data=[], storage_type="session"),
         dcc.Store(id="ticks-drawn", data=[]),  # the table's ticks as the server last drew them (ui.callbacks)
         dcc.Store(id="feedback-store", data={"liked": [], "disliked": []}),
+        dcc.Store(id="destination-store", data=None),  # the destination playlist's catalog tracks (ui.destination)
         dcc.Location(id="feedback-url", refresh=False),  # 👍/👎 links set its hash
     ]
 

@@ -186,12 +186,12 @@ def answer_query(text: str, settings, loader, *, sound_loader=None, n: int = CAN
 
 
 def dig(conn, seed_ids: list[int], recommender, sound_loader=None, *, n: int = CANDIDATES,
-        blend_sound: bool = True, one_per_artist: bool = False) -> tuple[list[dict], str]:
+        blend_sound: bool = True, one_per_artist: bool = False, exclude: list[int] = ()) -> tuple[list[dict], str]:
     """Candidate cards for the seeds and where they come from: 'DJ sets', 'DJ sets and sound' or sound alone.
 
     Seeds no DJ set in the model contains are answered from sound when the newest sound run has an
     embedding of any of them (their mean); `blend_sound` adds sound scores and sound-alikes to a DJ-set answer.
-    The sound index (numpy only) is loaded only when it is used.
+    The sound index (numpy only) is loaded only when it is used. Tracks of `exclude` never come back.
     """
     if not any(recommender.knows(s) for s in seed_ids):
         sound = sound_loader.get() if sound_loader is not None else None
@@ -201,9 +201,11 @@ def dig(conn, seed_ids: list[int], recommender, sound_loader=None, *, n: int = C
                 "run `python cli.py fetch-audio` and `embed`, or analyse its audio file "
                 "(`python cli.py cold-start FILE`, or drop it on the dashboard)."
             )
-        neighbours = sound_candidates(conn, sound, seed_ids, 4 * n if one_per_artist else n)  # artists repeat
-        return (first_per_artist(neighbours)[:n] if one_per_artist else neighbours), "sound (no DJ set plays it yet)"
-    recommendations = recommender.similar(seed_ids, n=n, one_per_artist=one_per_artist)
+        wanted = (4 * n if one_per_artist else n) + len(exclude)  # artists repeat; excluded tracks drop out
+        banned = set(exclude)
+        neighbours = [c for c in sound_candidates(conn, sound, seed_ids, wanted) if c["track_id"] not in banned]
+        return (first_per_artist(neighbours) if one_per_artist else neighbours)[:n], "sound (no DJ set plays it yet)"
+    recommendations = recommender.similar(seed_ids, n=n, one_per_artist=one_per_artist, exclude=exclude)
     candidates = cards_for(conn, [(r.track_id, r.to_dict()) for r in recommendations], recommender)
     sound = sound_loader.get() if blend_sound and sound_loader is not None else None
     if sound is not None and sound.query_of(seed_ids) is not None:
