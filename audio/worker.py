@@ -4,7 +4,8 @@ The dashboard's upload job runs in a fresh process (Dash background callbacks), 
 upload paid for librosa's JIT and loading the model again (~4 s when that meant TensorFlow). The dashboard
 starts `python -m audio.worker` next to itself; upload jobs send it the file over a Unix socket and get
 neighbours back in a few hundred milliseconds. The worker exits when the process that started it does; the
-dashboard's `SoundWorkerKeeper` starts a new one when it finds none (killed, crashed, out of memory).
+dashboard's `SoundWorkerKeeper` starts a new one when it finds none (killed, crashed, out of memory). A worker
+started while another of its data folder serves (several server processes) exits at once with `STOOD_DOWN`.
 
 Wire format, both ways: 4-byte big-endian length + JSON; a request is followed by a second frame
 with the audio bytes. A reply is `{"ids", "scores", "analysis", "spectrogram"}` or
@@ -30,6 +31,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 MAX_FRAME = 64 * 1024 * 1024
+STOOD_DOWN = 4  # a worker's exit code when another worker of its data folder serves: normal, not a crash
 _HEADER = struct.Struct(">I")
 
 
@@ -113,16 +115,20 @@ def start_worker(settings) -> subprocess.Popen | None:
     """Start `python -m audio.worker <this pid> <data folder>` unless one runs already; None if not started.
 
     Several server processes may start one at the same moment: the worker that gets `lock_path` serves,
-    the others exit at once. The data folder in its argv is for `ps` (the environment carries it).
+    the others exit at once (`STOOD_DOWN`). A thread waits on the process, so whenever it exits it is reaped
+    (no <defunct> left while the server runs) and its `returncode` is set. The data folder in its argv is for
+    `ps` (the environment carries it).
     """
     if worker_alive(settings, clear_dead_socket=True):
         return None  # this or another server process's worker is alive
     env = {**os.environ, "CRATEDIGGER_DATA_DIR": str(settings.data_dir)}
     log_path(settings).parent.mkdir(parents=True, exist_ok=True)
     with open(log_path(settings), "ab") as log_file:  # its warnings and errors; the child keeps its own handle
-        return subprocess.Popen([sys.executable, "-m", "audio.worker", str(os.getpid()), str(settings.data_dir)],
-                                cwd=Path(__file__).resolve().parent.parent, env=env,
-                                stdout=subprocess.DEVNULL, stderr=log_file)
+        process = subprocess.Popen([sys.executable, "-m", "audio.worker", str(os.getpid()), str(settings.data_dir)],
+                                   cwd=Path(__file__).resolve().parent.parent, env=env,
+                                   stdout=subprocess.DEVNULL, stderr=log_file)
+    threading.Thread(target=process.wait, name=f"reap audio worker {process.pid}", daemon=True).start()
+    return process
 
 
 def log_path(settings) -> Path:
@@ -190,8 +196,11 @@ class SoundWorkerKeeper:
         except ArtifactMissingError:
             return None
         gone = self._process.poll() if self._process is not None else None
-        died_young = self._process is not None and time.monotonic() - self._started_at < 60.0
-        self._wait = min(max(2 * self._wait, self.every), MAX_RESTART_WAIT) if died_young else self.every
+        if gone == STOOD_DOWN:  # this process's last worker found another serving: the dead one was not ours
+            gone = None  # its exit code is not known here; nor is its age, so the wait stays as it is
+        else:
+            died_young = self._process is not None and time.monotonic() - self._started_at < 60.0
+            self._wait = min(max(2 * self._wait, self.every), MAX_RESTART_WAIT) if died_young else self.every
         process = start_worker(self.settings)
         if process is None:
             return None
@@ -226,12 +235,12 @@ def answer(settings, header: dict, data: bytes) -> dict:
             "spectrogram": small_spectrogram(analysis.mel)}
 
 
-def serve(settings, parent_pid: int) -> None:
-    """Listen, warm up, then answer requests until the parent process is gone.
+def serve(settings, parent_pid: int) -> bool:
+    """Listen, warm up, then answer requests until the parent process is gone; False if it never served.
 
     The socket listens before the warm-up, so an upload arriving meanwhile waits in the queue for the
-    warm-up's remaining second instead of doing all of it again in the dashboard's job. Returns at once
-    when another worker of this data folder holds `lock_path`.
+    warm-up's remaining second instead of doing all of it again in the dashboard's job. Returns False at
+    once when another worker of this data folder holds `lock_path`.
     """
     from audio.training import newest_sound_run
     from errors import ArtifactMissingError
@@ -245,8 +254,9 @@ def serve(settings, parent_pid: int) -> None:
     with open(lock_path(settings), "a") as lock:
         if not _hold(lock):
             log.info("audio worker: another worker serves %s", settings.data_dir)
-            return
+            return False
         _listen(settings, run_dir, parent_pid)
+        return True
 
 
 def _hold(lock, tries: int = 20) -> bool:
@@ -301,7 +311,8 @@ def main(argv: list[str]) -> int:
     started = time.monotonic()
     settings = load_settings()
     log.info("audio worker for %s starting", settings.data_dir)
-    serve(settings, parent)
+    if not serve(settings, parent):
+        return STOOD_DOWN
     log.info("audio worker stopped after %.0f s", time.monotonic() - started)
     return 0
 

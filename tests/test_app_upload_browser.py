@@ -138,3 +138,73 @@ def test_regression_the_same_file_can_be_dropped_again(sound_world, tmp_path):
         assert console_errors(driver) == []
     finally:
         driver.quit()
+
+
+def test_regression_several_dropped_files_analyse_the_first_audio_one_and_say_so(sound_world, tmp_path):
+    """QA bug: of several files dropped at once the zone uploaded the first and said nothing of the others.
+    Now it analyses the first audio file among them and says, once the results are in, which were not sent."""
+    import shutil
+
+    from tests.browser_support import drop_files
+
+    folder, app = sound_world
+    cover = tmp_path / "cover.jpg"
+    cover.write_bytes(b"\xff\xd8\xff\xe0 not much of a picture")
+    first = _techno_clip(tmp_path / "first cut.wav")
+    second = shutil.copy(first, tmp_path / "second cut.wav")
+    crate = tmp_path / "crate"
+    crate.mkdir()
+    driver = start_browser()
+    try:
+        wait = WebDriverWait(driver, 120)
+        driver.get(app.url)
+        zone = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#upload-audio > div")))
+        wait.until(lambda d: (folder / "cache" / "audio-worker.sock").exists())
+        drop_files(driver, zone, [cover, first, second, crate])
+        sentence = "Drop one file at a time: only first cut.wav is analysed; cover.jpg and 2 others were not uploaded."
+        wait.until(lambda d: "first cut.wav" in d.find_element(By.ID, "query-card").text)
+        alert = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#search-alert .alert")))
+        wait.until(lambda d: "BPM" in d.find_element(By.ID, "search-alert").text)
+        assert alert.text.startswith("first cut.wav: ") and alert.text.endswith(sentence)
+        assert "second cut.wav" not in driver.find_element(By.ID, "query-card").text
+
+        drop_files(driver, zone, [second])  # one file again: no sentence about others
+        wait.until(lambda d: "second cut.wav" in d.find_element(By.ID, "query-card").text)
+        wait.until(lambda d: d.find_element(By.ID, "search-alert").text.startswith("second cut.wav: "))
+        assert "Drop one file" not in driver.find_element(By.ID, "search-alert").text
+        assert console_errors(driver) == []
+    finally:
+        driver.quit()
+
+
+def test_regression_a_dropped_folder_is_named_as_a_folder(sound_world, tmp_path):
+    """QA bug: a folder dropped on the zone was ignored without a word (the zone cannot read a folder)."""
+    from tests.browser_support import drop_files
+
+    folder, app = sound_world
+    crate = tmp_path / "Friday crate"
+    crate.mkdir()
+    _techno_clip(crate / "inside.wav")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("tracklist ideas")
+    driver = start_browser()
+    try:
+        wait = WebDriverWait(driver, 60)
+        driver.get(app.url)
+        zone = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#upload-audio > div")))
+        driver.execute_script(_WATCH_PROGRESS)
+        drop_files(driver, zone, [crate])
+        alert = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#search-alert .alert")))
+        assert alert.text == "Friday crate is a folder: drop one audio file from it."
+        assert "upload-zone-active" not in zone.get_attribute("class")  # the zone's drag state ended too
+        drop_files(driver, zone, [crate, notes])
+        wait.until(lambda d: d.find_element(By.ID, "search-alert").text.startswith("None of the 2 items dropped"))
+        assert "drop one audio file" in driver.find_element(By.ID, "search-alert").text
+        drop_files(driver, zone, [notes])  # one file the zone refuses: the sentence it always had
+        wait.until(lambda d: d.find_element(By.ID, "search-alert").text.startswith(
+            "notes.txt is not an audio file Cratedigger reads (mp3, wav"))
+        assert not driver.execute_script("return window.progressShown")  # nothing was uploaded
+        assert "inside.wav" not in driver.find_element(By.ID, "query-card").text
+        assert console_errors(driver) == []
+    finally:
+        driver.quit()

@@ -239,3 +239,91 @@ def test_a_cache_folder_it_may_not_write_is_said_once_not_every_5_s(sound_data_d
         assert keeper.check() is None and keeper.check() is None
     assert len(caplog.records) == 1 and "Permission denied" in caplog.records[0].getMessage()
     assert keeper._wait == MAX_RESTART_WAIT
+
+
+def _wait_for(condition, seconds: float = 60.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return condition()
+
+
+def _process_state(pid: int) -> str:
+    """The `State:` line of /proc/<pid>/status ("Z (zombie)" for <defunct>), or "gone" once reaped."""
+    from pathlib import Path
+
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return "gone"
+    return next(line for line in status.splitlines() if line.startswith("State:")).split(":", 1)[1].strip()
+
+
+def test_regression_a_worker_that_stood_down_is_reaped_and_not_reported_as_a_crash(tmp_path, monkeypatch, caplog):
+    """Bug: with several server processes (`gunicorn -w 2`) each may start a worker; the one that finds another
+    serving exits at once, but no one waited on it, so it stayed <defunct> until its server restarted; and when
+    the serving worker died later, that server's keeper named the stood-down worker's exit code as the dead
+    worker's and counted it as dying young (restarting ever less often)."""
+    import os
+    import signal
+
+    import audio.training
+    import audio.worker
+    from audio.worker import STOOD_DOWN, SoundWorkerKeeper, worker_alive
+
+    settings = load_settings({"CRATEDIGGER_DATA_DIR": str(tmp_path)}, dotenv_path=tmp_path / "no.env")
+    monkeypatch.setattr(audio.training, "newest_sound_run", lambda settings, need="": tmp_path)  # "a sound model"
+    first, second = SoundWorkerKeeper(settings, every=5.0), SoundWorkerKeeper(settings, every=5.0)
+    processes = [first._start_if_gone()]
+    try:
+        assert _wait_for(lambda: worker_alive(settings))
+        with monkeypatch.context() as patch:  # the second server process looked just before the first worker served
+            patch.setattr(audio.worker, "worker_alive", lambda settings, **kwargs: False)
+            processes.append(second._start_if_gone())
+        stood_down = processes[-1]
+        assert _wait_for(lambda: _process_state(stood_down.pid) in ("Z (zombie)", "gone"), 30)  # it exited
+        assert _wait_for(lambda: _process_state(stood_down.pid) == "gone", 5), _process_state(stood_down.pid)
+        assert stood_down.returncode == STOOD_DOWN
+
+        os.kill(processes[0].pid, signal.SIGKILL)  # the serving worker dies
+        assert _wait_for(lambda: not worker_alive(settings), 10)
+        with caplog.at_level(logging.WARNING, logger="audio.worker"):
+            processes.append(second._start_if_gone())
+        assert processes[-1] is not None
+        [warning] = [r.getMessage() for r in caplog.records if "had stopped" in r.getMessage()]
+        assert "exit code" not in warning  # the dead worker was the other server's: its exit code is not known here
+        assert second._wait == 5.0  # a worker that stood down did not die young
+        assert _wait_for(lambda: _process_state(processes[0].pid) == "gone", 5)  # the killed one is reaped too
+    finally:
+        for process in processes:
+            if process is not None:
+                process.kill()
+                process.wait(10)
+
+
+def test_the_keeper_names_the_exit_code_of_its_own_worker_that_died(sound_data_dir, monkeypatch, caplog):
+    import audio.worker
+    from audio.worker import SoundWorkerKeeper
+
+    class Killed:
+        pid = 4242
+
+        def poll(self):
+            return -9
+
+    class Started:
+        pid = 4243
+
+        def poll(self):
+            return None
+
+    settings = load_settings({"CRATEDIGGER_DATA_DIR": str(sound_data_dir)}, dotenv_path=sound_data_dir / "no.env")
+    monkeypatch.setattr(audio.worker, "worker_alive", lambda settings: False)
+    monkeypatch.setattr(audio.worker, "start_worker", lambda settings: Started())
+    keeper = SoundWorkerKeeper(settings, every=5.0)
+    keeper._had_worker, keeper._process, keeper._started_at = True, Killed(), time.monotonic()
+    with caplog.at_level(logging.WARNING, logger="audio.worker"):
+        keeper._start_if_gone()
+    [warning] = [r.getMessage() for r in caplog.records if "had stopped" in r.getMessage()]
+    assert "(exit code -9)" in warning and "pid 4243" in warning
+    assert keeper._wait == 10.0  # it died within a minute of its start

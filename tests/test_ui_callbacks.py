@@ -168,3 +168,17 @@ def test_regression_the_query_card_lists_several_seeds():
     card = str(query_card({"query": {**a, "title": "2 tracks", "source": "DJ sets"}, "seeds": [a, b]}))
     assert "2 tracks" in card and "122–126 BPM · 8A, 9A · from DJ sets" in card
     assert "A – T (Dub) · 122 BPM · A minor / 8A" in card and "B – U · 126 BPM · E minor / 9A" in card
+
+
+def test_the_pages_note_on_a_narrowed_drop_follows_the_uploads_answer(tmp_path):
+    """Several files dropped: the page sends the first audio one and a sentence naming the rest (`upload-note`);
+    the answer keeps that sentence, so it is still there when the results (or the file's refusal) are."""
+    from config import load_settings
+    from ui.callbacks import upload
+
+    settings = load_settings({"CRATEDIGGER_DATA_DIR": str(tmp_path)}, dotenv_path=tmp_path / "no.env")
+    note = "Drop one file at a time: only a.wav is analysed; b.wav was not uploaded."
+    _, message = upload(settings, "data:audio/wav;base64,@@@@", "a.wav", note=note)
+    assert message.children.startswith("a.wav") and message.children.endswith(" " + note)
+    _, message = upload(settings, "data:audio/wav;base64,@@@@", "a.wav")
+    assert "Drop one file" not in message.children

@@ -48,21 +48,29 @@ def search(settings, loader, text: str | None, sound_loader=None) -> tuple[dict,
     return answer.to_store(), alert(answer.message, answer.level)
 
 
-def upload(settings, contents: str | None, filename: str | None, set_progress=lambda value: None):
-    """(results-store data, alert) for a dropped audio file: its sound neighbours (background job)."""
+def upload(settings, contents: str | None, filename: str | None, set_progress=lambda value: None, *,
+           note: str | None = None):
+    """(results-store data, alert) for a dropped audio file: its sound neighbours (background job).
+
+    note: the page's sentence on the drop (several files dropped, only this one sent), said after the answer's.
+    """
     from ui.sound import analyse_upload
 
     if not contents:
         return no_update, no_update
+
+    def noted(message: str) -> str:
+        return f"{message} {note}" if note else message
+
     try:
         result = analyse_upload(settings, contents, filename or "upload",
                                 progress=lambda step, total, what: set_progress((str(step), f"{what}…")))
     except CratediggerError as error:
-        return no_update, alert(str(error), "error" if error.exit_code == 2 else "warning")
+        return no_update, alert(noted(str(error)), "error" if error.exit_code == 2 else "warning")
     except Exception:  # never a stack trace on the page; the log keeps it  # noqa: BLE001
         log.exception("analysing the upload %s failed", filename)
-        return no_update, alert(f"{filename or 'The file'} could not be analysed (an unexpected error, logged on the "
-                                "server). Try another copy or another format.", "error")
+        return no_update, alert(noted(f"{filename or 'The file'} could not be analysed (an unexpected error, logged "
+                                      "on the server). Try another copy or another format."), "error")
     conn = open_catalog(settings)
     try:
         candidates = cards_for(conn, [(t, {"sound_score": s, "engine": "sound"}) for t, s in result["neighbours"]])
@@ -72,7 +80,7 @@ def upload(settings, contents: str | None, filename: str | None, set_progress=la
     message = (f"{filename}: {query['bpm']:.0f} BPM, {query['key']} ({query['camelot']}). "
                "Answered from sound: tracks whose audio is closest to it.")
     return {"query": query, "seeds": [], "candidates": candidates, "message": message, "level": "info"}, \
-        alert(message, "info")
+        alert(noted(message), "info")
 
 
 def controls_from(n, blend, bpm, styles, flags, picks, destination=None) -> Controls:
@@ -299,6 +307,7 @@ def register_callbacks(app, settings, loader, sound_loader=None) -> None:
         Output("upload-audio", "contents"),
         Input("upload-audio", "contents"),
         State("upload-audio", "filename"),
+        State("upload-note", "data"),
         background=True,
         interval=300,  # ms between the page's polls of the job; the warm worker answers in a few hundred
         running=[(Output("upload-progress-row", "hidden"), False, True)],
@@ -306,10 +315,10 @@ def register_callbacks(app, settings, loader, sound_loader=None) -> None:
         cancel=[Input("upload-cancel", "n_clicks")],
         prevent_initial_call=True,
     )
-    def on_upload(set_progress, contents, filename):
+    def on_upload(set_progress, contents, filename, note):
         if not contents:  # the emptying below fires this again: nothing to do, nothing to empty
             return no_update, no_update, no_update
-        return *upload(settings, contents, filename, set_progress), None  # emptied: the same file can come again
+        return *upload(settings, contents, filename, set_progress, note=note), None  # emptied: the same file can come again
 
     app.callback(Output("upload-audio", "contents", allow_duplicate=True), Input("upload-cancel", "n_clicks"),
                  prevent_initial_call=True)(lambda _clicks: None)

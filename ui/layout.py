@@ -28,6 +28,12 @@ UPLOAD_MAX_MB = 60  # the page sends a dropped file whole; bigger ones are refus
 UPLOAD_TOO_BIG = ("{name} is {size} MB, over the {limit} MB limit for dropped files: "
                   "drop an MP3 of it or a shorter cut (30 s is enough).")
 UPLOAD_NOT_AUDIO = "{name} is not an audio file Cratedigger reads ({formats}, …): export it as one of those."
+# several items dropped at once, or a folder: the zone analyses one file (`assets/upload.js` fills the names)
+UPLOAD_ONE_AT_A_TIME = "Drop one file at a time: only {name} is analysed; {others} not uploaded."
+UPLOAD_FOLDER = "{name} is a folder: drop one audio file from it."
+UPLOAD_NONE_OF_SEVERAL = ("None of the {count} items dropped is an audio file Cratedigger reads ({formats}, …, "
+                          "up to {limit} MB): drop one audio file.")
+UPLOAD_FORMATS = "mp3, wav, flac, aiff, m4a, ogg"  # the common ones, for messages
 
 
 def header(status_children) -> html.Header:
@@ -70,12 +76,16 @@ def search_section(examples: list[dict]) -> html.Section:
 
 
 def upload_zone() -> html.Div:
-    """The drop zone; `assets/upload.js` reads its `data-` limit and message for files it refuses."""
+    """The drop zone; `assets/upload.js` reads its `data-` limit and messages for what it refuses or narrows."""
     formats = ", ".join(suffix.lstrip(".") for suffix in SUPPORTED_SUFFIXES)
     return html.Div(className="upload", **{
         "data-max-bytes": UPLOAD_MAX_MB * 1024 * 1024,
         "data-too-big": UPLOAD_TOO_BIG.replace("{limit}", str(UPLOAD_MAX_MB)),
-        "data-not-audio": UPLOAD_NOT_AUDIO.replace("{formats}", "mp3, wav, flac, aiff, m4a, ogg")}, children=[
+        "data-not-audio": UPLOAD_NOT_AUDIO.replace("{formats}", UPLOAD_FORMATS),
+        "data-one-at-a-time": UPLOAD_ONE_AT_A_TIME,
+        "data-folder": UPLOAD_FOLDER,
+        "data-none-of-several": UPLOAD_NONE_OF_SEVERAL.replace("{formats}", UPLOAD_FORMATS)
+                                                      .replace("{limit}", str(UPLOAD_MAX_MB))}, children=[
         dcc.Upload(
             id="upload-audio",
             className="upload-zone",
@@ -90,6 +100,7 @@ def upload_zone() -> html.Div:
                                " to find tracks that sound like it",
                                html.Div(f"{formats} · up to {UPLOAD_MAX_MB} MB", className="small")]),
         ),
+        dcc.Store(id="upload-note"),  # `assets/upload.js`'s sentence on a drop it narrowed to one file, else None
         html.Div(id="upload-progress-row", className="progress-row", hidden=True, children=[
             html.Progress(id="upload-progress", value="0", max="5"),
             html.Span(id="upload-progress-label", className="muted small"),
