@@ -62,20 +62,21 @@ def register(subparsers) -> None:
     p.add_argument("--match-tempo", action="store_true", help="only tracks within ±--bpm-tolerance (half/double ok)")
     p.add_argument("--bpm-tolerance", type=float, default=0.06)
     p.add_argument("--match-key", action="store_true", help="only Camelot-compatible keys")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print accuracy, macro_f1, precision_at_5 … as JSON")
     p.set_defaults(handler=cold_start_command)
 
     p = subparsers.add_parser("evaluate-audio", help="grouped k-fold accuracy, macro-F1, precision@5 of the CNN")
     p.add_argument("--labels", type=Path, required=True, help="CSV with columns file, label and a group column")
-    p.add_argument("--audio-dir", type=Path)
-    p.add_argument("--group-col", default="track_id")
-    p.add_argument("--label-col", default="label")
-    p.add_argument("--file-col", default="file")
-    p.add_argument("--folds", type=int, default=5)
+    p.add_argument("--audio-dir", type=Path, help="where the files are (default: the CSV's folder)")
+    p.add_argument("--group-col", default="track_id",
+                   help="clips of one group never straddle folds (default %(default)s; without it, each clip alone)")
+    p.add_argument("--label-col", default="label", help="the style column (default %(default)s)")
+    p.add_argument("--file-col", default="file", help="the file name column (default %(default)s)")
+    p.add_argument("--folds", type=int, default=5, help="grouped folds (default %(default)s)")
     p.add_argument("--epochs", type=int, default=EVALUATION_EPOCHS,
-                   help=f"CNN epochs per fold (default {EVALUATION_EPOCHS}: ~1 min per fold of ~80 clips on 2 cores)")
+                   help=f"epochs of the sound head per fold (default {EVALUATION_EPOCHS}; a few seconds a fold)")
     p.add_argument("--no-baseline", action="store_true", help="skip the MFCC + logistic-regression baseline")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print accuracy, macro_f1, precision_at_5 … as JSON")
     p.set_defaults(handler=evaluate_audio_command)
 
 
