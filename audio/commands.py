@@ -58,11 +58,11 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("cold-start", help="catalog tracks that sound like an audio file")
     p.add_argument("file", type=Path)
     p.add_argument("--run", type=Path, help="run folder with cnn.keras and embeddings (default: the newest)")
-    p.add_argument("-k", type=int, default=10)
+    p.add_argument("-k", type=int, default=10, help="how many tracks (default %(default)s)")
     p.add_argument("--match-tempo", action="store_true", help="only tracks within ±--bpm-tolerance (half/double ok)")
     p.add_argument("--bpm-tolerance", type=float, default=0.06)
     p.add_argument("--match-key", action="store_true", help="only Camelot-compatible keys")
-    p.add_argument("--json", action="store_true", help="print accuracy, macro_f1, precision_at_5 … as JSON")
+    p.add_argument("--json", action="store_true", help="print the analysis and the neighbours as JSON")
     p.set_defaults(handler=cold_start_command)
 
     p = subparsers.add_parser("evaluate-audio", help="grouped k-fold accuracy, macro-F1, precision@5 of the CNN")
