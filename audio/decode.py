@@ -20,6 +20,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,7 +42,10 @@ SILENT_PEAK = 10 ** (-60 / 20)  # a file whose loudest sample is under -60 dBFS 
 # ffprobe `format_name` values we accept (mp3, wav, flac, aiff, m4a/mp4/alac, ogg/opus, webm).
 SUPPORTED_FORMATS = {"mp3", "wav", "flac", "aiff", "mov,mp4,m4a,3gp,3g2,mj2", "ogg", "matroska,webm"}
 IN_PROCESS_FORMATS = {"WAV", "FLAC", "OGG", "MP3", "AIFF"}  # soundfile.info().format values
-_MPG123_LINE = re.compile(rb"\[src/libmpg123/")  # libsndfile's MP3 decoder's complaints on a damaged MP3
+# libsndfile's MP3 decoder's complaints on a damaged MP3 ("[src/libmpg123/parse.c:…] error: …", "Note: Illegal
+# Audio-MPEG-Header …", "Warning: Xing stream size off …")
+_MPG123_LINE = re.compile(rb"\[src/libmpg123/|Note: |Warning: ")
+_MP3_START = (b"ID3", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2", b"\xff\xfa", b"\xff\xe3")  # ID3 tag or MPEG frame
 SUPPORTED_SUFFIXES = (".mp3", ".wav", ".flac", ".aiff", ".aif", ".m4a", ".mp4", ".aac", ".ogg", ".opus", ".webm")
 
 
@@ -178,8 +182,9 @@ def _decode_in_process(path: Path, *, sr: int, max_bytes: int, max_seconds: floa
         import soundfile
     except ImportError:
         return None
+    quiet = lines_to_log(_MPG123_LINE, log, f"{path.name}: libmpg123") if _is_mp3(path) else nullcontext()
     try:
-        with lines_to_log(_MPG123_LINE, log, f"{path.name}: libmpg123"):
+        with quiet:  # only MP3s: it holds stderr (and a process-wide lock) while it decodes
             info = soundfile.info(str(path))
             if info.format not in IN_PROCESS_FORMATS or info.frames <= 0 or info.samplerate <= 0:
                 return None
@@ -194,6 +199,14 @@ def _decode_in_process(path: Path, *, sr: int, max_bytes: int, max_seconds: floa
 
         y = soxr.resample(y, file_sr, sr).astype(np.float32)
     return y
+
+
+def _is_mp3(path: Path) -> bool:
+    """Named .mp3, or starting like one (an ID3 tag or an MPEG audio frame)."""
+    if path.suffix.lower() == ".mp3":
+        return True
+    with open(path, "rb") as handle:
+        return handle.read(3).startswith(_MP3_START)
 
 
 def _decode_with_ffmpeg(path: Path, *, sr: int, timeout: float, max_bytes: int, max_seconds: float) -> np.ndarray:

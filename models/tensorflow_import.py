@@ -8,6 +8,7 @@ import logging
 import os
 import re
 import sys
+import threading
 
 from native_stderr import lines_to_log
 
@@ -15,10 +16,16 @@ log = logging.getLogger(__name__)
 _START_UP_LINE = re.compile(rb"WARNING: All log messages before absl::InitializeLog\(\)|I\d{4} [\d:.]+ +\d+ ")
 
 
+_IMPORTING = threading.Lock()
+
+
 def tensorflow():
-    """The `tensorflow` module (~1.5 s the first time; Keras imports it too, so call this before `import keras`)."""
-    if "tensorflow" not in sys.modules:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        with lines_to_log(_START_UP_LINE, log, "TensorFlow's start-up"):
-            import tensorflow  # noqa: F401
+    """The `tensorflow` module (~1.5 s the first time; Keras imports it too, so call this before `import keras`).
+
+    Another thread asking meanwhile waits for the whole import (`sys.modules` has the module half-made)."""
+    with _IMPORTING:
+        if "tensorflow" not in sys.modules:
+            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+            with lines_to_log(_START_UP_LINE, log, "TensorFlow's start-up"):
+                import tensorflow  # noqa: F401
     return sys.modules["tensorflow"]

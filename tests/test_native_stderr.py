@@ -30,3 +30,42 @@ def test_importing_tensorflow_prints_nothing():
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "3.0"
     assert done.stderr == ""
+
+
+def test_a_child_forked_inside_a_block_has_its_stderr_and_can_block_again(capfd):
+    """Review: a child forked while a block held fd 2 inherited the held lock (its first decode hung) and wrote
+    its stderr into the parent's deleted temporary file."""
+    import signal
+
+    quiet = logging.getLogger("t")
+    with lines_to_log(re.compile(rb"noise"), quiet, "parent"):
+        pid = os.fork()
+        if pid == 0:  # the child
+            signal.alarm(10)
+            with lines_to_log(re.compile(rb"noise"), quiet, "child"):
+                os.write(2, b"noise\n")
+            os.write(2, b"child's own line\n")
+            os._exit(0)
+        _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert capfd.readouterr().err == "child's own line\n"
+
+
+def test_threads_asking_for_tensorflow_meanwhile_get_the_whole_module(monkeypatch, tmp_path):
+    """Review: a second thread saw `tensorflow` in sys.modules while the first was still importing it."""
+    import threading
+    import time
+
+    from models import tensorflow_import
+
+    (tmp_path / "tensorflow").mkdir()
+    (tmp_path / "tensorflow" / "__init__.py").write_text("import time\ntime.sleep(0.5)\nready = True\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "tensorflow", raising=False)
+    got = {}
+    first = threading.Thread(target=lambda: got.setdefault("a", tensorflow_import.tensorflow()))
+    first.start()
+    time.sleep(0.1)
+    complete_when_returned = hasattr(tensorflow_import.tensorflow(), "ready")
+    first.join()
+    assert complete_when_returned and got["a"].ready
