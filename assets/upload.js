@@ -26,11 +26,12 @@
     const accept = (input && input.getAttribute("accept")) || "";
     const foreign = accept && files.find((file) => !accepted(file, accept));
     if (foreign) {
-      return zone.dataset.notAudio.replace("{name}", foreign.name);
+      // (a function as the replacement: a file named "$&.txt" is shown as it is)
+      return zone.dataset.notAudio.replace("{name}", () => foreign.name);
     }
     const big = files.find((file) => file.size > Number(zone.dataset.maxBytes));
     if (big) {
-      return zone.dataset.tooBig.replace("{name}", big.name).replace("{size}", Math.ceil(big.size / 1048576));
+      return zone.dataset.tooBig.replace("{name}", () => big.name).replace("{size}", () => Math.ceil(big.size / 1048576));
     }
     return null;
   }
@@ -57,13 +58,13 @@
     const chosen = items.find((item) => !item.folder && !refusal(zone, [item.file])) || null;
     if (chosen) {
       const others = items.filter((item) => item !== chosen).map((item) => item.file.name);
-      return [chosen, zone.dataset.oneAtATime.replace("{name}", chosen.file.name)
-        .replace("{others}", notUploaded(others))];
+      return [chosen, zone.dataset.oneAtATime.replace("{name}", () => chosen.file.name)
+        .replace("{others}", () => notUploaded(others))];
     }
     if (items.length === 1) {
-      return [null, zone.dataset.folder.replace("{name}", items[0].file.name)];
+      return [null, zone.dataset.folder.replace("{name}", () => items[0].file.name)];
     }
-    return [null, zone.dataset.noneOfSeveral.replace("{count}", items.length)];
+    return [null, zone.dataset.noneOfSeveral.replace("{count}", () => items.length)];
   }
 
   function say(text) {

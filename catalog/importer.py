@@ -152,6 +152,7 @@ def records_from_rows(rows, *, source: str = "import") -> tuple[list[SetRecord],
     """Group valid rows into `SetRecord`s (plays ordered by position); collect bad rows."""
     sets: dict[str, SetRecord] = {}
     positions: dict[str, set[int]] = {}
+    numbered: set[str] = set()  # sets with a row that gave no position
     bad: list[BadRow] = []
     for line, row in rows:
         problem = _row_problem(row)
@@ -159,6 +160,8 @@ def records_from_rows(rows, *, source: str = "import") -> tuple[list[SetRecord],
         if problem is None:
             taken = positions.setdefault(set_key, set())
             position = int(row["position"]) if row.get("position") else len(taken) + 1
+            if not row.get("position"):
+                numbered.add(set_key)  # numbered here, in the file's order
             if position in taken:
                 problem = f"set {set_key!r} already has a track at position {position}"
         if problem:
@@ -187,6 +190,7 @@ def records_from_rows(rows, *, source: str = "import") -> tuple[list[SetRecord],
         record.plays.append(PlayRecord(position=position, track=track, raw_line=f"{track.artist} - {track.title}"))
     for record in sets.values():
         record.plays.sort(key=lambda play: play.position)
+        record.positions_given = record.source_key not in numbered
     return list(sets.values()), bad
 
 

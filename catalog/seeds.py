@@ -12,7 +12,7 @@ from spotify.ids import is_spotify_id, parse_query
 
 _LINES = re.compile(r"[\n;]+")
 MAX_PASTED_TRACKS = 100  # a crate's worth; each pasted line is a catalog search (~0.1 s at MixesDB size)
-SHOWN = 5  # notes and left-out parts a message names; the rest are counted
+NAMED_IN_MESSAGE = 5  # notes and left-out parts a message names; the rest are counted
 _REF_GAPS = re.compile(r"[,\s]+")
 
 
@@ -34,14 +34,14 @@ class Seeds:
         """'Not in the catalog, left out: "A", "B".' or None when every part was found."""
         if not self.missing:
             return None
-        shown = ", ".join(quoted(text) for text, _ in self.missing[:SHOWN])
-        more = len(self.missing) - SHOWN
+        shown = ", ".join(quoted(text) for text, _ in self.missing[:NAMED_IN_MESSAGE])
+        more = len(self.missing) - NAMED_IN_MESSAGE
         return f"Not in the catalog, left out: {shown}" + (f" and {more} more." if more > 0 else ".")
 
     def message(self) -> str | None:
-        """The notes and the missing note in one message, at most SHOWN of each (a paste of 100 lines)."""
-        more = len(self.notes) - SHOWN
-        notes = self.notes[:SHOWN] + ([f"{more} more pasted tracks were read as their closest match."] if more > 0 else [])
+        """The notes and the missing note in one message, at most NAMED_IN_MESSAGE of each (a paste of 100 lines)."""
+        more = len(self.notes) - NAMED_IN_MESSAGE
+        notes = self.notes[:NAMED_IN_MESSAGE] + ([f"{more} more pasted tracks were read as their closest match."] if more > 0 else [])
         return " ".join([*notes, *filter(None, [self.missing_note()])]) or None
 
 

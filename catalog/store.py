@@ -67,6 +67,7 @@ class SetRecord:
     n_unknown: int = 0
     is_demo: bool = False
     extra_lines: int = field(default=0)  # gaps and other lines that are neither tracks nor unknowns
+    positions_given: bool = True  # False: the plays' positions are only the order a file listed them in
 
 
 def upsert_track(conn: sqlite3.Connection, track: TrackRecord) -> int:
@@ -117,7 +118,7 @@ def save_set(conn: sqlite3.Connection, record: SetRecord, *, merge: bool = False
     with transaction(conn):
         if merge and (row := conn.execute("SELECT id FROM sets WHERE source = ? AND source_key = ?",
                                           (record.source, record.source_key)).fetchone()):
-            _merge_plays(conn, row[0], record.plays)
+            _merge_plays(conn, row[0], record.plays, keep_positions=record.positions_given)
             return row[0]
         values = (
             record.url,
@@ -162,19 +163,23 @@ def save_set(conn: sqlite3.Connection, record: SetRecord, *, merge: bool = False
     return set_id
 
 
-def _merge_plays(conn: sqlite3.Connection, set_id: int, plays: list[PlayRecord]) -> None:
-    """Add the plays of `plays` whose track set `set_id` does not play yet, after its last position (in their
-    order); merging the same plays again adds nothing."""
+def _merge_plays(conn: sqlite3.Connection, set_id: int, plays: list[PlayRecord], *, keep_positions: bool) -> None:
+    """Add the plays of `plays` whose track set `set_id` does not play yet; merging the same plays again adds
+    nothing. With `keep_positions`, a play keeps its position where the set has none there (the file fills
+    gaps); the others go after the set's last position, in their order."""
     has = {track for (track,) in conn.execute("SELECT track_id FROM plays WHERE set_id = ?", (set_id,))}
-    last = conn.execute("SELECT COALESCE(MAX(position), 0) FROM plays WHERE set_id = ?", (set_id,)).fetchone()[0]
+    taken = {position for (position,) in conn.execute("SELECT position FROM plays WHERE set_id = ?", (set_id,))}
+    tracks = [(play, upsert_track(conn, play.track)) for play in sorted(plays, key=lambda p: (p.position, p.part))]
+    new = [(play, track) for play, track in tracks if track not in has]  # a track listed twice stays twice
+    free = {play.position for play, _ in new if keep_positions and play.position not in taken}
+    last = max(taken | free, default=0)
     new_position: dict[int, int] = {}
     rows = []
-    for play in sorted(plays, key=lambda p: (p.position, p.part)):
-        track = upsert_track(conn, play.track)
-        if track in has:  # (a track the file itself lists twice is kept twice, as without merge)
-            continue
-        position = new_position.setdefault(play.position, last + len(new_position) + 1)
-        rows.append((set_id, position, play.part, play.cue, track, play.raw_line))
+    for play, track in new:
+        if play.position not in new_position:
+            new_position[play.position] = play.position if play.position in free else last + 1
+            last = max(last, new_position[play.position])
+        rows.append((set_id, new_position[play.position], play.part, play.cue, track, play.raw_line))
     conn.executemany(
         "INSERT OR IGNORE INTO plays (set_id, position, part, cue, track_id, raw_line) VALUES (?, ?, ?, ?, ?, ?)", rows
     )

@@ -316,7 +316,7 @@ def _recommendations(settings, parts: list[str], *, n: int, one_per_artist: bool
     the tracks of `exclude_playlist` (a Spotify playlist link) left out."""
     from catalog.db import connect_existing
     from catalog.queries import track_by_spotify_id, track_label
-    from catalog.seeds import playlist_tracks, resolve_seeds
+    from catalog.seeds import resolve_seeds
     from models.recommender import Recommender
     from ui.ranking import normalised
     from ui.service import dig, styles_for, track_card
@@ -327,7 +327,11 @@ def _recommendations(settings, parts: list[str], *, n: int, one_per_artist: bool
         seeds = resolve_seeds(conn, settings, parts)
         exclude = []
         if exclude_playlist:
-            held = [track_by_spotify_id(conn, i) for i in playlist_tracks(settings, exclude_playlist)]
+            from spotify.export import destination_track_ids
+            from spotify.oauth import cli_cache, user_client
+
+            ids = destination_track_ids(settings, exclude_playlist, user_client(settings, cli_cache(settings)))
+            held = [track_by_spotify_id(conn, i) for i in ids]
             exclude = [row["id"] for row in held if row is not None]
             seeds.notes.append(f"{len(exclude)} of the playlist's {len(held)} tracks are in the catalog: left out.")
         recommender = Recommender.from_current(settings)

@@ -87,6 +87,8 @@ def export_command(args: argparse.Namespace, settings) -> int:
 
     if args.playlist and args.to != "spotify":
         raise BadInputError("--playlist adds to a Spotify playlist: use it with --to spotify.")
+    if args.playlist and args.name:
+        raise BadInputError("--name names a new playlist and --playlist one you have: give one of them.")
     name = " ".join((args.name or "").split())
     if not name and not args.playlist:
         raise BadInputError("Give --name: the new playlist's name (or, with --to spotify, --playlist LINK to add to "

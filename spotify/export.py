@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
-from errors import BadInputError, CratediggerError, ExternalServiceError
+from errors import BadInputError, CratediggerError, ExternalServiceError, NotFoundError
 from spotify.client import SpotifyClient, build_spotipy
 from spotify.ids import parse_spotify_ref
 
@@ -26,9 +26,10 @@ CHUNK = 100
 class PartialExportError(ExternalServiceError):
     """The playlist was created but not every track could be added."""
 
-    def __init__(self, message: str, *, url: str, added: int, missing: list[str], status: int | None = None):
+    def __init__(self, message: str, *, url: str, added: int, missing: list[str], status: int | None = None,
+                 cause: CratediggerError | None = None):
         super().__init__(message, status=status)
-        self.url, self.added, self.missing = url, added, missing
+        self.url, self.added, self.missing, self.cause = url, added, missing, cause
 
 
 def demo_track_message(names: list[str]) -> str:
@@ -114,6 +115,21 @@ def playlist_link(playlist_id: str) -> str:
 DESTINATION_LIMIT = 10_000
 
 
+def destination_track_ids(settings: Any, link: str, user: SpotifyClient | None = None) -> list[str]:
+    """Spotify IDs of the tracks of the playlist at `link` (at most DESTINATION_LIMIT), read as `user` when given
+    (private playlists too), else with the app's own credentials (public ones)."""
+    parse_spotify_ref(link, allow=("playlist",))
+    if not settings.has_spotify_credentials:
+        raise BadInputError("Reading a Spotify playlist needs your own Spotify app: set SPOTIPY_CLIENT_ID and "
+                            "SPOTIPY_CLIENT_SECRET (see the README).")
+    try:
+        return (user or SpotifyClient.from_settings(settings)).playlist_track_ids(link, limit=DESTINATION_LIMIT)
+    except NotFoundError:
+        private = "" if user else "; a private playlist can be read once you are logged in to Spotify"
+        raise NotFoundError(f"Spotify has no playlist at that link that this app can read: check the link{private}."
+                            ) from None
+
+
 def add_to_playlist(token_info_or_client: Any, playlist_ref: str, spotify_ids: list[str], *,
                     conn: sqlite3.Connection | None = None, settings: Any | None = None) -> tuple[str, int, int]:
     """Add to an existing playlist the tracks of `spotify_ids` it does not hold yet, in order, each once.
@@ -130,7 +146,17 @@ def add_to_playlist(token_info_or_client: Any, playlist_ref: str, spotify_ids: l
     held = set(client.playlist_track_ids(playlist_id, limit=DESTINATION_LIMIT))
     new = [i for i in ids if i not in held]
     url = playlist_link(playlist_id)
-    _add_in_chunks(client, playlist_id, new, f"Added to the playlist ({url})", url)
+    try:
+        _add_in_chunks(client, playlist_id, new, f"Added to the playlist ({url})", url)
+    except PartialExportError as error:
+        if error.added:
+            raise
+        if error.status == 403:
+            raise ExternalServiceError(
+                "Spotify refused to add tracks to that playlist (403): you can add only to a playlist you own or "
+                "collaborate on. Paste one of yours, or leave the playlist out to create a new one.", status=403
+            ) from None
+        raise ExternalServiceError(f"No track was added to the playlist: {error.cause}", status=error.status) from None
     logger.info("added %d tracks to a Spotify playlist (%d already in it)", len(new), len(ids) - len(new))
     return url, len(new), len(ids) - len(new)
 
@@ -150,6 +176,6 @@ def _add_in_chunks(client: SpotifyClient, playlist_id: str, ids: list[str], done
             raise PartialExportError(
                 f"{done} but only {added} of {len(ids)} tracks were added; "
                 f"{len(missing)} are missing because: {error}",
-                url=url, added=added, missing=missing, status=getattr(error, "status", None),
+                url=url, added=added, missing=missing, status=getattr(error, "status", None), cause=error,
             ) from None
         added += len(chunk)

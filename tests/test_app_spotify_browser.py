@@ -97,6 +97,15 @@ def test_login_consent_and_playlist_with_exactly_the_picks(world):
                    in d.find_element(By.ID, "export-status").text)
         assert len(fake.playlists) == 1
         assert playlist.uris == [f"spotify:track:{by_title[t]}" for t in [*picked, new]]
+        wait.until(lambda d: new not in {r.text for r in d.find_elements(  # now in the playlist: out of the results
+            By.CSS_SELECTOR, "td[data-dash-column='title_version']")})
+        destination = driver.find_element(By.ID, "export-destination")
+        destination.send_keys(Keys.CONTROL, "a")
+        destination.send_keys(Keys.DELETE, Keys.ENTER)
+        wait.until(lambda d: "Create Spotify playlist" in d.find_element(By.ID, "export-spotify").text)
+        assert "the Spotify button creates a new one" in driver.find_element(By.ID, "export-status").text
+        wait.until(lambda d: set(picked) <= {r.text for r in d.find_elements(
+            By.CSS_SELECTOR, "td[data-dash-column='title_version']")})
         assert console_errors(driver) == []
     finally:
         driver.quit()

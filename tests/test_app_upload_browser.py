@@ -203,6 +203,10 @@ def test_regression_a_dropped_folder_is_named_as_a_folder(sound_world, tmp_path)
         drop_files(driver, zone, [notes])  # one file the zone refuses: the sentence it always had
         wait.until(lambda d: d.find_element(By.ID, "search-alert").text.startswith(
             "notes.txt is not an audio file Cratedigger reads (mp3, wav"))
+        odd = tmp_path / "set $& list.txt"  # review: the name was the replacement pattern, "$&" became "{name}"
+        odd.write_text("x")
+        drop_files(driver, zone, [odd])
+        wait.until(lambda d: d.find_element(By.ID, "search-alert").text.startswith("set $& list.txt is not an audio"))
         assert not driver.execute_script("return window.progressShown")  # nothing was uploaded
         assert "inside.wav" not in driver.find_element(By.ID, "query-card").text
         assert console_errors(driver) == []

@@ -153,3 +153,16 @@ def test_merge_adds_the_tracks_a_set_lacks_after_its_last_and_only_once(conn, tm
     assert conn.execute("SELECT n_lines FROM sets WHERE source_key = 's1'").fetchone()[0] == 4
     again = import_tracklists(conn, rest, merge=True)
     assert again.existing_plays_after == again.existing_plays_before == 5  # s1 and s3: nothing added
+
+
+def test_merge_keeps_a_files_own_positions_where_the_set_has_a_gap(conn, tmp_path):
+    """Review: positions 2 and 4 merged into a set holding 1 and 3 were appended as 4 and 5, so 'played right
+    after' counted Three → Two."""
+    head = "set_id,position,artist,title\n"
+    (tmp_path / "a.csv").write_text(head + "s1,1,A,One\ns1,3,C,Three\n", encoding="utf-8")
+    (tmp_path / "b.csv").write_text(head + "s1,2,B,Two\ns1,3,X,Clash\ns1,4,D,Four\n", encoding="utf-8")
+    import_tracklists(conn, tmp_path / "a.csv")
+    import_tracklists(conn, tmp_path / "b.csv", merge=True)
+    order = [tuple(r) for r in conn.execute(
+        "SELECT p.position, t.title FROM plays p JOIN tracks t ON t.id = p.track_id ORDER BY p.position")]
+    assert order == [(1, "One"), (2, "Two"), (3, "Three"), (4, "Four"), (5, "Clash")]

@@ -135,3 +135,19 @@ def test_export_destination_mistakes_are_sentences(env, capsys, args, message):
     assert cli.main(["export", "--tracks", "1", *args]) == 2
     assert message in capsys.readouterr().err
     assert not any(path.endswith("/authorize") for _, path in fake.requests)
+
+
+def test_adding_to_someone_elses_playlist_says_why_and_claims_nothing(env, capsys):
+    """Review: Spotify's 403 read 'Added to the playlist … but only 0 of 3 tracks were added … Development Mode'."""
+    from tests.fakes.spotify_server import Playlist
+
+    fake, settings = env
+    seed_cli_login(fake, settings)
+    conn = connect(settings.catalog_path)
+    ids = [upsert_track(conn, TrackRecord(e.artists[0], e.name, spotify_id=e.spotify_id)) for e in ENTRIES[:3]]
+    fake.playlists["Q" * 22] = Playlist("Q" * 22, "someone-else", "Theirs", True, "", uris=[])
+    assert cli.main(["export", "--tracks", ",".join(map(str, ids)), "--to", "spotify",
+                     "--playlist", "https://open.spotify.com/playlist/" + "Q" * 22]) == 3
+    err = capsys.readouterr().err
+    assert "refused to add tracks to that playlist (403): you can add only to a playlist you own" in err
+    assert "Added" not in err and "Development Mode" not in err

@@ -52,3 +52,4 @@ def test_an_unknown_destination_playlist_says_so(settings, tmp_path):
                        spotify_api_url=fake.api_url, spotify_accounts_url=fake.accounts_url)
         data, message = export.read_destination(live, "spotify:playlist:37i9dQZF1DXcBWIGoYBM5M")
     assert data is None and message.startswith("Spotify has no playlist at that link that this app can read")
+    assert "once you are logged in to Spotify" in message

@@ -404,6 +404,7 @@ def register_callbacks(app, settings, loader, sound_loader=None) -> None:
     if settings.has_spotify_credentials:
         @app.callback(
             Output("export-status", "children", allow_duplicate=True),
+            Output("destination-store", "data", allow_duplicate=True),
             Input("export-spotify", "n_clicks"),
             State("picks-store", "data"),
             State("export-name", "value"),
@@ -412,12 +413,15 @@ def register_callbacks(app, settings, loader, sound_loader=None) -> None:
             prevent_initial_call=True,
         )
         def on_export_spotify(_clicks, picks, name, public, destination):
-            message, url = export_spotify(settings, picks, name, "public" in (public or []),
-                                          (destination or {}).get("link"))
+            """Create a playlist of the picks, or add them to the destination (whose tracks, the new ones now
+            among them, are read again so that the results leave them out)."""
+            link = (destination or {}).get("link")
+            message, url = export_spotify(settings, picks, name, "public" in (public or []), link)
             children = [message]
             if url:
                 children += [" ", html.A("Open the playlist", href=url, target="_blank", id="export-playlist-link")]
-            return alert(children, "info" if url else "warning")
+            reread = read_destination(settings, link)[0] if link and url else None
+            return alert(children, "info" if url else "warning"), reread or no_update
 
         @app.callback(
             Output("destination-store", "data"),
@@ -430,7 +434,11 @@ def register_callbacks(app, settings, loader, sound_loader=None) -> None:
             """Read a pasted destination playlist: its tracks leave the results, and the button adds to it."""
             data, message = read_destination(settings, link)
             label = "Add to the playlist" if data else "Create Spotify playlist"
-            return data, label, (alert(message, "info" if data else "warning") if message else no_update)
+            if not (link or "").strip():
+                cleared = ctx.triggered_id == "export-destination"  # not the page's first call
+                return None, label, (alert("No playlist to add to: the Spotify button creates a new one.", "info")
+                                     if cleared else no_update)
+            return data, label, alert(message, "info" if data else "warning")
 
     app.callback(Output("results-preview", "children"), Input("results-table", "active_cell"),
                  State("results-store", "data"))(

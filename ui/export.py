@@ -11,7 +11,7 @@ import textwrap
 from pathlib import Path
 
 from catalog.playlist_export import ExportReport, counted, export_tracks, load_export_tracks
-from errors import CratediggerError, NotFoundError
+from errors import CratediggerError
 from ui.service import open_catalog
 
 SUFFIX = {"csv": ".csv", "m3u": ".m3u8", "rekordbox": ".xml"}
@@ -83,18 +83,12 @@ def read_destination(settings, link: str | None) -> tuple[dict | None, str | Non
     if not (link or "").strip():
         return None, None
     from catalog.queries import track_by_spotify_id
-    from spotify.client import SpotifyClient
-    from spotify.export import DESTINATION_LIMIT
-    from spotify.ids import parse_spotify_ref
+    from spotify.export import destination_track_ids
     from spotify.oauth import current_user_client
 
     try:
-        parse_spotify_ref(link, allow=("playlist",))
-        client = current_user_client(settings) if spotify_state(settings) == "logged-in" else None
-        ids = (client or SpotifyClient.from_settings(settings)).playlist_track_ids(link, limit=DESTINATION_LIMIT)
-    except NotFoundError:
-        return None, ("Spotify has no playlist at that link that this app can read: check the link, or log in with "
-                      "Spotify (below) to use a private playlist.")
+        user = current_user_client(settings) if spotify_state(settings) == "logged-in" else None
+        ids = destination_track_ids(settings, link, user)
     except CratediggerError as error:
         return None, str(error)
     conn = open_catalog(settings)

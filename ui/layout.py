@@ -257,7 +257,7 @@ def stores() -> list:
         dcc.Store(id="picks-store", data=[], storage_type="session"),
         dcc.Store(id="ticks-drawn", data=[]),  # the table's ticks as the server last drew them (ui.callbacks)
         dcc.Store(id="feedback-store", data={"liked": [], "disliked": []}),
-        dcc.Store(id="destination-store", data=None),  # the destination playlist's catalog tracks (ui.destination)
+        dcc.Store(id="destination-store", data=None),  # ui.export.read_destination
         dcc.Location(id="feedback-url", refresh=False),  # 👍/👎 links set its hash
     ]
 
