@@ -241,7 +241,7 @@ def cold_start_command(args, settings) -> int:
         print(json.dumps({"query": analysis.as_dict(), "results": results}, indent=2))
         return 0
     a = analysis.as_dict()
-    tempo = (f"{a['tempo']:.1f} BPM (tempo confidence {a['tempo_confidence']:.2f})" if a["tempo_confidence"] > 0
+    tempo = (f"{analysis.bpm:.1f} BPM (tempo confidence {a['tempo_confidence']:.2f})" if analysis.bpm
              else f"no clear beat (best guess {a['tempo']:.0f} BPM)")
     print(f"{args.file.name}: {tempo}, {a['key']} / {a['camelot']} (key confidence {a['key_confidence']:.2f})")
     for r in results:

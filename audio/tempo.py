@@ -43,7 +43,7 @@ def onset_envelope(log_mel: np.ndarray) -> np.ndarray:
 
 def _minus_local_mean(x: np.ndarray, frames: int) -> np.ndarray:
     """`x` minus its moving average over `frames` (shorter at the edges)."""
-    window = np.ones(max(1, frames))
+    window = np.ones(min(max(1, frames), x.size))
     return x - np.convolve(x, window, mode="same") / np.convolve(np.ones_like(x), window, mode="same")
 
 
