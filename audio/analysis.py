@@ -44,9 +44,10 @@ def analyze(y: np.ndarray, *, sr: int = SAMPLE_RATE, mel: np.ndarray | None = No
 
 def store_analysis(conn: sqlite3.Connection, track_id: int, analysis: Analysis, *, audio_path: str | None = None,
                    duration_ms: int | None = None) -> None:
-    """Write tempo, key, Camelot code and confidence of `track_id` into the catalog (no tempo without a clear beat)."""
+    """Write tempo, key, Camelot code and confidence of `track_id` into the catalog; without a clear beat
+    the track has no tempo (one stored before, e.g. a best guess from before pulse clarity, is cleared)."""
     from catalog.store import update_track_audio
 
-    update_track_audio(conn, track_id, tempo=analysis.bpm, musical_key=analysis.key.name,
+    update_track_audio(conn, track_id, tempo=analysis.bpm, forget_tempo=analysis.bpm is None, musical_key=analysis.key.name,
                        camelot=analysis.key.camelot, key_confidence=analysis.key.confidence,
                        audio_path=audio_path, duration_ms=duration_ms)

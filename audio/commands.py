@@ -182,7 +182,8 @@ def _analyze(conn, settings, track_ids) -> int:
 
 def analyze_audio_command(args, settings) -> int:
     conn = _connect(settings)
-    sql = "SELECT id FROM tracks WHERE audio_path IS NOT NULL" + ("" if args.again else " AND tempo IS NULL")
+    # Not yet analysed: no key confidence (a track with no clear beat keeps no tempo, but always gets a key).
+    sql = "SELECT id FROM tracks WHERE audio_path IS NOT NULL" + ("" if args.again else " AND key_confidence IS NULL")
     ids = [r[0] for r in conn.execute(sql + (f" LIMIT {int(args.limit)}" if args.limit else ""))]
     done = _analyze(conn, settings, ids)
     print(f"analysed {done} of {len(ids)} tracks (tempo, key, spectrogram).")

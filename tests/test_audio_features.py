@@ -174,14 +174,39 @@ def test_analysis_is_stored_in_catalog(tmp_path):
 def test_a_track_with_no_clear_beat_stores_no_tempo(tmp_path):
     """Before, the best guess of a beatless track was stored as its BPM and the BPM filters used it."""
     from catalog.db import connect
-    from catalog.store import TrackRecord, upsert_track
+    from catalog.store import TrackRecord, update_track_audio, upsert_track
 
     conn = connect(tmp_path / "catalog.sqlite")
     track_id = upsert_track(conn, TrackRecord(artist="A", title="Pad"))
+    update_track_audio(conn, track_id, tempo=154.1)  # a best guess stored by the analysis before this one
     a = analyze(synthesize_beatless("chord pad", seconds=10.0))
     store_analysis(conn, track_id, a, audio_path="/pad.wav", duration_ms=10_000)
     row = conn.execute("SELECT tempo, camelot FROM tracks").fetchone()
     assert row["tempo"] is None and row["camelot"] == a.key.camelot
+    update_track_audio(conn, track_id, audio_path="/pad.flac")  # fetching audio again leaves the tempo alone
+    store_analysis(conn, track_id, analyze(synthesize_clip("house", 122, "G minor", seed=0, seconds=10.0)))
+    update_track_audio(conn, track_id, audio_path="/pad.wav")
+    assert conn.execute("SELECT tempo FROM tracks").fetchone()[0] == pytest.approx(122, abs=2.5)
+
+
+def test_regression_analyze_audio_redid_every_track_with_no_clear_beat(settings, conn, tmp_path, capsys):
+    """analyze-audio took 'no tempo' for 'not analysed': a beatless track, which stores no tempo, was analysed
+    again on every run."""
+    import soundfile
+
+    from audio.commands import _parser_for_tests
+    from catalog.store import TrackRecord, update_track_audio, upsert_track
+
+    for title, y in (("Pad", synthesize_beatless("chord pad", seconds=6.0)),
+                     ("Groove", synthesize_clip("house", 124, "A minor", seed=1, seconds=6.0))):
+        path = tmp_path / f"{title}.wav"
+        soundfile.write(path, y, SAMPLE_RATE)
+        update_track_audio(conn, upsert_track(conn, TrackRecord(artist="A", title=title)), audio_path=str(path))
+    args = _parser_for_tests().parse_args(["analyze-audio"])
+    assert args.handler(args, settings) == 0 and "analysed 2 of 2 tracks" in capsys.readouterr().out
+    assert args.handler(args, settings) == 0 and "analysed 0 of 0 tracks" in capsys.readouterr().out
+    tempo = dict(conn.execute("SELECT title, tempo FROM tracks").fetchall())
+    assert tempo["Pad"] is None and abs(tempo["Groove"] - 124) < 2.5
 
 
 @pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg")
