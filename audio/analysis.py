@@ -10,17 +10,25 @@ import numpy as np
 from audio.keys import KeyEstimate, estimate_key
 from audio.mel import log_mel
 from audio.params import SAMPLE_RATE
-from audio.tempo import estimate_tempo
+from audio.tempo import clear_tempo, estimate_tempo
 
 
 @dataclass(frozen=True)
 class Analysis:
-    """What one clip sounds like in numbers: tempo (BPM), key, and the log-mel it came from."""
+    """What one clip sounds like in numbers: tempo (BPM), key, and the log-mel it came from.
+
+    `tempo` is the estimate even without a clear beat (a best guess, `tempo_confidence` 0); `bpm` is the
+    tempo to show, store and filter by, None then.
+    """
 
     tempo: float
     tempo_confidence: float
     key: KeyEstimate
     mel: np.ndarray  # [shape=(N_MELS, t), float32 dB]
+
+    @property
+    def bpm(self) -> float | None:
+        return clear_tempo(self.tempo, self.tempo_confidence)
 
     def as_dict(self) -> dict:
         return {"tempo": self.tempo, "tempo_confidence": self.tempo_confidence, "key": self.key.name,
@@ -36,9 +44,10 @@ def analyze(y: np.ndarray, *, sr: int = SAMPLE_RATE, mel: np.ndarray | None = No
 
 def store_analysis(conn: sqlite3.Connection, track_id: int, analysis: Analysis, *, audio_path: str | None = None,
                    duration_ms: int | None = None) -> None:
-    """Write tempo, key, Camelot code and confidence of `track_id` into the catalog."""
+    """Write tempo, key, Camelot code and confidence of `track_id` into the catalog; without a clear beat
+    the track has no tempo (one stored before, e.g. a best guess from before pulse clarity, is cleared)."""
     from catalog.store import update_track_audio
 
-    update_track_audio(conn, track_id, tempo=analysis.tempo or None, musical_key=analysis.key.name,
+    update_track_audio(conn, track_id, tempo=analysis.bpm, forget_tempo=analysis.bpm is None, musical_key=analysis.key.name,
                        camelot=analysis.key.camelot, key_confidence=analysis.key.confidence,
                        audio_path=audio_path, duration_ms=duration_ms)

@@ -125,8 +125,8 @@ def cold_start_neighbours(audio, run_dir: Path, k: int = 10, filters=None, *, ma
     run = load_run(run_dir)
     analysis, embedding = analyse_and_embed(query_samples(audio, filename=filename), run.sound_model)
     filters = filters or NeighbourFilters(exclude=tuple(exclude))
-    if match_tempo and analysis.tempo:
-        filters = replace(filters, bpm=analysis.tempo, bpm_tolerance=bpm_tolerance)
+    if match_tempo and analysis.bpm:  # no clear beat: an unknown tempo filters nothing
+        filters = replace(filters, bpm=analysis.bpm, bpm_tolerance=bpm_tolerance)
     if match_key and analysis.key.confidence > 0:
         filters = replace(filters, camelot=analysis.key.camelot)
     ids, scores = run.index.similar(embedding, k, filters)

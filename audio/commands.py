@@ -183,7 +183,8 @@ def _analyze(conn, settings, track_ids) -> int:
 
 def analyze_audio_command(args, settings) -> int:
     conn = _connect(settings)
-    sql = "SELECT id FROM tracks WHERE audio_path IS NOT NULL" + ("" if args.again else " AND tempo IS NULL")
+    # Not yet analysed: no key confidence (a track with no clear beat keeps no tempo, but always gets a key).
+    sql = "SELECT id FROM tracks WHERE audio_path IS NOT NULL" + ("" if args.again else " AND key_confidence IS NULL")
     ids = [r[0] for r in conn.execute(sql + (f" LIMIT {int(args.limit)}" if args.limit else ""))]
     done = _analyze(conn, settings, ids)
     print(f"analysed {done} of {len(ids)} tracks (tempo, key, spectrogram).")
@@ -242,7 +243,7 @@ def cold_start_command(args, settings) -> int:
         print(json.dumps({"query": analysis.as_dict(), "results": results}, indent=2))
         return 0
     a = analysis.as_dict()
-    tempo = (f"{a['tempo']:.1f} BPM (tempo confidence {a['tempo_confidence']:.2f})" if a["tempo_confidence"] > 0
+    tempo = (f"{analysis.bpm:.1f} BPM (tempo confidence {a['tempo_confidence']:.2f})" if analysis.bpm
              else f"no clear beat (best guess {a['tempo']:.0f} BPM)")
     print(f"{args.file.name}: {tempo}, {a['key']} / {a['camelot']} (key confidence {a['key_confidence']:.2f})")
     for r in results:

@@ -237,3 +237,34 @@ def synthesize_clip(
     mix += 0.002 * rng.standard_normal(n)  # a noise floor like a real recording's
     peak = float(np.max(np.abs(mix))) or 1.0
     return (0.9 * mix / peak).astype(np.float32)
+
+
+BEATLESS = ("sine", "chord pad", "pink noise", "swell")
+
+
+def synthesize_beatless(kind: str, seed: int = 0, seconds: float = 20.0, sr: int = SAMPLE_RATE) -> np.ndarray:
+    """Render `seconds` of audio without a beat, to check that tempo estimation says "no clear beat".
+
+    kind: "sine" (a steady 440 Hz tone), "chord pad" (an A minor triad of slightly detuned, low-passed saws
+    with a slow attack), "pink noise", or "swell" (the pad over pink noise, rising and falling every 8 s).
+    Returns np.ndarray [shape=(round(seconds*sr),), dtype=float32], peak-normalised to 0.9.
+    """
+    if kind not in BEATLESS:
+        raise BadInputError(f"kind={kind!r} is not one of {', '.join(BEATLESS)}.")
+    rng = np.random.default_rng([seed, BEATLESS.index(kind)])
+    n = int(round(seconds * sr))
+    t = np.arange(n) / sr
+    if kind == "sine":
+        y = np.sin(2 * np.pi * 440.0 * t)
+    else:
+        pad = sum(_saw(_hz(m) * (1 + rng.uniform(-0.004, 0.004)), t, rng.random()) for m in (57, 60, 64, 69))
+        pad = _lowpass(pad, 1500.0, sr) * (1 - np.exp(-t / 1.5))
+        spectrum = np.fft.rfft(rng.standard_normal(n))
+        spectrum[1:] /= np.sqrt(np.arange(1, spectrum.size))  # 1/f power: pink
+        spectrum[0] = 0.0
+        noise = np.fft.irfft(spectrum, n)
+        noise *= np.std(pad[n // 2:]) / np.std(noise) if kind == "swell" else 1.0
+        y = {"chord pad": pad, "pink noise": noise,
+             "swell": (pad + 0.5 * noise) * (0.55 - 0.45 * np.cos(2 * np.pi * t / 8.0))}[kind]
+    peak = float(np.max(np.abs(y))) or 1.0
+    return (0.9 * y / peak).astype(np.float32)

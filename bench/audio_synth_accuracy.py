@@ -32,6 +32,7 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     first = 0 if args.seed == 123 else 100_000 * args.seed  # the synthesiser's seeds: 0.. for the reported set
     tempo_ok = key_ok = 0
+    confidences = []
     errors = Counter()
     t_synth = t_an = 0.0
     for i in range(args.n):
@@ -45,6 +46,7 @@ def main() -> None:
         a = analyze(y)
         t_an += time.perf_counter() - t1
         t_synth += t1 - t0
+        confidences.append(a.tempo_confidence)
         if abs(a.tempo - bpm) / bpm <= 0.02:
             tempo_ok += 1
         else:
@@ -56,6 +58,9 @@ def main() -> None:
     print(f"clips={args.n} seconds={args.seconds} seed={args.seed}")
     print(f"tempo within 2%: {tempo_ok / args.n:.3f}")
     print(f"key exact:       {key_ok / args.n:.3f}")
+    conf = np.array(confidences)
+    print(f"no clear beat (tempo confidence 0): {int((conf == 0).sum())}; confidence min/p5/median "
+          f"{conf.min():.3f}/{np.percentile(conf, 5):.3f}/{np.median(conf):.3f}")
     print(f"synth {1000 * t_synth / args.n:.0f} ms/clip, analysis {1000 * t_an / args.n:.0f} ms/clip")
     for text, count in errors.most_common(25):
         print(f"  {count} x {text}")

@@ -206,13 +206,15 @@ def update_track_audio(
     key_confidence: float | None = None,
     audio_path: str | None = None,
     duration_ms: int | None = None,
+    forget_tempo: bool = False,
 ) -> None:
-    """Record what audio analysis found for a track (None leaves a field as it was)."""
+    """Record what audio analysis found for a track (None leaves a field as it was; `forget_tempo`
+    clears the tempo: the analysis found no clear beat)."""
     with transaction(conn):
         conn.execute(
-            """UPDATE tracks SET tempo = COALESCE(?, tempo), musical_key = COALESCE(?, musical_key),
+            """UPDATE tracks SET tempo = CASE WHEN ? THEN NULL ELSE COALESCE(?, tempo) END, musical_key = COALESCE(?, musical_key),
                    camelot = COALESCE(?, camelot), key_confidence = COALESCE(?, key_confidence),
                    audio_path = COALESCE(?, audio_path), duration_ms = COALESCE(?, duration_ms)
                WHERE id = ?""",
-            (tempo, musical_key, camelot, key_confidence, audio_path, duration_ms, track_id),
+            (forget_tempo, tempo, musical_key, camelot, key_confidence, audio_path, duration_ms, track_id),
         )

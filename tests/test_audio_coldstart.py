@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from audio.commands import _parser_for_tests
-from audio.synth import synthesize_clip
+from audio.synth import synthesize_beatless, synthesize_clip
 from catalog.db import connect
 from catalog.store import PlayRecord, SetRecord, TrackRecord, save_set
 from config import load_settings
@@ -92,6 +92,17 @@ def test_cold_start_finds_same_style_tracks(demo, tmp_path, capsys):
     assert _run(demo, "cold-start", str(query), "-k", "3") == 0
     first = capsys.readouterr().out.splitlines()[0]  # QA: "(confidence 1.00)" after the key read as the tempo's
     assert "BPM (tempo confidence" in first and "(key confidence" in first
+
+
+def test_a_query_with_no_clear_beat_has_no_tempo_to_match(demo, tmp_path, capsys):
+    """A chord pad: the CLI says 'no clear beat' (its best guess is 154 BPM) and --match-tempo
+    filters nothing, where the pad's best guess used to leave no neighbour at all."""
+    query = _write_wav(tmp_path / "pad.wav", synthesize_beatless("chord pad", seconds=8.0))
+    assert _run(demo, "cold-start", str(query), "-k", "5", "--match-tempo", "--json") == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["query"]["tempo_confidence"] == 0 and len(out["results"]) == 5
+    assert _run(demo, "cold-start", str(query), "-k", "3") == 0
+    assert capsys.readouterr().out.splitlines()[0].startswith("pad.wav: no clear beat (best guess ")
 
 
 def test_cold_start_accepts_bytes_and_arrays(demo, tmp_path):

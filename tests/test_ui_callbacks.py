@@ -182,3 +182,30 @@ def test_the_pages_note_on_a_narrowed_drop_follows_the_uploads_answer(tmp_path):
     assert message.children.startswith("a.wav") and message.children.endswith(" " + note)
     _, message = upload(settings, "data:audio/wav;base64,@@@@", "a.wav")
     assert "Drop one file" not in message.children
+
+
+def test_an_upload_with_no_clear_beat_says_so_and_filters_no_tempo(settings, conn, monkeypatch):
+    """An ambient pad used to come back as '143 BPM' (its best guess) and the BPM filter hid tracks by it. Now
+    the answer has no BPM: the page says 'no clear beat' and the BPM filter passes every track."""
+    import base64
+
+    import audio.worker
+    from ui.callbacks import query_card, upload
+    from ui.ranking import Controls, rank
+
+    reply = {"ids": [], "scores": [], "spectrogram": [],
+             "analysis": {"tempo": 143.2, "tempo_confidence": 0.0, "key": "A minor", "camelot": "8A",
+                          "key_confidence": 0.6}}
+    monkeypatch.setattr(audio.worker, "ask_worker", lambda *args, **kwargs: reply)
+    store, shown = upload(settings, "data:audio/wav;base64," + base64.b64encode(b"RIFF").decode(), "pad.wav")
+    assert store["query"]["bpm"] is None
+    assert store["message"].startswith("pad.wav: no clear beat, A minor (8A).") and "143" not in str(shown)
+    assert "no clear beat · A minor / 8A · from sound" in str(query_card(store))
+    candidates = [{"track_id": t, "artist": "A", "title": "T", "sound_score": 0.9, "bpm": bpm}
+                  for t, bpm in ((1, 100.0), (2, 143.0), (3, 174.0))]
+    assert len(rank(candidates, store["query"], Controls(bpm_percent=4.0, allow_half_double=False))) == 3
+
+    reply["analysis"]["tempo_confidence"] = 0.4  # a clear beat: shown, and the filter keeps only ~143 BPM
+    store, _ = upload(settings, "data:audio/wav;base64," + base64.b64encode(b"RIFF").decode(), "loop.wav")
+    assert store["message"].startswith("loop.wav: 143 BPM, A minor (8A).")
+    assert [r["track_id"] for r in rank(candidates, store["query"], Controls(bpm_percent=4.0))] == [2]

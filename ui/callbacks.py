@@ -77,7 +77,7 @@ def upload(settings, contents: str | None, filename: str | None, set_progress=la
     finally:
         conn.close()
     query = result["query"]
-    message = (f"{filename}: {query['bpm']:.0f} BPM, {query['key']} ({query['camelot']}). "
+    message = (f"{filename}: {tempo_fact(query) or 'tempo unknown'}, {query['key']} ({query['camelot']}). "
                "Answered from sound: tracks whose audio is closest to it.")
     return {"query": query, "seeds": [], "candidates": candidates, "message": message, "level": "info"}, \
         alert(noted(message), "info")
@@ -136,8 +136,15 @@ def ranked_rows(store: dict | None, controls: Controls, feedback: dict | None) -
     )
 
 
+def tempo_fact(track: dict) -> str | None:
+    """'126 BPM', 'no clear beat' for an upload whose analysis found none, or None (tempo unknown)."""
+    if track.get("bpm"):
+        return f"{track['bpm']:.0f} BPM"
+    return "no clear beat" if track.get("no_clear_beat") else None
+
+
 def tempo_and_key(track: dict) -> list[str]:
-    facts = [f"{track['bpm']:.0f} BPM"] if track.get("bpm") else []
+    facts = [tempo_fact(track)] if tempo_fact(track) else []
     if track.get("key"):
         facts.append(f"{track['key']} / {track.get('camelot') or '?'}")
     return facts

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from audio.mel import small_spectrogram
+from audio.tempo import clear_tempo
 from errors import ArtifactMissingError, BadInputError
 from npyio import load_npy
 
@@ -152,8 +153,9 @@ def analyse_upload(settings, contents: str, filename: str, *, progress=lambda st
         raise error
     progress(3, 3, "done")
     facts = reply["analysis"]
-    query = {"track_id": -1, "artist": "uploaded file", "title": filename or "upload", "bpm": facts["tempo"],
-             "key": facts["key"], "camelot": facts["camelot"], "styles": [], "source": "sound",
+    bpm = clear_tempo(facts["tempo"], facts["tempo_confidence"])  # None: no clear beat, so the BPM filter passes all
+    query = {"track_id": -1, "artist": "uploaded file", "title": filename or "upload", "bpm": bpm,
+             "no_clear_beat": bpm is None, "key": facts["key"], "camelot": facts["camelot"], "styles": [], "source": "sound",
              "spectrogram": reply["spectrogram"], "is_demo": False}
     return {"query": query, "neighbours": [[int(t), float(s)] for t, s in zip(reply["ids"], reply["scores"], strict=True)]}
 
