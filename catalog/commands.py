@@ -17,14 +17,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "import-tracklists",
         help="import DJ-set tracklists from a CSV or JSON file",
         description="Rows: set_id, position, artist, title; optional track_id, set_title, date, djs, styles, "
-        "spotify_id, label (lists separated by ';'). Re-importing a file adds nothing twice; bad rows are "
-        "reported with their line number (row number for JSON) and skipped.",
+        "spotify_id, label (lists separated by ';'); a MixesDB + Spotify export's set_title and song stand in for "
+        "a missing set_id and title; without position, the file's order. Re-importing a file adds nothing twice. "
+        "A set already in the catalog is replaced by the file's version only when that version has every track "
+        "the set plays (else see --merge and --replace). Bad rows are reported with their line number (row number "
+        "for JSON) and skipped.",
     )
     parser.add_argument("file", type=Path, help="a .csv or .json file")
     parser.add_argument("--source", default="import", help="name of the source these sets come from")
-    parser.add_argument("--merge", action="store_true",
-                        help="add the file's tracks to sets already in the catalog instead of replacing them (for "
-                        "a file that holds the rest of sets imported before)")
+    existing = parser.add_mutually_exclusive_group()
+    existing.add_argument("--merge", action="store_true",
+                          help="add the file's tracks to sets already in the catalog (for a file that holds the rest "
+                          "of sets imported before)")
+    existing.add_argument("--replace", action="store_true",
+                          help="replace sets already in the catalog by the file's version even where it lacks tracks "
+                          "they play (without it, those sets are left as they were)")
     parser.set_defaults(handler=import_command)
 
     parser = subparsers.add_parser(
@@ -46,17 +53,24 @@ def import_command(args: argparse.Namespace, settings) -> int:
     from catalog.importer import import_tracklists, row_location
 
     with connect(settings.catalog_path) as conn:
-        report = import_tracklists(conn, args.file, source=args.source, merge=args.merge)
+        report = import_tracklists(conn, args.file, source=args.source, merge=args.merge, replace=args.replace)
     for bad in report.bad_rows[:50]:
         print(f"{row_location(args.file, bad)}: skipped: {bad.reason}", file=sys.stderr)
     if len(report.bad_rows) > 50:
         print(f"… and {len(report.bad_rows) - 50} more bad rows", file=sys.stderr)
     print(
-        f"Imported {report.new_sets} new sets with {report.plays} plays ({report.new_tracks} new tracks); "
-        f"{len(report.bad_rows)} bad rows skipped."
+        f"Imported {report.new_sets} new sets with {report.plays} plays; {report.new_tracks} tracks new to the "
+        f"catalog; {len(report.bad_rows)} bad rows skipped."
     )
     if report.existing_sets:
         print(_existing_sets_line(report, merged=args.merge))
+    if report.kept_sets:
+        kept = (f"{report.kept_sets} sets already in the catalog play tracks this file lacks ({report.kept_plays} "
+                "plays): left as they were. Import with --merge to add this file's tracks to them, or with --replace "
+                "to make this file's version the set.")
+        if report.sets == 0:
+            raise BadInputError(kept)
+        print(kept, file=sys.stderr)
     if report.sets == 0 and report.bad_rows:
         raise BadInputError(f"{args.file}: no row could be imported; fix the rows named above and import it again.")
     if report.sets == 0:
@@ -73,8 +87,7 @@ def _existing_sets_line(report, *, merged: bool) -> str:
     if before == after:
         return f"{report.existing_sets} sets were already in the catalog: replaced by this file's version ({after} plays)."
     return (f"{report.existing_sets} sets were already in the catalog: replaced by this file's version ({before} "
-            f"plays before, {after} now). If this file holds the rest of those sets, import the earlier file "
-            "again, then this one with --merge.")
+            f"plays before, {after} now).")
 
 
 def demo_command(args: argparse.Namespace, settings) -> int:

@@ -41,6 +41,8 @@ class ImportReport:
     existing_sets: int = 0  # sets of the file already in the catalog (replaced by the file's version, or merged)
     existing_plays_before: int = 0  # what those sets played before the import
     existing_plays_after: int = 0  # and after it
+    kept_sets: int = 0  # sets left as they were: the file's version lacks tracks they play (no merge or replace)
+    kept_plays: int = 0  # what replacing those sets would have dropped
     tracks_before: int = 0
     tracks_after: int = 0
     bad_rows: list[BadRow] = field(default_factory=list)
@@ -195,13 +197,19 @@ def records_from_rows(rows, *, source: str = "import") -> tuple[list[SetRecord],
 
 
 def import_tracklists(conn: sqlite3.Connection, path: Path, *, source: str = "import",
-                      merge: bool = False) -> ImportReport:
+                      merge: bool = False, replace: bool = False) -> ImportReport:
     """Import a CSV/JSON tracklist file into the catalog in one transaction.
 
-    A set already in the catalog is replaced by the file's version; with `merge` it gets the file's tracks it
-    does not play yet (a file holding the rest of sets imported before)."""
+    A set already in the catalog is replaced by the file's version when that version plays every track the set
+    plays (re-importing a file, or a corrected one that adds tracks); otherwise it is left as it was, unless
+    `replace`. With `merge` it gets the file's tracks it does not play yet (a file holding the rest of sets
+    imported before)."""
     report = ImportReport(tracks_before=conn.execute("SELECT COUNT(*) FROM tracks").fetchone()[0])
     records, report.bad_rows = records_from_rows(read_rows(Path(path)), source=source)
+    if not (merge or replace):
+        dropping = _plays_dropped(conn, source, records)
+        records = [record for record in records if record.source_key not in dropping]
+        report.kept_sets, report.kept_plays = len(dropping), sum(dropping.values())
     in_file = {record.source_key for record in records}
     before = _plays_per_set(conn, source)
     report.existing_sets = len(in_file & before.keys())
@@ -212,6 +220,23 @@ def import_tracklists(conn: sqlite3.Connection, path: Path, *, source: str = "im
     report.plays = sum(len(r.plays) for r in records if r.source_key not in before)
     report.tracks_after = conn.execute("SELECT COUNT(*) FROM tracks").fetchone()[0]
     return report
+
+
+def _plays_dropped(conn: sqlite3.Connection, source: str, records: list[SetRecord]) -> dict[str, int]:
+    """Set key → plays that replacing it by its record would drop (tracks the record lacks), for the sets of
+    `records` already in the catalog whose record lacks some."""
+    stored: dict[str, list[str]] = {}
+    for set_key, track_key in conn.execute(
+        "SELECT s.source_key, t.key FROM sets s JOIN plays p ON p.set_id = s.id JOIN tracks t ON t.id = p.track_id "
+        "WHERE s.source = ?", (source,)):
+        stored.setdefault(set_key, []).append(track_key)
+    dropping = {}
+    for record in records:
+        if record.source_key in stored:
+            in_record = {play.track.identity() for play in record.plays}
+            if lost := sum(key not in in_record for key in stored[record.source_key]):
+                dropping[record.source_key] = lost
+    return dropping
 
 
 def _plays_per_set(conn: sqlite3.Connection, source: str) -> dict[str, int]:

@@ -132,13 +132,17 @@ def _write(path, rows: str):
     return path
 
 
-def test_a_second_file_of_the_same_sets_replaces_them_and_says_what_they_played(conn, tmp_path):
+def test_a_file_lacking_tracks_a_stored_set_plays_leaves_it_as_it_was(conn, tmp_path):
     """A file holding the rest of sets imported before (the fixture's input and held-out halves) silently replaced
-    them: 4,301 plays were gone and the report only said '711 already in the catalog'."""
+    them: 4,301 plays were gone and the report only said '711 already in the catalog'. QA: importing the first
+    half again after a merge dropped the merged half."""
     import_tracklists(conn, _write(tmp_path / "a.csv", "s1,A,One\ns1,B,Two\ns2,C,Three\n"))
-    report = import_tracklists(conn, _write(tmp_path / "b.csv", "s1,D,Four\n"))
-    assert (report.existing_sets, report.existing_plays_before, report.existing_plays_after) == (1, 2, 1)
-    assert count_catalog(conn).plays == 2
+    report = import_tracklists(conn, _write(tmp_path / "b.csv", "s1,D,Four\ns2,C,Three\ns2,E,Five\n"))
+    assert (report.kept_sets, report.kept_plays) == (1, 2)  # s1 would lose One and Two
+    assert (report.existing_sets, report.existing_plays_before, report.existing_plays_after) == (1, 1, 2)  # s2 grew
+    assert count_catalog(conn).plays == 4
+    replaced = import_tracklists(conn, tmp_path / "b.csv", replace=True)
+    assert (replaced.kept_sets, replaced.existing_plays_before, replaced.existing_plays_after) == (0, 4, 3)
 
 
 def test_merge_adds_the_tracks_a_set_lacks_after_its_last_and_only_once(conn, tmp_path):
@@ -166,3 +170,16 @@ def test_merge_keeps_a_files_own_positions_where_the_set_has_a_gap(conn, tmp_pat
     order = [tuple(r) for r in conn.execute(
         "SELECT p.position, t.title FROM plays p JOIN tracks t ON t.id = p.track_id ORDER BY p.position")]
     assert order == [(1, "One"), (2, "Two"), (3, "Three"), (4, "Four"), (5, "Clash")]
+
+
+def test_the_cli_says_which_sets_it_left_and_how_to_change_them(tmp_path, monkeypatch, capsys):
+    import cli
+
+    monkeypatch.setenv("CRATEDIGGER_DATA_DIR", str(tmp_path / "data"))
+    first, rest = _write(tmp_path / "a.csv", "s1,A,One\ns1,B,Two\n"), _write(tmp_path / "b.csv", "s1,C,Three\n")
+    assert cli.main(["import-tracklists", str(first)]) == 0
+    assert cli.main(["import-tracklists", str(rest)]) == 2  # nothing imported: all held back
+    assert "1 sets already in the catalog play tracks this file lacks (2 plays): left as they were. Import with " \
+           "--merge" in capsys.readouterr().err
+    assert cli.main(["import-tracklists", str(rest), "--merge"]) == 0
+    assert "1 sets were already in the catalog: 1 plays added to them (--merge)." in capsys.readouterr().out
