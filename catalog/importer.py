@@ -150,8 +150,21 @@ def _row_problem(row: dict[str, str]) -> str | None:
     return None
 
 
+def _track_of(row: dict[str, str]) -> TrackRecord:
+    external_id = row.get("track_id")
+    return TrackRecord(
+        artist=row.get("artist") or external_id,
+        title=row.get("title") or external_id,
+        label=row.get("label") or None,
+        spotify_id=(row.get("spotify_id") or "").rsplit(":", 1)[-1] or None,
+        key=f"id:{external_id}" if external_id else None,
+    )
+
+
 def records_from_rows(rows, *, source: str = "import") -> tuple[list[SetRecord], list[BadRow]]:
-    """Group valid rows into `SetRecord`s (plays ordered by position); collect bad rows."""
+    """Group valid rows into `SetRecord`s (plays ordered by position); collect bad rows. A row without a position
+    that repeats the track of the set's previous row is read once (MixesDB + Spotify exports repeat each row once
+    per credited DJ)."""
     sets: dict[str, SetRecord] = {}
     positions: dict[str, set[int]] = {}
     numbered: set[str] = set()  # sets with a row that gave no position
@@ -169,8 +182,11 @@ def records_from_rows(rows, *, source: str = "import") -> tuple[list[SetRecord],
         if problem:
             bad.append(BadRow(line, problem))
             continue
-        taken.add(position)
+        track = _track_of(row)
         record = sets.get(set_key)
+        if not row.get("position") and record and record.plays and record.plays[-1].track == track:
+            continue  # the same track again on the next line, unnumbered: an export's join, not a second play
+        taken.add(position)
         if record is None:
             record = sets[set_key] = SetRecord(
                 source=source,
@@ -181,14 +197,6 @@ def records_from_rows(rows, *, source: str = "import") -> tuple[list[SetRecord],
                 djs=_split_list(repair_mojibake(row.get("djs", ""))),
                 styles=_split_list(row.get("styles", "")),
             )
-        external_id = row.get("track_id")
-        track = TrackRecord(
-            artist=row.get("artist") or external_id,
-            title=row.get("title") or external_id,
-            label=row.get("label") or None,
-            spotify_id=(row.get("spotify_id") or "").rsplit(":", 1)[-1] or None,
-            key=f"id:{external_id}" if external_id else None,
-        )
         record.plays.append(PlayRecord(position=position, track=track, raw_line=f"{track.artist} - {track.title}"))
     for record in sets.values():
         record.plays.sort(key=lambda play: play.position)

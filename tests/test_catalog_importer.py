@@ -183,3 +183,13 @@ def test_the_cli_says_which_sets_it_left_and_how_to_change_them(tmp_path, monkey
            "--merge" in capsys.readouterr().err
     assert cli.main(["import-tracklists", str(rest), "--merge"]) == 0
     assert "1 sets were already in the catalog: 1 plays added to them (--merge)." in capsys.readouterr().out
+
+
+def test_an_unnumbered_row_repeating_the_row_before_is_read_once(conn, tmp_path):
+    """QA: the MixesDB + Spotify export repeats each row once per credited DJ, so 155 real sets played every track
+    2-4 times in a row (and 'played right after' counted a track after itself)."""
+    report = import_tracklists(conn, _write(tmp_path / "a.csv", "s1,A,One\ns1,A,One\ns1,A,One\ns1,B,Two\ns1,A,One\n"))
+    assert report.plays == 3  # One, Two, One: a later return of a track is a real play
+    numbered = tmp_path / "n.csv"
+    numbered.write_text("set_id,position,artist,title\ns2,1,A,One\ns2,2,A,One\n", encoding="utf-8")
+    assert import_tracklists(conn, numbered).plays == 2  # positions given: as written
