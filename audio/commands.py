@@ -68,8 +68,8 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("evaluate-audio", help="grouped k-fold accuracy, macro-F1, precision@5 of the CNN")
     p.add_argument("--labels", type=Path, required=True, help="CSV with columns file, label and a group column")
     p.add_argument("--audio-dir", type=Path, help="where the files are (default: the CSV's folder)")
-    p.add_argument("--group-col", default="track_id",
-                   help="clips of one group never straddle folds (default %(default)s; without it, each clip alone)")
+    p.add_argument("--group-col", help="the column naming each clip's track: clips of one track never straddle folds "
+                   "(default track_id, or each clip alone when the file has none)")
     p.add_argument("--label-col", default="label", help="the style column (default %(default)s)")
     p.add_argument("--file-col", default="file", help="the file name column (default %(default)s)")
     p.add_argument("--folds", type=int, default=5, help="grouped folds (default %(default)s)")
@@ -198,7 +198,7 @@ def train_cnn_command(args, settings) -> int:
         from audio.evaluate import load_clips, read_labels
 
         clips = load_clips(read_labels(args.labels, audio_dir=args.audio_dir, label_col=args.label_col,
-                                       file_col=args.file_col), show_progress=True)
+                                       group_col=None, file_col=args.file_col), show_progress=True)
         run_dir, cnn = save_trained_cnn(settings, clips.inputs, clips.labels.tolist(), epochs=args.epochs,
                                         run_id=args.run_id, source=str(args.labels))
     else:
@@ -259,7 +259,8 @@ def evaluate_audio_command(args, settings) -> int:
 
     if args.folds < 2:  # before decoding every clip (grouped_folds checks the upper bound once groups are known)
         raise BadInputError(f"--folds {args.folds}: need at least 2.")
-    rows = read_labels(args.labels, audio_dir=args.audio_dir, label_col=args.label_col, group_col=args.group_col,
+    rows = read_labels(args.labels, audio_dir=args.audio_dir, label_col=args.label_col,
+                       group_col=args.group_col or "track_id", group_required=args.group_col is not None,
                        file_col=args.file_col)
     clips = load_clips(rows, show_progress=not args.json)
     fold_of = grouped_folds(clips.labels, clips.groups, args.folds)
@@ -281,7 +282,7 @@ def evaluate_audio_command(args, settings) -> int:
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
-    print(f"CNN ({args.folds} folds by {args.group_col}, {len(clips.mels)} clips): accuracy {result['accuracy']:.3f}, "
+    print(f"CNN ({args.folds} folds by {args.group_col or 'track_id'}, {len(clips.mels)} clips): accuracy {result['accuracy']:.3f}, "
           f"macro-F1 {result['macro_f1']:.3f}, precision@5 {result['precision_at_5']:.3f}")
     print(f"  with the BPM filter (±6%, half/double): precision@5 {result['precision_at_5_bpm_filter']:.3f}; "
           f"CNN + baseline ensemble: accuracy {result['ensemble_accuracy']:.3f}, "

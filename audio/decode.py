@@ -114,6 +114,8 @@ def check_file(path: Path, *, max_bytes: int = MAX_FILE_BYTES, max_seconds: floa
 
 
 def _check_size(path: Path, max_bytes: int) -> None:
+    if path.is_dir():
+        raise BadInputError(f"{path.name} is a folder: give one audio file from it.")
     if not path.is_file():
         raise BadInputError(f"{path}: no such file.")
     size = path.stat().st_size

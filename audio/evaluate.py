@@ -40,8 +40,12 @@ class LabelledClips:
 
 
 def read_labels(csv_path: Path, *, audio_dir: Path | None = None, label_col: str = "label",
-                group_col: str = "track_id", file_col: str = "file") -> list[tuple[Path, str, str]]:
-    """(audio path, label, group) rows of a labels CSV; rows labelled ''/'none' are skipped."""
+                group_col: str | None = "track_id", file_col: str = "file",
+                group_required: bool = False) -> list[tuple[Path, str, str]]:
+    """(audio path, label, group) rows of a labels CSV; rows labelled ''/'none' are skipped.
+
+    Without `group_col` (None, or a column the file lacks: a warning, or `BadInputError` if `group_required`)
+    every clip is its own group."""
     csv_path = Path(csv_path)
     if not csv_path.is_file():
         raise BadInputError(f"{csv_path}: no such labels file.")
@@ -53,14 +57,18 @@ def read_labels(csv_path: Path, *, audio_dir: Path | None = None, label_col: str
         if missing:
             raise BadInputError(f"{csv_path.name} has no column {', '.join(missing)} (columns: {', '.join(columns)}); "
                                 "name them with --file-col/--label-col.")
-        if group_col not in columns:
+        if group_col and group_col not in columns:
+            if group_required:
+                raise BadInputError(f"{csv_path.name} has no column {group_col} (columns: {', '.join(columns)}); "
+                                    "name the column that says which clips come from one track with --group-col.")
             log.warning("%s has no column %r: every clip is its own group", csv_path.name, group_col)
         rows = []
         for row in reader:
             label = (row.get(label_col) or "").strip()
             if label.lower() in IGNORED_LABELS:
                 continue
-            group = (row.get(group_col) or "").strip() or row[file_col]
+            group = (row.get(group_col) or "").strip() if group_col else ""
+            group = group or row[file_col]
             rows.append((audio_dir / row[file_col], label, group))
     if not rows:
         raise BadInputError(f"{csv_path.name}: no labelled rows.")

@@ -30,8 +30,8 @@ def newest_sound_run(settings, need: str = "cnn.keras") -> Path:
         return current
     runs = sorted((p for p in settings.models_dir.glob("*/") if usable(p)), key=lambda p: p.stat().st_mtime)
     if not runs:
-        raise ArtifactMissingError(f"No run folder under {settings.models_dir} has {need} from the current sound "
-                                   "model; run `python cli.py train-cnn` (and `embed`) first.")
+        raise ArtifactMissingError("There is no sound model to compare with yet: run `python cli.py train-cnn` and "
+                                   "`python cli.py embed` (or `python cli.py demo-audio` for the demo crate) first.")
     return runs[-1]
 
 

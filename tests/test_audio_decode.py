@@ -116,6 +116,13 @@ def test_a_damaged_mp3_gets_our_sentence_without_libmpg123_lines_first(tmp_path,
     assert capfd.readouterr().err == "something else\n"
 
 
+def test_a_folder_is_named_as_a_folder(tmp_path):
+    """QA: `cold-start FOLDER` said the folder did not exist."""
+    (tmp_path / "crate").mkdir()
+    with pytest.raises(BadInputError, match="crate is a folder: give one audio file from it"):
+        decode_file(tmp_path / "crate")
+
+
 def test_image_without_audio_stream_is_rejected(tmp_path):
     path = tmp_path / "cover.png"
     _ffmpeg("-f", "lavfi", "-i", "color=c=red:s=32x32:d=1", "-frames:v", "1", str(path))

@@ -23,6 +23,19 @@ def test_read_labels_drops_none_and_checks_columns(tmp_path):
         read_labels(csv_path, label_col="genre")
 
 
+def test_a_group_column_named_but_missing_is_refused_and_the_default_falls_back(tmp_path, caplog):
+    """QA: `--group-col nope` carried on with each clip alone, so a typo let clips of one track straddle folds."""
+    csv_path = tmp_path / "labels.csv"
+    csv_path.write_text("file,label\na.wav,House\nb.wav,Techno\n")
+    with pytest.raises(BadInputError, match="no column nope .*--group-col"):
+        read_labels(csv_path, group_col="nope", group_required=True)
+    assert [g for _, _, g in read_labels(csv_path)] == ["a.wav", "b.wav"]  # the default: a warning, each clip alone
+    assert "every clip is its own group" in caplog.text
+    caplog.clear()
+    assert [g for _, _, g in read_labels(csv_path, group_col=None)] == ["a.wav", "b.wav"]  # train-cnn: no warning
+    assert caplog.text == ""
+
+
 def test_grouped_folds_never_split_a_group():
     labels = np.array(["a", "b"] * 10)
     groups = np.repeat(np.arange(10), 2)
