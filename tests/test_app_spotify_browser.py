@@ -86,6 +86,7 @@ def test_login_consent_and_playlist_with_exactly_the_picks(world):
         driver.find_element(By.ID, "export-destination").send_keys(link.get_attribute("href"), Keys.ENTER)
         wait.until(lambda d: "Add to the playlist" in d.find_element(By.ID, "export-spotify").text)
         assert "That playlist holds 3 tracks (3 in the catalog" in driver.find_element(By.ID, "export-status").text
+        assert not driver.find_element(By.ID, "export-public").is_displayed()  # QA: meaningless beside "Add to"
         wait.until(lambda d: not set(picked) & {r.text for r in d.find_elements(
             By.CSS_SELECTOR, "td[data-dash-column='title_version']")})
         row = driver.find_elements(By.CSS_SELECTOR, "#results-table tbody tr")[1]
@@ -104,6 +105,7 @@ def test_login_consent_and_playlist_with_exactly_the_picks(world):
         destination.send_keys(Keys.DELETE, Keys.ENTER)
         wait.until(lambda d: "Create Spotify playlist" in d.find_element(By.ID, "export-spotify").text)
         assert "the Spotify button creates a new one" in driver.find_element(By.ID, "export-status").text
+        assert driver.find_element(By.ID, "export-public").is_displayed()
         wait.until(lambda d: set(picked) <= {r.text for r in d.find_elements(
             By.CSS_SELECTOR, "td[data-dash-column='title_version']")})
         assert console_errors(driver) == []

@@ -433,6 +433,7 @@ def register_callbacks(app, settings, loader, sound_loader=None) -> None:
         @app.callback(
             Output("destination-store", "data"),
             Output("export-spotify", "children"),
+            Output("export-public", "style"),  # a playlist you have keeps its own visibility
             Output("export-status", "children", allow_duplicate=True),
             Input("export-destination", "value"),
             prevent_initial_call="initial_duplicate",
@@ -441,11 +442,12 @@ def register_callbacks(app, settings, loader, sound_loader=None) -> None:
             """Read a pasted destination playlist: its tracks leave the results, and the button adds to it."""
             data, message = read_destination(settings, link)
             label = "Add to the playlist" if data else "Create Spotify playlist"
+            public = {"display": "none"} if data else {}
             if not (link or "").strip():
                 cleared = ctx.triggered_id == "export-destination"  # not the page's first call
-                return None, label, (alert("No playlist to add to: the Spotify button creates a new one.", "info")
-                                     if cleared else no_update)
-            return data, label, alert(message, "info" if data else "warning")
+                return None, label, public, (alert("No playlist to add to: the Spotify button creates a new one.",
+                                                   "info") if cleared else no_update)
+            return data, label, public, alert(message, "info" if data else "warning")
 
     app.callback(Output("results-preview", "children"), Input("results-table", "active_cell"),
                  State("results-store", "data"))(

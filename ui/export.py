@@ -97,9 +97,9 @@ def read_destination(settings, link: str | None) -> tuple[dict | None, str | Non
     finally:
         if conn is not None:
             conn.close()
+    held = f"{len(known)} in the catalog, left out of the results" if known else "none of them in the catalog"
     return ({"link": link.strip(), "track_ids": known},
-            f"That playlist holds {counted(len(ids), 'track')} ({len(known)} in the catalog, left out of the results); "
-            "the Spotify button now adds the picks it lacks.")
+            f"That playlist holds {counted(len(ids), 'track')} ({held}); the Spotify button now adds the picks it lacks.")
 
 
 def export_spotify(settings, picks: list[dict], name: str, public: bool,

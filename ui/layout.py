@@ -200,7 +200,7 @@ def spotify_export_row(spotify_state: str):
         ]),
         html.Div(className="export-row", children=[
             dcc.Input(id="export-destination", type="text", debounce=True, className="text-input",
-                      placeholder="or add to a playlist you have: paste its Spotify link",
+                      placeholder="or add to a playlist of yours: its Spotify link",
                       persistence=True, persistence_type="session"),
         ]),
     ])
