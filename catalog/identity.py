@@ -158,10 +158,20 @@ def normalise_version(version: str | None) -> str:
     return "" if folded in _PLAIN_VERSIONS else folded
 
 
+_SYMBOLS_ONLY = re.compile(r"[!#*+$%@^~=<>|/\\]+")  # a name of symbols alone: the band !!!, not MixesDB's "?"
+
+
+def _folded_name(text: str) -> str:
+    """`fold(text)`, or a name written in symbols alone (`!!!`) as it is; '' for nothing to know it by."""
+    stripped = (text or "").strip()
+    return fold(stripped) or (stripped if _SYMBOLS_ONLY.fullmatch(stripped) else "")
+
+
 def make_key(artists: tuple[str, ...] | list[str], title: str, version: str | None = None) -> str:
-    """The identity key `a & b - title (version)`; raises ValueError on an empty artist or title."""
-    names = sorted({fold(a) for a in artists if fold(a)})
-    folded_title = fold(title)
+    """The identity key `a & b - title (version)`; raises ValueError on an empty artist or title (or MixesDB's
+    `?` for an unknown one)."""
+    names = sorted({_folded_name(a) for a in artists if _folded_name(a)})
+    folded_title = _folded_name(title)
     if not names or not folded_title:
         raise ValueError(f"a track needs an artist and a title, got {list(artists)!r} - {title!r}")
     key = f"{' & '.join(names)} - {folded_title}"

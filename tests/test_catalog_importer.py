@@ -104,13 +104,15 @@ def test_missing_file_is_refused(conn, tmp_path):
 
 
 def test_a_name_with_no_letters_is_a_bad_row_not_a_failed_import(conn, tmp_path):
-    """Review: '!!!' as an artist or MixesDB's '?' as a title stopped the whole import with a ValueError (exit 1)."""
+    """Review: MixesDB's '?' as a title stopped the whole import with a ValueError (exit 1). QA: the band '!!!'
+    is a real artist, not a name with nothing to know it by."""
     path = tmp_path / "sets.csv"
     path.write_text("set_id,position,artist,title\ns1,1,!!!,Heart of Hearts\ns1,2,Ricardo Villalobos,?\n"
-                    "s1,3,Dixon,Dreaming Of\n", encoding="utf-8")
+                    "s1,3,Dixon,Dreaming Of\ns1,4,-,--\n", encoding="utf-8")
     report = import_tracklists(conn, path)
-    assert report.plays == 1 and [b.line for b in report.bad_rows] == [2, 3]
+    assert report.plays == 2 and [b.line for b in report.bad_rows] == [3, 5]
     assert "needs an artist and a title" in report.bad_rows[0].reason
+    assert [r["title"] for r in search_tracks(conn, "heart of hearts")] == ["Heart of Hearts"]
 
 
 def test_a_mixesdb_spotify_export_imports_by_its_own_column_names(conn, tmp_path):
