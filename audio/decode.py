@@ -93,10 +93,20 @@ def probe(path: Path, *, timeout: float = PROBE_TIMEOUT_SECONDS) -> dict:
     return {"format_name": fmt.get("format_name", ""), "duration": duration, "has_audio": has_audio}
 
 
+# ffmpeg's errors for what a DJ would call "not audio" / "broken", in their words
+_PLAIN_ERRORS = {
+    "Invalid data found when processing input": "ffmpeg does not recognise its contents as audio",
+    "Invalid argument": "ffmpeg does not recognise its contents as audio",
+    "Error configuring filter graph": "ffmpeg found no audio frames in it",
+    "Output file #0 does not contain any stream": "ffmpeg found no audio frames in it",
+}
+
+
 def _first_line(stderr: bytes, path: Path) -> str:
-    """ffmpeg's last line of stderr (its error), naming the file without its folder."""
+    """ffmpeg's last line of stderr (its error), naming the file without its folder, in plain words when known."""
     text = stderr.decode("utf-8", "replace").replace(str(path), path.name).strip().splitlines()
-    return text[-1][:160] if text else "no details"
+    last = text[-1][:160] if text else "no details"
+    return next((plain for error, plain in _PLAIN_ERRORS.items() if last.endswith(error)), last)
 
 
 def check_file(path: Path, *, max_bytes: int = MAX_FILE_BYTES, max_seconds: float = MAX_DURATION_SECONDS) -> dict:
