@@ -35,7 +35,8 @@ def read_text(path: Path) -> str:
         except UnicodeDecodeError:
             decoded.append(line.decode("cp1252", errors="replace"))
             other += 1
-    log.warning("%s is not all UTF-8: %d of %d lines read as Windows-1252", Path(path).name, other, len(lines))
+    counted = len(lines) - (lines[-1] == b"")  # a final newline ends the last line, it starts no other
+    log.warning("%s is not all UTF-8: %d of %d lines read as Windows-1252", Path(path).name, other, counted)
     return "\n".join(decoded)
 
 
