@@ -4,7 +4,8 @@ Excel on Windows saves "CSV" in Windows-1252, on a Mac in Mac Roman or UTF-16, e
 without a BOM. `read_text` tries UTF-8 first (the common case, and strict: a file that decodes as UTF-8
 almost surely is), then UTF-16 when a BOM says so, and falls back line by line to Windows-1252, which decodes every byte:
 an accent may come out wrong, but a DJ's evaluation or import runs instead of stopping at byte 3,012.
-Binary junk then reads as text with no usable header, which the callers already refuse in a sentence.
+A file with NUL bytes outside UTF-16 is binary (an MP3, a spreadsheet's .xlsx): refused in a sentence rather
+than read as a garbled header.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import codecs
 import io
 import logging
 from pathlib import Path
+
+from errors import BadInputError
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +26,9 @@ def read_text(path: Path) -> str:
     data = Path(path).read_bytes()
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16")
+    if b"\x00" in data[:65536]:
+        raise BadInputError(f"{Path(path).name} is not a text file: give a CSV (or JSON) file; from a spreadsheet, "
+                            "save or export it as CSV.")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:

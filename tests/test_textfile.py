@@ -40,3 +40,13 @@ def test_one_latin1_line_does_not_garble_the_rest(tmp_path, caplog):
     path.write_bytes(TEXT.encode("utf-8") + "s2,2,Café del Mar,Tiësto\n".encode("latin-1"))
     assert read_text(path) == TEXT + "s2,2,Café del Mar,Tiësto\n"
     assert "1 of 3 lines read as Windows-1252" in caplog.text  # QA: "of 4" for a 3-line file
+
+
+def test_a_binary_file_is_refused_in_a_sentence(tmp_path):
+    """QA: importing an .xlsx or an MP3 printed its garbled header as 'columns […]'."""
+    from errors import BadInputError
+
+    path = tmp_path / "sets.xlsx"
+    path.write_bytes(b"PK\x03\x04\x14\x00\x06\x00" + bytes(range(256)) * 4)
+    with pytest.raises(BadInputError, match="sets.xlsx is not a text file: give a CSV"):
+        read_text(path)
