@@ -215,15 +215,21 @@ class SoundWorkerKeeper:
 
 def answer(settings, header: dict, data: bytes) -> dict:
     """The reply to one request: neighbours, analysis and spectrogram, or an error sentence."""
-    from audio.coldstart import cold_start_neighbours
+    from audio.analysis import analyze
+    from audio.coldstart import cold_start_neighbours, query_samples
     from audio.mel import small_spectrogram
     from audio.training import newest_sound_run
-    from errors import CratediggerError
+    from errors import ArtifactMissingError, CratediggerError
 
+    filename = str(header.get("filename", ""))
     try:
-        run_dir = newest_sound_run(settings, need="embeddings.npy")
-        ids, scores, analysis = cold_start_neighbours(data, run_dir, k=int(header.get("k", 150)),
-                                                      filename=str(header.get("filename", "")))
+        try:
+            run_dir = newest_sound_run(settings, need="embeddings.npy")
+        except ArtifactMissingError as missing:  # no sound model yet: tempo and key still answer
+            analysis = analyze(query_samples(data, filename=filename))
+            return {"ids": [], "scores": [], "analysis": analysis.as_dict(), "note": str(missing),
+                    "spectrogram": small_spectrogram(analysis.mel)}
+        ids, scores, analysis = cold_start_neighbours(data, run_dir, k=int(header.get("k", 150)), filename=filename)
     except CratediggerError as error:
         return {"error": str(error), "exit_code": error.exit_code}
     except Exception:  # a bug or a damaged model must not end the worker: every later upload would fail  # noqa: BLE001

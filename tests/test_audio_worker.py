@@ -141,6 +141,17 @@ def test_an_unexpected_failure_is_a_sentence_and_the_worker_goes_on(sound_data_d
     assert str(log_path(settings)) in reply["error"]
 
 
+def test_without_a_sound_model_an_upload_still_gets_its_tempo_and_key(tmp_path):
+    """QA: on a catalog with no sound model yet an upload got one sentence naming the models folder, and no
+    tempo or key, which need no model."""
+    from audio.worker import answer
+
+    settings = load_settings({"CRATEDIGGER_DATA_DIR": str(tmp_path)}, dotenv_path=tmp_path / "no.env")
+    reply = answer(settings, {"filename": "set opener.wav", "k": 5}, _wav_bytes())
+    assert "error" not in reply and reply["ids"] == [] and reply["analysis"]["tempo"] > 0
+    assert reply["note"].startswith("There is no sound model to compare with yet") and str(tmp_path) not in reply["note"]
+
+
 def test_regression_a_killed_worker_is_started_again(worker, caplog):
     """QA bug: once the warm worker died (killed, crashed, OOM) every upload was analysed in-process, ~3× slower,
     until the dashboard restarted. Now the current upload is still answered in-process, and the dashboard's

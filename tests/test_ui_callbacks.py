@@ -209,3 +209,18 @@ def test_an_upload_with_no_clear_beat_says_so_and_filters_no_tempo(settings, con
     store, _ = upload(settings, "data:audio/wav;base64," + base64.b64encode(b"RIFF").decode(), "loop.wav")
     assert store["message"].startswith("loop.wav: 143 BPM, A minor (8A).")
     assert [r["track_id"] for r in rank(candidates, store["query"], Controls(bpm_percent=4.0))] == [2]
+
+
+def test_an_upload_with_no_sound_model_says_its_tempo_and_key_and_why_no_tracks(settings, conn, monkeypatch):
+    import base64
+
+    import audio.worker
+    from ui.callbacks import upload
+
+    reply = {"ids": [], "scores": [], "spectrogram": [], "note": "There is no sound model to compare with yet: run …",
+             "analysis": {"tempo": 124.0, "tempo_confidence": 0.5, "key": "A minor", "camelot": "8A",
+                          "key_confidence": 0.6}}
+    monkeypatch.setattr(audio.worker, "ask_worker", lambda *args, **kwargs: reply)
+    store, shown = upload(settings, "data:audio/wav;base64," + base64.b64encode(b"RIFF").decode(), "opener.wav")
+    assert store["message"] == "opener.wav: 124 BPM, A minor (8A). There is no sound model to compare with yet: run …"
+    assert store["level"] == "warning" and store["candidates"] == []

@@ -77,10 +77,13 @@ def upload(settings, contents: str | None, filename: str | None, set_progress=la
     finally:
         conn.close()
     query = result["query"]
-    message = (f"{filename}: {tempo_fact(query) or 'tempo unknown'}, {query['key']} ({query['camelot']}). "
-               "Answered from sound: tracks whose audio is closest to it.")
-    return {"query": query, "seeds": [], "candidates": candidates, "message": message, "level": "info"}, \
-        alert(noted(message), "info")
+    facts = f"{filename}: {tempo_fact(query) or 'tempo unknown'}, {query['key']} ({query['camelot']})."
+    if result.get("note"):  # analysed, but nothing to compare it with
+        message, level = f"{facts} {result['note']}", "warning"
+    else:
+        message, level = f"{facts} Answered from sound: tracks whose audio is closest to it.", "info"
+    return {"query": query, "seeds": [], "candidates": candidates, "message": message, "level": level}, \
+        alert(noted(message), level)
 
 
 def controls_from(n, blend, bpm, styles, flags, picks, destination=None) -> Controls:

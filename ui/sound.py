@@ -135,7 +135,7 @@ def analyse_upload(settings, contents: str, filename: str, *, progress=lambda st
     """Uploaded audio → query facts and sound neighbours' ids and scores (runs in a background job).
 
     Asks the warm sound worker first (`audio.worker`, a few hundred ms); without one, loads the analysis
-    and the model in this process (a second or two; TensorFlow only for a run older than `sound_inference.npz`). Returns `{"query": {...}, "neighbours": [[track_id, score], ...]}`;
+    and the model in this process (a second or two; TensorFlow only for a run older than `sound_inference.npz`). Returns `{"query": {...}, "neighbours": [[track_id, score], ...], "note": None or why there are none}`;
     raises `CratediggerError`s with a sentence for the DJ (unreadable file, no sound model trained).
     """
     from audio.worker import WorkerUnavailable, ask_worker
@@ -157,7 +157,8 @@ def analyse_upload(settings, contents: str, filename: str, *, progress=lambda st
     query = {"track_id": -1, "artist": "uploaded file", "title": filename or "upload", "bpm": bpm,
              "no_clear_beat": bpm is None, "key": facts["key"], "camelot": facts["camelot"], "styles": [], "source": "sound",
              "spectrogram": reply["spectrogram"], "is_demo": False}
-    return {"query": query, "neighbours": [[int(t), float(s)] for t, s in zip(reply["ids"], reply["scores"], strict=True)]}
+    return {"query": query, "neighbours": [[int(t), float(s)] for t, s in zip(reply["ids"], reply["scores"], strict=True)],
+            "note": reply.get("note")}  # why there are no neighbours (no sound model yet)
 
 
 def analyse_here(settings, data: bytes, filename: str) -> dict:
