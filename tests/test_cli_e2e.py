@@ -158,9 +158,9 @@ def _all_bad_rows(folder: Path) -> str:
         (["cold-start", "{tmp}/clip.wav", "--run", "{tmp}/no-such-run"], 2, "no such run folder"),
         (["import-tracklists", "{bad}"], 2, "no row could be imported"),
         (["import-tracklists", "{tmp}/header.csv"], 2, "only a header"),
-        (["evaluate", "--data", "{tmp}/junk.csv"], 2, "needs set_id and track_id"),
-        (["evaluate-audio", "--labels", "{tmp}/junk.csv"], 2, "has no column file"),
-        (["import-tracklists", "{tmp}/junk.csv"], 2, "needs set_id"),
+        (["evaluate", "--data", "{tmp}/junk.csv"], 2, "is not a text file: give a CSV"),
+        (["evaluate-audio", "--labels", "{tmp}/junk.csv"], 2, "is not a text file: give a CSV"),
+        (["import-tracklists", "{tmp}/junk.csv"], 2, "is not a text file: give a CSV"),
         # 3: something an earlier step makes is missing: run that step first
         (["fetch-audio"], 3, "No catalog"),
         (["analyze-audio"], 3, "No catalog"),
