@@ -45,13 +45,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def readable_arguments(argv: list[str]) -> tuple[list[str], int]:
+    """`argv` with each argument that is not UTF-8 read as Windows-1252 (`textfile.decode_lines`), and how many.
+
+    Python decodes the command line as UTF-8 and keeps a byte it cannot decode as a lone surrogate
+    (`'Titam\\udce9'` for a Latin-1 `Titam\\xe9`), which no search or print can encode. An argument naming an
+    existing file keeps its bytes, so a Latin-1 file name is still found.
+    """
+    from textfile import decode_lines
+
+    out, changed = [], 0
+    for arg in argv:
+        if any("\udc80" <= ch <= "\udcff" for ch in arg) and not os.path.exists(arg):
+            arg = decode_lines(os.fsencode(arg))[0]
+            changed += 1
+        out.append(arg)
+    return out, changed
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv, not_utf8 = readable_arguments(sys.argv[1:] if argv is None else list(argv))
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if not_utf8:
+        logging.getLogger(__name__).info("%d argument(s) not in UTF-8 read as Windows-1252", not_utf8)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         settings = load_settings()

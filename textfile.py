@@ -33,17 +33,24 @@ def read_text(path: Path) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
-    lines = data.removeprefix(codecs.BOM_UTF8).split(b"\n")
+    data = data.removeprefix(codecs.BOM_UTF8)
+    text, other = decode_lines(data)
+    counted = data.count(b"\n") + (not data.endswith(b"\n"))  # a final newline ends the last line, it starts no other
+    log.warning("%s is not all UTF-8: %d of %d lines read as Windows-1252", Path(path).name, other, counted)
+    return text
+
+
+def decode_lines(data: bytes) -> tuple[str, int]:
+    """`data` decoded line by line: UTF-8, or Windows-1252 for a line that is not (every byte decodes);
+    also how many lines were read as Windows-1252. `b"Titam\\xe9\\nAme"` → `("Titamé\\nAme", 1)`."""
     decoded, other = [], 0
-    for line in lines:
+    for line in data.split(b"\n"):
         try:
             decoded.append(line.decode("utf-8"))
         except UnicodeDecodeError:
             decoded.append(line.decode("cp1252", errors="replace"))
             other += 1
-    counted = len(lines) - (lines[-1] == b"")  # a final newline ends the last line, it starts no other
-    log.warning("%s is not all UTF-8: %d of %d lines read as Windows-1252", Path(path).name, other, counted)
-    return "\n".join(decoded)
+    return "\n".join(decoded), other
 
 
 def csv_text(path: Path) -> io.StringIO:

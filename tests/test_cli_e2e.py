@@ -80,6 +80,22 @@ def test_bad_queries_get_one_sentence_and_an_exit_code(crate, query, code, words
     assert len(result.stderr.strip().splitlines()) == 1 and len(result.stderr) < 300
 
 
+def test_regression_a_windows_1252_argument_is_read_not_reported_as_a_bug(crate):
+    """QA: `recommend "$(printf 'Nono - Body Titam\\xe9')"` exited 1 with 'an unexpected UnicodeEncodeError …
+    this is a bug in Cratedigger' (Python keeps the byte as a lone surrogate that no search can encode)."""
+    result = run_cli(crate, "recommend", b"Nobody Ever - Caf\xe9 Titam\xe9")
+    assert result.returncode == 2, result.stderr
+    assert '"Nobody Ever - Café Titamé"' in result.stderr and "bug" not in result.stderr
+
+
+def test_an_argument_naming_a_file_keeps_its_bytes(tmp_path):
+    from cli import readable_arguments
+
+    path = tmp_path / os.fsdecode(b"caf\xe9.csv")  # a Latin-1 file name on a UTF-8 system
+    path.write_text("x", encoding="utf-8")
+    assert readable_arguments([str(path), os.fsdecode(b"Caf\xe9"), "Âme"]) == ([str(path), "Café", "Âme"], 1)
+
+
 def test_import_then_train_then_recommend_by_text(tmp_path):
     """Two scenes that never mix: a track's recommendations come from its own scene."""
     import random

@@ -50,3 +50,9 @@ def test_a_binary_file_is_refused_in_a_sentence(tmp_path):
     path.write_bytes(b"PK\x03\x04\x14\x00\x06\x00" + bytes(range(256)) * 4)
     with pytest.raises(BadInputError, match="sets.xlsx is not a text file: give a CSV"):
         read_text(path)
+
+
+def test_decode_lines_reads_each_line_in_its_own_encoding():
+    from textfile import decode_lines
+
+    assert decode_lines("Âme - Rej\n".encode() + b"Nono - Body Titam\xe9") == ("Âme - Rej\nNono - Body Titamé", 1)
