@@ -7,7 +7,7 @@ import sqlite3
 from dataclasses import dataclass, field
 
 from catalog.queries import resolve_query, track_by_spotify_id
-from errors import BadInputError, NotFoundError, quoted
+from errors import BadInputError, CratediggerError, NotFoundError, quoted
 from spotify.ids import is_spotify_id, parse_query
 
 _LINES = re.compile(r"[\n;]+")
@@ -18,12 +18,14 @@ _REF_GAPS = re.compile(r"[,\s]+")
 
 @dataclass
 class Seeds:
-    """Catalog rows of the tracks found, `(pasted text, why not)` for each part that named none, and `notes`
-    saying which track was used for a part that named none exactly (`catalog.queries.TrackMatch.note`)."""
+    """Catalog rows of the tracks found, `(pasted text, why not)` for each part left out (it named no track, or,
+    among several parts, could not be read: those texts are also in `unreadable`), and `notes` saying which
+    track was used for a part that named none exactly (`catalog.queries.TrackMatch.note`)."""
 
     rows: list[sqlite3.Row] = field(default_factory=list)
     missing: list[tuple[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
 
     @property
     def ids(self) -> list[int]:
@@ -31,18 +33,26 @@ class Seeds:
         return [row["id"] for row in self.rows]
 
     def missing_note(self) -> str | None:
-        """'Not in the catalog, left out: "A", "B".' or None when every part was found."""
-        if not self.missing:
-            return None
-        shown = ", ".join(quoted(text) for text, _ in self.missing[:NAMED_IN_MESSAGE])
-        more = len(self.missing) - NAMED_IN_MESSAGE
-        return f"Not in the catalog, left out: {shown}" + (f" and {more} more." if more > 0 else ".")
+        """'Not in the catalog, left out: "A", "B".', then for parts that could not be read 'Not read, left out:
+        "?". ' and the first one's reason; None when every part was found."""
+        unread = [(text, why) for text, why in self.missing if text in self.unreadable]
+        absent = [text for text, _ in self.missing if text not in self.unreadable]
+        notes = [_left_out("Not in the catalog", absent)] if absent else []
+        if unread:
+            notes.append(f"{_left_out('Not read', [text for text, _ in unread])} {unread[0][1]}")
+        return " ".join(notes) or None
 
     def message(self) -> str | None:
         """The notes and the missing note in one message, at most NAMED_IN_MESSAGE of each (a paste of 100 lines)."""
         more = len(self.notes) - NAMED_IN_MESSAGE
         notes = self.notes[:NAMED_IN_MESSAGE] + ([f"{more} more pasted tracks were read as their closest match."] if more > 0 else [])
         return " ".join([*notes, *filter(None, [self.missing_note()])]) or None
+
+
+def _left_out(why: str, texts: list[str]) -> str:
+    shown = ", ".join(quoted(text) for text in texts[:NAMED_IN_MESSAGE])
+    more = len(texts) - NAMED_IN_MESSAGE
+    return f"{why}, left out: {shown}" + (f" and {more} more." if more > 0 else ".")
 
 
 def _looks_like_ref(text: str) -> bool:
@@ -93,8 +103,9 @@ def resolve_seeds(conn: sqlite3.Connection, settings, parts: list[str]) -> Seeds
     """The catalog rows `parts` name; a playlist link expands to those of its tracks the catalog knows.
     Only the first MAX_PASTED_TRACKS parts are looked up (a note says so).
 
-    A part that names no catalog track is left out (see `Seeds.missing`); `NotFoundError` (the first
-    part's reason) only when none does. Malformed input (`BadInputError`) always raises.
+    A part that names no catalog track is left out (see `Seeds.missing`), and so, among several parts, is one
+    that cannot be read (`BadInputError`: `?`, an album link); the first part's error is raised only when no
+    part names a track, so a single malformed part still raises `BadInputError`.
     """
     seeds = Seeds()
     if len(parts) > MAX_PASTED_TRACKS:
@@ -103,11 +114,15 @@ def resolve_seeds(conn: sqlite3.Connection, settings, parts: list[str]) -> Seeds
             "for a longer crate, paste its Spotify playlist link."
         )
         parts = parts[:MAX_PASTED_TRACKS]
-    first_error: NotFoundError | None = None
+    first_error: CratediggerError | None = None
     for part in parts:
         try:
             seeds.rows += _resolve_part(conn, settings, part, seeds.notes)
-        except NotFoundError as error:
+        except (NotFoundError, BadInputError) as error:
+            if isinstance(error, BadInputError):
+                if len(parts) == 1:
+                    raise
+                seeds.unreadable.append(part)
             first_error = first_error or error
             seeds.missing.append((part, str(error)))
     if not seeds.rows:

@@ -290,17 +290,26 @@ def run_recommend(args, settings) -> int:
     from catalog.seeds import split_queries
     from spotify.ids import parse_query
 
+    from errors import BadInputError
+
     parts = [part for text in args.queries for part in split_queries(text)]
-    for part in parts:  # malformed input fails before anything is loaded
-        parse_query(part, allow=("track", "playlist"))
+    unreadable = []
+    for part in parts:  # input that is all malformed fails before anything is loaded
+        try:
+            parse_query(part, allow=("track", "playlist"))
+        except BadInputError as error:
+            unreadable.append(error)
+    if unreadable and len(unreadable) == len(parts):
+        raise unreadable[0]
     if args.exclude_playlist:
         from spotify.ids import parse_spotify_ref
 
         parse_spotify_ref(args.exclude_playlist, allow=("playlist",))
     answer = _recommendations(settings, parts, n=args.n, one_per_artist=args.one_per_artist,
                               exclude_playlist=args.exclude_playlist)
-    for missing in answer["not_found"]:
-        print(f"not found, left out: {quoted(missing['text'])}: {missing['reason']}", file=sys.stderr)
+    for missing in answer["not_found"]:  # parts naming no track, and parts not read (`?`) among several
+        what = "not read" if missing.get("unreadable") else "not found"
+        print(f"{what}, left out: {quoted(missing['text'])}: {missing['reason']}", file=sys.stderr)
     for note in answer["notes"]:  # a track used for a query that named none exactly
         print(f"note: {note}", file=sys.stderr)
     if args.json:
@@ -345,7 +354,8 @@ def _recommendations(settings, parts: list[str], *, n: int, one_per_artist: bool
     results = [{**_fields(card), "match": round(m, 4)} for card, m in zip(cards, matches, strict=True)]
     tracks = [{**_fields(track_card(row, styles.get(row["id"], []))), "name": track_label(row)} for row in seeds.rows]
     return {"query": tracks[0], "seeds": tracks, "run": recommender.run_id, "source": source,
-            "not_found": [{"text": text, "reason": reason} for text, reason in seeds.missing],
+            "not_found": [{"text": text, "reason": reason, **({"unreadable": True} if text in seeds.unreadable else {})}
+                          for text, reason in seeds.missing],
             "notes": seeds.notes, "results": results}
 
 

@@ -289,3 +289,26 @@ def test_a_short_paste_names_every_track_left_out(crate):
 
     seeds = resolve_seeds(crate, None, ["Âme - Rej", "Nobody - Nothing"])
     assert seeds.message() == 'Not in the catalog, left out: "Nobody - Nothing".'
+
+
+def test_regression_one_unreadable_line_of_a_paste_is_left_out_not_fatal(crate):
+    """QA: pasting `Nono - Body Titam⏎?⏎Zoja - Groove Quipi` in the dig box gave only '"?" is too short to search
+    for…' and no results: a malformed part raised for the whole paste."""
+    from catalog.seeds import resolve_seeds, split_queries
+
+    seeds = resolve_seeds(crate, None, split_queries("Âme - Rej\n?\nNobody - Nothing\nspotify:album:" + "A" * 22))
+    assert [row["title"] for row in seeds.rows] == ["Rej"]
+    assert [text for text, _ in seeds.missing] == ["?", "Nobody - Nothing", "spotify:album:" + "A" * 22]
+    assert seeds.unreadable == ["?", "spotify:album:" + "A" * 22]
+    message = seeds.message()
+    assert message.startswith('Not in the catalog, left out: "Nobody - Nothing". Not read, left out: "?", "spotify:')
+    assert message.endswith('"?" is too short to search for: paste a Spotify track link, URI or ID, or \'artist - title\'.')
+
+
+@pytest.mark.parametrize("parts", [["?"], ["?", "x"], ["?", "Nobody - Nothing"]])
+def test_a_paste_with_nothing_readable_or_found_still_says_why(crate, parts):
+    from catalog.seeds import resolve_seeds
+    from errors import BadInputError
+
+    with pytest.raises(BadInputError, match='"\\?" is too short'):
+        resolve_seeds(crate, None, parts)

@@ -169,3 +169,18 @@ def test_regression_a_track_in_no_set_but_with_sound_is_answered_from_sound(soun
     payload = json.loads("\n".join(answer))
     assert payload["source"].startswith("sound") and len(payload["results"]) == 3
     assert all(r["sound_score"] is not None and r["match"] <= 1 for r in payload["results"])
+
+
+def test_regression_one_malformed_seed_of_several_is_left_out_not_fatal(trained, capsys):
+    """QA: `recommend "Nono - Body Titam; x"` exited 2 with '"x" is too short to search for…' and no results."""
+    data_dir, ids = trained
+    code, out, err = run(capsys, "recommend", f"{SPOTIFY['t1']}; x", "--n", "2", "--json")
+    assert code == 0, err
+    assert err == 'not read, left out: "x": "x" is too short to search for: paste a Spotify track link, URI or ID, ' \
+                  "or 'artist - title'.\n"
+    payload = json.loads(out)
+    assert payload["not_found"] == [{"text": "x", "reason": err.split(": ", 2)[2].strip(), "unreadable": True}]
+    assert payload["query"]["track_id"] == ids["t1"] and len(payload["results"]) == 2
+    code, out, err = run(capsys, "recommend", "x", "?")
+    assert code == 2 and err == 'error: "x" is too short to search for: paste a Spotify track link, URI or ID, ' \
+                                "or 'artist - title'.\n" and out == ""
