@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from catalog.queries import resolve_query, track_by_spotify_id
 from errors import BadInputError, CratediggerError, NotFoundError, quoted
+from scraping.grammar import pasted_track_text
 from spotify.ids import is_spotify_id, parse_query
 
 _LINES = re.compile(r"[\n;]+")
@@ -60,9 +61,12 @@ def _looks_like_ref(text: str) -> bool:
 
 
 def split_queries(text: str) -> list[str]:
-    """Several pasted tracks (one per line or `;`; Spotify refs also by `,` or spaces) → one text each."""
+    """Several pasted tracks (one per line or `;`; Spotify refs also by `,` or spaces) → one text each.
+
+    Lines copied from a tracklist lose their list marker, cue and number (`# [1:02:03] A - T` → `A - T`).
+    """
     out: list[str] = []
-    for line in (p.strip() for p in _LINES.split(text or "")):
+    for line in (pasted_track_text(p) for p in _LINES.split(text or "")):
         pieces = [p for p in _REF_GAPS.split(line) if p]
         if len(pieces) > 1 and all(_looks_like_ref(p) for p in pieces):
             out += pieces

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 # Cues: [00] [000] [1:02] [12:34] [1:02:03] [??] [3?] [0??] [084:06]; digits may be '?'.
 _CUE = re.compile(r"^\[\s*((?:[0-9?]{1,3}:){0,2}[0-9?]{1,3})\s*\]\s*")
 _LIST_MARKER = re.compile(r"^[#*:]+\s*")
+_NUMBER = re.compile(r"^\d{1,3}[.)]\s+")  # `01. `, `1) `: a numbered tracklist copied as text
 _COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
 _WIKILINK = re.compile(r"\[\[(?:[^\]|]*\|)?([^\]]*)\]\]")
 _EXTLINK = re.compile(r"\[(?:https?:)?//[^\s\]]+\s*([^\]]*)\]")
@@ -222,6 +223,19 @@ def parse_track_part(text: str, version: str | None = None) -> TrackPart:
     )
 
 
+def split_cue(text: str) -> tuple[str | None, str]:
+    """`"[1:02:03] A - T"` → `("1:02:03", "A - T")`; `(None, text)` when `text` does not start with a cue."""
+    match = _CUE.match(text)
+    return (match.group(1), text[match.end() :].strip()) if match else (None, text)
+
+
+def pasted_track_text(line: str) -> str:
+    """A tracklist line as a DJ copies it (`# [00] A - T`, `[1:02:03] A - T [Label]`, `[01] A - T`, `01. A - T`)
+    → the text naming its track (`A - T`, a label kept): the list marker, cue and number are removed."""
+    _, text = split_cue(_LIST_MARKER.sub("", line.strip()))
+    return _NUMBER.sub("", text)
+
+
 def parse_tracklist_line(line: str) -> TrackLine | None:
     """Parse one tracklist line (wikitext or the text of an HTML list item); None for an empty line."""
     raw = line.strip()
@@ -231,11 +245,7 @@ def parse_tracklist_line(line: str) -> TrackLine | None:
         heading = clean_markup(raw.lstrip(";"))
         return TrackLine(kind="heading", raw=raw, heading=heading) if heading else None
     text = clean_markup(_LIST_MARKER.sub("", raw))
-    cue = None
-    match = _CUE.match(text)
-    if match:
-        cue = match.group(1)
-        text = text[match.end() :].strip()
+    cue, text = split_cue(text)
     if not text:
         return TrackLine(kind="unknown", raw=raw, cue=cue) if cue else None
     if _GAP.match(text):

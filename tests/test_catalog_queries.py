@@ -312,3 +312,18 @@ def test_a_paste_with_nothing_readable_or_found_still_says_why(crate, parts):
 
     with pytest.raises(BadInputError, match='"\\?" is too short'):
         resolve_seeds(crate, None, parts)
+
+
+@pytest.mark.parametrize("line", [
+    "[01] Âme - Rej", "01. Âme - Rej", "1) Âme - Rej", "[1:02:03] Âme - Rej [Innervisions]",
+    "# [00] Âme - Rej", "#[??] Âme - Rej [Innervisions - IV 01]", "Âme - Rej [Innervisions]",
+])
+def test_regression_lines_copied_from_a_mixesdb_tracklist_are_found(crate, line):
+    """QA: `[01] Nono - Body Titam`, `01. …`, `# [00] …` pasted from MixesDB found nothing: the cue or number
+    was searched as part of the artist."""
+    from catalog.seeds import resolve_seeds, split_queries
+
+    seeds = resolve_seeds(crate, None, split_queries(f"{line}\n[02] Homi & The Machines - Love & Hate (Dub Mix)"))
+    assert [(row["artist"], row["title"], row["version"]) for row in seeds.rows] == [
+        ("Âme", "Rej", None), ("Homi & The Machines", "Love & Hate", "Dub Mix")]
+    assert seeds.message() is None

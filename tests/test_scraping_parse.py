@@ -595,3 +595,17 @@ def test_category_page_from_real_links():
         next_url
         == "https://www.mixesdb.com/db/index.php?title=Category:Motor_City_Drum_Ensemble&pagefrom=2023-09"
     )
+
+
+@pytest.mark.parametrize("line, text", [
+    ("# [1:02:03] Roni Size - Down [Talkin' Loud]", "Roni Size - Down [Talkin' Loud]"),
+    ("[01] Nono - Body Titam", "Nono - Body Titam"),
+    ("01. Nono - Body Titam", "Nono - Body Titam"),
+    ("12) Nono - Body Titam", "Nono - Body Titam"),
+    ("808 State - Pacific", "808 State - Pacific"),
+    ("spotify:track:4uLU6hMCjMI75M1A2tKUQC", "spotify:track:4uLU6hMCjMI75M1A2tKUQC"),
+])
+def test_pasted_track_text_drops_what_a_copied_tracklist_adds(line, text):
+    from scraping.grammar import pasted_track_text
+
+    assert pasted_track_text(line) == text
