@@ -128,6 +128,7 @@ def test_export_to_a_playlist_you_have_adds_only_what_it_lacks(env, capsys):
     (["--to", "csv", "--playlist", "x"], "use it with --to spotify"),
     (["--to", "spotify"], "Give --name"),
     (["--to", "spotify", "--playlist", "https://open.spotify.com/album/4uLU6hMCjMI75M1A2tKUQC"], "playlist"),
+    (["--to", "spotify", "--playlist", "garbage"], "a playlist link looks like https://open.spotify.com/playlist/"),
 ])
 def test_export_destination_mistakes_are_sentences(env, capsys, args, message):
     fake, settings = env

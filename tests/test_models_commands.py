@@ -184,3 +184,13 @@ def test_regression_one_malformed_seed_of_several_is_left_out_not_fatal(trained,
     code, out, err = run(capsys, "recommend", "x", "?")
     assert code == 2 and err == 'error: "x" is too short to search for: paste a Spotify track link, URI or ID, ' \
                                 "or 'artist - title'.\n" and out == ""
+
+
+@pytest.mark.parametrize("link, message", [
+    ("garbage", 'error: "garbage" is not a Spotify playlist ID, URI or link.'),
+    ("   ", "error: Nothing to look up: paste a Spotify playlist link (https://open.spotify.com/playlist/…), URI or ID."),
+])
+def test_regression_exclude_playlist_mistakes_name_a_playlist(trained, capsys, link, message):
+    """QA: `--exclude-playlist garbage` said 'A track ID is 22 letters and digits, e.g. spotify:track:…'."""
+    code, out, err = run(capsys, "recommend", SPOTIFY["t1"], "--exclude-playlist", link)
+    assert code == 2 and err.startswith(message) and "track" not in err and out == ""

@@ -85,3 +85,21 @@ def test_regression_a_pasted_text_is_echoed_short_and_as_typed(text, shown):
     with pytest.raises(BadInputError) as error:
         parse_query(text)
     assert shown in str(error.value) and len(str(error.value)) < 300
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("garbage", '"garbage" is not a Spotify playlist ID, URI or link. A playlist ID is 22 letters and digits; '
+                "a playlist link looks like https://open.spotify.com/playlist/…."),
+    ("   ", "Nothing to look up: paste a Spotify playlist link (https://open.spotify.com/playlist/…), URI or ID."),
+    ("https://example.com/x", '"https://example.com/x" is not a Spotify link: paste a Spotify playlist link '
+                              "(https://open.spotify.com/playlist/…), URI or ID."),
+    ("spotify:list", '"spotify:list" is not a Spotify URI of the form spotify:playlist:<22-character ID>.'),
+    ("https://open.spotify.com/", '"https://open.spotify.com/" is a Spotify link but not to a playlist: open the '
+                                  "playlist and copy its link."),
+])
+def test_regression_a_playlist_asked_for_is_named_as_a_playlist(text, message):
+    """QA: `--exclude-playlist garbage` (and export's --playlist, the dashboard's destination) said 'A track ID is
+    22 letters and digits, e.g. spotify:track:…'; `"   "` said 'paste a Spotify track link … or 'artist - title''."""
+    with pytest.raises(BadInputError) as error:
+        parse_spotify_ref(text, allow=("playlist",))
+    assert str(error.value) == message
