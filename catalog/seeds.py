@@ -13,6 +13,7 @@ from spotify.ids import is_spotify_id, parse_query
 
 _LINES = re.compile(r"[\n;]+")
 MAX_PASTED_TRACKS = 100  # a crate's worth; each pasted line is a catalog search (~0.1 s at MixesDB size)
+PLAYLIST_LIMIT = 500  # tracks of a pasted playlist read (five pages of Spotify's 100)
 NAMED_IN_MESSAGE = 5  # notes and left-out parts a message names; the rest are counted
 _REF_GAPS = re.compile(r"[,\s]+")
 
@@ -76,15 +77,18 @@ def split_queries(text: str) -> list[str]:
 
 
 def playlist_tracks(settings, playlist_ref: str) -> list[str]:
-    """Spotify track IDs of a pasted playlist, read with the app's own credentials."""
+    """Spotify track IDs of a pasted playlist (at most PLAYLIST_LIMIT), read with the app's own credentials
+    (`spotify.client.read_playlist_track_ids`)."""
     if not settings.has_spotify_credentials:
         raise BadInputError(
             "Reading a Spotify playlist needs Spotify credentials (SPOTIPY_CLIENT_ID and SPOTIPY_CLIENT_SECRET); "
             "without them, paste the playlist's tracks one per line."
         )
-    from spotify.client import SpotifyClient
+    from spotify.client import read_playlist_track_ids
 
-    return SpotifyClient.from_settings(settings).playlist_track_ids(playlist_ref)
+    return read_playlist_track_ids(settings, playlist_ref, limit=PLAYLIST_LIMIT,
+                                   advice="check the link (a private playlist cannot be read here: paste its tracks "
+                                   "one per line)")
 
 
 def _resolve_part(conn: sqlite3.Connection, settings, part: str, notes: list[str]) -> list[sqlite3.Row]:

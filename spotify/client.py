@@ -54,11 +54,27 @@ def configure_auth_manager(auth_manager: Any, settings: Any) -> Any:
     return auth_manager
 
 
+class _SaidInOurWords(logging.Filter):
+    """spotipy logs each failed request at ERROR (`HTTP Error for GET to …/playlists/…/items … returned 404`)
+    before raising; `SpotifyClient.call` turns the error into one sentence, so spotipy's line is kept only when
+    INFO is logged (`cli.py -v`) or DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if str(record.msg).startswith("HTTP Error for"):
+            return logging.getLogger(record.name).isEnabledFor(logging.INFO)
+        return True
+
+
+_SPOTIPY_ERRORS = _SaidInOurWords()
+
+
 def build_spotipy(settings: Any, auth_manager: Any, *, timeout: Any = DEFAULT_TIMEOUT) -> Any:
     """A `spotipy.Spotify` with our base URL, timeout, and no hidden retries."""
     import spotipy
 
     install_log_redaction()
+    if _SPOTIPY_ERRORS not in logging.getLogger("spotipy.client").filters:
+        logging.getLogger("spotipy.client").addFilter(_SPOTIPY_ERRORS)
     configure_auth_manager(auth_manager, settings)
     sp = spotipy.Spotify(
         auth_manager=auth_manager,
@@ -330,7 +346,7 @@ class SpotifyClient:
             raise BadInputError(f"{len(uris)} items in one request; Spotify accepts at most 100.")
         return self.call(f"add {len(uris)} tracks to the playlist", self.sp.playlist_add_items, playlist_id, uris)
 
-    def playlist_track_ids(self, ref: str, *, limit: int = 500) -> list[str]:
+    def playlist_track_ids(self, ref: str, *, limit: int) -> list[str]:
         """Spotify IDs of a playlist's tracks in order (`GET /playlists/{id}/items`; `/tracks` is removed).
 
         `ref` is a playlist ID, URI or link; local files and episodes are skipped; at most `limit` IDs.
@@ -353,3 +369,21 @@ class SpotifyClient:
                 break
         return ids[:limit]
 
+
+def read_playlist_track_ids(settings: Any, link: str, *, limit: int, user: SpotifyClient | None = None,
+                            advice: str = "check the link") -> list[str]:
+    """Spotify IDs of the tracks of the playlist at `link`, in order, at most `limit`: read as `user` when given
+    (private playlists too), else with the app's own credentials from `settings` (public ones).
+
+    The one reader of playlists (the dig box's pasted link, a destination playlist, `--exclude-playlist`):
+    `BadInputError` for a link that is not a playlist's or for no credentials; for a playlist Spotify does not
+    let this app read, `NotFoundError`: 'Spotify has no playlist at that link that this app can read: `advice`.'
+    """
+    parse_spotify_ref(link, allow=("playlist",))
+    if user is None and not settings.has_spotify_credentials:
+        raise BadInputError("Reading a Spotify playlist needs your own Spotify app: set SPOTIPY_CLIENT_ID and "
+                            "SPOTIPY_CLIENT_SECRET (see the README).")
+    try:
+        return (user or SpotifyClient.from_settings(settings)).playlist_track_ids(link, limit=limit)
+    except NotFoundError:
+        raise NotFoundError(f"Spotify has no playlist at that link that this app can read: {advice}.") from None

@@ -14,8 +14,8 @@ import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
-from errors import BadInputError, CratediggerError, ExternalServiceError, NotFoundError
-from spotify.client import SpotifyClient, build_spotipy
+from errors import BadInputError, CratediggerError, ExternalServiceError
+from spotify.client import SpotifyClient, build_spotipy, read_playlist_track_ids
 from spotify.ids import parse_spotify_ref
 
 logger = logging.getLogger(__name__)
@@ -116,18 +116,11 @@ DESTINATION_LIMIT = 10_000
 
 
 def destination_track_ids(settings: Any, link: str, user: SpotifyClient | None = None) -> list[str]:
-    """Spotify IDs of the tracks of the playlist at `link` (at most DESTINATION_LIMIT), read as `user` when given
-    (private playlists too), else with the app's own credentials (public ones)."""
-    parse_spotify_ref(link, allow=("playlist",))
-    if not settings.has_spotify_credentials:
-        raise BadInputError("Reading a Spotify playlist needs your own Spotify app: set SPOTIPY_CLIENT_ID and "
-                            "SPOTIPY_CLIENT_SECRET (see the README).")
-    try:
-        return (user or SpotifyClient.from_settings(settings)).playlist_track_ids(link, limit=DESTINATION_LIMIT)
-    except NotFoundError:
-        private = "" if user else "; a private playlist can be read once you are logged in to Spotify"
-        raise NotFoundError(f"Spotify has no playlist at that link that this app can read: check the link{private}."
-                            ) from None
+    """Spotify IDs of the tracks of the destination playlist at `link`, whole (`read_playlist_track_ids` with
+    DESTINATION_LIMIT), read as `user` when given, else with the app's own credentials."""
+    private = "" if user else "; a private playlist can be read once you are logged in to Spotify"
+    return read_playlist_track_ids(settings, link, limit=DESTINATION_LIMIT, user=user,
+                                   advice=f"check the link{private}")
 
 
 def add_to_playlist(token_info_or_client: Any, playlist_ref: str, spotify_ids: list[str], *,
@@ -143,7 +136,7 @@ def add_to_playlist(token_info_or_client: Any, playlist_ref: str, spotify_ids: l
     ids = list(dict.fromkeys(parse_spotify_ref(ref).spotify_id for ref in spotify_ids))
     refuse_demo_tracks(conn, ids)
     client = _client_for(token_info_or_client, settings)
-    held = set(client.playlist_track_ids(playlist_id, limit=DESTINATION_LIMIT))
+    held = set(destination_track_ids(settings, playlist_id, client))
     new = [i for i in ids if i not in held]
     url = playlist_link(playlist_id)
     try:

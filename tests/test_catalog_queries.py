@@ -327,3 +327,22 @@ def test_regression_lines_copied_from_a_mixesdb_tracklist_are_found(crate, line)
     assert [(row["artist"], row["title"], row["version"]) for row in seeds.rows] == [
         ("Âme", "Rej", None), ("Homi & The Machines", "Love & Hate", "Dub Mix")]
     assert seeds.message() is None
+
+
+def test_regression_an_unknown_playlist_in_the_dig_box_is_one_sentence(crate, settings):
+    """QA: a pasted playlist link Spotify does not know said 'Spotify has nothing for that while trying to read the
+    playlist (404: Resource not found)'; the destination playlist's reader had better words, now shared."""
+    from dataclasses import replace
+
+    from catalog.seeds import resolve_seeds
+    from tests.fakes.spotify_server import FakeSpotify
+
+    with FakeSpotify([]) as fake:
+        configured = replace(settings, spotify_client_id=fake.client_id, spotify_client_secret=fake.client_secret,
+                             spotify_api_url=fake.api_url, spotify_accounts_url=fake.accounts_url)
+        with pytest.raises(NotFoundError) as error:
+            resolve_seeds(crate, configured, ["https://open.spotify.com/playlist/" + "N" * 22])
+        seeds = resolve_seeds(crate, configured, ["Âme - Rej", "https://open.spotify.com/playlist/" + "N" * 22])
+    assert str(error.value) == ("Spotify has no playlist at that link that this app can read: check the link (a private "
+                                "playlist cannot be read here: paste its tracks one per line).")
+    assert seeds.missing == [("https://open.spotify.com/playlist/" + "N" * 22, str(error.value))]

@@ -152,3 +152,22 @@ def test_adding_to_someone_elses_playlist_says_why_and_claims_nothing(env, capsy
     err = capsys.readouterr().err
     assert "refused to add tracks to that playlist (403): you can add only to a playlist you own" in err
     assert "Added" not in err and "Development Mode" not in err
+
+
+def test_regression_an_unknown_playlist_is_our_sentence_without_spotipys_error_line(env, capsys, caplog):
+    """QA: `export --to spotify --playlist <unknown>` printed spotipy's 'ERROR spotipy.client: HTTP Error for GET
+    to …/playlists/…/items … returned 404' before 'Spotify has nothing for that while trying to read the playlist
+    (404: Resource not found)'. Our sentence is enough; spotipy's line stays for -v."""
+    import logging
+
+    fake, settings = env
+    seed_cli_login(fake, settings)
+    conn = connect(settings.catalog_path)
+    track = upsert_track(conn, TrackRecord("A", "B", spotify_id=ENTRIES[0].spotify_id))
+    argv = ["export", "--tracks", str(track), "--to", "spotify", "--playlist", "https://open.spotify.com/playlist/" + "N" * 22]
+    assert cli.main(argv) == 2
+    assert capsys.readouterr().err == "error: Spotify has no playlist at that link that this app can read: check the link.\n"
+    assert not [r for r in caplog.records if r.name.startswith("spotipy")]
+    caplog.set_level(logging.INFO)  # what -v logs
+    assert cli.main(argv) == 2
+    assert [r.levelname for r in caplog.records if "HTTP Error for GET" in r.getMessage()] == ["ERROR"]
