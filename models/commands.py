@@ -288,9 +288,8 @@ def run_publish(args, settings) -> int:
 
 def run_recommend(args, settings) -> int:
     from catalog.seeds import split_queries
-    from spotify.ids import parse_query
-
     from errors import BadInputError
+    from spotify.ids import parse_query
 
     parts = [part for text in args.queries for part in split_queries(text)]
     unreadable = []
