@@ -48,6 +48,13 @@ def world(tmp_path_factory):
     fake.stop()
 
 
+def _titles(driver) -> set[str]:
+    """The results table's titles, read in one script (a redraw between reading rows and their text cannot make
+    them stale, as it did in a CI run)."""
+    return set(driver.execute_script(
+        "return [...document.querySelectorAll(\"td[data-dash-column='title_version']\")].map(e => e.textContent)"))
+
+
 def test_login_consent_and_playlist_with_exactly_the_picks(world):
     app, fake, tracks = world
     driver = start_browser()
@@ -81,33 +88,29 @@ def test_login_consent_and_playlist_with_exactly_the_picks(world):
         assert playlist.uris == [f"spotify:track:{by_title[t]}" for t in picked]
 
         # Issue 5: that playlist as the destination: its tracks leave the results, the button adds what it lacks.
-        shown = {r.text for r in driver.find_elements(By.CSS_SELECTOR, "td[data-dash-column='title_version']")}
-        assert set(picked) <= shown
+        assert set(picked) <= _titles(driver)
         driver.find_element(By.ID, "export-destination").send_keys(link.get_attribute("href"), Keys.ENTER)
         wait.until(lambda d: "Add to the playlist" in d.find_element(By.ID, "export-spotify").text)
         assert "That playlist holds 3 tracks (3 in the catalog" in driver.find_element(By.ID, "export-status").text
         assert not driver.find_element(By.ID, "export-public").is_displayed()  # QA: meaningless beside "Add to"
-        wait.until(lambda d: not set(picked) & {r.text for r in d.find_elements(
-            By.CSS_SELECTOR, "td[data-dash-column='title_version']")})
+        wait.until(lambda d: not set(picked) & _titles(d))
         row = driver.find_elements(By.CSS_SELECTOR, "#results-table tbody tr")[1]
+        new = row.find_element(By.CSS_SELECTOR, "td[data-dash-column='title_version']").text  # before the tick redraws
         row.find_element(By.CSS_SELECTOR, "input[type='checkbox']").click()
-        new = row.find_element(By.CSS_SELECTOR, "td[data-dash-column='title_version']").text
         wait.until(lambda d: "4 picked" in d.find_element(By.ID, "picks-list").text)
         driver.find_element(By.ID, "export-spotify").click()
         wait.until(lambda d: "Added 1 track to the playlist; 3 were already in it"
                    in d.find_element(By.ID, "export-status").text)
         assert len(fake.playlists) == 1
         assert playlist.uris == [f"spotify:track:{by_title[t]}" for t in [*picked, new]]
-        wait.until(lambda d: new not in {r.text for r in d.find_elements(  # now in the playlist: out of the results
-            By.CSS_SELECTOR, "td[data-dash-column='title_version']")})
+        wait.until(lambda d: new not in _titles(d))  # now in the playlist: out of the results
         destination = driver.find_element(By.ID, "export-destination")
         destination.send_keys(Keys.CONTROL, "a")
         destination.send_keys(Keys.DELETE, Keys.ENTER)
         wait.until(lambda d: "Create Spotify playlist" in d.find_element(By.ID, "export-spotify").text)
         assert "the Spotify button creates a new one" in driver.find_element(By.ID, "export-status").text
         assert driver.find_element(By.ID, "export-public").is_displayed()
-        wait.until(lambda d: set(picked) <= {r.text for r in d.find_elements(
-            By.CSS_SELECTOR, "td[data-dash-column='title_version']")})
+        wait.until(lambda d: set(picked) <= _titles(d))
         assert console_errors(driver) == []
     finally:
         driver.quit()
