@@ -121,8 +121,9 @@ def test_regression_an_unknown_track_of_a_crate_is_left_out_with_a_note(world):
 def test_a_sound_neighbour_says_so_rather_than_pointing_at_sets():
     from ui.service import SOUNDS_ALIKE, evidence_text
 
-    assert evidence_text({"score": None, "sound_score": SOUNDS_ALIKE - 0.1}) == "near in sound"
-    assert evidence_text({"score": None, "sound_score": SOUNDS_ALIKE}) == "sounds alike"
+    assert evidence_text({"score": None, "sound_score": 0.41}) == "near in sound (41 %)"
+    assert evidence_text({"score": None, "sound_score": SOUNDS_ALIKE}) == "sounds alike (50 %)"
+    assert evidence_text({"score": None, "sound_score": 0.652}) == "sounds alike (65 %)"  # QA: not "1.00"
     assert evidence_text({"score": 0.5}) == "linked through other sets (never in the same set yet)"
 
 

@@ -93,17 +93,24 @@ def evidence_text(candidate: dict) -> str:
             pieces.append(f"e.g. {_DATE_PREFIX.sub('', first['title'])}{date}")
     if candidate.get("followed_count"):
         pieces.append(f"often played right after ({candidate['followed_count']}×)")
-    if candidate.get("sound_score") is not None and candidate["sound_score"] >= SOUNDS_ALIKE:
-        pieces.append("sounds alike")
+    sound = candidate.get("sound_score")
+    if sound is not None and sound >= SOUNDS_ALIKE:
+        pieces.append(f"sounds alike ({_similarity(sound)})")
     if candidate.get("shared_artists"):
         pieces.append("same artist")
     if candidate.get("shared_label"):
         pieces.append(f"same label ({candidate['shared_label']})")
     if pieces:
         return " · ".join(pieces)
-    if candidate.get("score") is None and candidate.get("sound_score") is not None:
-        return "near in sound"
+    if candidate.get("score") is None and sound is not None:
+        return f"near in sound ({_similarity(sound)})"
     return "linked through other sets (never in the same set yet)"
+
+
+def _similarity(cosine: float) -> str:
+    """The sound similarity as a percentage, "65 %" (the Score column ranks; it calls the best 1.00, QA read
+    a 0.65 match shown so as perfect)."""
+    return f"{round(100 * max(cosine, 0.0))} %"
 
 
 def place_on_map(recommender, seed_ids: list[int], query: dict, candidates: list[dict]) -> None:
