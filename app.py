@@ -70,6 +70,7 @@ server = app.server
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("spotipy.client").setLevel(logging.WARNING)  # its failed-request lines are said in our words
     settings = server.config["CRATEDIGGER_SETTINGS"]
     server.config["CRATEDIGGER_SOUND_WORKER"].check()  # the worker warms while the page loads
     app.run(host=settings.host, port=settings.port, debug=False)

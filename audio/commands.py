@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from errors import BadInputError
+from errors import ArtifactMissingError, BadInputError
 
 log = logging.getLogger(__name__)
 
@@ -223,10 +223,15 @@ def embed_command(args, settings) -> int:
 
 
 def cold_start_command(args, settings) -> int:
-    from audio.coldstart import cold_start_neighbours
+    from audio.analysis import analyze
+    from audio.coldstart import cold_start_neighbours, query_samples
     from audio.training import newest_sound_run
 
-    run_dir = _named_run(args.run) or newest_sound_run(settings, need="embeddings.npy")
+    try:
+        run_dir = _named_run(args.run) or newest_sound_run(settings, need="embeddings.npy")
+    except ArtifactMissingError:  # no sound model yet: tempo and key first, then what to run (exit 3)
+        print(_analysis_line(args.file.name, analyze(query_samples(args.file))))
+        raise
     ids, scores, analysis = cold_start_neighbours(args.file, run_dir, k=args.k, match_tempo=args.match_tempo,
                                                   match_key=args.match_key, bpm_tolerance=args.bpm_tolerance)
     names = {}
@@ -242,15 +247,22 @@ def cold_start_command(args, settings) -> int:
     if args.json:
         print(json.dumps({"query": analysis.as_dict(), "results": results}, indent=2))
         return 0
-    a = analysis.as_dict()
-    tempo = (f"{analysis.bpm:.1f} BPM (tempo confidence {a['tempo_confidence']:.2f})" if analysis.bpm
-             else f"no clear beat (best guess {a['tempo']:.0f} BPM)")
-    print(f"{args.file.name}: {tempo}, {a['key']} / {a['camelot']} (key confidence {a['key_confidence']:.2f})")
+    print(_analysis_line(args.file.name, analysis))
+    if args.match_tempo and not analysis.bpm:
+        print("  (no clear beat: --match-tempo filters nothing)")
     for r in results:
         label = f"{r.get('artist', '?')} - {r.get('title', '?')}" if names else f"track {r['track_id']}"
         extra = f"  {r['tempo']:.0f} BPM {r['camelot']}" if r.get("tempo") and r.get("camelot") else ""
         print(f"  {r['score']:.3f}  {label}{extra}")
     return 0
+
+
+def _analysis_line(name: str, analysis) -> str:
+    """'clip.wav: 124.0 BPM (tempo confidence 0.52), A minor / 8A (key confidence 0.61)'."""
+    a = analysis.as_dict()
+    tempo = (f"{analysis.bpm:.1f} BPM (tempo confidence {a['tempo_confidence']:.2f})" if analysis.bpm
+             else f"no clear beat (best guess {a['tempo']:.0f} BPM)")
+    return f"{name}: {tempo}, {a['key']} / {a['camelot']} (key confidence {a['key_confidence']:.2f})"
 
 
 def evaluate_audio_command(args, settings) -> int:

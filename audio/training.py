@@ -30,8 +30,9 @@ def newest_sound_run(settings, need: str = "cnn.keras") -> Path:
         return current
     runs = sorted((p for p in settings.models_dir.glob("*/") if usable(p)), key=lambda p: p.stat().st_mtime)
     if not runs:
-        raise ArtifactMissingError("There is no sound model to compare with yet: run `python cli.py train-cnn` and "
-                                   "`python cli.py embed` (or `python cli.py demo-audio` for the demo crate) first.")
+        raise ArtifactMissingError("There is no sound model to compare with yet: run `python cli.py fetch-audio` "
+                                   "(if your tracks have no audio yet), then `train-cnn` and `embed`; for the demo "
+                                   "crate, `python cli.py demo-audio`.")
     return runs[-1]
 
 

@@ -84,8 +84,8 @@ def _existing_sets_line(report, *, merged: bool) -> str:
     before, after = report.existing_plays_before, report.existing_plays_after
     if merged:
         return f"{report.existing_sets} sets were already in the catalog: {after - before} plays added to them (--merge)."
-    if before == after:
-        return f"{report.existing_sets} sets were already in the catalog: replaced by this file's version ({after} plays)."
+    if before == after:  # the file's version holds every stored track (else it was left), and no more
+        return f"{report.existing_sets} sets were already in the catalog with these plays: unchanged ({after} plays)."
     return (f"{report.existing_sets} sets were already in the catalog: replaced by this file's version ({before} "
             f"plays before, {after} now).")
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from catalog.queries import resolve_query, track_by_spotify_id
 from errors import BadInputError, CratediggerError, NotFoundError, quoted
-from scraping.grammar import pasted_track_text
+from scraping.grammar import names_unknown_track, pasted_track_text
 from spotify.ids import is_spotify_id, parse_query
 
 _LINES = re.compile(r"[\n;]+")
@@ -94,6 +94,9 @@ def playlist_tracks(settings, playlist_ref: str) -> list[str]:
 def _resolve_part(conn: sqlite3.Connection, settings, part: str, notes: list[str]) -> list[sqlite3.Row]:
     query = parse_query(part, allow=("track", "playlist"))
     if query.kind != "playlist":
+        if query.kind == "text" and names_unknown_track(part):
+            raise BadInputError(f"{quoted(part)} is an unknown track ('?' or 'ID' in a tracklist): nothing to dig "
+                                "from.")
         match = resolve_query(conn, query)
         if match.note:
             notes.append(match.note)

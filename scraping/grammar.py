@@ -193,6 +193,12 @@ def split_artist_title(text: str) -> tuple[str, str] | None:
     return split
 
 
+def names_unknown_track(text: str) -> bool:
+    """True for a placeholder line: `?`, `ID - ID`, `Artist - ?`, `? - Title` (MixesDB's unknown tracks)."""
+    split = _split_outside_brackets(text, _SEPARATOR)
+    return _is_unknown(text) if split is None else (_is_unknown(split[0]) or _is_unknown(split[1]))
+
+
 def parse_track_part(text: str, version: str | None = None) -> TrackPart:
     """`"Artist - Title (Remix)"` → a `TrackPart`; no separator gives an unknown part titled `text`."""
     split = _split_outside_brackets(text, _SEPARATOR)

@@ -89,7 +89,7 @@ def export_command(args: argparse.Namespace, settings) -> int:
         raise BadInputError("--playlist adds to a Spotify playlist: use it with --to spotify.")
     if args.playlist and args.name:
         raise BadInputError("--name names a new playlist and --playlist one you have: give one of them.")
-    name = " ".join((args.name or "").split())
+    name = " ".join((args.name or "").split()) or (args.out.stem if args.out and args.to != "spotify" else "")
     if not name and not args.playlist:
         raise BadInputError("Give --name: the new playlist's name (or, with --to spotify, --playlist LINK to add to "
                             "one you have).")

@@ -167,3 +167,23 @@ def test_audio_verbs_do_not_create_a_catalog_in_a_mistyped_data_folder(tmp_path)
         with pytest.raises(ArtifactMissingError, match="No catalog at .*check CRATEDIGGER_DATA_DIR"):
             _run(settings, verb)
     assert not (tmp_path / "typo" / "catalog.sqlite").exists()
+
+
+def test_cold_start_without_a_sound_model_still_says_tempo_and_key(tmp_path, monkeypatch, capsys):
+    """QA: the dashboard gave an upload its tempo and key with no sound model; `cold-start` gave only an error."""
+    import io
+
+    import soundfile
+
+    import cli
+    from audio.synth import synthesize_clip
+
+    monkeypatch.setenv("CRATEDIGGER_DATA_DIR", str(tmp_path / "data"))
+    y = synthesize_clip("techno", 128.0, "A minor", seed=1, seconds=8.0)
+    buffer = io.BytesIO()
+    soundfile.write(buffer, y, 22050, format="WAV")
+    (tmp_path / "opener.wav").write_bytes(buffer.getvalue())
+    assert cli.main(["cold-start", str(tmp_path / "opener.wav")]) == 3
+    out, err = capsys.readouterr()
+    assert out.startswith("opener.wav: ") and " BPM " in out and "key confidence" in out
+    assert "There is no sound model to compare with yet: run `python cli.py fetch-audio`" in err

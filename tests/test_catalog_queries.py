@@ -305,6 +305,15 @@ def test_regression_one_unreadable_line_of_a_paste_is_left_out_not_fatal(crate):
     assert message.endswith('"?" is too short to search for: paste a Spotify track link, URI or ID, or \'artist - title\'.')
 
 
+def test_a_pasted_unknown_track_is_left_out_not_read_as_the_artists_closest_track(crate):
+    """QA: `[02] Âme - ?` (MixesDB's unknown track) became some track of Âme's, with a 'closest match' note."""
+    from catalog.seeds import resolve_seeds, split_queries
+
+    seeds = resolve_seeds(crate, None, split_queries("[01] Âme - Rej\n[02] Âme - ?\n[03] ? - Rej\n[04] ID - ID"))
+    assert seeds.unreadable == ["Âme - ?", "? - Rej", "ID - ID"]
+    assert "is an unknown track ('?' or 'ID' in a tracklist)" in seeds.missing[0][1]
+
+
 @pytest.mark.parametrize("parts", [["?"], ["?", "x"], ["?", "Nobody - Nothing"]])
 def test_a_paste_with_nothing_readable_or_found_still_says_why(crate, parts):
     from catalog.seeds import resolve_seeds

@@ -116,7 +116,7 @@ def test_import_then_train_then_recommend_by_text(tmp_path):
     assert ":302: skipped" in imported.stderr
     again = run_cli(data, "import-tracklists", str(path))
     assert "Imported 0 new sets with 0 plays; 0 tracks new to the catalog" in again.stdout
-    assert "60 sets were already in the catalog: replaced by this file's version (300 plays)." in again.stdout
+    assert "60 sets were already in the catalog with these plays: unchanged (300 plays)." in again.stdout
     assert run_cli(data, "train-als", "--publish", "--factors", "8", "--iterations", "10").returncode == 0
     answer = json.loads(run_cli(data, "recommend", "Deep Artist 3 - Deep Tune 3", "--json", "--n", "5").stdout)
     assert answer["query"]["title"] == "Deep Tune 3"

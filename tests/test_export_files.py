@@ -143,6 +143,8 @@ def test_export_verb_writes_each_format(catalog, tmp_path, capsys):
     out = tmp_path / "x.csv"
     assert cli.main(["export", "--tracks", str(b), "--to", "csv", "--name", "d", "--out", str(out)]) == 0
     assert "Demo Song" in out.read_text(encoding="utf-8")  # demo tracks may go to files
+    named = tmp_path / "Friday warm-up.m3u8"  # QA: --out names the file; --name was still demanded
+    assert cli.main(["export", "--tracks", str(b), "--to", "m3u", "--out", str(named)]) == 0 and named.is_file()
 
 
 def test_export_verb_refuses_demo_tracks_for_spotify(catalog, capsys):
