@@ -62,16 +62,19 @@ def read_labels(csv_path: Path, *, audio_dir: Path | None = None, label_col: str
                 raise BadInputError(f"{csv_path.name} has no column {group_col} (columns: {', '.join(columns)}); "
                                     "name the column that says which clips come from one track with --group-col.")
             log.warning("%s has no column %r: every clip is its own group", csv_path.name, group_col)
-        rows = []
+        rows, unlabelled = [], 0
         for row in reader:
             label = (row.get(label_col) or "").strip()
             if label.lower() in IGNORED_LABELS:
+                unlabelled += 1
                 continue
             group = (row.get(group_col) or "").strip() if group_col else ""
             group = group or row[file_col]
             rows.append((audio_dir / row[file_col], label, group))
     if not rows:
         raise BadInputError(f"{csv_path.name}: no labelled rows.")
+    if unlabelled:
+        log.warning("%s: %d rows without a label (or labelled 'none') left out", csv_path.name, unlabelled)
     return rows
 
 
