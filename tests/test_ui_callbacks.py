@@ -224,3 +224,13 @@ def test_an_upload_with_no_sound_model_says_its_tempo_and_key_and_why_no_tracks(
     store, shown = upload(settings, "data:audio/wav;base64," + base64.b64encode(b"RIFF").decode(), "opener.wav")
     assert store["message"] == "opener.wav: 124 BPM, A minor (8A). There is no sound model to compare with yet: run …"
     assert store["level"] == "warning" and store["candidates"] == []
+
+
+def test_a_big_crate_names_its_commonest_keys_and_counts_the_rest():
+    """QA: a paste of 100 tracks listed all 23 of its keys in the query card."""
+    from ui.callbacks import KEYS_SHOWN, seeds_summary
+
+    seeds = [{"bpm": 120 + i % 10, "camelot": f"{1 + i % 12}{'AB'[i % 2]}"} for i in range(100)] + [{"camelot": "8A"}] * 20
+    bpm, keys = seeds_summary(seeds)
+    assert bpm == "120–129 BPM" and keys.startswith("8A, ") and keys.endswith(f"and {13 - KEYS_SHOWN} more keys")
+    assert seeds_summary([{"bpm": 124, "camelot": "8A"}, {"bpm": 124, "camelot": "9A"}]) == ["124 BPM", "8A, 9A"]

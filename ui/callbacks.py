@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 
 from dash import ALL, Input, Output, State, ctx, html, no_update
 
@@ -153,12 +154,17 @@ def tempo_and_key(track: dict) -> list[str]:
     return facts
 
 
+KEYS_SHOWN = 6  # QA: a crate of 100 tracks listed 23 keys
+
+
 def seeds_summary(seeds: list[dict]) -> list[str]:
-    """Facts of several seeds together: their BPM range and their keys."""
+    """Facts of several seeds together: their BPM range and their keys (the commonest KEYS_SHOWN, then a count)."""
     bpms = sorted(round(s["bpm"]) for s in seeds if s.get("bpm"))
-    keys = list(dict.fromkeys(s["camelot"] for s in seeds if s.get("camelot")))
+    keys = Counter(s["camelot"] for s in seeds if s.get("camelot"))
     facts = [f"{bpms[0]}–{bpms[-1]} BPM" if bpms[0] != bpms[-1] else f"{bpms[0]} BPM"] if bpms else []
-    return facts + ([", ".join(keys)] if keys else [])
+    shown = ", ".join(key for key, _ in keys.most_common(KEYS_SHOWN))
+    more = f" and {len(keys) - KEYS_SHOWN} more keys" if len(keys) > KEYS_SHOWN else ""
+    return facts + ([shown + more] if keys else [])
 
 
 def query_card(store: dict | None, *, player: bool = False):
