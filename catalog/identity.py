@@ -8,6 +8,7 @@ artists and "Original Mix"-like versions dropped.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -136,8 +137,10 @@ def split_title(title: str) -> tuple[str, str | None, tuple[str, ...]]:
     return _SPACES.sub(" ", title).strip(" -"), version, featured
 
 
+@functools.lru_cache(maxsize=65_536)
 def parse_track_name(artist: str, title: str, version: str | None = None) -> TrackName:
-    """Split raw artist and title strings (as scraped or imported) into a `TrackName`."""
+    """Split raw artist and title strings (as scraped or imported) into a `TrackName` (cached: an import asks
+    for each row's name when checking it, when storing it and when comparing a set with the stored one)."""
     artist, title = repair_mojibake(artist), repair_mojibake(title)
     artists, featured = split_artists(artist)
     bare_title, title_version, title_featured = split_title(title)

@@ -137,7 +137,7 @@ def _row_problem(row: dict[str, str]) -> str | None:
 
         try:
             track_key(row["artist"], row["title"])
-        except ValueError as error:  # '!!!' or MixesDB's '?' title: nothing to know the track by
+        except ValueError as error:  # MixesDB's '?' title, a name of dashes: nothing to know the track by
             return str(error)
     position = row.get("position", "")
     if position and not position.lstrip("-").isdigit():
