@@ -53,6 +53,11 @@ def track_by_spotify_id(conn: sqlite3.Connection, spotify_id: str) -> sqlite3.Ro
     ).fetchone()
 
 
+def tracks_by_spotify_ids(conn: sqlite3.Connection, spotify_ids: list[str]) -> list[sqlite3.Row]:
+    """The catalog tracks of those `spotify_ids` the catalog knows (`track_by_spotify_id`), in order."""
+    return [row for row in (track_by_spotify_id(conn, i) for i in spotify_ids) if row is not None]
+
+
 MAX_WORDS = 12  # words (and credited names) of a query used; a DJ names a track in fewer
 MAX_WORD_CHARS = 40  # a longer word is matched by its first letters
 

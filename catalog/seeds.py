@@ -6,7 +6,7 @@ import re
 import sqlite3
 from dataclasses import dataclass, field
 
-from catalog.queries import resolve_query, track_by_spotify_id
+from catalog.queries import resolve_query, tracks_by_spotify_ids
 from errors import BadInputError, CratediggerError, NotFoundError, quoted
 from scraping.grammar import names_unknown_track, pasted_track_text
 from spotify.ids import is_spotify_id, parse_query
@@ -102,7 +102,7 @@ def _resolve_part(conn: sqlite3.Connection, settings, part: str, notes: list[str
             notes.append(match.note)
         return [match.row]
     ids = playlist_tracks(settings, part)
-    known = [row for row in (track_by_spotify_id(conn, i) for i in ids) if row is not None]
+    known = tracks_by_spotify_ids(conn, ids)
     if not known:
         raise NotFoundError(
             f"None of the playlist's {len(ids)} tracks is in a DJ set we know, so there is nothing to dig from."

@@ -323,7 +323,7 @@ def _recommendations(settings, parts: list[str], *, n: int, one_per_artist: bool
     """The CLI's answer as JSON: the dashboard's seeds, engine choice and result cards (`ui.service.dig`);
     the tracks of `exclude_playlist` (a Spotify playlist link) left out."""
     from catalog.db import connect_existing
-    from catalog.queries import track_by_spotify_id, track_label
+    from catalog.queries import track_label, tracks_by_spotify_ids
     from catalog.seeds import resolve_seeds
     from models.recommender import Recommender
     from ui.ranking import normalised
@@ -339,9 +339,8 @@ def _recommendations(settings, parts: list[str], *, n: int, one_per_artist: bool
             from spotify.oauth import cli_cache, user_client
 
             ids = destination_track_ids(settings, exclude_playlist, user_client(settings, cli_cache(settings)))
-            held = [track_by_spotify_id(conn, i) for i in ids]
-            exclude = [row["id"] for row in held if row is not None]
-            seeds.notes.append(f"{len(exclude)} of the playlist's {len(held)} tracks are in the catalog: left out.")
+            exclude = [row["id"] for row in tracks_by_spotify_ids(conn, ids)]
+            seeds.notes.append(f"{len(exclude)} of the playlist's {len(ids)} tracks are in the catalog: left out.")
         recommender = Recommender.from_current(settings)
         cards, source = dig(conn, seeds.ids, recommender, SoundIndexLoader(settings), n=n, blend_sound=False,
                             one_per_artist=one_per_artist, exclude=exclude)

@@ -82,7 +82,7 @@ def read_destination(settings, link: str | None) -> tuple[dict | None, str | Non
     """
     if not (link or "").strip():
         return None, None
-    from catalog.queries import track_by_spotify_id
+    from catalog.queries import tracks_by_spotify_ids
     from spotify.export import destination_track_ids
     from spotify.oauth import current_user_client
 
@@ -93,7 +93,7 @@ def read_destination(settings, link: str | None) -> tuple[dict | None, str | Non
         return None, str(error)
     conn = open_catalog(settings)
     try:
-        known = [row["id"] for row in (track_by_spotify_id(conn, i) for i in ids) if row is not None] if conn else []
+        known = [row["id"] for row in tracks_by_spotify_ids(conn, ids)] if conn else []
     finally:
         if conn is not None:
             conn.close()
