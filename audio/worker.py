@@ -8,7 +8,8 @@ dashboard's `SoundWorkerKeeper` starts a new one when it finds none (killed, cra
 started while another of its data folder serves (several server processes) exits at once with `STOOD_DOWN`.
 
 Wire format, both ways: 4-byte big-endian length + JSON; a request is followed by a second frame
-with the audio bytes. A reply is `{"ids", "scores", "analysis", "spectrogram"}` or
+with the audio bytes. A reply is `{"ids", "scores", "analysis", "spectrogram"}` (plus `"note"` saying why
+there are no neighbours: no sound model yet) or
 `{"error": sentence, "exit_code": n}`.
 """
 
@@ -221,15 +222,16 @@ def answer(settings, header: dict, data: bytes) -> dict:
     from audio.training import newest_sound_run
     from errors import ArtifactMissingError, CratediggerError
 
-    filename = str(header.get("filename", ""))
+    filename, note = str(header.get("filename", "")), None
     try:
         try:
             run_dir = newest_sound_run(settings, need="embeddings.npy")
         except ArtifactMissingError as missing:  # no sound model yet: tempo and key still answer
+            ids, scores, note = [], [], str(missing)
             analysis = analyze(query_samples(data, filename=filename))
-            return {"ids": [], "scores": [], "analysis": analysis.as_dict(), "note": str(missing),
-                    "spectrogram": small_spectrogram(analysis.mel)}
-        ids, scores, analysis = cold_start_neighbours(data, run_dir, k=int(header.get("k", 150)), filename=filename)
+        else:
+            ids, scores, analysis = cold_start_neighbours(data, run_dir, k=int(header.get("k", 150)),
+                                                          filename=filename)
     except CratediggerError as error:
         return {"error": str(error), "exit_code": error.exit_code}
     except Exception:  # a bug or a damaged model must not end the worker: every later upload would fail  # noqa: BLE001
@@ -238,7 +240,7 @@ def answer(settings, header: dict, data: bytes) -> dict:
         return {"error": f"{name} could not be analysed (an unexpected error, logged in {log_path(settings)}). "
                          "Try another copy or another format.", "exit_code": 3}
     return {"ids": [int(t) for t in ids], "scores": [float(s) for s in scores], "analysis": analysis.as_dict(),
-            "spectrogram": small_spectrogram(analysis.mel)}
+            "spectrogram": small_spectrogram(analysis.mel), **({"note": note} if note else {})}
 
 
 def serve(settings, parent_pid: int) -> bool:
