@@ -15,6 +15,7 @@ from dash import ALL, Input, Output, State, ctx, html, no_update
 from errors import CratediggerError
 from ui import figures
 from ui.export import export_file, export_spotify, read_destination
+from ui.layout import ADD_TO_PLAYLIST, CREATE_PLAYLIST
 from ui.online import spotify_player_available
 from ui.ranking import Controls, Feedback, rank
 from ui.service import answer_query, cards_for, open_catalog, suggest
@@ -450,7 +451,7 @@ def register_callbacks(app, settings, loader, sound_loader=None) -> None:
         def on_destination(link):
             """Read a pasted destination playlist: its tracks leave the results, and the button adds to it."""
             data, message = read_destination(settings, link)
-            label = "Add to the playlist" if data else "Create Spotify playlist"
+            label = ADD_TO_PLAYLIST if data else CREATE_PLAYLIST
             public = {"display": "none"} if data else {}
             if not (link or "").strip():
                 cleared = ctx.triggered_id == "export-destination"  # not the page's first call

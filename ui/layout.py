@@ -34,6 +34,7 @@ UPLOAD_FOLDER = "{name} is a folder: drop one audio file from it."
 UPLOAD_NONE_OF_SEVERAL = ("None of the {count} items dropped is an audio file Cratedigger reads ({formats}, …, "
                           "up to {limit} MB): drop one audio file.")
 UPLOAD_FORMATS = "mp3, wav, flac, aiff, m4a, ogg"  # the common ones, for messages
+CREATE_PLAYLIST, ADD_TO_PLAYLIST = "Create Spotify playlist", "Add to the playlist"  # the Spotify button, by destination
 
 
 def header(status_children) -> html.Header:
@@ -195,7 +196,7 @@ def spotify_export_row(spotify_state: str):
         html.Div(className="export-row", children=[
             dcc.Checklist(id="export-public", options=[{"label": " public", "value": "public"}], value=[],
                           className="flags inline"),
-            html.Button("Create Spotify playlist", id="export-spotify", className="primary-button", n_clicks=0),
+            html.Button(CREATE_PLAYLIST, id="export-spotify", className="primary-button", n_clicks=0),
             login,
         ]),
         html.Div(className="export-row", children=[
