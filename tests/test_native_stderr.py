@@ -54,18 +54,26 @@ def test_a_child_forked_inside_a_block_has_its_stderr_and_can_block_again(capfd)
 def test_threads_asking_for_tensorflow_meanwhile_get_the_whole_module(monkeypatch, tmp_path):
     """Review: a second thread saw `tensorflow` in sys.modules while the first was still importing it."""
     import threading
-    import time
 
     from models import tensorflow_import
 
-    (tmp_path / "tensorflow").mkdir()
-    (tmp_path / "tensorflow" / "__init__.py").write_text("import time\ntime.sleep(0.5)\nready = True\n")
+    (tmp_path / "tf_signals.py").write_text("import threading\nstarted, go = threading.Event(), threading.Event()\n")
+    (tmp_path / "tensorflow").mkdir()  # a stand-in whose import is under way until the test says go
+    (tmp_path / "tensorflow" / "__init__.py").write_text(
+        "import tf_signals\ntf_signals.started.set()\ntf_signals.go.wait(10)\nready = True\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.delitem(sys.modules, "tensorflow", raising=False)
+    monkeypatch.delitem(sys.modules, "tf_signals", raising=False)
+    import tf_signals
+
     got = {}
     first = threading.Thread(target=lambda: got.setdefault("a", tensorflow_import.tensorflow()))
     first.start()
-    time.sleep(0.1)
-    complete_when_returned = hasattr(tensorflow_import.tensorflow(), "ready")
+    assert tf_signals.started.wait(10)  # the first import is under way
+    second = threading.Thread(target=lambda: got.setdefault("b", hasattr(tensorflow_import.tensorflow(), "ready")))
+    second.start()
+    second.join(1.0)  # a half-made module would come back at once; the whole one only after `go`
+    tf_signals.go.set()
     first.join()
-    assert complete_when_returned and got["a"].ready
+    second.join()
+    assert got["b"] is True and got["a"].ready
