@@ -226,6 +226,32 @@ def test_an_upload_with_no_sound_model_says_its_tempo_and_key_and_why_no_tracks(
     assert store["level"] == "warning" and store["candidates"] == []
 
 
+def test_an_uploads_neighbours_leave_out_the_destination_playlist(settings, conn, monkeypatch):
+    import base64
+
+    import audio.worker
+    from catalog.store import PlayRecord, SetRecord, TrackRecord, save_set
+    from ui.callbacks import upload
+    from ui.sound import UPLOAD_NEIGHBOURS
+
+    save_set(conn, SetRecord("t", "s1", "Set", plays=[PlayRecord(i, TrackRecord("A", f"T{i}")) for i in (1, 2, 3)]))
+    conn.commit()
+    ids = [r["id"] for r in conn.execute("SELECT id FROM tracks ORDER BY id")]
+    asked = {}
+
+    def worker(*args, k, **kwargs):
+        asked["k"] = k
+        return {"ids": ids, "scores": [0.9, 0.8, 0.7], "spectrogram": [],
+                "analysis": {"tempo": 124.0, "tempo_confidence": 0.5, "key": "A minor", "camelot": "8A",
+                             "key_confidence": 0.6}}
+
+    monkeypatch.setattr(audio.worker, "ask_worker", worker)
+    store, _ = upload(settings, "data:audio/wav;base64," + base64.b64encode(b"RIFF").decode(), "opener.wav",
+                      destination={"link": "x", "track_ids": [ids[1]]})
+    assert [c["track_id"] for c in store["candidates"]] == [ids[0], ids[2]]
+    assert asked["k"] == UPLOAD_NEIGHBOURS + 1  # one more asked for, so as many are left
+
+
 def test_a_big_crate_names_its_commonest_keys_and_counts_the_rest():
     """QA: a paste of 100 tracks listed all 23 of its keys in the query card."""
     from ui.callbacks import KEYS_SHOWN, seeds_summary

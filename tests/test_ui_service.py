@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from dash import no_update
 
 from models.als import AlsParams
 from models.artifacts import publish
@@ -84,6 +85,35 @@ def test_recommend_leaves_out_the_destination_playlists_tracks(world):
     kept = [r["track_id"] for r in after["results"]]
     assert first["track_id"] not in kept and kept[:4] == [r["track_id"] for r in before["results"][1:]]
     assert "1 of the playlist's 561 tracks are in the catalog: left out." in after["notes"]
+
+
+def test_the_dashboard_leaves_the_destination_out_before_counting_its_candidates(world):
+    """Issue 5: a destination playlist holding most of the answer hid them among 150 candidates and left the
+    table short; its tracks are now left out by the model, so the candidates are as many as without it."""
+    from ui.callbacks import search, search_again
+
+    settings, loader, _ = world
+    text = f"spotify:track:{SPOTIFY['h1']}"
+    before = answer_query(text, settings, loader, n=4).candidates
+    held = [c["track_id"] for c in before[:3]]
+    after = answer_query(text, settings, loader, n=4, exclude=held).candidates
+    assert len(after) == 4 and not {c["track_id"] for c in after} & set(held)
+    assert after[0]["track_id"] == before[3]["track_id"]
+
+    store, _ = search(settings, loader, text, destination={"link": "x", "track_ids": held})
+    assert store["text"] == text and not {c["track_id"] for c in store["candidates"]} & set(held)
+    again = search_again(settings, loader, store, destination=None)  # the field cleared: they come back
+    assert {c["track_id"] for c in again["candidates"]} >= set(held)
+    upload_store = {**store, "text": None}  # an uploaded file is not asked again
+    assert search_again(settings, loader, upload_store, destination={"track_ids": []}) is no_update
+
+
+def test_a_destination_holding_every_answer_says_so(world):
+    settings, loader, _ = world
+    text = f"spotify:track:{SPOTIFY['h1']}"
+    everything = [c["track_id"] for c in answer_query(text, settings, loader).candidates]
+    answer = answer_query(text, settings, loader, exclude=everything)
+    assert answer.candidates == [] and "already in the destination playlist" in answer.message
 
 
 def test_a_playlist_without_credentials_says_what_to_do(world):

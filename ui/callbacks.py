@@ -42,19 +42,36 @@ def alert(message: str | None, level: str = "info"):
     return html.Div(message, className=f"alert alert-{level}", role="alert")
 
 
-def search(settings, loader, text: str | None, sound_loader=None) -> tuple[dict, object]:
-    """(results-store data, alert) for a pasted query."""
+def destination_ids(destination: dict | None) -> list[int]:
+    """Catalog ids of the destination playlist's tracks (`destination-store`), which no answer offers."""
+    return list((destination or {}).get("track_ids") or ())
+
+
+def search(settings, loader, text: str | None, sound_loader=None, destination: dict | None = None) -> tuple[dict, object]:
+    """(results-store data, alert) for a pasted query; the destination playlist's tracks are left out."""
     if not text or not text.strip():
         return {"query": None, "candidates": []}, alert("Paste a Spotify track link, URI or ID, or type artist - title.")
-    answer = answer_query(text, settings, loader, sound_loader=sound_loader)
+    answer = answer_query(text, settings, loader, sound_loader=sound_loader, exclude=destination_ids(destination))
     return answer.to_store(), alert(answer.message, answer.level)
 
 
+def search_again(settings, loader, store: dict | None, sound_loader=None, destination: dict | None = None):
+    """results-store data for the same pasted query once the destination playlist changed (its tracks left out
+    before the candidates are counted, so a big playlist does not empty the table), or `no_update` when there is
+    no pasted query to ask again (nothing yet, or an uploaded file: the table then hides them among its candidates).
+    """
+    text = (store or {}).get("text")
+    if not text or not (store or {}).get("query"):
+        return no_update
+    return search(settings, loader, text, sound_loader, destination)[0]
+
+
 def upload(settings, contents: str | None, filename: str | None, set_progress=lambda value: None, *,
-           note: str | None = None):
+           note: str | None = None, destination: dict | None = None):
     """(results-store data, alert) for a dropped audio file: its sound neighbours (background job).
 
     note: the page's sentence on the drop (several files dropped, only this one sent), said after the answer's.
+    destination: `destination-store`; its tracks are left out of the neighbours.
     """
     from ui.sound import analyse_upload
 
@@ -66,7 +83,8 @@ def upload(settings, contents: str | None, filename: str | None, set_progress=la
 
     try:
         result = analyse_upload(settings, contents, filename or "upload",
-                                progress=lambda step, total, what: set_progress((str(step), f"{what}…")))
+                                progress=lambda step, total, what: set_progress((str(step), f"{what}…")),
+                                exclude=destination_ids(destination))
     except CratediggerError as error:
         return no_update, alert(noted(str(error)), "error" if error.exit_code == 2 else "warning")
     except Exception:  # never a stack trace on the page; the log keeps it  # noqa: BLE001
@@ -307,16 +325,21 @@ def register_callbacks(app, settings, loader, sound_loader=None) -> None:
         Input("search-input", "n_submit"),
         Input({"type": "example-chip", "index": ALL}, "n_clicks"),
         State("search-input", "value"),
+        State("destination-store", "data"),
         prevent_initial_call=True,
     )
-    def on_search(_clicks, _submit, chip_clicks, text):
+    def on_search(_clicks, _submit, chip_clicks, text, destination):
         chip = ctx.triggered_id if isinstance(ctx.triggered_id, dict) else None
         if chip is not None and not any(chip_clicks or []):
             return no_update, no_update, no_update, no_update  # chips being drawn, not clicked
         if chip is not None:
             text = f"spotify:track:{chip['index']}"
-        store, message = search(settings, loader, text, sound_loader)
+        store, message = search(settings, loader, text, sound_loader, destination)
         return store, message, text if chip is not None else no_update, {"liked": [], "disliked": []}
+
+    app.callback(Output("results-store", "data", allow_duplicate=True), Input("destination-store", "data"),
+                 State("results-store", "data"), prevent_initial_call=True)(
+        lambda destination, store: search_again(settings, loader, store, sound_loader, destination))
 
     @app.callback(
         Output("results-store", "data", allow_duplicate=True),
@@ -325,6 +348,7 @@ def register_callbacks(app, settings, loader, sound_loader=None) -> None:
         Input("upload-audio", "contents"),
         State("upload-audio", "filename"),
         State("upload-note", "data"),
+        State("destination-store", "data"),
         background=True,
         interval=300,  # ms between the page's polls of the job; the warm worker answers in a few hundred
         running=[(Output("upload-progress-row", "hidden"), False, True)],
@@ -332,10 +356,10 @@ def register_callbacks(app, settings, loader, sound_loader=None) -> None:
         cancel=[Input("upload-cancel", "n_clicks")],
         prevent_initial_call=True,
     )
-    def on_upload(set_progress, contents, filename, note):
+    def on_upload(set_progress, contents, filename, note, destination):
         if not contents:  # the emptying below fires this again: nothing to do, nothing to empty
             return no_update, no_update, no_update
-        return *upload(settings, contents, filename, set_progress, note=note), None  # emptied: the same file can come again
+        return *upload(settings, contents, filename, set_progress, note=note, destination=destination), None  # emptied: the same file can come again
 
     app.callback(Output("upload-audio", "contents", allow_duplicate=True), Input("upload-cancel", "n_clicks"),
                  prevent_initial_call=True)(lambda _clicks: None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +31,7 @@ STYLES = StyleCache()  # this process's; styles change only on import
 class Answer:
     query: dict | None = None
     seeds: list[dict] | None = None
+    text: str | None = None  # what was pasted: asked again when the destination playlist changes
     candidates: list[dict] | None = None
     message: str | None = None
     level: str = "info"  # 'info', 'warning' or 'error'
@@ -37,6 +39,7 @@ class Answer:
     def to_store(self) -> dict:
         return {
             "query": self.query,
+            "text": self.text,
             "seeds": self.seeds or [],
             "candidates": self.candidates or [],
             "message": self.message,
@@ -157,39 +160,47 @@ def cards_for(conn, scored: list[tuple[int, dict]], recommender=None) -> list[di
     return cards
 
 
-def sound_candidates(conn, sound, seed_ids: list[int], n: int) -> list[dict]:
-    """Cards of the `n` tracks that sound most like the seeds (see `SoundIndex.query_of`), seeds left out."""
-    ids, scores = sound.neighbours_of_tracks(seed_ids, n)
-    return cards_for(conn, [(int(t), {"sound_score": float(s), "engine": "sound"}) for t, s in zip(ids, scores, strict=True)])
+def sound_candidates(conn, sound, seed_ids: list[int], n: int, exclude=()) -> list[dict]:
+    """Cards of the `n` tracks that sound most like the seeds (see `SoundIndex.query_of`), seeds and `exclude` left out."""
+    banned = set(exclude)
+    ids, scores = sound.neighbours_of_tracks(seed_ids, n + len(banned))
+    kept = [(int(t), {"sound_score": float(s), "engine": "sound"}) for t, s in zip(ids, scores, strict=True)
+            if int(t) not in banned]
+    return cards_for(conn, kept[:n])
 
 
-def add_sound(conn, sound, seed_ids: list[int], candidates: list[dict]) -> list[dict]:
-    """Sound scores for DJ-set candidates, plus the best sound-alikes no set links to the query."""
+def add_sound(conn, sound, seed_ids: list[int], candidates: list[dict], exclude=()) -> list[dict]:
+    """Sound scores for DJ-set candidates, plus the best sound-alikes no set links to the query (none of `exclude`)."""
     similarity = sound.similarity(seed_ids, [c["track_id"] for c in candidates])
     for candidate in candidates:
         if candidate["track_id"] in similarity:
             candidate["sound_score"] = similarity[candidate["track_id"]]
             candidate["evidence"] = evidence_text(candidate)
     have = {c["track_id"] for c in candidates} | set(seed_ids)
-    extra = [c for c in sound_candidates(conn, sound, seed_ids, SOUND_EXTRA + len(have)) if c["track_id"] not in have]
+    extra = [c for c in sound_candidates(conn, sound, seed_ids, SOUND_EXTRA + len(have), exclude)
+             if c["track_id"] not in have]
     return candidates + extra[:SOUND_EXTRA]
 
 
-def answer_query(text: str, settings, loader, *, sound_loader=None, n: int = CANDIDATES) -> Answer:
-    """Resolve `text` (one or several tracks) and fetch `n` candidates with their evidence.
+def answer_query(text: str, settings, loader, *, sound_loader=None, n: int = CANDIDATES,
+                 exclude: Iterable[int] = ()) -> Answer:
+    """Resolve `text` (one or several tracks) and fetch `n` candidates with their evidence, none of `exclude`.
 
     DJ-set evidence comes from the published run; a track no set in the model contains is answered
     from sound when the run has its embedding; when both engines know it, candidates carry both scores.
+    `exclude` (catalog ids, e.g. the destination playlist's tracks) is left out before the `n` are counted.
     """
     conn = open_catalog(settings)
     if conn is None:
         return Answer(message="The catalog is empty: run `python cli.py demo` or import tracklists.", level="warning")
     try:
-        return _answer(conn, text, settings, loader, sound_loader, n)
+        answer = _answer(conn, text, settings, loader, sound_loader, n, [int(t) for t in exclude])
     except CratediggerError as error:
-        return Answer(message=str(error), level="error" if error.exit_code == 2 else "warning")
+        answer = Answer(message=str(error), level="error" if error.exit_code == 2 else "warning")
     finally:
         conn.close()
+    answer.text = text
+    return answer
 
 
 def dig(conn, seed_ids: list[int], recommender, sound_loader=None, *, n: int = CANDIDATES,
@@ -208,19 +219,18 @@ def dig(conn, seed_ids: list[int], recommender, sound_loader=None, *, n: int = C
                 "run `python cli.py fetch-audio` and `embed`, or analyse its audio file "
                 "(`python cli.py cold-start FILE`, or drop it on the dashboard)."
             )
-        wanted = (4 * n if one_per_artist else n) + len(exclude)  # artists repeat; excluded tracks drop out
-        banned = set(exclude)
-        neighbours = [c for c in sound_candidates(conn, sound, seed_ids, wanted) if c["track_id"] not in banned]
+        neighbours = sound_candidates(conn, sound, seed_ids, 4 * n if one_per_artist else n, exclude)  # artists repeat
         return (first_per_artist(neighbours) if one_per_artist else neighbours)[:n], "sound (no DJ set plays it yet)"
     recommendations = recommender.similar(seed_ids, n=n, one_per_artist=one_per_artist, exclude=exclude)
     candidates = cards_for(conn, [(r.track_id, r.to_dict()) for r in recommendations], recommender)
     sound = sound_loader.get() if blend_sound and sound_loader is not None else None
     if sound is not None and sound.query_of(seed_ids) is not None:
-        return add_sound(conn, sound, seed_ids, candidates), "DJ sets and sound"
+        return add_sound(conn, sound, seed_ids, candidates, exclude), "DJ sets and sound"
     return candidates, "DJ sets"
 
 
-def _answer(conn: sqlite3.Connection, text: str, settings, loader, sound_loader, n: int) -> Answer:
+def _answer(conn: sqlite3.Connection, text: str, settings, loader, sound_loader, n: int,
+            exclude: list[int]) -> Answer:
     seeds = resolve_seeds(conn, settings, split_queries(text))
     seed_ids = seeds.ids
     styles = STYLES.get(conn, seed_ids)
@@ -245,9 +255,11 @@ def _answer(conn: sqlite3.Connection, text: str, settings, loader, sound_loader,
         recommender = loader.get()
     except ArtifactMissingError as error:
         return Answer(query=query, seeds=seed_cards, message=_joined(str(error), note), level="warning")
-    candidates, query["source"] = dig(conn, seed_ids, recommender, sound_loader, n=n)
+    candidates, query["source"] = dig(conn, seed_ids, recommender, sound_loader, n=n, exclude=exclude)
     place_on_map(recommender, seed_ids, query, candidates)  # no-op for a sound answer: no seed has factors
-    empty = None if candidates else "No DJ set plays this track with others yet: nothing to recommend."
+    empty = None if candidates else (
+        "Every track DJ sets play with this one is already in the destination playlist." if exclude
+        else "No DJ set plays this track with others yet: nothing to recommend.")
     message = _joined(note, empty)
     return Answer(query=query, seeds=seed_cards, candidates=candidates, message=message,
                   level="warning" if note else "info")

@@ -131,12 +131,17 @@ def cached_spectrogram(settings, audio_path: str | None) -> list[list[int]] | No
         return None
 
 
-def analyse_upload(settings, contents: str, filename: str, *, progress=lambda step, total, what: None) -> dict:
+UPLOAD_NEIGHBOURS = 150  # sound neighbours of an uploaded file; controls pick from these
+
+
+def analyse_upload(settings, contents: str, filename: str, *, progress=lambda step, total, what: None,
+                   exclude=()) -> dict:
     """Uploaded audio → query facts and sound neighbours' ids and scores (runs in a background job).
 
     Asks the warm sound worker first (`audio.worker`, a few hundred ms); without one, loads the analysis
     and the model in this process (a second or two; TensorFlow only for a run older than `sound_inference.npz`). Returns `{"query": {...}, "neighbours": [[track_id, score], ...], "note": None or why there are none}`;
     raises `CratediggerError`s with a sentence for the DJ (unreadable file, no sound model trained).
+    Tracks of `exclude` (the destination playlist's) are left out before the neighbours are counted.
     """
     from audio.worker import WorkerUnavailable, ask_worker
     from errors import CratediggerError
@@ -144,10 +149,12 @@ def analyse_upload(settings, contents: str, filename: str, *, progress=lambda st
     progress(1, 3, "reading the file")
     data = decode_upload(contents, filename)
     progress(2, 3, "listening: tempo, key and sound")
+    banned = {int(t) for t in exclude}
+    k = UPLOAD_NEIGHBOURS + len(banned)
     try:
-        reply = ask_worker(settings, data, filename=filename or "", k=150)
+        reply = ask_worker(settings, data, filename=filename or "", k=k)
     except WorkerUnavailable:
-        reply = analyse_here(settings, data, filename or "")
+        reply = analyse_here(settings, data, filename or "", k=k)
     if "error" in reply:
         error = BadInputError(reply["error"]) if reply.get("exit_code") == 2 else CratediggerError(reply["error"])
         raise error
@@ -157,12 +164,13 @@ def analyse_upload(settings, contents: str, filename: str, *, progress=lambda st
     query = {"track_id": -1, "artist": "uploaded file", "title": filename or "upload", "bpm": bpm,
              "no_clear_beat": bpm is None, "key": facts["key"], "camelot": facts["camelot"], "styles": [], "source": "sound",
              "spectrogram": reply["spectrogram"], "is_demo": False}
-    return {"query": query, "neighbours": [[int(t), float(s)] for t, s in zip(reply["ids"], reply["scores"], strict=True)],
+    neighbours = [[int(t), float(s)] for t, s in zip(reply["ids"], reply["scores"], strict=True) if int(t) not in banned]
+    return {"query": query, "neighbours": neighbours[:UPLOAD_NEIGHBOURS],
             "note": reply.get("note")}  # why there are no neighbours (no sound model yet)
 
 
-def analyse_here(settings, data: bytes, filename: str) -> dict:
+def analyse_here(settings, data: bytes, filename: str, k: int = UPLOAD_NEIGHBOURS) -> dict:
     """What the warm worker would answer, computed in this process."""
     from audio.worker import answer
 
-    return answer(settings, {"filename": filename, "k": 150}, data)
+    return answer(settings, {"filename": filename, "k": k}, data)
