@@ -21,6 +21,12 @@ from dataclasses import dataclass, field
 _CUE = re.compile(r"^\[\s*((?:[0-9?]{1,3}:){0,2}[0-9?]{1,3})\s*\]\s*")
 _LIST_MARKER = re.compile(r"^[#*:]+\s*")
 _NUMBER = re.compile(r"^\d{1,3}[.)]\s+")  # `01. `, `1) `: a numbered tracklist copied as text
+# What else a DJ's copied list puts first: `#3 `, a zero-padded `01 ` (`2 Unlimited` is an artist, `02` is not),
+# a video's timestamp (`00:00 `, `(1:02:03) `), or a number before the artist's own dash (`03 - A - T`).
+_PASTED_PREFIX = re.compile(
+    r"^(?:#\d{1,3}[.)]?\s+|\d{1,3}\s+[-–—]\s+(?=.+\s[-–—]\s)|0\d{1,2}\s+(?![-–—]\s)"
+    r"|\(?(?:\d{1,2}:)?\d{1,2}:\d{2}\)?(?:\s+[-–—])?\s+)"
+)
 _COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
 _WIKILINK = re.compile(r"\[\[(?:[^\]|]*\|)?([^\]]*)\]\]")
 _EXTLINK = re.compile(r"\[(?:https?:)?//[^\s\]]+\s*([^\]]*)\]")
@@ -236,10 +242,12 @@ def split_cue(text: str) -> tuple[str | None, str]:
 
 
 def pasted_track_text(line: str) -> str:
-    """A tracklist line as a DJ copies it (`# [00] A - T`, `[1:02:03] A - T [Label]`, `[01] A - T`, `01. A - T`)
-    → the text naming its track (`A - T`, a label kept): the list marker, cue and number are removed."""
-    _, text = split_cue(_LIST_MARKER.sub("", line.strip()))
-    return _NUMBER.sub("", text)
+    """A tracklist line as a DJ copies it (`# [00] A - T`, `[1:02:03] A - T [Label]`, `[01] A - T`, `01. A - T`,
+    `01 A - T`, `03 - A - T`, `00:00 A - T` from a video's description) → the text naming its track (`A - T`, a label
+    kept): the list marker, cue, number or timestamp is removed. A bare `2 Unlimited - …` is an artist: kept."""
+    line = _PASTED_PREFIX.sub("", line.strip())
+    _, text = split_cue(_LIST_MARKER.sub("", line))
+    return _PASTED_PREFIX.sub("", _NUMBER.sub("", text))
 
 
 def parse_tracklist_line(line: str) -> TrackLine | None:

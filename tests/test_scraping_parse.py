@@ -604,6 +604,18 @@ def test_category_page_from_real_links():
     ("12) Nono - Body Titam", "Nono - Body Titam"),
     ("808 State - Pacific", "808 State - Pacific"),
     ("spotify:track:4uLU6hMCjMI75M1A2tKUQC", "spotify:track:4uLU6hMCjMI75M1A2tKUQC"),
+    # what playlist exports and video descriptions put first
+    ("01 Nono - Body Titam", "Nono - Body Titam"),
+    ("03 - Nono - Body Titam", "Nono - Body Titam"),
+    ("#3 Nono - Body Titam", "Nono - Body Titam"),
+    ("00:00 Nono - Body Titam", "Nono - Body Titam"),
+    ("1:02:03 - Nono - Body Titam", "Nono - Body Titam"),
+    ("(12:30) Nono - Body Titam", "Nono - Body Titam"),
+    ("01 - 808 State - Pacific", "808 State - Pacific"),
+    # numbers that are names
+    ("2 Unlimited - No Limit", "2 Unlimited - No Limit"),
+    ("4 Hero - Mr Kirk's Nightmare", "4 Hero - Mr Kirk's Nightmare"),
+    ("007 - Goldeneye", "007 - Goldeneye"),
 ])
 def test_pasted_track_text_drops_what_a_copied_tracklist_adds(line, text):
     from scraping.grammar import pasted_track_text
