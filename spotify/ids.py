@@ -58,9 +58,21 @@ def _what_to_paste(allow: tuple[str, ...], *, text_ok: bool) -> str:
             + (", or 'artist - title'" if text_ok else ""))
 
 
+_SHORT_LINK_HOSTS = {"spotify.link", "spoti.fi", "spotify.app.link"}  # share links: redirects to open.spotify.com
+
+
+def _is_link(text: str) -> bool:
+    """Whether `text` is meant as a web link (a Spotify one, a short share link, or any URL)."""
+    lower = text.lower()
+    return "spotify.com" in lower or "://" in text or lower.split("/")[0] in _SHORT_LINK_HOSTS
+
+
 def _from_url(text: str, allow: tuple[str, ...], text_ok: bool) -> tuple[str, str]:
     url = urlparse(text if "://" in text else "https://" + text)
     host = (url.hostname or "").lower()
+    if host in _SHORT_LINK_HOSTS:  # resolving it would mean fetching it: not done behind the DJ's back
+        raise BadInputError(f"{quoted(text)} is a Spotify short link: open it (it leads to open.spotify.com), then "
+                            f"{_what_to_paste(allow, text_ok=False)} from there, or use Share → Copy link in Spotify.")
     if host not in {"open.spotify.com", "play.spotify.com"}:
         raise BadInputError(f"{quoted(text)} is not a Spotify link: {_what_to_paste(allow, text_ok=text_ok)}.")
     parts = [p for p in url.path.split("/") if p]
@@ -100,7 +112,7 @@ def _parse_ref(text: str, allow: tuple[str, ...], *, text_ok: bool) -> Query:
             raise BadInputError(f"{quoted(original)} is not a Spotify URI of the form {forms}.")
         kind = match.groupdict().get("kind", "playlist").lower()
         spotify_id = match.group("id")
-    elif "spotify.com" in text.lower() or "://" in text:
+    elif _is_link(text):
         kind, spotify_id = _from_url(text, allow, text_ok)
     else:
         example = _EXAMPLE.get(allow[0], f"spotify:{allow[0]}:4uLU6hMCjMI75M1A2tKUQC")
@@ -123,8 +135,7 @@ def parse_query(text: str, *, allow: tuple[str, ...] = ("track",)) -> Query:
     looks_like_ref = (
         is_spotify_id(stripped)
         or stripped.lower().startswith("spotify:")
-        or "spotify.com" in stripped.lower()
-        or "://" in stripped
+        or _is_link(stripped)
     )
     if not stripped or looks_like_ref:
         return _parse_ref(text, allow, text_ok=True)

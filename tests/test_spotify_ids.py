@@ -51,6 +51,8 @@ def test_every_track_form_gives_the_id(text):
         ("https://open.spotify.com/track/4uLU6hMCjMI75M1A2tKUQC-extra", "22"),
         ("https://www.youtube.com/watch?v=dQw4w9WgXcQ", "not a Spotify link"),
         ("https://soundcloud.com/artist/track", "not a Spotify link"),
+        ("https://spotify.link/Ab12Cd34Ef", "short link: open it"),
+        ("spoti.fi/3xYzAbC", "short link: open it"),
         ("ftp://open.spotify.com.evil.com/track/4uLU6hMCjMI75M1A2tKUQC", "not a Spotify link"),
         ("spotify:", "URI"),
         ("spotify:track:4uLU6hMCjMI75M1A2tKUQC:extra", "URI"),
