@@ -260,3 +260,16 @@ def test_a_big_crate_names_its_commonest_keys_and_counts_the_rest():
     bpm, keys = seeds_summary(seeds)
     assert bpm == "120–129 BPM" and keys.startswith("8A, ") and keys.endswith(f"and {13 - KEYS_SHOWN} more keys")
     assert seeds_summary([{"bpm": 124, "camelot": "8A"}, {"bpm": 124, "camelot": "9A"}]) == ["124 BPM", "8A, 9A"]
+
+
+def test_a_catalog_track_analysed_with_no_clear_beat_says_so(conn):
+    """Its tempo is empty both when it was never analysed and when the analysis found no beat; the key tells them apart."""
+    from catalog.store import TrackRecord, update_track_audio, upsert_track
+    from ui.callbacks import tempo_and_key
+    from ui.service import track_card
+
+    pad, new = upsert_track(conn, TrackRecord("A", "Pad")), upsert_track(conn, TrackRecord("A", "Unheard"))
+    update_track_audio(conn, pad, musical_key="A minor", camelot="8A", forget_tempo=True)
+    rows = {r["id"]: r for r in conn.execute("SELECT * FROM tracks")}
+    assert tempo_and_key(track_card(rows[pad], [])) == ["no clear beat", "A minor / 8A"]
+    assert tempo_and_key(track_card(rows[new], [])) == []

@@ -160,7 +160,7 @@ def ranked_rows(store: dict | None, controls: Controls, feedback: dict | None) -
 
 
 def tempo_fact(track: dict) -> str | None:
-    """'126 BPM', 'no clear beat' for an upload whose analysis found none, or None (tempo unknown)."""
+    """'126 BPM', 'no clear beat' for a track or upload whose analysis found none, or None (not analysed)."""
     if track.get("bpm"):
         return f"{track['bpm']:.0f} BPM"
     return "no clear beat" if track.get("no_clear_beat") else None

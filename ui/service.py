@@ -75,6 +75,7 @@ def track_card(row, styles: list[str], n_sets: int | None = None) -> dict:
         "spotify_id": row["spotify_id"],
         "is_demo": bool(row["is_demo"]),
         "bpm": row["tempo"],
+        "no_clear_beat": row["tempo"] is None and row["musical_key"] is not None,  # analysed: a key, but no beat
         "key": row["musical_key"],
         "camelot": row["camelot"],
         "styles": styles,
