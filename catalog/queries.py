@@ -9,6 +9,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 
+from catalog.fuzzy import fuzzy_search_tracks
 from catalog.identity import fold, make_key, normalise_version, parse_track_name, split_artists, split_title
 from errors import NotFoundError, quoted
 from scraping.grammar import split_artist_title
@@ -121,7 +122,13 @@ def _matching(needles: list[str]) -> tuple[str, list[str]]:
     return sql, anywhere + starts
 
 
-def search_tracks(conn: sqlite3.Connection, text: str, *, limit: int = 10) -> list[sqlite3.Row]:
+def typed_words(text: str) -> list[str]:
+    """The folded words of typed text that a search matches (`search_terms`: title, version and credited names)."""
+    terms = search_terms(text)
+    return [w for name in (*terms.key_words, *terms.artist_names) for w in name.split()]
+
+
+def search_tracks(conn: sqlite3.Connection, text: str, *, limit: int = 10, typos: bool = False) -> list[sqlite3.Row]:
     """Tracks matching `text` (see `search_terms`), the one it names exactly first, then most-played.
 
     Each row has the track's columns plus `n_sets`. Matching is accent- and case-blind on the stored
@@ -134,7 +141,8 @@ def search_tracks(conn: sqlite3.Connection, text: str, *, limit: int = 10) -> li
     `artist - title` typed (its identity key, also for `id:` tracks) or the external id typed.
     Plain SQL (`GLOB` over the covering index `tracks_search`), so the autocomplete stays a scan in C (a
     Python function per row made it 12-25× slower at 1.5M tracks); `on_sides` runs only on the tracks
-    whose search text has every word.
+    whose search text has every word. With `typos`, text that matches nothing is searched again allowing one
+    typo per word (`catalog.fuzzy`).
     """
     terms = search_terms(text)
     needles = [*terms.key_words, *terms.artist_names]
@@ -156,7 +164,9 @@ def search_tracks(conn: sqlite3.Connection, text: str, *, limit: int = 10) -> li
     ).fetchall()
     if not rows and terms.artist_names:  # `Title - Artist` or `Remixer - Title`: the sides swapped, read as free text
         artist, title = split_artist_title(_typed(text))
-        return search_tracks(conn, f"{artist} {title}", limit=limit)
+        rows = search_tracks(conn, f"{artist} {title}", limit=limit)
+    if not rows and typos:
+        rows = fuzzy_search_tracks(conn, typed_words(text), limit=limit)
     return rows
 
 
@@ -186,7 +196,8 @@ def resolve_query(conn: sqlite3.Connection, query: Query) -> TrackMatch:
 
     Text names the track it matches best (`search_tracks`); when that is not exactly what was typed
     (`Solo - Home` finding `Solomun - Home`), `note` says which track was used. A version the catalog
-    does not have (`Âme - Rej (Dixon Rework)`) falls back to the track without it, saying so.
+    does not have (`Âme - Rej (Dixon Rework)`) falls back to the track without it, saying so; a typo
+    (`Solomon - Home`) to the closest spelling (`catalog.fuzzy`), saying so.
     """
     if query.kind == "track":
         row = track_by_spotify_id(conn, query.spotify_id)
@@ -208,6 +219,10 @@ def resolve_query(conn: sqlite3.Connection, query: Query) -> TrackMatch:
         if rows:
             return TrackMatch(rows[0], f"The catalog has no {quoted(query.text)}; "
                                        f"using the track without that version: {track_label(rows[0])}.")
+        rows = fuzzy_search_tracks(conn, typed_words(query.text), limit=1)
+        if rows:
+            return TrackMatch(rows[0], f"No track is spelt {quoted(query.text)}; "
+                                       f"closest spelling: {track_label(rows[0])}.")
         raise NotFoundError(f"No track in the catalog matches {quoted(query.text)}. "
                             "Check the spelling or paste a Spotify link.")
     raise NotFoundError(f"A Spotify {query.kind} cannot be looked up as one track; paste a track link instead.")

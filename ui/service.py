@@ -58,7 +58,7 @@ def suggest(conn: sqlite3.Connection | None, text: str, *, limit: int = 8) -> li
     text = (text or "").strip()
     if conn is None or len(text) < 2 or "spotify" in text.lower() or "/" in text:
         return []
-    return [track_label(row) for row in search_tracks(conn, text, limit=limit)]
+    return [track_label(row) for row in search_tracks(conn, text, limit=limit, typos=True)]
 
 
 def track_card(row, styles: list[str], n_sets: int | None = None) -> dict:
