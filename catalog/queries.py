@@ -191,13 +191,13 @@ def _names_exactly(query: Query, row: sqlite3.Row) -> bool:
             and normalise_version(typed.version) == normalise_version(track.version))
 
 
-def resolve_query(conn: sqlite3.Connection, query: Query) -> TrackMatch:
+def resolve_query(conn: sqlite3.Connection, query: Query, *, typos: bool = True) -> TrackMatch:
     """The catalog track a parsed query names; `NotFoundError` says why none does.
 
     Text names the track it matches best (`search_tracks`); when that is not exactly what was typed
     (`Solo - Home` finding `Solomun - Home`), `note` says which track was used. A version the catalog
     does not have (`Âme - Rej (Dixon Rework)`) falls back to the track without it, saying so; a typo
-    (`Solomon - Home`) to the closest spelling (`catalog.fuzzy`), saying so.
+    (`Solomon - Home`) to the closest spelling (`catalog.fuzzy`, unless not `typos`), saying so.
     """
     if query.kind == "track":
         row = track_by_spotify_id(conn, query.spotify_id)
@@ -219,7 +219,7 @@ def resolve_query(conn: sqlite3.Connection, query: Query) -> TrackMatch:
         if rows:
             return TrackMatch(rows[0], f"The catalog has no {quoted(query.text)}; "
                                        f"using the track without that version: {track_label(rows[0])}.")
-        rows = fuzzy_search_tracks(conn, typed_words(query.text), limit=1)
+        rows = fuzzy_search_tracks(conn, typed_words(query.text), limit=1) if typos else []
         if rows:
             return TrackMatch(rows[0], f"No track is spelt {quoted(query.text)}; "
                                        f"closest spelling: {track_label(rows[0])}.")

@@ -15,6 +15,7 @@ _LINES = re.compile(r"[\n;]+")
 MAX_PASTED_TRACKS = 100  # a crate's worth; each pasted line is a catalog search (~0.1 s at MixesDB size)
 PLAYLIST_LIMIT = 500  # tracks of a pasted playlist read (five pages of Spotify's 100)
 NAMED_IN_MESSAGE = 5  # notes and left-out parts a message names; the rest are counted
+TYPO_PARTS = 10  # pastes of at most this many parts forgive typos (each miss costs up to ~0.7 s at 1.5M tracks)
 _REF_GAPS = re.compile(r"[,\s]+")
 
 
@@ -91,13 +92,14 @@ def playlist_tracks(settings, playlist_ref: str) -> list[str]:
                                    "one per line)")
 
 
-def _resolve_part(conn: sqlite3.Connection, settings, part: str, notes: list[str]) -> list[sqlite3.Row]:
+def _resolve_part(conn: sqlite3.Connection, settings, part: str, notes: list[str], *,
+                  typos: bool = True) -> list[sqlite3.Row]:
     query = parse_query(part, allow=("track", "playlist"))
     if query.kind != "playlist":
         if query.kind == "text" and names_unknown_track(part):
             raise BadInputError(f"{quoted(part)} is an unknown track ('?' or 'ID' in a tracklist): nothing to dig "
                                 "from.")
-        match = resolve_query(conn, query)
+        match = resolve_query(conn, query, typos=typos)
         if match.note:
             notes.append(match.note)
         return [match.row]
@@ -112,7 +114,8 @@ def _resolve_part(conn: sqlite3.Connection, settings, part: str, notes: list[str
 
 def resolve_seeds(conn: sqlite3.Connection, settings, parts: list[str]) -> Seeds:
     """The catalog rows `parts` name; a playlist link expands to those of its tracks the catalog knows.
-    Only the first MAX_PASTED_TRACKS parts are looked up (a note says so).
+    Only the first MAX_PASTED_TRACKS parts are looked up (a note says so); typos are forgiven in pastes of at
+    most TYPO_PARTS parts.
 
     A part that names no catalog track is left out (see `Seeds.missing`), and so, among several parts, is one
     that cannot be read (`BadInputError`: `?`, an album link); the first part's error is raised only when no
@@ -128,7 +131,7 @@ def resolve_seeds(conn: sqlite3.Connection, settings, parts: list[str]) -> Seeds
     first_error: CratediggerError | None = None
     for part in parts:
         try:
-            seeds.rows += _resolve_part(conn, settings, part, seeds.notes)
+            seeds.rows += _resolve_part(conn, settings, part, seeds.notes, typos=len(parts) <= TYPO_PARTS)
         except (NotFoundError, BadInputError) as error:
             if isinstance(error, BadInputError):
                 if len(parts) == 1:

@@ -323,6 +323,20 @@ def test_a_short_paste_names_every_track_left_out(crate):
     assert seeds.message() == 'Not in the catalog, left out: "Nobody - Nothing".'
 
 
+def test_typos_are_forgiven_in_a_short_paste_only(crate, monkeypatch):
+    """Each miss of a long paste would cost a typo scan (up to ~0.7 s at MixesDB size)."""
+    import catalog.seeds
+    from catalog.seeds import TYPO_PARTS, resolve_seeds
+
+    seeds = resolve_seeds(crate, None, ["Pivi - Glod", "Nobody - Nothing"])
+    assert [row["title"] for row in seeds.rows] == ["Gold"] and "closest spelling: Pivi feat. Mr. Fingers - Gold." in seeds.message()
+    long = ["Pivi - Glod", *[f"Nobody {i} - Nothing {i}" for i in range(TYPO_PARTS)]]
+    with pytest.raises(NotFoundError):
+        resolve_seeds(crate, None, long)
+    monkeypatch.setattr(catalog.seeds, "TYPO_PARTS", len(long))
+    assert [row["title"] for row in resolve_seeds(crate, None, long).rows] == ["Gold"]
+
+
 def test_regression_one_unreadable_line_of_a_paste_is_left_out_not_fatal(crate):
     """QA: pasting `Nono - Body Titam⏎?⏎Zoja - Groove Quipi` in the dig box gave only '"?" is too short to search
     for…' and no results: a malformed part raised for the whole paste."""
