@@ -104,6 +104,7 @@ def test_the_dashboard_leaves_the_destination_out_before_counting_its_candidates
     assert store["text"] == text and not {c["track_id"] for c in store["candidates"]} & set(held)
     again = search_again(settings, loader, store, destination=None)  # the field cleared: they come back
     assert {c["track_id"] for c in again["candidates"]} >= set(held)
+    assert search_again(settings, loader, store, destination={"link": "y", "track_ids": held[::-1]}) is no_update
     upload_store = {**store, "text": None}  # an uploaded file is not asked again
     assert search_again(settings, loader, upload_store, destination={"track_ids": []}) is no_update
 

@@ -6,6 +6,7 @@ Shared state lives in `dcc.Store`s: `results-store` (the query and its candidate
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections import Counter
@@ -47,12 +48,18 @@ def destination_ids(destination: dict | None) -> list[int]:
     return list((destination or {}).get("track_ids") or ())
 
 
+def _digest(track_ids: list[int]) -> str:
+    """A short fingerprint of a set of track ids (what an answer left out), to tell whether it changed."""
+    return hashlib.sha1(",".join(map(str, sorted(set(track_ids)))).encode()).hexdigest()[:16]
+
+
 def search(settings, loader, text: str | None, sound_loader=None, destination: dict | None = None) -> tuple[dict, object]:
     """(results-store data, alert) for a pasted query; the destination playlist's tracks are left out."""
     if not text or not text.strip():
         return {"query": None, "candidates": []}, alert("Paste a Spotify track link, URI or ID, or type artist - title.")
-    answer = answer_query(text, settings, loader, sound_loader=sound_loader, exclude=destination_ids(destination))
-    return answer.to_store(), alert(answer.message, answer.level)
+    held = destination_ids(destination)
+    answer = answer_query(text, settings, loader, sound_loader=sound_loader, exclude=held)
+    return {**answer.to_store(), "left_out": _digest(held)}, alert(answer.message, answer.level)
 
 
 def search_again(settings, loader, store: dict | None, sound_loader=None, destination: dict | None = None):
@@ -61,8 +68,8 @@ def search_again(settings, loader, store: dict | None, sound_loader=None, destin
     no pasted query to ask again (nothing yet, or an uploaded file: the table then hides them among its candidates).
     """
     text = (store or {}).get("text")
-    if not text or not (store or {}).get("query"):
-        return no_update
+    if not text or not (store or {}).get("query") or store.get("left_out") == _digest(destination_ids(destination)):
+        return no_update  # nothing to ask again, or asked without these tracks already (the page's first call)
     return search(settings, loader, text, sound_loader, destination)[0]
 
 
