@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import sqlite3
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -181,9 +182,19 @@ def _from_lookup(conn: sqlite3.Connection, spotify_id: str) -> ExportTrack:
 
 
 def _prepare(path: Path | str) -> Path:
+    """The file to write for `path`: a symbolic link's target (replacing the link with a file would leave the file
+    it points at stale), checked to be neither a folder nor a device or pipe; its folder made."""
     path = Path(path).expanduser()
-    if path.exists() and path.is_dir():
-        raise BadInputError(f"{path} is a folder: give a file name for the export (--out).")
+    try:
+        if path.is_symlink():
+            path = Path(os.path.realpath(path))
+        if path.is_dir():
+            raise BadInputError(f"{path} is a folder: give a file name for the export (--out).")
+        if path.exists() and not path.is_file():
+            raise BadInputError(f"{path} is not a regular file (a device or a pipe): give a file name for the export "
+                                "(--out).")
+    except OSError as error:  # a name too long for the file system, a folder that cannot be read
+        raise BadInputError(f"Cannot write {path} ({error.strerror}): give another --out.") from None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -192,7 +203,7 @@ def _prepare(path: Path | str) -> Path:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(path.name[:200] + ".tmp")  # a name near the file system's limit still has room for it
     try:
         tmp.write_text(text, encoding="utf-8", newline="")
         os.replace(tmp, path)
@@ -243,6 +254,15 @@ def write_m3u8(tracks: list[ExportTrack], path: Path | str, *, name: str) -> Exp
 
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
+
+
+# Characters XML 1.0 does not allow, even escaped: one in an attribute makes the whole file unreadable to rekordbox
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    """`text` without the characters XML 1.0 forbids (control characters that came in with a tracklist)."""
+    return _NOT_XML.sub("", text)
 
 
 def file_location(path: Path) -> str:
@@ -303,7 +323,7 @@ def write_rekordbox_xml(tracks: list[ExportTrack], path: Path | str, *, name: st
     for index in range(1, len(included) + 1):
         ET.SubElement(node, "TRACK", Key=str(index))
     ET.indent(root, space="  ")
-    text = '<?xml version="1.0" encoding="UTF-8"?>\n\n' + ET.tostring(root, encoding="unicode") + "\n"
+    text = '<?xml version="1.0" encoding="UTF-8"?>\n\n' + xml_safe(ET.tostring(root, encoding="unicode")) + "\n"
     _atomic_write(path, text)
     return ExportReport(path, len(included), skipped)
 

@@ -167,3 +167,43 @@ def test_bug_unwritable_out_is_one_line_not_a_traceback(catalog, tmp_path, capsy
     assert cli.main(["export", "--tracks", str(a), "--to", "csv", "--name", "x", "--out", str(blocker / "x.csv")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error:") and "--out" in err and "Traceback" not in err
+
+
+def test_bug_a_control_character_in_a_name_keeps_the_rekordbox_xml_well_formed(tracks, tmp_path):
+    """QA: a tracklist's control character (imported as it was) went into the XML raw: not well-formed, so
+    rekordbox (and any XML parser) refused the whole file."""
+    tracks[0].artist, tracks[0].title = "Ctl\x01Artist", "Ha\x0blo"
+    report = write_rekordbox_xml(tracks, tmp_path / "p.xml", name="Friday\x1b")
+    track = ET.parse(report.path).getroot().find("COLLECTION/TRACK")
+    assert (track.get("Artist"), track.get("Name")) == ("CtlArtist", "Halo")
+
+
+def test_bug_exporting_over_a_symlink_writes_its_target(tracks, tmp_path):
+    """QA: `--out link.xml` (a link into a synced folder) replaced the link with a file: the target stayed stale."""
+    target = tmp_path / "synced" / "rekordbox.xml"
+    target.parent.mkdir()
+    target.write_text("old", encoding="utf-8")
+    link = tmp_path / "link.xml"
+    link.symlink_to(target)
+    write_rekordbox_xml(tracks, link, name="Friday")
+    assert link.is_symlink() and "DJ_PLAYLISTS" in target.read_text(encoding="utf-8")
+
+
+def test_bug_a_pipe_or_device_is_not_replaced_by_a_file(tracks, tmp_path):
+    """QA: `--out` naming a FIFO (or, as root, /dev/full) renamed the export over it, replacing the node."""
+    import os
+
+    fifo = tmp_path / "fifo.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(BadInputError, match="not a regular file"):
+        write_csv(tracks, fifo)
+    assert fifo.is_fifo()
+
+
+def test_bug_a_long_out_name_is_exit_2(catalog, tmp_path, capsys):
+    """QA: a 300-letter `--out` ended in exit 3 'File name too long' (an `--out` that cannot be written is exit 2)."""
+    conn, a, _ = catalog
+    long_out = tmp_path / ("L" * 300 + ".csv")
+    assert cli.main(["export", "--tracks", str(a), "--to", "csv", "--name", "x", "--out", str(long_out)]) == 2
+    assert "--out" in capsys.readouterr().err
+
