@@ -207,3 +207,13 @@ def test_bug_a_long_out_name_is_exit_2(catalog, tmp_path, capsys):
     assert cli.main(["export", "--tracks", str(a), "--to", "csv", "--name", "x", "--out", str(long_out)]) == 2
     assert "--out" in capsys.readouterr().err
 
+
+def test_bug_the_default_file_name_keeps_letters_and_fits(catalog, tmp_path):
+    """QA: a 300-letter `--name` ended in exit 3 'File name too long'; a name in another script lost its letters
+    ('Été à Berlin — Ñu' → 't-Berlin-u.csv')."""
+    conn, a, _ = catalog
+    assert cli.main(["export", "--tracks", str(a), "--to", "csv", "--name", "L" * 300]) == 0
+    (written,) = (tmp_path / "exports").glob("L*.csv")
+    assert len(written.name.encode("utf-8")) < 255
+    assert cli.main(["export", "--tracks", str(a), "--to", "m3u", "--name", "Été à Berlin — Ñu"]) == 0
+    assert (tmp_path / "exports" / "Été-à-Berlin-Ñu.m3u8").is_file()
