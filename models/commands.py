@@ -194,6 +194,29 @@ def _dataset(args, settings):
     return dataset_from_csv(args.data) if args.data else load_catalog_dataset(settings)
 
 
+def _require_test_sets(dataset, min_set: int) -> None:
+    """Stop with one sentence when no set is long enough to be tested: the protocol would score nothing, print a
+    table of zeros as if every model had failed, and (for `evaluate`) record those zeros in the current run,
+    where `retrain` reads them as the quality to beat."""
+    import numpy as np
+
+    from errors import BadInputError
+
+    plays = dataset.plays
+    if len(plays):
+        set_of = np.unique(plays.set_keys, return_inverse=True)[1].ravel().astype(np.int64)
+        track_of = np.unique(plays.track_keys, return_inverse=True)[1].ravel().astype(np.int64)
+        distinct = np.unique(set_of * (int(track_of.max()) + 1) + track_of) // (int(track_of.max()) + 1)
+        longest = int(np.bincount(distinct).max())
+    else:
+        longest = 0
+    if longest < max(min_set, 2):
+        raise BadInputError(
+            f"No set has at least {min_set} tracks to hold some out (the longest has {longest}): nothing to "
+            f"evaluate. Give a smaller --min-set (2 to {max(longest, 2)}), or import longer sets."
+        )
+
+
 def _starting_params(args, settings):
     """What tuning starts from: the parameters `tune` recorded for the catalog, or, for an external
     CSV (`--data`), the shipped defaults: the catalog's choices say nothing about other data."""
@@ -208,6 +231,7 @@ def run_evaluate(args, settings) -> int:
     from models.evaluation import format_table, run_evaluation
 
     dataset = _dataset(args, settings)
+    _require_test_sets(dataset, args.min_set)
     report = run_evaluation(
         dataset,
         holdout=args.holdout,
@@ -215,7 +239,7 @@ def run_evaluate(args, settings) -> int:
         seed=args.seed,
         params=_starting_params(args, settings),
     )
-    if not args.data and current_run_id(settings.models_dir):
+    if not args.data and report["counts"]["test_sets"] and current_run_id(settings.models_dir):
         run = current_run(settings.models_dir)
         if run.metadata.get("input", {}).get("fingerprint") == dataset.plays.fingerprint():
             update_metadata(
@@ -231,6 +255,7 @@ def run_tune(args, settings) -> int:
     from models.pipeline import record_tuned
 
     dataset = _dataset(args, settings)
+    _require_test_sets(dataset, args.min_set)
     params, objective = tuned_params(
         dataset,
         dataset.plays,
