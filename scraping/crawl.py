@@ -31,6 +31,7 @@ from scraping.titles import parse_page_title
 
 log = logging.getLogger(__name__)
 
+FAILED_TITLES_SHOWN = 10  # failed pages named under each reason in the summary
 MAX_ATTEMPTS = 3  # network failures before a page is marked failed
 TITLES_ORIGIN = "titles"
 
@@ -63,6 +64,13 @@ class CrawlSummary:
     skipped: int = 0
     failed: Counter = field(default_factory=Counter)
     requests: int = 0
+    failed_titles: dict = field(default_factory=dict)  # reason → the titles of the pages that failed so
+
+    def fail(self, reason: str, titles: list[str]) -> None:
+        """Count `titles` as failed for `reason`, and remember which pages they were."""
+        self.failed[reason] += len(titles)
+        named = self.failed_titles.setdefault(reason, [])
+        named += [title for title in titles if title not in named]
 
     def lines(self) -> list[str]:
         out = [
@@ -72,7 +80,12 @@ class CrawlSummary:
             f"pages skipped (older than --since, repeats, redirects): {self.skipped}",
             f"pages failed: {sum(self.failed.values())}",
         ]
-        out += [f"  {count} × {reason}" for reason, count in self.failed.most_common()]
+        for reason, count in self.failed.most_common():
+            out.append(f"  {count} × {reason}")
+            titles = self.failed_titles.get(reason, [])
+            out += [f"      {title}" for title in titles[:FAILED_TITLES_SHOWN]]
+            if len(titles) > FAILED_TITLES_SHOWN:
+                out.append(f"      … and {len(titles) - FAILED_TITLES_SHOWN} more")
         return out
 
 
@@ -179,7 +192,7 @@ def store_page(conn: sqlite3.Connection, raw: RawPage, *, base_url: str, summary
     try:
         parsed = parse_page(raw.text, title=raw.title, form=raw.form)
     except MarkupChangedError as error:
-        summary.failed[_reason(error)] += 1
+        summary.fail(_reason(error), [raw.title])
         with transaction(conn):
             conn.execute(
                 "UPDATE crawl_pages SET state = 'failed', last_error = ?, attempts = attempts + 1, "
@@ -235,7 +248,7 @@ def _fail(
                 "state = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE state END WHERE title = ?",
                 (str(error), attempts_left, title),
             )
-    summary.failed[_reason(error)] += len(titles)
+    summary.fail(_reason(error), list(titles))
 
 
 def pending_mix_pages(conn: sqlite3.Connection, plan: CrawlPlan) -> list[str]:

@@ -492,3 +492,13 @@ def test_crawl_verb_via_browser_lists_the_category_and_resumes(site, tmp_path):
     assert len(sets) == 9
     assert any(path.startswith("/w/Category:Essential_Mix") for path, _, _ in site.requests)
     assert all(agent == UA for path, agent, _ in site.requests if path != "/favicon.ico")
+
+
+def test_bug_the_summary_names_the_pages_that_failed(site, tmp_path):
+    """QA: a page whose markup changed was counted ('1 × no tracklist section') but never named, so the operator
+    could not tell which page to look at."""
+    site.pages["2020-01-01 - Broken @ Nowhere"] = "== Notes ==\nno list here\n[[Category:Essential Mix]]\n"
+    summary = run_api_crawl(site, tmp_path, CrawlPlan(categories=["Essential Mix"]))
+    lines = summary.lines()
+    at = lines.index("  1 × no tracklist section")
+    assert lines[at + 1].strip() == "2020-01-01 - Broken @ Nowhere"
