@@ -113,10 +113,14 @@ def parse_track_refs(text: str) -> list[str]:
     return [part for part in text.replace(",", " ").split() if part]
 
 
-def load_export_tracks(conn: sqlite3.Connection, refs: list[str]) -> list[ExportTrack]:
+def load_export_tracks(
+    conn: sqlite3.Connection, refs: list[str], *, audio_cache: Path | None = None
+) -> list[ExportTrack]:
     """The catalog tracks named by `refs` (catalog ids, or Spotify IDs/URIs/links), in the given order, each once.
 
     A Spotify track not in the catalog is exported from the lookup cache, or with its link alone.
+    Audio under `audio_cache` (the data folder's `audio/`: 30-second previews Cratedigger downloaded, uploads,
+    synthesised demo clips) is not the DJ's file of the track, so such a track is exported without a local file.
     Raises `BadInputError` naming every ref that is malformed or an unknown catalog id.
     """
     from spotify.ids import parse_spotify_ref
@@ -142,7 +146,18 @@ def load_export_tracks(conn: sqlite3.Connection, refs: list[str]) -> list[Export
         tracks.append(_from_row(row) if row is not None else _from_lookup(conn, spotify_id))
     if bad:
         raise BadInputError("Cannot export these tracks: " + "; ".join(bad) + ".")
+    if audio_cache is not None:
+        for track in tracks:
+            if track.audio_path and _is_within(Path(track.audio_path), Path(audio_cache)):
+                track.audio_path = None
     return _each_once(tracks)
+
+
+def _is_within(path: Path, folder: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(folder.resolve())
+    except OSError:
+        return False
 
 
 def _each_once(tracks: list[ExportTrack]) -> list[ExportTrack]:
@@ -296,8 +311,9 @@ def write_rekordbox_xml(tracks: list[ExportTrack], path: Path | str, *, name: st
             included.append(t)
     if not included:
         raise BadInputError(
-            "None of these tracks has a local audio file, and rekordbox only imports files it can find. "
-            "Set CRATEDIGGER_LIBRARY_DIR and match your library, or export to CSV or M3U8 instead."
+            "None of these tracks has a local audio file of your own (a downloaded 30-second preview does not count), "
+            "and rekordbox only imports files it can find. Match your music folder with `python cli.py fetch-audio "
+            "--library DIR`, or export to CSV or M3U8 instead."
         )
     root = ET.Element("DJ_PLAYLISTS", Version="1.0.0")
     ET.SubElement(root, "PRODUCT", Name="Cratedigger", Version="0.1", Company="Cratedigger")

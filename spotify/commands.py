@@ -99,7 +99,7 @@ def export_command(args: argparse.Namespace, settings) -> int:
 
         parse_spotify_ref(args.playlist, allow=("playlist",))  # a wrong link is said before any login
     conn = connect_existing(settings.catalog_path)
-    tracks = load_export_tracks(conn, parse_track_refs(args.tracks))
+    tracks = load_export_tracks(conn, parse_track_refs(args.tracks), audio_cache=settings.audio_dir)
     if args.to != "spotify":
         report = export_tracks(tracks, args.to, args.out or _default_out(settings, name, args.to), name=name)
         print("\n".join(report.lines()))
