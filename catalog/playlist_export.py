@@ -54,7 +54,7 @@ class ExportTrack:
 
     @property
     def display(self) -> str:
-        return f"{self.artist} - {self.display_title}"
+        return f"{self.artist} - {self.display_title}" if self.artist else self.display_title
 
     @property
     def spotify_url(self) -> str | None:
@@ -324,7 +324,7 @@ def write_rekordbox_xml(tracks: list[ExportTrack], path: Path | str, *, name: st
         ET.SubElement(
             collection, "TRACK",
             TrackID=str(index), Name=t.title, Artist=t.artist, Composer="", Album="", Grouping="", Genre="",
-            Kind=_KINDS.get(file.suffix.lower(), f"{file.suffix.lstrip('.').upper()} File"),
+            Kind=_KINDS.get(file.suffix.lower(), f"{file.suffix.lstrip('.').upper() or 'Audio'} File"),
             Size=str(file.stat().st_size),
             TotalTime=str(round(t.duration_ms / 1000) if t.duration_ms else 0),
             DiscNumber="0", TrackNumber="0", Year="0",

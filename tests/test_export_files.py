@@ -217,3 +217,20 @@ def test_bug_the_default_file_name_keeps_letters_and_fits(catalog, tmp_path):
     assert len(written.name.encode("utf-8")) < 255
     assert cli.main(["export", "--tracks", str(a), "--to", "m3u", "--name", "Été à Berlin — Ñu"]) == 0
     assert (tmp_path / "exports" / "Été-à-Berlin-Ñu.m3u8").is_file()
+
+
+def test_bug_a_spotify_track_known_only_by_its_link_has_no_dangling_dash(tmp_path):
+    """QA: a Spotify track the catalog and the lookup cache lack was listed as '- spotify:track:…' in the M3U8."""
+    conn = connect(tmp_path / "c.sqlite")
+    (track,) = load_export_tracks(conn, [SID])
+    report = write_m3u8([track], tmp_path / "p.m3u8", name="x")
+    assert f"#EXTINF:-1,spotify:track:{SID}" in report.path.read_text(encoding="utf-8").splitlines()
+
+
+def test_bug_a_file_without_an_extension_has_a_kind(tracks, tmp_path):
+    """QA: a library file without an extension got Kind=" File" in the rekordbox XML."""
+    bare = tmp_path / "bare"
+    bare.write_bytes(b"\0" * 10)
+    tracks[0].audio_path = str(bare)
+    report = write_rekordbox_xml(tracks, tmp_path / "p.xml", name="x")
+    assert ET.parse(report.path).getroot().find("COLLECTION/TRACK").get("Kind") == "Audio File"
