@@ -165,6 +165,9 @@ def run_crawl(args: argparse.Namespace, settings) -> int:
         fetcher.close()
         conn.close()
     print("\n".join(summary.lines()))
+    if summary.unlisted and len(summary.unlisted) == len(plan.categories) and not plan.titles and not summary.pages:
+        raise BadInputError(f"MixesDB lists no mix in {', '.join(repr(c) for c in summary.unlisted)}: check the "
+                            "category's name as mixesdb.com spells it (e.g. 'Techno', 'Essential Mix').")
     return 0
 
 

@@ -65,6 +65,7 @@ class CrawlSummary:
     failed: Counter = field(default_factory=Counter)
     requests: int = 0
     failed_titles: dict = field(default_factory=dict)  # reason → the titles of the pages that failed so
+    unlisted: list = field(default_factory=list)  # categories whose listing found no mix (a mistyped name?)
 
     def fail(self, reason: str, titles: list[str]) -> None:
         """Count `titles` as failed for `reason`, and remember which pages they were."""
@@ -144,10 +145,14 @@ def list_categories(
     via: str,
     notify: Callable[[str], None],
     progress: bool = True,
-) -> None:
-    """List every pending category of the plan, batch by batch, each batch committed with its cursor."""
+) -> list[str]:
+    """List every pending category of the plan, batch by batch, each batch committed with its cursor.
+
+    Returns the categories whose fresh listing found no mix; they stay pending, so the next run lists them again
+    (and says so again) instead of passing over them in silence."""
     from tqdm import tqdm
 
+    unlisted = []
     for category in plan.categories:
         title = f"Category:{category}"
         row = conn.execute("SELECT state FROM crawl_pages WHERE title = ?", (title,)).fetchone()
@@ -180,8 +185,12 @@ def list_categories(
         if listed == 0 and cursor_row is None:  # a fresh listing found nothing: most likely a mistyped name
             notify(f"{title}: no mixes listed. MixesDB has no such category or it is empty: check the name as "
                    "mixesdb.com spells it (e.g. 'Techno', 'Essential Mix').")
+            with transaction(conn):
+                conn.execute("UPDATE crawl_pages SET state = 'pending' WHERE title = ?", (title,))
+            unlisted.append(category)
         else:
             notify(f"{title}: {listed} mixes listed")
+    return unlisted
 
 
 def store_page(conn: sqlite3.Connection, raw: RawPage, *, base_url: str, summary: CrawlSummary) -> None:
@@ -285,7 +294,7 @@ def crawl(
     notify = notify or (lambda message: tqdm.write(message, file=sys.stderr))
     seed(conn, plan)
     try:
-        list_categories(conn, fetcher, plan, via, notify, progress)
+        summary.unlisted = list_categories(conn, fetcher, plan, via, notify, progress)
         titles = pending_mix_pages(conn, plan)
         if plan.limit is not None:
             titles = titles[: plan.limit]

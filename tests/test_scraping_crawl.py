@@ -502,3 +502,17 @@ def test_bug_the_summary_names_the_pages_that_failed(site, tmp_path):
     lines = summary.lines()
     at = lines.index("  1 × no tracklist section")
     assert lines[at + 1].strip() == "2020-01-01 - Broken @ Nowhere"
+
+
+def test_bug_a_category_that_lists_nothing_is_exit_2_every_time(site, tmp_path):
+    """QA: `crawl --category Nope` said 'no mixes listed' but exited 0 (a name that names nothing is exit 2), and
+    the category was marked done, so running it again printed an all-zero summary without a word about it."""
+    args = ["crawl", "--category", "Nope", "--base-url", site.base_url, "--delay", "0", "--no-progress"]
+    for _ in range(2):
+        result = subprocess.run(cli_command(*args), cwd=ROOT, env=cli_env(tmp_path), capture_output=True, text=True,
+                                timeout=120)
+        assert result.returncode == 2 and "Category:Nope: no mixes listed" in result.stderr, result.stderr
+        assert result.stderr.strip().splitlines()[-1].startswith("error: MixesDB lists no mix in 'Nope'")
+    both = subprocess.run(cli_command(*args, "--category", "Essential Mix"), cwd=ROOT, env=cli_env(tmp_path),
+                          capture_output=True, text=True, timeout=120)
+    assert both.returncode == 0 and "no mixes listed" in both.stderr  # the other category was crawled
