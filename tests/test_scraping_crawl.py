@@ -516,3 +516,20 @@ def test_bug_a_category_that_lists_nothing_is_exit_2_every_time(site, tmp_path):
     both = subprocess.run(cli_command(*args, "--category", "Essential Mix"), cwd=ROOT, env=cli_env(tmp_path),
                           capture_output=True, text=True, timeout=120)
     assert both.returncode == 0 and "no mixes listed" in both.stderr  # the other category was crawled
+
+
+def test_bug_a_crawl_whose_every_page_fails_is_not_exit_0(site, tmp_path):
+    """QA: when every fetched page failed to parse (MixesDB changed its markup) the crawl exited 0, so a scheduled
+    crawl never noticed; README: a changed page is exit 3 (a mistyped title, naming nothing, is exit 2)."""
+    site.pages["2020-01-01 - Broken @ Nowhere"] = "== Notes ==\nno list here\n[[Category:Essential Mix]]\n"
+    titles = tmp_path / "titles.txt"
+    titles.write_text("2020-01-01 - Broken @ Nowhere\n", encoding="utf-8")
+    args = ["crawl", "--titles", str(titles), "--base-url", site.base_url, "--delay", "0", "--no-progress"]
+    changed = subprocess.run(cli_command(*args), cwd=ROOT, env=cli_env(tmp_path / "a"), capture_output=True,
+                             text=True, timeout=120)
+    assert changed.returncode == 3 and "markup changed" in changed.stderr, changed.stderr
+    assert "2020-01-01 - Broken @ Nowhere" in changed.stdout
+    titles.write_text("1999-01-01 - Nobody - Nothing\n", encoding="utf-8")
+    typo = subprocess.run(cli_command(*args), cwd=ROOT, env=cli_env(tmp_path / "b"), capture_output=True, text=True,
+                          timeout=120)
+    assert typo.returncode == 2 and "no page with these titles" in typo.stderr, typo.stderr
