@@ -97,9 +97,11 @@ def counted(n: int, noun: str) -> str:
 
 def parse_track_refs(text: str) -> list[str]:
     """Refs from a comma/space/newline separated string or the lines of a file (`#` comments, CSV first column)."""
+    from textfile import read_text
+
     path = Path(text)
     if len(text) < 4096 and path.is_file():
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
+        lines = read_text(path).splitlines()  # UTF-8, UTF-16 (a Windows export) or a Latin-1 line alike
         refs = []
         for line in lines:
             line = line.strip()
@@ -110,7 +112,15 @@ def parse_track_refs(text: str) -> list[str]:
                 continue  # a header row
             refs.append(first)
         return refs
+    if len(text) < 4096 and ("/" in text or "\\" in text or path.suffix.lower() in _LIST_SUFFIXES) and (
+        "spotify" not in text.lower()
+    ):
+        raise BadInputError(f"--tracks {text}: no such file. Give a file with one track per line, or catalog ids or "
+                            "Spotify links separated by commas.")
     return [part for part in text.replace(",", " ").split() if part]
+
+
+_LIST_SUFFIXES = {".txt", ".csv", ".tsv", ".m3u", ".m3u8", ".json", ".list"}
 
 
 def load_export_tracks(

@@ -234,3 +234,23 @@ def test_bug_a_file_without_an_extension_has_a_kind(tracks, tmp_path):
     tracks[0].audio_path = str(bare)
     report = write_rekordbox_xml(tracks, tmp_path / "p.xml", name="x")
     assert ET.parse(report.path).getroot().find("COLLECTION/TRACK").get("Kind") == "Audio File"
+
+
+def test_bug_a_tracks_file_not_in_utf8_is_read_not_a_crash(tmp_path):
+    """QA: `--tracks picks.txt` saved by a Windows tool (UTF-16, or a Latin-1 line) ended in exit 1, 'an unexpected
+    UnicodeDecodeError … this is a bug'."""
+    utf16 = tmp_path / "utf16.txt"
+    utf16.write_bytes(f"\ufeff12\r\nspotify:track:{SID}\r\n".encode("utf-16-le"))
+    assert parse_track_refs(str(utf16)) == ["12", "spotify:track:" + SID]
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes(b"# Caf\xe9 picks\n12\n")
+    assert parse_track_refs(str(latin)) == ["12"]
+
+
+def test_bug_a_tracks_file_that_does_not_exist_is_named_as_a_file(tmp_path):
+    """QA: `--tracks picked.txt` (a typo, or run from another folder) said 'picked.txt (neither a catalog id nor a
+    Spotify track)' instead of that the file does not exist."""
+    for missing in ("picked.txt", str(tmp_path / "picks" / "list")):
+        with pytest.raises(BadInputError, match="no such file"):
+            parse_track_refs(missing)
+    assert parse_track_refs("https://open.spotify.com/track/" + SID) == ["https://open.spotify.com/track/" + SID]
