@@ -120,7 +120,8 @@ def fetch_audio_command(args, settings) -> int:
     library_dir = args.library or settings.library_dir
     if library_dir is not None and not Path(library_dir).is_dir():
         raise BadInputError(f"--library {library_dir}: no such folder.")
-    library = LibraryIndex.scan(library_dir) if library_dir else None
+    # absolute, so the catalog's audio paths (which exports hand to DJ software) work from any folder
+    library = LibraryIndex.scan(Path(library_dir).expanduser().resolve()) if library_dir else None
     conn = _connect(settings)
     sql = "SELECT * FROM tracks WHERE audio_path IS NULL ORDER BY id"
     rows = conn.execute(sql + (f" LIMIT {int(args.limit)}" if args.limit else "")).fetchall()

@@ -80,3 +80,17 @@ def test_bug_a_downloaded_preview_is_not_exported_as_the_djs_file(conn, settings
     conn.execute("UPDATE tracks SET audio_path = ?", (str(preview),))
     assert load_export_tracks(conn, ["1"])[0].local_file == preview.resolve()  # without the cache named
     assert load_export_tracks(conn, ["1"], audio_cache=settings.audio_dir)[0].local_file is None
+
+
+def test_bug_a_relative_library_folder_stores_absolute_paths(conn, settings, tmp_path, monkeypatch):
+    """QA: `fetch-audio --library lib` stored 'lib/Artist - Title.wav': from any other folder the track had no local
+    file (exports left it out) and its audio could not be read."""
+    import cli
+
+    save_set(conn, SetRecord("t", "s", "Set", plays=[PlayRecord(1, TrackRecord("Real", "Track"))]))
+    (tmp_path / "lib").mkdir()
+    own = _wav(tmp_path / "lib" / "Real - Track.wav")
+    monkeypatch.setenv("CRATEDIGGER_DEEZER_PREVIEWS", "0")
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["fetch-audio", "--no-analyze", "--library", "lib"]) == 0
+    assert conn.execute("SELECT audio_path FROM tracks").fetchone()[0] == str(own.resolve())
