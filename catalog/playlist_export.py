@@ -273,6 +273,10 @@ def write_m3u8(tracks: list[ExportTrack], path: Path | str, *, name: str) -> Exp
         seconds = -1 if t.duration_ms is None else round(t.duration_ms / 1000)
         lines += [f"#EXTINF:{seconds},{_one_line(t.display)}", target]
         written += 1
+    if not written:
+        raise BadInputError("None of these tracks has a local audio file of your own or a Spotify link, so the M3U8 "
+                            "would be empty. Match your music folder with `python cli.py fetch-audio --library DIR` "
+                            "or Spotify with `python cli.py match-spotify`, or export to CSV instead.")
     _atomic_write(path, "\n".join(lines) + "\n")
     return ExportReport(path, written, skipped)
 

@@ -254,3 +254,11 @@ def test_bug_a_tracks_file_that_does_not_exist_is_named_as_a_file(tmp_path):
         with pytest.raises(BadInputError, match="no such file"):
             parse_track_refs(missing)
     assert parse_track_refs("https://open.spotify.com/track/" + SID) == ["https://open.spotify.com/track/" + SID]
+
+
+def test_bug_an_m3u8_with_nothing_to_list_is_refused_like_the_rekordbox_xml(tracks, tmp_path):
+    """QA: an M3U8 of tracks with neither a local file nor a Spotify link was written empty, 'Wrote 0 tracks', exit 0
+    (the rekordbox XML in the same case is one sentence and exit 2)."""
+    with pytest.raises(BadInputError, match="M3U8 would be empty"):
+        write_m3u8(tracks[2:], tmp_path / "p.m3u8", name="x")
+    assert not (tmp_path / "p.m3u8").exists()
