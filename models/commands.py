@@ -287,17 +287,20 @@ def run_tune(args, settings) -> int:
 
 def run_retrain(args, settings) -> int:
     from models.evaluation import format_table
-    from models.pipeline import retrain
+    from models.pipeline import QUALITY_METRIC, current_quality, retrain
 
+    before = current_quality(settings.models_dir)
     run, published, report = retrain(settings, force=args.force, seed=args.seed)
     if args.json:
         print(json.dumps({"run": run.run_id, "published": published, **report}, indent=2))
         return 0
     print(format_table(report))
+    new = report["models"]["default"][QUALITY_METRIC]
     verdict = (
         "published as the current model"
         if published
-        else "not published: the current run evaluates better (use --force)"
+        else f"not published: its R-precision {new:.4f} is below the current run's {before:.4f} (use --force to "
+        "publish it anyway)"
     )
     print(f"Run {run.run_id}: {verdict}.")
     return 0

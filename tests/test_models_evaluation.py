@@ -506,3 +506,15 @@ def test_bug_evaluate_and_tune_with_no_set_long_enough_stop_instead_of_recording
         assert code == 2 and out == "" and "No set has at least 1000 tracks" in err and "--min-set" in err
     assert json.loads(metadata_path.read_text())["metrics"] == before
     assert ((crate / "models" / "tuned.json").read_text() if tuned is not None else None) == tuned
+
+
+def test_bug_a_retrain_that_is_not_published_says_by_how_much(crate, capsys):
+    """QA: 'not published: the current run evaluates better' gave neither number, so an operator could not tell a
+    hair's breadth from a broken catalog."""
+    assert run(capsys, "retrain", "--json")[0] == 0
+    metadata_path = crate / "models" / "current" / "metadata.json"
+    metadata = json.loads(metadata_path.read_text())
+    metadata["metrics"]["default"]["r_precision"] = 0.9876
+    metadata_path.write_text(json.dumps(metadata))
+    code, out, _ = run(capsys, "retrain")
+    assert code == 0 and "not published: its R-precision " in out and "below the current run's 0.9876" in out
