@@ -108,7 +108,9 @@ def _read_titles(path: Path) -> list[str]:
             f"--titles {path}: no such file. Give a text file with one MixesDB page title per line."
         )
     titles = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    from textfile import read_text
+
+    for line in read_text(path).splitlines():  # UTF-8, UTF-16 or a Latin-1 line alike
         line = line.strip()
         if line and not line.startswith("#"):
             if "/w/" in line:  # a URL or path was pasted: keep its title

@@ -533,3 +533,13 @@ def test_bug_a_crawl_whose_every_page_fails_is_not_exit_0(site, tmp_path):
     typo = subprocess.run(cli_command(*args), cwd=ROOT, env=cli_env(tmp_path / "b"), capture_output=True, text=True,
                           timeout=120)
     assert typo.returncode == 2 and "no page with these titles" in typo.stderr, typo.stderr
+
+
+def test_bug_a_titles_file_with_a_latin1_line_is_read(tmp_path):
+    """QA: `crawl --titles FILE` with one Latin-1 title (a file saved on Windows) ended in exit 1, 'an unexpected
+    UnicodeDecodeError … a bug'."""
+    from scraping.commands import _read_titles
+
+    listing = tmp_path / "titles.txt"
+    listing.write_bytes(b"2011-07-04 - Caf\xe9 del Mar\nhttps://www.mixesdb.com/w/2012-01-01_-_DJ_A_@_Club\n")
+    assert _read_titles(listing) == ["2011-07-04 - Café del Mar", "2012-01-01 - DJ A @ Club"]
