@@ -155,8 +155,12 @@ def list_categories(
     unlisted = []
     for category in plan.categories:
         title = f"Category:{category}"
-        row = conn.execute("SELECT state FROM crawl_pages WHERE title = ?", (title,)).fetchone()
-        if row is None or row["state"] == "done":
+        row = conn.execute("SELECT state, updated_at FROM crawl_pages WHERE title = ?", (title,)).fetchone()
+        if row is None:
+            continue
+        if row["state"] == "done":  # a rerun months later must not pass over the mixes added since in silence
+            when = f" on {row['updated_at'][:10]}" if row["updated_at"] else ""
+            notify(f"{title}: listed before{when}; add --refresh to list it again for mixes added since.")
             continue
         key = f"cursor:{via}:{title}"
         cursor_row = conn.execute("SELECT value FROM crawl_state WHERE key = ?", (key,)).fetchone()

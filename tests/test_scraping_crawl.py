@@ -543,3 +543,25 @@ def test_bug_a_titles_file_with_a_latin1_line_is_read(tmp_path):
     listing = tmp_path / "titles.txt"
     listing.write_bytes(b"2011-07-04 - Caf\xe9 del Mar\nhttps://www.mixesdb.com/w/2012-01-01_-_DJ_A_@_Club\n")
     assert _read_titles(listing) == ["2011-07-04 - Café del Mar", "2012-01-01 - DJ A @ Club"]
+
+
+def test_bug_a_category_listed_before_says_how_to_pick_up_new_mixes(site, tmp_path):
+    """QA: rerunning `crawl --category X` weeks later printed an all-zero summary: the category, listed before, was
+    not listed again (only --refresh does that), and nothing said so."""
+    def once(plan, said):
+        client = HttpClient(site.base_url, user_agent=UA, delay=0, sleep=Sleeps(), notify=lambda m: None)
+        conn = connect(tmp_path / "catalog.sqlite")
+        try:
+            return crawl(conn, ApiFetcher(client), RawCache(tmp_path / "raw"), plan, via="api",
+                         base_url=site.base_url, progress=False, notify=said.append)
+        finally:
+            conn.close()
+            client.close()
+
+    first, second, refreshed = [], [], []
+    once(CrawlPlan(categories=["Essential Mix"]), first)
+    assert not any("--refresh" in m for m in first)
+    assert once(CrawlPlan(categories=["Essential Mix"]), second).pages == 0
+    assert any("Category:Essential Mix: listed before on " in m and "--refresh" in m for m in second), second
+    once(CrawlPlan(categories=["Essential Mix"], refresh=True), refreshed)
+    assert any("mixes listed" in m for m in refreshed) and not any("--refresh" in m for m in refreshed)
