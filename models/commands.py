@@ -20,6 +20,17 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _seed(text: str) -> int:
+    """A random seed: numpy takes whole numbers from 0 up (a negative one ended in exit 1, 'a bug')."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{quoted(text)} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} must be 0 or more")
+    return value
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -46,7 +57,7 @@ def _add_data_options(parser, *, holdout: bool = True) -> None:
             default=10,
             help="sets with at least this many tracks are tested (%(default)s)",
         )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the random split (%(default)s)")
+    parser.add_argument("--seed", type=_seed, default=0, help="seed of the random split (%(default)s)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
@@ -92,7 +103,7 @@ def register(subparsers) -> None:
     train.add_argument("--regularization", type=_positive_float, help="ALS L2 regularisation")
     train.add_argument("--alpha", type=_positive_float, help="ALS confidence scale of the weighted plays")
     train.add_argument("--weighting", choices=WEIGHTINGS, help="how plays are weighted before ALS")
-    train.add_argument("--seed", type=int, help="ALS random seed")
+    train.add_argument("--seed", type=_seed, help="ALS random seed")
     train.add_argument("--min-sets", type=_positive_int,
                        help="fit ALS only on tracks played in at least this many sets (others get no ALS score)")
     train.add_argument("--publish", action="store_true", help="make the new run current when it is written")
@@ -150,7 +161,7 @@ def register(subparsers) -> None:
         "R-precision is at least the current run's (or with --force).",
     )
     retrain.add_argument("--force", action="store_true", help="publish even if the new run evaluates worse")
-    retrain.add_argument("--seed", type=int, default=0, help="seed of the evaluation split (%(default)s)")
+    retrain.add_argument("--seed", type=_seed, default=0, help="seed of the evaluation split (%(default)s)")
     retrain.add_argument("--json", action="store_true", help="print the evaluation as JSON")
     retrain.set_defaults(handler=_reusing_memory(run_retrain))
 

@@ -518,3 +518,12 @@ def test_bug_a_retrain_that_is_not_published_says_by_how_much(crate, capsys):
     metadata_path.write_text(json.dumps(metadata))
     code, out, _ = run(capsys, "retrain")
     assert code == 0 and "not published: its R-precision " in out and "below the current run's 0.9876" in out
+
+
+@pytest.mark.parametrize("verb", ["evaluate", "tune", "retrain", "train-als"])
+def test_bug_a_negative_seed_is_a_usage_error_not_a_bug(data_dir, capsys, verb):
+    """QA: `evaluate --seed -5` (and tune, retrain, train-als) ended in exit 1, 'an unexpected ValueError (expected
+    non-negative integer); this is a bug in Cratedigger'."""
+    with pytest.raises(SystemExit) as stopped:
+        cli.main([verb, "--seed", "-5"])
+    assert stopped.value.code == 2 and "--seed: -5 must be 0 or more" in capsys.readouterr().err
