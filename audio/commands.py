@@ -120,18 +120,18 @@ def fetch_audio_command(args, settings) -> int:
     library_dir = args.library or settings.library_dir
     if library_dir is not None and not Path(library_dir).is_dir():
         raise BadInputError(f"--library {library_dir}: no such folder.")
-    library = LibraryIndex.scan(library_dir) if library_dir else None
+    # absolute, so the catalog's audio paths (which exports hand to DJ software) work from any folder
+    library = LibraryIndex.scan(Path(library_dir).expanduser().resolve()) if library_dir else None
     conn = _connect(settings)
     sql = "SELECT * FROM tracks WHERE audio_path IS NULL ORDER BY id"
     rows = conn.execute(sql + (f" LIMIT {int(args.limit)}" if args.limit else "")).fetchall()
     by_source: dict[str, int] = {}
     fetched, failed = [], []
     for row in tqdm(rows, desc="fetching audio", unit="track", disable=None):  # bars on a terminal only
-        sources: list = _preview_sources(settings, conn, row)
-        if library is not None:
-            match = library.find(row["artist"], row["title"], row["version"])
-            if match is not None:
-                sources.append(match)
+        # the DJ's own file first: it is the whole track, and the one exports point DJ software at (a downloaded
+        # preview is 30 seconds of it, in the data folder)
+        match = library.find(row["artist"], row["title"], row["version"]) if library is not None else None
+        sources: list = ([match] if match is not None else []) + _preview_sources(settings, conn, row)
         if not sources:
             by_source["none"] = by_source.get("none", 0) + 1
             continue
@@ -144,8 +144,15 @@ def fetch_audio_command(args, settings) -> int:
 
             update_track_audio(conn, row["id"], audio_path=str(result.path))
             fetched.append(row["id"])
+    tried = len(rows)
+    if library is not None:
+        replaced = _replace_previews(conn, library, settings.audio_dir, failed)
+        if replaced:
+            by_source["library file instead of a preview"] = len(replaced)
+            fetched += replaced
+            tried += len(replaced)
     total = conn.execute("SELECT COUNT(*), COUNT(audio_path) FROM tracks").fetchone()
-    print(f"fetched audio for {len(fetched)} of {len(rows)} tracks tried "
+    print(f"fetched audio for {len(fetched)} of {tried} tracks tried "
           f"({', '.join(f'{k}: {v}' for k, v in sorted(by_source.items())) or 'nothing to try'}).")
     for line in failed[:FAILURES_SHOWN]:
         print(f"  failed: {line}")
@@ -157,6 +164,32 @@ def fetch_audio_command(args, settings) -> int:
     if fetched and not args.no_analyze:
         _analyze(conn, settings, fetched)
     return 0
+
+
+def _replace_previews(conn, library, audio_dir: Path, failed: list[str]) -> list[int]:
+    """Tracks whose audio is a file Cratedigger downloaded (a 30-second preview under `audio_dir`) and that the
+    DJ's library has: their audio becomes the library file. Returns their ids; unreadable files go to `failed`."""
+    from audio.decode import check_file
+    from catalog.store import update_track_audio
+
+    cache = audio_dir.resolve()
+    replaced = []
+    rows = conn.execute("SELECT id, artist, title, version, audio_path FROM tracks WHERE audio_path IS NOT NULL "
+                        "ORDER BY id").fetchall()
+    for row in rows:
+        if not Path(row["audio_path"]).resolve().is_relative_to(cache):
+            continue
+        match = library.find(row["artist"], row["title"], row["version"])
+        if match is None:
+            continue
+        try:
+            check_file(Path(match))
+        except BadInputError as error:
+            failed.append(f"{row['artist']} - {row['title']}: file: {error}")
+            continue
+        update_track_audio(conn, row["id"], audio_path=str(match))
+        replaced.append(row["id"])
+    return replaced
 
 
 def _analyze(conn, settings, track_ids) -> int:

@@ -58,9 +58,11 @@ def import_command(args: argparse.Namespace, settings) -> int:
         print(f"{row_location(args.file, bad)}: skipped: {bad.reason}", file=sys.stderr)
     if len(report.bad_rows) > 50:
         print(f"… and {len(report.bad_rows) - 50} more bad rows", file=sys.stderr)
+    from catalog.playlist_export import counted
+
     print(
-        f"Imported {report.new_sets} new sets with {report.plays} plays; {report.new_tracks} tracks new to the "
-        f"catalog; {len(report.bad_rows)} bad rows skipped."
+        f"Imported {counted(report.new_sets, 'new set')} with {counted(report.plays, 'play')}; "
+        f"{counted(report.new_tracks, 'track')} new to the catalog; {counted(len(report.bad_rows), 'bad row')} skipped."
     )
     if report.existing_sets:
         print(_existing_sets_line(report, merged=args.merge))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import sqlite3
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -53,7 +54,7 @@ class ExportTrack:
 
     @property
     def display(self) -> str:
-        return f"{self.artist} - {self.display_title}"
+        return f"{self.artist} - {self.display_title}" if self.artist else self.display_title
 
     @property
     def spotify_url(self) -> str | None:
@@ -96,9 +97,11 @@ def counted(n: int, noun: str) -> str:
 
 def parse_track_refs(text: str) -> list[str]:
     """Refs from a comma/space/newline separated string or the lines of a file (`#` comments, CSV first column)."""
+    from textfile import read_text
+
     path = Path(text)
     if len(text) < 4096 and path.is_file():
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
+        lines = read_text(path).splitlines()  # UTF-8, UTF-16 (a Windows export) or a Latin-1 line alike
         refs = []
         for line in lines:
             line = line.strip()
@@ -109,13 +112,25 @@ def parse_track_refs(text: str) -> list[str]:
                 continue  # a header row
             refs.append(first)
         return refs
+    if len(text) < 4096 and ("/" in text or "\\" in text or path.suffix.lower() in _LIST_SUFFIXES) and (
+        "spotify" not in text.lower()
+    ):
+        raise BadInputError(f"--tracks {text}: no such file. Give a file with one track per line, or catalog ids or "
+                            "Spotify links separated by commas.")
     return [part for part in text.replace(",", " ").split() if part]
 
 
-def load_export_tracks(conn: sqlite3.Connection, refs: list[str]) -> list[ExportTrack]:
+_LIST_SUFFIXES = {".txt", ".csv", ".tsv", ".m3u", ".m3u8", ".json", ".list"}
+
+
+def load_export_tracks(
+    conn: sqlite3.Connection, refs: list[str], *, audio_cache: Path | None = None
+) -> list[ExportTrack]:
     """The catalog tracks named by `refs` (catalog ids, or Spotify IDs/URIs/links), in the given order, each once.
 
     A Spotify track not in the catalog is exported from the lookup cache, or with its link alone.
+    Audio under `audio_cache` (the data folder's `audio/`: 30-second previews Cratedigger downloaded, uploads,
+    synthesised demo clips) is not the DJ's file of the track, so such a track is exported without a local file.
     Raises `BadInputError` naming every ref that is malformed or an unknown catalog id.
     """
     from spotify.ids import parse_spotify_ref
@@ -141,7 +156,18 @@ def load_export_tracks(conn: sqlite3.Connection, refs: list[str]) -> list[Export
         tracks.append(_from_row(row) if row is not None else _from_lookup(conn, spotify_id))
     if bad:
         raise BadInputError("Cannot export these tracks: " + "; ".join(bad) + ".")
+    if audio_cache is not None:
+        for track in tracks:
+            if track.audio_path and _is_within(Path(track.audio_path), Path(audio_cache)):
+                track.audio_path = None
     return _each_once(tracks)
+
+
+def _is_within(path: Path, folder: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(folder.resolve())
+    except OSError:
+        return False
 
 
 def _each_once(tracks: list[ExportTrack]) -> list[ExportTrack]:
@@ -181,9 +207,19 @@ def _from_lookup(conn: sqlite3.Connection, spotify_id: str) -> ExportTrack:
 
 
 def _prepare(path: Path | str) -> Path:
+    """The file to write for `path`: a symbolic link's target (replacing the link with a file would leave the file
+    it points at stale), checked to be neither a folder nor a device or pipe; its folder made."""
     path = Path(path).expanduser()
-    if path.exists() and path.is_dir():
-        raise BadInputError(f"{path} is a folder: give a file name for the export (--out).")
+    try:
+        if path.is_symlink():
+            path = Path(os.path.realpath(path))
+        if path.is_dir():
+            raise BadInputError(f"{path} is a folder: give a file name for the export (--out).")
+        if path.exists() and not path.is_file():
+            raise BadInputError(f"{path} is not a regular file (a device or a pipe): give a file name for the export "
+                                "(--out).")
+    except OSError as error:  # a name too long for the file system, a folder that cannot be read
+        raise BadInputError(f"Cannot write {path} ({error.strerror}): give another --out.") from None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -192,7 +228,7 @@ def _prepare(path: Path | str) -> Path:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(path.name[:200] + ".tmp")  # a name near the file system's limit still has room for it
     try:
         tmp.write_text(text, encoding="utf-8", newline="")
         os.replace(tmp, path)
@@ -237,12 +273,25 @@ def write_m3u8(tracks: list[ExportTrack], path: Path | str, *, name: str) -> Exp
         seconds = -1 if t.duration_ms is None else round(t.duration_ms / 1000)
         lines += [f"#EXTINF:{seconds},{_one_line(t.display)}", target]
         written += 1
+    if not written:
+        raise BadInputError("None of these tracks has a local audio file of your own or a Spotify link, so the M3U8 "
+                            "would be empty. Match your music folder with `python cli.py fetch-audio --library DIR` "
+                            "or Spotify with `python cli.py match-spotify`, or export to CSV instead.")
     _atomic_write(path, "\n".join(lines) + "\n")
     return ExportReport(path, written, skipped)
 
 
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
+
+
+# Characters XML 1.0 does not allow, even escaped: one in an attribute makes the whole file unreadable to rekordbox
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    """`text` without the characters XML 1.0 forbids (control characters that came in with a tracklist)."""
+    return _NOT_XML.sub("", text)
 
 
 def file_location(path: Path) -> str:
@@ -276,8 +325,9 @@ def write_rekordbox_xml(tracks: list[ExportTrack], path: Path | str, *, name: st
             included.append(t)
     if not included:
         raise BadInputError(
-            "None of these tracks has a local audio file, and rekordbox only imports files it can find. "
-            "Set CRATEDIGGER_LIBRARY_DIR and match your library, or export to CSV or M3U8 instead."
+            "None of these tracks has a local audio file of your own (a downloaded 30-second preview does not count), "
+            "and rekordbox only imports files it can find. Match your music folder with `python cli.py fetch-audio "
+            "--library DIR`, or export to CSV or M3U8 instead."
         )
     root = ET.Element("DJ_PLAYLISTS", Version="1.0.0")
     ET.SubElement(root, "PRODUCT", Name="Cratedigger", Version="0.1", Company="Cratedigger")
@@ -288,7 +338,7 @@ def write_rekordbox_xml(tracks: list[ExportTrack], path: Path | str, *, name: st
         ET.SubElement(
             collection, "TRACK",
             TrackID=str(index), Name=t.title, Artist=t.artist, Composer="", Album="", Grouping="", Genre="",
-            Kind=_KINDS.get(file.suffix.lower(), f"{file.suffix.lstrip('.').upper()} File"),
+            Kind=_KINDS.get(file.suffix.lower(), f"{file.suffix.lstrip('.').upper() or 'Audio'} File"),
             Size=str(file.stat().st_size),
             TotalTime=str(round(t.duration_ms / 1000) if t.duration_ms else 0),
             DiscNumber="0", TrackNumber="0", Year="0",
@@ -303,7 +353,7 @@ def write_rekordbox_xml(tracks: list[ExportTrack], path: Path | str, *, name: st
     for index in range(1, len(included) + 1):
         ET.SubElement(node, "TRACK", Key=str(index))
     ET.indent(root, space="  ")
-    text = '<?xml version="1.0" encoding="UTF-8"?>\n\n' + ET.tostring(root, encoding="unicode") + "\n"
+    text = '<?xml version="1.0" encoding="UTF-8"?>\n\n' + xml_safe(ET.tostring(root, encoding="unicode")) + "\n"
     _atomic_write(path, text)
     return ExportReport(path, len(included), skipped)
 

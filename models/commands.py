@@ -20,6 +20,17 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _seed(text: str) -> int:
+    """A random seed: numpy takes whole numbers from 0 up (a negative one ended in exit 1, 'a bug')."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{quoted(text)} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} must be 0 or more")
+    return value
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -46,7 +57,7 @@ def _add_data_options(parser, *, holdout: bool = True) -> None:
             default=10,
             help="sets with at least this many tracks are tested (%(default)s)",
         )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the random split (%(default)s)")
+    parser.add_argument("--seed", type=_seed, default=0, help="seed of the random split (%(default)s)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
@@ -92,7 +103,7 @@ def register(subparsers) -> None:
     train.add_argument("--regularization", type=_positive_float, help="ALS L2 regularisation")
     train.add_argument("--alpha", type=_positive_float, help="ALS confidence scale of the weighted plays")
     train.add_argument("--weighting", choices=WEIGHTINGS, help="how plays are weighted before ALS")
-    train.add_argument("--seed", type=int, help="ALS random seed")
+    train.add_argument("--seed", type=_seed, help="ALS random seed")
     train.add_argument("--min-sets", type=_positive_int,
                        help="fit ALS only on tracks played in at least this many sets (others get no ALS score)")
     train.add_argument("--publish", action="store_true", help="make the new run current when it is written")
@@ -150,7 +161,7 @@ def register(subparsers) -> None:
         "R-precision is at least the current run's (or with --force).",
     )
     retrain.add_argument("--force", action="store_true", help="publish even if the new run evaluates worse")
-    retrain.add_argument("--seed", type=int, default=0, help="seed of the evaluation split (%(default)s)")
+    retrain.add_argument("--seed", type=_seed, default=0, help="seed of the evaluation split (%(default)s)")
     retrain.add_argument("--json", action="store_true", help="print the evaluation as JSON")
     retrain.set_defaults(handler=_reusing_memory(run_retrain))
 
@@ -194,6 +205,29 @@ def _dataset(args, settings):
     return dataset_from_csv(args.data) if args.data else load_catalog_dataset(settings)
 
 
+def _require_test_sets(dataset, min_set: int) -> None:
+    """Stop with one sentence when no set is long enough to be tested: the protocol would score nothing, print a
+    table of zeros as if every model had failed, and (for `evaluate`) record those zeros in the current run,
+    where `retrain` reads them as the quality to beat."""
+    import numpy as np
+
+    from errors import BadInputError
+
+    plays = dataset.plays
+    if len(plays):
+        set_of = np.unique(plays.set_keys, return_inverse=True)[1].ravel().astype(np.int64)
+        track_of = np.unique(plays.track_keys, return_inverse=True)[1].ravel().astype(np.int64)
+        distinct = np.unique(set_of * (int(track_of.max()) + 1) + track_of) // (int(track_of.max()) + 1)
+        longest = int(np.bincount(distinct).max())
+    else:
+        longest = 0
+    if longest < max(min_set, 2):
+        raise BadInputError(
+            f"No set has at least {min_set} tracks to hold some out (the longest has {longest}): nothing to "
+            f"evaluate. Give a smaller --min-set (2 to {max(longest, 2)}), or import longer sets."
+        )
+
+
 def _starting_params(args, settings):
     """What tuning starts from: the parameters `tune` recorded for the catalog, or, for an external
     CSV (`--data`), the shipped defaults: the catalog's choices say nothing about other data."""
@@ -208,6 +242,7 @@ def run_evaluate(args, settings) -> int:
     from models.evaluation import format_table, run_evaluation
 
     dataset = _dataset(args, settings)
+    _require_test_sets(dataset, args.min_set)
     report = run_evaluation(
         dataset,
         holdout=args.holdout,
@@ -215,7 +250,7 @@ def run_evaluate(args, settings) -> int:
         seed=args.seed,
         params=_starting_params(args, settings),
     )
-    if not args.data and current_run_id(settings.models_dir):
+    if not args.data and report["counts"]["test_sets"] and current_run_id(settings.models_dir):
         run = current_run(settings.models_dir)
         if run.metadata.get("input", {}).get("fingerprint") == dataset.plays.fingerprint():
             update_metadata(
@@ -231,6 +266,7 @@ def run_tune(args, settings) -> int:
     from models.pipeline import record_tuned
 
     dataset = _dataset(args, settings)
+    _require_test_sets(dataset, args.min_set)
     params, objective = tuned_params(
         dataset,
         dataset.plays,
@@ -262,17 +298,20 @@ def run_tune(args, settings) -> int:
 
 def run_retrain(args, settings) -> int:
     from models.evaluation import format_table
-    from models.pipeline import retrain
+    from models.pipeline import QUALITY_METRIC, current_quality, retrain
 
+    before = current_quality(settings.models_dir)
     run, published, report = retrain(settings, force=args.force, seed=args.seed)
     if args.json:
         print(json.dumps({"run": run.run_id, "published": published, **report}, indent=2))
         return 0
     print(format_table(report))
+    new = report["models"]["default"][QUALITY_METRIC]
     verdict = (
         "published as the current model"
         if published
-        else "not published: the current run evaluates better (use --force)"
+        else f"not published: its R-precision {new:.4f} is below the current run's {before:.4f} (use --force to "
+        "publish it anyway)"
     )
     print(f"Run {run.run_id}: {verdict}.")
     return 0

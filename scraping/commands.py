@@ -108,7 +108,9 @@ def _read_titles(path: Path) -> list[str]:
             f"--titles {path}: no such file. Give a text file with one MixesDB page title per line."
         )
     titles = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    from textfile import read_text
+
+    for line in read_text(path).splitlines():  # UTF-8, UTF-16 or a Latin-1 line alike
         line = line.strip()
         if line and not line.startswith("#"):
             if "/w/" in line:  # a URL or path was pasted: keep its title
@@ -165,6 +167,21 @@ def run_crawl(args: argparse.Namespace, settings) -> int:
         fetcher.close()
         conn.close()
     print("\n".join(summary.lines()))
+    failed = sum(summary.failed.values())
+    if failed and not summary.pages:  # a script or cron job must notice a MixesDB whose pages all stopped parsing
+        from errors import CratediggerError
+
+        if set(summary.failed) == {"page does not exist"}:
+            raise BadInputError("MixesDB has no page with these titles (listed above): check them as mixesdb.com "
+                                "spells them.")
+        pages = "The page fetched" if failed == 1 else f"None of the {failed} pages fetched"
+        raise CratediggerError(
+            f"{pages} could {'not ' if failed == 1 else ''}be stored (reasons above). If MixesDB's markup changed, "
+            "Cratedigger's parser needs an update (then `python cli.py parse-raw`); otherwise run the crawl again later."
+        )
+    if summary.unlisted and len(summary.unlisted) == len(plan.categories) and not plan.titles and not summary.pages:
+        raise BadInputError(f"MixesDB lists no mix in {', '.join(repr(c) for c in summary.unlisted)}: check the "
+                            "category's name as mixesdb.com spells it (e.g. 'Techno', 'Essential Mix').")
     return 0
 
 

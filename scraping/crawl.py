@@ -31,6 +31,7 @@ from scraping.titles import parse_page_title
 
 log = logging.getLogger(__name__)
 
+FAILED_TITLES_SHOWN = 10  # failed pages named under each reason in the summary
 MAX_ATTEMPTS = 3  # network failures before a page is marked failed
 TITLES_ORIGIN = "titles"
 
@@ -63,6 +64,14 @@ class CrawlSummary:
     skipped: int = 0
     failed: Counter = field(default_factory=Counter)
     requests: int = 0
+    failed_titles: dict = field(default_factory=dict)  # reason → the titles of the pages that failed so
+    unlisted: list = field(default_factory=list)  # categories whose listing found no mix (a mistyped name?)
+
+    def fail(self, reason: str, titles: list[str]) -> None:
+        """Count `titles` as failed for `reason`, and remember which pages they were."""
+        self.failed[reason] += len(titles)
+        named = self.failed_titles.setdefault(reason, [])
+        named += [title for title in titles if title not in named]
 
     def lines(self) -> list[str]:
         out = [
@@ -72,7 +81,12 @@ class CrawlSummary:
             f"pages skipped (older than --since, repeats, redirects): {self.skipped}",
             f"pages failed: {sum(self.failed.values())}",
         ]
-        out += [f"  {count} × {reason}" for reason, count in self.failed.most_common()]
+        for reason, count in self.failed.most_common():
+            out.append(f"  {count} × {reason}")
+            titles = self.failed_titles.get(reason, [])
+            out += [f"      {title}" for title in titles[:FAILED_TITLES_SHOWN]]
+            if len(titles) > FAILED_TITLES_SHOWN:
+                out.append(f"      … and {len(titles) - FAILED_TITLES_SHOWN} more")
         return out
 
 
@@ -131,14 +145,22 @@ def list_categories(
     via: str,
     notify: Callable[[str], None],
     progress: bool = True,
-) -> None:
-    """List every pending category of the plan, batch by batch, each batch committed with its cursor."""
+) -> list[str]:
+    """List every pending category of the plan, batch by batch, each batch committed with its cursor.
+
+    Returns the categories whose fresh listing found no mix; they stay pending, so the next run lists them again
+    (and says so again) instead of passing over them in silence."""
     from tqdm import tqdm
 
+    unlisted = []
     for category in plan.categories:
         title = f"Category:{category}"
-        row = conn.execute("SELECT state FROM crawl_pages WHERE title = ?", (title,)).fetchone()
-        if row is None or row["state"] == "done":
+        row = conn.execute("SELECT state, updated_at FROM crawl_pages WHERE title = ?", (title,)).fetchone()
+        if row is None:
+            continue
+        if row["state"] == "done":  # a rerun months later must not pass over the mixes added since in silence
+            when = f" on {row['updated_at'][:10]}" if row["updated_at"] else ""
+            notify(f"{title}: listed before{when}; add --refresh to list it again for mixes added since.")
             continue
         key = f"cursor:{via}:{title}"
         cursor_row = conn.execute("SELECT value FROM crawl_state WHERE key = ?", (key,)).fetchone()
@@ -167,8 +189,12 @@ def list_categories(
         if listed == 0 and cursor_row is None:  # a fresh listing found nothing: most likely a mistyped name
             notify(f"{title}: no mixes listed. MixesDB has no such category or it is empty: check the name as "
                    "mixesdb.com spells it (e.g. 'Techno', 'Essential Mix').")
+            with transaction(conn):
+                conn.execute("UPDATE crawl_pages SET state = 'pending' WHERE title = ?", (title,))
+            unlisted.append(category)
         else:
             notify(f"{title}: {listed} mixes listed")
+    return unlisted
 
 
 def store_page(conn: sqlite3.Connection, raw: RawPage, *, base_url: str, summary: CrawlSummary) -> None:
@@ -179,7 +205,7 @@ def store_page(conn: sqlite3.Connection, raw: RawPage, *, base_url: str, summary
     try:
         parsed = parse_page(raw.text, title=raw.title, form=raw.form)
     except MarkupChangedError as error:
-        summary.failed[_reason(error)] += 1
+        summary.fail(_reason(error), [raw.title])
         with transaction(conn):
             conn.execute(
                 "UPDATE crawl_pages SET state = 'failed', last_error = ?, attempts = attempts + 1, "
@@ -235,7 +261,7 @@ def _fail(
                 "state = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE state END WHERE title = ?",
                 (str(error), attempts_left, title),
             )
-    summary.failed[_reason(error)] += len(titles)
+    summary.fail(_reason(error), list(titles))
 
 
 def pending_mix_pages(conn: sqlite3.Connection, plan: CrawlPlan) -> list[str]:
@@ -272,7 +298,7 @@ def crawl(
     notify = notify or (lambda message: tqdm.write(message, file=sys.stderr))
     seed(conn, plan)
     try:
-        list_categories(conn, fetcher, plan, via, notify, progress)
+        summary.unlisted = list_categories(conn, fetcher, plan, via, notify, progress)
         titles = pending_mix_pages(conn, plan)
         if plan.limit is not None:
             titles = titles[: plan.limit]

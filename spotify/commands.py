@@ -77,7 +77,8 @@ def match_spotify_command(args: argparse.Namespace, settings) -> int:
 
 
 def _default_out(settings, name: str, fmt: str) -> Path:
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") or "playlist"
+    # letters of any script are kept ('Été à Berlin' → 'Été-à-Berlin'); a long name is cut to fit any file system
+    stem = re.sub(r"[^\w.-]+", "-", name).encode("utf-8")[:120].decode("utf-8", "ignore").strip("-._") or "playlist"
     return settings.data_dir / "exports" / f"{stem}{_SUFFIX[fmt]}"
 
 
@@ -98,7 +99,7 @@ def export_command(args: argparse.Namespace, settings) -> int:
 
         parse_spotify_ref(args.playlist, allow=("playlist",))  # a wrong link is said before any login
     conn = connect_existing(settings.catalog_path)
-    tracks = load_export_tracks(conn, parse_track_refs(args.tracks))
+    tracks = load_export_tracks(conn, parse_track_refs(args.tracks), audio_cache=settings.audio_dir)
     if args.to != "spotify":
         report = export_tracks(tracks, args.to, args.out or _default_out(settings, name, args.to), name=name)
         print("\n".join(report.lines()))

@@ -195,3 +195,13 @@ def test_an_unnumbered_row_repeating_the_row_before_is_read_once(conn, tmp_path)
     numbered = tmp_path / "n.csv"
     numbered.write_text("set_id,position,artist,title\ns2,1,A,One\ns2,2,A,One\n", encoding="utf-8")
     assert import_tracklists(conn, numbered).plays == 2  # positions given: as written
+
+
+def test_bug_the_import_summary_counts_in_good_english(tmp_path, monkeypatch, capsys):
+    """QA: importing one set said 'Imported 1 new sets with 2 plays; 1 tracks new to the catalog'."""
+    import cli
+
+    monkeypatch.setenv("CRATEDIGGER_DATA_DIR", str(tmp_path / "data"))
+    assert cli.main(["import-tracklists", str(_write(tmp_path / "a.csv", "s1,A,One\ns1,A,One\ns1,B,Two\n"))]) == 0
+    assert "Imported 1 new set with 2 plays; 2 tracks new to the catalog; 0 bad rows skipped." in \
+        capsys.readouterr().out

@@ -167,3 +167,98 @@ def test_bug_unwritable_out_is_one_line_not_a_traceback(catalog, tmp_path, capsy
     assert cli.main(["export", "--tracks", str(a), "--to", "csv", "--name", "x", "--out", str(blocker / "x.csv")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error:") and "--out" in err and "Traceback" not in err
+
+
+def test_bug_a_control_character_in_a_name_keeps_the_rekordbox_xml_well_formed(tracks, tmp_path):
+    """QA: a tracklist's control character (imported as it was) went into the XML raw: not well-formed, so
+    rekordbox (and any XML parser) refused the whole file."""
+    tracks[0].artist, tracks[0].title = "Ctl\x01Artist", "Ha\x0blo"
+    report = write_rekordbox_xml(tracks, tmp_path / "p.xml", name="Friday\x1b")
+    track = ET.parse(report.path).getroot().find("COLLECTION/TRACK")
+    assert (track.get("Artist"), track.get("Name")) == ("CtlArtist", "Halo")
+
+
+def test_bug_exporting_over_a_symlink_writes_its_target(tracks, tmp_path):
+    """QA: `--out link.xml` (a link into a synced folder) replaced the link with a file: the target stayed stale."""
+    target = tmp_path / "synced" / "rekordbox.xml"
+    target.parent.mkdir()
+    target.write_text("old", encoding="utf-8")
+    link = tmp_path / "link.xml"
+    link.symlink_to(target)
+    write_rekordbox_xml(tracks, link, name="Friday")
+    assert link.is_symlink() and "DJ_PLAYLISTS" in target.read_text(encoding="utf-8")
+
+
+def test_bug_a_pipe_or_device_is_not_replaced_by_a_file(tracks, tmp_path):
+    """QA: `--out` naming a FIFO (or, as root, /dev/full) renamed the export over it, replacing the node."""
+    import os
+
+    fifo = tmp_path / "fifo.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(BadInputError, match="not a regular file"):
+        write_csv(tracks, fifo)
+    assert fifo.is_fifo()
+
+
+def test_bug_a_long_out_name_is_exit_2(catalog, tmp_path, capsys):
+    """QA: a 300-letter `--out` ended in exit 3 'File name too long' (an `--out` that cannot be written is exit 2)."""
+    conn, a, _ = catalog
+    long_out = tmp_path / ("L" * 300 + ".csv")
+    assert cli.main(["export", "--tracks", str(a), "--to", "csv", "--name", "x", "--out", str(long_out)]) == 2
+    assert "--out" in capsys.readouterr().err
+
+
+def test_bug_the_default_file_name_keeps_letters_and_fits(catalog, tmp_path):
+    """QA: a 300-letter `--name` ended in exit 3 'File name too long'; a name in another script lost its letters
+    ('Été à Berlin — Ñu' → 't-Berlin-u.csv')."""
+    conn, a, _ = catalog
+    assert cli.main(["export", "--tracks", str(a), "--to", "csv", "--name", "L" * 300]) == 0
+    (written,) = (tmp_path / "exports").glob("L*.csv")
+    assert len(written.name.encode("utf-8")) < 255
+    assert cli.main(["export", "--tracks", str(a), "--to", "m3u", "--name", "Été à Berlin — Ñu"]) == 0
+    assert (tmp_path / "exports" / "Été-à-Berlin-Ñu.m3u8").is_file()
+
+
+def test_bug_a_spotify_track_known_only_by_its_link_has_no_dangling_dash(tmp_path):
+    """QA: a Spotify track the catalog and the lookup cache lack was listed as '- spotify:track:…' in the M3U8."""
+    conn = connect(tmp_path / "c.sqlite")
+    (track,) = load_export_tracks(conn, [SID])
+    report = write_m3u8([track], tmp_path / "p.m3u8", name="x")
+    assert f"#EXTINF:-1,spotify:track:{SID}" in report.path.read_text(encoding="utf-8").splitlines()
+
+
+def test_bug_a_file_without_an_extension_has_a_kind(tracks, tmp_path):
+    """QA: a library file without an extension got Kind=" File" in the rekordbox XML."""
+    bare = tmp_path / "bare"
+    bare.write_bytes(b"\0" * 10)
+    tracks[0].audio_path = str(bare)
+    report = write_rekordbox_xml(tracks, tmp_path / "p.xml", name="x")
+    assert ET.parse(report.path).getroot().find("COLLECTION/TRACK").get("Kind") == "Audio File"
+
+
+def test_bug_a_tracks_file_not_in_utf8_is_read_not_a_crash(tmp_path):
+    """QA: `--tracks picks.txt` saved by a Windows tool (UTF-16, or a Latin-1 line) ended in exit 1, 'an unexpected
+    UnicodeDecodeError … this is a bug'."""
+    utf16 = tmp_path / "utf16.txt"
+    utf16.write_bytes(f"\ufeff12\r\nspotify:track:{SID}\r\n".encode("utf-16-le"))
+    assert parse_track_refs(str(utf16)) == ["12", "spotify:track:" + SID]
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes(b"# Caf\xe9 picks\n12\n")
+    assert parse_track_refs(str(latin)) == ["12"]
+
+
+def test_bug_a_tracks_file_that_does_not_exist_is_named_as_a_file(tmp_path):
+    """QA: `--tracks picked.txt` (a typo, or run from another folder) said 'picked.txt (neither a catalog id nor a
+    Spotify track)' instead of that the file does not exist."""
+    for missing in ("picked.txt", str(tmp_path / "picks" / "list")):
+        with pytest.raises(BadInputError, match="no such file"):
+            parse_track_refs(missing)
+    assert parse_track_refs("https://open.spotify.com/track/" + SID) == ["https://open.spotify.com/track/" + SID]
+
+
+def test_bug_an_m3u8_with_nothing_to_list_is_refused_like_the_rekordbox_xml(tracks, tmp_path):
+    """QA: an M3U8 of tracks with neither a local file nor a Spotify link was written empty, 'Wrote 0 tracks', exit 0
+    (the rekordbox XML in the same case is one sentence and exit 2)."""
+    with pytest.raises(BadInputError, match="M3U8 would be empty"):
+        write_m3u8(tracks[2:], tmp_path / "p.m3u8", name="x")
+    assert not (tmp_path / "p.m3u8").exists()

@@ -490,3 +490,40 @@ def test_the_als_baseline_folds_new_queries_in_exactly_as_implicit_does(weightin
     assert np.abs(scores[-1]).max() > 0  # a one-track query is weighted with training IDF, not its own (0)
     known = ranker.scores(counts[:40], np.arange(40))
     np.testing.assert_allclose(known, ranker.model.user_factors[:40] @ ranker.model.item_factors.T, rtol=1e-6)
+
+
+def test_bug_evaluate_and_tune_with_no_set_long_enough_stop_instead_of_recording_zeros(crate, capsys):
+    """QA: `evaluate --min-set 1000` printed a table of 0.0000 for every model (exit 0) and recorded those zeros in
+    the current run, where `retrain` reads the quality to beat: every later retrain was published, however bad.
+    `tune --min-set 1000` 'tuned' on nothing (objective 0.0000) and recorded it."""
+    assert run(capsys, "train-als", "--factors", "4", "--iterations", "3", "--publish")[0] == 0
+    assert run(capsys, "evaluate", "--min-set", "4")[0] == 0
+    metadata_path = crate / "models" / "current" / "metadata.json"
+    before = json.loads(metadata_path.read_text())["metrics"]
+    tuned = (crate / "models" / "tuned.json").read_text() if (crate / "models" / "tuned.json").exists() else None
+    for verb in ("evaluate", "tune"):
+        code, out, err = run(capsys, verb, "--min-set", "1000")
+        assert code == 2 and out == "" and "No set has at least 1000 tracks" in err and "--min-set" in err
+    assert json.loads(metadata_path.read_text())["metrics"] == before
+    assert ((crate / "models" / "tuned.json").read_text() if tuned is not None else None) == tuned
+
+
+def test_bug_a_retrain_that_is_not_published_says_by_how_much(crate, capsys):
+    """QA: 'not published: the current run evaluates better' gave neither number, so an operator could not tell a
+    hair's breadth from a broken catalog."""
+    assert run(capsys, "retrain", "--json")[0] == 0
+    metadata_path = crate / "models" / "current" / "metadata.json"
+    metadata = json.loads(metadata_path.read_text())
+    metadata["metrics"]["default"]["r_precision"] = 0.9876
+    metadata_path.write_text(json.dumps(metadata))
+    code, out, _ = run(capsys, "retrain")
+    assert code == 0 and "not published: its R-precision " in out and "below the current run's 0.9876" in out
+
+
+@pytest.mark.parametrize("verb", ["evaluate", "tune", "retrain", "train-als"])
+def test_bug_a_negative_seed_is_a_usage_error_not_a_bug(data_dir, capsys, verb):
+    """QA: `evaluate --seed -5` (and tune, retrain, train-als) ended in exit 1, 'an unexpected ValueError (expected
+    non-negative integer); this is a bug in Cratedigger'."""
+    with pytest.raises(SystemExit) as stopped:
+        cli.main([verb, "--seed", "-5"])
+    assert stopped.value.code == 2 and "--seed: -5 must be 0 or more" in capsys.readouterr().err

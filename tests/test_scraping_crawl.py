@@ -492,3 +492,76 @@ def test_crawl_verb_via_browser_lists_the_category_and_resumes(site, tmp_path):
     assert len(sets) == 9
     assert any(path.startswith("/w/Category:Essential_Mix") for path, _, _ in site.requests)
     assert all(agent == UA for path, agent, _ in site.requests if path != "/favicon.ico")
+
+
+def test_bug_the_summary_names_the_pages_that_failed(site, tmp_path):
+    """QA: a page whose markup changed was counted ('1 × no tracklist section') but never named, so the operator
+    could not tell which page to look at."""
+    site.pages["2020-01-01 - Broken @ Nowhere"] = "== Notes ==\nno list here\n[[Category:Essential Mix]]\n"
+    summary = run_api_crawl(site, tmp_path, CrawlPlan(categories=["Essential Mix"]))
+    lines = summary.lines()
+    at = lines.index("  1 × no tracklist section")
+    assert lines[at + 1].strip() == "2020-01-01 - Broken @ Nowhere"
+
+
+def test_bug_a_category_that_lists_nothing_is_exit_2_every_time(site, tmp_path):
+    """QA: `crawl --category Nope` said 'no mixes listed' but exited 0 (a name that names nothing is exit 2), and
+    the category was marked done, so running it again printed an all-zero summary without a word about it."""
+    args = ["crawl", "--category", "Nope", "--base-url", site.base_url, "--delay", "0", "--no-progress"]
+    for _ in range(2):
+        result = subprocess.run(cli_command(*args), cwd=ROOT, env=cli_env(tmp_path), capture_output=True, text=True,
+                                timeout=120)
+        assert result.returncode == 2 and "Category:Nope: no mixes listed" in result.stderr, result.stderr
+        assert result.stderr.strip().splitlines()[-1].startswith("error: MixesDB lists no mix in 'Nope'")
+    both = subprocess.run(cli_command(*args, "--category", "Essential Mix"), cwd=ROOT, env=cli_env(tmp_path),
+                          capture_output=True, text=True, timeout=120)
+    assert both.returncode == 0 and "no mixes listed" in both.stderr  # the other category was crawled
+
+
+def test_bug_a_crawl_whose_every_page_fails_is_not_exit_0(site, tmp_path):
+    """QA: when every fetched page failed to parse (MixesDB changed its markup) the crawl exited 0, so a scheduled
+    crawl never noticed; README: a changed page is exit 3 (a mistyped title, naming nothing, is exit 2)."""
+    site.pages["2020-01-01 - Broken @ Nowhere"] = "== Notes ==\nno list here\n[[Category:Essential Mix]]\n"
+    titles = tmp_path / "titles.txt"
+    titles.write_text("2020-01-01 - Broken @ Nowhere\n", encoding="utf-8")
+    args = ["crawl", "--titles", str(titles), "--base-url", site.base_url, "--delay", "0", "--no-progress"]
+    changed = subprocess.run(cli_command(*args), cwd=ROOT, env=cli_env(tmp_path / "a"), capture_output=True,
+                             text=True, timeout=120)
+    assert changed.returncode == 3 and "markup changed" in changed.stderr, changed.stderr
+    assert "2020-01-01 - Broken @ Nowhere" in changed.stdout
+    titles.write_text("1999-01-01 - Nobody - Nothing\n", encoding="utf-8")
+    typo = subprocess.run(cli_command(*args), cwd=ROOT, env=cli_env(tmp_path / "b"), capture_output=True, text=True,
+                          timeout=120)
+    assert typo.returncode == 2 and "no page with these titles" in typo.stderr, typo.stderr
+
+
+def test_bug_a_titles_file_with_a_latin1_line_is_read(tmp_path):
+    """QA: `crawl --titles FILE` with one Latin-1 title (a file saved on Windows) ended in exit 1, 'an unexpected
+    UnicodeDecodeError … a bug'."""
+    from scraping.commands import _read_titles
+
+    listing = tmp_path / "titles.txt"
+    listing.write_bytes(b"2011-07-04 - Caf\xe9 del Mar\nhttps://www.mixesdb.com/w/2012-01-01_-_DJ_A_@_Club\n")
+    assert _read_titles(listing) == ["2011-07-04 - Café del Mar", "2012-01-01 - DJ A @ Club"]
+
+
+def test_bug_a_category_listed_before_says_how_to_pick_up_new_mixes(site, tmp_path):
+    """QA: rerunning `crawl --category X` weeks later printed an all-zero summary: the category, listed before, was
+    not listed again (only --refresh does that), and nothing said so."""
+    def once(plan, said):
+        client = HttpClient(site.base_url, user_agent=UA, delay=0, sleep=Sleeps(), notify=lambda m: None)
+        conn = connect(tmp_path / "catalog.sqlite")
+        try:
+            return crawl(conn, ApiFetcher(client), RawCache(tmp_path / "raw"), plan, via="api",
+                         base_url=site.base_url, progress=False, notify=said.append)
+        finally:
+            conn.close()
+            client.close()
+
+    first, second, refreshed = [], [], []
+    once(CrawlPlan(categories=["Essential Mix"]), first)
+    assert not any("--refresh" in m for m in first)
+    assert once(CrawlPlan(categories=["Essential Mix"]), second).pages == 0
+    assert any("Category:Essential Mix: listed before on " in m and "--refresh" in m for m in second), second
+    once(CrawlPlan(categories=["Essential Mix"], refresh=True), refreshed)
+    assert any("mixes listed" in m for m in refreshed) and not any("--refresh" in m for m in refreshed)

@@ -30,7 +30,7 @@ def test_the_status_names_the_format_as_its_button_does(monkeypatch, settings):
         return ExportReport(path, 2, [])
 
     monkeypatch.setattr(export, "open_catalog", lambda _settings: _Conn())
-    monkeypatch.setattr(export, "load_export_tracks", lambda conn, ids: ids)
+    monkeypatch.setattr(export, "load_export_tracks", lambda conn, ids, audio_cache=None: ids)
     monkeypatch.setattr(export, "export_tracks", fake_export)
     download, message = export.export_file(settings, [{"track_id": 1}, {"track_id": 2}], "m3u", "Set")
     assert message == "Exported 2 tracks as M3U8." and download["filename"] == "Set.m3u8"

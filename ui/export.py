@@ -42,7 +42,7 @@ def export_file(settings, picks: list[dict], fmt: str, name: str) -> tuple[dict 
     if conn is None:
         return None, "The catalog is missing, so there is nothing to export."
     try:
-        tracks = load_export_tracks(conn, [str(p["track_id"]) for p in picks])
+        tracks = load_export_tracks(conn, [str(p["track_id"]) for p in picks], audio_cache=settings.audio_dir)
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / f"{safe_filename(name)}{SUFFIX[fmt]}"
             report = export_tracks(tracks, fmt, path, name=name or "Cratedigger picks")
