@@ -38,6 +38,8 @@ def _positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{quoted(text)} is not a number") from None
     if not value > 0:
         raise argparse.ArgumentTypeError(f"{value} must be greater than 0")
+    if value == float("inf"):  # ALS with an infinite alpha fitted NaN factors: exit 1, 'a bug'
+        raise argparse.ArgumentTypeError(f"{text} must be a finite number")
     return value
 
 

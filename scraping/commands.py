@@ -133,7 +133,7 @@ def run_crawl(args: argparse.Namespace, settings) -> int:
         raise BadInputError(f"--since {args.since!r} is not a month: use YYYY-MM, e.g. 2019-06.")
     if args.limit is not None and args.limit < 1:
         raise BadInputError(f"--limit {args.limit} must be 1 or more.")
-    if args.delay is not None and args.delay < 0:
+    if args.delay is not None and not 0 <= args.delay < float("inf"):  # nan and inf too (inf: exit 1, 'a bug')
         raise BadInputError(f"--delay {args.delay} must be 0 or more seconds.")
     if not 1 <= args.batch <= 50:
         raise BadInputError(f"--batch {args.batch} must be between 1 and 50.")

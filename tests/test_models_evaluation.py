@@ -527,3 +527,10 @@ def test_bug_a_negative_seed_is_a_usage_error_not_a_bug(data_dir, capsys, verb):
     with pytest.raises(SystemExit) as stopped:
         cli.main([verb, "--seed", "-5"])
     assert stopped.value.code == 2 and "--seed: -5 must be 0 or more" in capsys.readouterr().err
+
+
+def test_bug_an_infinite_alpha_is_a_usage_error_not_a_bug(data_dir, capsys):
+    """QA: `train-als --alpha inf` passed the check (> 0) and ALS fitted NaN factors: exit 1, 'ModelFitError … a bug'."""
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["train-als", "--alpha", "inf"])
+    assert stopped.value.code == 2 and "must be a finite number" in capsys.readouterr().err

@@ -565,3 +565,11 @@ def test_bug_a_category_listed_before_says_how_to_pick_up_new_mixes(site, tmp_pa
     assert any("Category:Essential Mix: listed before on " in m and "--refresh" in m for m in second), second
     once(CrawlPlan(categories=["Essential Mix"], refresh=True), refreshed)
     assert any("mixes listed" in m for m in refreshed) and not any("--refresh" in m for m in refreshed)
+
+
+@pytest.mark.parametrize("delay", ["inf", "nan", "-1"])
+def test_bug_a_delay_that_is_not_a_finite_number_is_refused(tmp_path, delay):
+    """QA: `crawl --delay inf` ended in exit 1 ('OverflowError … a bug'); `--delay nan` was taken as no delay."""
+    result = subprocess.run(cli_command("crawl", "--category", "X", "--delay", delay, "--base-url", "http://127.0.0.1:9"),
+                            cwd=ROOT, env=cli_env(tmp_path), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "must be 0 or more seconds" in result.stderr, result.stderr
