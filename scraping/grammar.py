@@ -22,9 +22,10 @@ _CUE = re.compile(r"^\[\s*((?:[0-9?]{1,3}:){0,2}[0-9?]{1,3})\s*\]\s*")
 _LIST_MARKER = re.compile(r"^[#*:]+\s*")
 _NUMBER = re.compile(r"^\d{1,3}[.)]\s+")  # `01. `, `1) `: a numbered tracklist copied as text
 # What else a DJ's copied list puts first: `#3 `, a zero-padded `01 ` (`2 Unlimited` is an artist, `02` is not),
-# a video's timestamp (`00:00 `, `(1:02:03) `), or a number before the artist's own dash (`03 - A - T`).
+# a video's timestamp (`00:00 `, `(1:02:03) `), a number before the artist's own dash (`03 - A - T`), or a number in
+# its own tab-separated column (`1<TAB>A - T`, a playlist copied from a table: no artist's name holds a tab).
 _PASTED_PREFIX = re.compile(
-    r"^(?:#\d{1,3}[.)]?\s+|\d{1,3}\s+[-–—]\s+(?=.+\s[-–—]\s)|0\d{1,2}\s+(?![-–—]\s)"
+    r"^(?:\d{1,3}[.)]?\t\s*|#\d{1,3}[.)]?\s+|\d{1,3}\s+[-–—]\s+(?=.+\s[-–—]\s)|0\d{1,2}\s+(?![-–—]\s)"
     r"|\(?(?:\d{1,2}:)?\d{1,2}:\d{2}\)?(?:\s+[-–—])?\s+)"
 )
 _COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)

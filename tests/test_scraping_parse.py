@@ -612,6 +612,9 @@ def test_category_page_from_real_links():
     ("1:02:03 - Nono - Body Titam", "Nono - Body Titam"),
     ("(12:30) Nono - Body Titam", "Nono - Body Titam"),
     ("01 - 808 State - Pacific", "808 State - Pacific"),
+    ("1\tNono - Body Titam", "Nono - Body Titam"),  # QA: a number in its own column (a table copied as text)
+    ("12\t2 Unlimited - No Limit", "2 Unlimited - No Limit"),
+    ("3.\tNono\tBody Titam", "Nono\tBody Titam"),
     # numbers that are names
     ("2 Unlimited - No Limit", "2 Unlimited - No Limit"),
     ("4 Hero - Mr Kirk's Nightmare", "4 Hero - Mr Kirk's Nightmare"),
