@@ -102,11 +102,11 @@ def test_the_dashboard_leaves_the_destination_out_before_counting_its_candidates
 
     store, _ = search(settings, loader, text, destination={"link": "x", "track_ids": held})
     assert store["text"] == text and not {c["track_id"] for c in store["candidates"]} & set(held)
-    again = search_again(settings, loader, store, destination=None)  # the field cleared: they come back
+    again, _ = search_again(settings, loader, store, destination=None)  # the field cleared: they come back
     assert {c["track_id"] for c in again["candidates"]} >= set(held)
-    assert search_again(settings, loader, store, destination={"link": "y", "track_ids": held[::-1]}) is no_update
+    assert search_again(settings, loader, store, destination={"link": "y", "track_ids": held[::-1]}) == (no_update, no_update)
     upload_store = {**store, "text": None}  # an uploaded file is not asked again
-    assert search_again(settings, loader, upload_store, destination={"track_ids": []}) is no_update
+    assert search_again(settings, loader, upload_store, destination={"track_ids": []}) == (no_update, no_update)
 
 
 def test_a_destination_holding_every_answer_says_so(world):
@@ -115,6 +115,22 @@ def test_a_destination_holding_every_answer_says_so(world):
     everything = [c["track_id"] for c in answer_query(text, settings, loader).candidates]
     answer = answer_query(text, settings, loader, exclude=everything)
     assert answer.candidates == [] and "already in the destination playlist" in answer.message
+
+
+def test_asked_again_for_a_new_destination_the_sentence_is_said_again(world):
+    """QA: the query asked again when the destination playlist changed updated the table, not the sentence above
+    it: a playlist holding every answer emptied the table in silence, and clearing it then left 'Every track … is
+    already in the destination playlist' above a full table."""
+    from ui.callbacks import search, search_again
+
+    settings, loader, _ = world
+    text = f"spotify:track:{SPOTIFY['h1']}"
+    store, _ = search(settings, loader, text)
+    everything = {"link": "x", "track_ids": [c["track_id"] for c in store["candidates"]]}
+    emptied, message = search_again(settings, loader, store, destination=everything)
+    assert emptied["candidates"] == [] and "already in the destination playlist" in str(message)
+    refilled, message = search_again(settings, loader, emptied, destination=None)
+    assert refilled["candidates"] and "destination" not in str(message)
 
 
 def test_a_playlist_without_credentials_says_what_to_do(world):

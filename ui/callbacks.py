@@ -63,14 +63,16 @@ def search(settings, loader, text: str | None, sound_loader=None, destination: d
 
 
 def search_again(settings, loader, store: dict | None, sound_loader=None, destination: dict | None = None):
-    """results-store data for the same pasted query once the destination playlist changed (its tracks left out
-    before the candidates are counted, so a big playlist does not empty the table), or `no_update` when there is
-    no pasted query to ask again (nothing yet, or an uploaded file: the table then hides them among its candidates).
+    """(results-store data, alert) for the same pasted query once the destination playlist changed (its tracks
+    left out before the candidates are counted, so a big playlist does not empty the table), or `no_update` twice
+    when there is no pasted query to ask again (nothing yet, or an uploaded file: the table then hides them among
+    its candidates). The alert is said again: a sentence on the old answer ('every track … is already in the
+    destination playlist') must not outlive it.
     """
     text = (store or {}).get("text")
     if not text or not (store or {}).get("query") or store.get("left_out") == _digest(destination_ids(destination)):
-        return no_update  # nothing to ask again, or asked without these tracks already (the page's first call)
-    return search(settings, loader, text, sound_loader, destination)[0]
+        return no_update, no_update  # nothing to ask again, or asked without these tracks already (the page's first call)
+    return search(settings, loader, text, sound_loader, destination)
 
 
 def upload(settings, contents: str | None, filename: str | None, set_progress=lambda value: None, *,
@@ -344,7 +346,8 @@ def register_callbacks(app, settings, loader, sound_loader=None) -> None:
         store, message = search(settings, loader, text, sound_loader, destination)
         return store, message, text if chip is not None else no_update, {"liked": [], "disliked": []}
 
-    app.callback(Output("results-store", "data", allow_duplicate=True), Input("destination-store", "data"),
+    app.callback(Output("results-store", "data", allow_duplicate=True),
+                 Output("search-alert", "children", allow_duplicate=True), Input("destination-store", "data"),
                  State("results-store", "data"), prevent_initial_call=True)(
         lambda destination, store: search_again(settings, loader, store, sound_loader, destination))
 
