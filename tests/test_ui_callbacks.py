@@ -60,6 +60,22 @@ def test_vote_links_are_in_every_row():
     assert "(#like-42" in row["like"] and "(#dislike-42" in row["dislike"]
 
 
+def test_a_blank_bpm_cell_says_why():
+    """The BPM cell of a beatless candidate was blank like that of one never analysed; each now shows '–' and a
+    tooltip that tells them apart."""
+    from ui.layout import results_section
+
+    table = results_section().children[-2]
+    tips = {rule["if"]["filter_query"]: rule["value"] for rule in table.tooltip_conditional}
+
+    def tip(row: dict) -> str | None:
+        return tips.get(f'{{beat}} = "{table_row({"track_id": 1, "rank": 1, **row})["beat"]}"')
+
+    assert tip({"bpm": 124.0}) is None
+    assert "No clear beat" in tip({"bpm": None, "no_clear_beat": True})
+    assert "Not analysed" in tip({})
+
+
 def test_spotify_uris_skip_demo_tracks():
     picks = [{"spotify_id": ID_A, "is_demo": False}, {"spotify_id": ID_B, "is_demo": True}, {"spotify_id": None}]
     assert spotify_uris(picks) == f"spotify:track:{ID_A}"

@@ -147,6 +147,7 @@ def table_row(row: dict) -> dict:
         "title_version": full_title(row),
         "evidence": row.get("evidence", ""),
         "bpm": round(row["bpm"]) if row.get("bpm") else None,
+        "beat": "" if row.get("bpm") else "none" if row.get("no_clear_beat") else "unknown",  # the BPM cell's tooltip
         "key_badge": f"{key} {mark}".strip(),
         "harmony": row.get("harmony", "unknown"),
         "style": ", ".join(row.get("styles") or []),

@@ -17,7 +17,7 @@ RESULT_COLUMNS = [
     {"id": "artist", "name": "Artist"},
     {"id": "title_version", "name": "Title"},
     {"id": "evidence", "name": "Why"},
-    {"id": "bpm", "name": "BPM", "type": "numeric"},
+    {"id": "bpm", "name": "BPM", "type": "numeric", "format": {"nully": "–"}},  # a tooltip says why it is blank
     {"id": "key_badge", "name": "Key"},
     {"id": "style", "name": "Style"},
     {"id": "final_score", "name": "Score", "type": "numeric", "format": {"specifier": ".2f"}},
@@ -154,6 +154,13 @@ def results_section() -> html.Section:
                 markdown_options={"link_target": "_self"},
                 selected_row_ids=[],
                 sort_action="native",
+                tooltip_conditional=[  # why a BPM cell shows '–'
+                    {"if": {"column_id": "bpm", "filter_query": '{beat} = "none"'},
+                     "value": "No clear beat: its analysis found a key but no steady tempo."},
+                    {"if": {"column_id": "bpm", "filter_query": '{beat} = "unknown"'},
+                     "value": "Not analysed yet: Cratedigger has no audio of it."},
+                ],
+                tooltip_delay=300, tooltip_duration=None,
                 page_action="none",
                 cell_selectable=True,
                 style_as_list_view=True,
