@@ -29,6 +29,7 @@ class Seeds:
     missing: list[tuple[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
+    beyond: list[int] = field(default_factory=list)  # catalog ids of Spotify tracks pasted past MAX_PASTED_TRACKS
 
     @property
     def ids(self) -> list[int]:
@@ -112,9 +113,23 @@ def _resolve_part(conn: sqlite3.Connection, settings, part: str, notes: list[str
     return known
 
 
+def _spotify_track_ids(parts: list[str]) -> list[str]:
+    """Spotify track ids of those `parts` that are track IDs, URIs or links (one indexed lookup each, no search)."""
+    ids = []
+    for part in parts:
+        try:
+            query = parse_query(part)
+        except BadInputError:
+            continue
+        if query.kind == "track":
+            ids.append(query.spotify_id)
+    return ids
+
+
 def resolve_seeds(conn: sqlite3.Connection, settings, parts: list[str]) -> Seeds:
     """The catalog rows `parts` name; a playlist link expands to those of its tracks the catalog knows.
-    Only the first MAX_PASTED_TRACKS parts are looked up (a note says so); typos are forgiven in pastes of at
+    Only the first MAX_PASTED_TRACKS parts are looked up (a note says so); of the rest, Spotify tracks the catalog
+    knows go to `Seeds.beyond`, for the answer to leave out (they are in the DJ's crate already); typos are forgiven in pastes of at
     most TYPO_PARTS parts.
 
     A part that names no catalog track is left out (see `Seeds.missing`), and so, among several parts, is one
@@ -124,10 +139,11 @@ def resolve_seeds(conn: sqlite3.Connection, settings, parts: list[str]) -> Seeds
     seeds = Seeds()
     if len(parts) > MAX_PASTED_TRACKS:
         seeds.notes.append(
-            f"Only the first {MAX_PASTED_TRACKS} of the {len(parts)} pasted tracks were used; "
-            "for a longer crate, paste its Spotify playlist link."
+            f"Only the first {MAX_PASTED_TRACKS} of the {len(parts)} pasted tracks were dug from (Spotify links "
+            "among the rest are still left out of the answer); for a longer crate, paste its Spotify playlist link."
         )
-        parts = parts[:MAX_PASTED_TRACKS]
+        parts, rest = parts[:MAX_PASTED_TRACKS], parts[MAX_PASTED_TRACKS:]
+        seeds.beyond = [row["id"] for row in tracks_by_spotify_ids(conn, _spotify_track_ids(rest))]
     first_error: CratediggerError | None = None
     for part in parts:
         try:

@@ -384,7 +384,7 @@ def _recommendations(settings, parts: list[str], *, n: int, one_per_artist: bool
             seeds.notes.append(f"{len(exclude)} of the playlist's {len(ids)} tracks are in the catalog: left out.")
         recommender = Recommender.from_current(settings)
         cards, source = dig(conn, seeds.ids, recommender, SoundIndexLoader(settings), n=n, blend_sound=False,
-                            one_per_artist=one_per_artist, exclude=exclude)
+                            one_per_artist=one_per_artist, exclude=[*exclude, *seeds.beyond])
         styles = styles_for(conn, seeds.ids, recommender)
     finally:
         conn.close()

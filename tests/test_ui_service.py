@@ -109,6 +109,20 @@ def test_the_dashboard_leaves_the_destination_out_before_counting_its_candidates
     assert search_again(settings, loader, upload_store, destination={"track_ids": []}) == (no_update, no_update)
 
 
+def test_spotify_tracks_pasted_past_the_cap_are_left_out_of_the_answer(world):
+    """Only the first MAX_PASTED_TRACKS pasted tracks are dug from; the rest were recommended back to the DJ who
+    had pasted them. Spotify links among the rest are now left out of the answer (the note says so)."""
+    from catalog.seeds import MAX_PASTED_TRACKS
+
+    settings, loader, _ = world
+    first = answer_query(f"spotify:track:{SPOTIFY['h1']}", settings, loader, n=4).candidates[0]
+    filler = [f"Nobody {i} - Nothing {i}" for i in range(MAX_PASTED_TRACKS - 1)]
+    crate = "\n".join([f"spotify:track:{SPOTIFY['h1']}", *filler, f"spotify:track:{first['spotify_id']}"])
+    answer = answer_query(crate, settings, loader, n=4)
+    assert answer.candidates and first["track_id"] not in {c["track_id"] for c in answer.candidates}
+    assert f"Only the first {MAX_PASTED_TRACKS} of the {MAX_PASTED_TRACKS + 1} pasted tracks" in answer.message
+
+
 def test_a_destination_holding_every_answer_says_so(world):
     settings, loader, _ = world
     text = f"spotify:track:{SPOTIFY['h1']}"

@@ -256,7 +256,7 @@ def _answer(conn: sqlite3.Connection, text: str, settings, loader, sound_loader,
         recommender = loader.get()
     except ArtifactMissingError as error:
         return Answer(query=query, seeds=seed_cards, message=_joined(str(error), note), level="warning")
-    candidates, query["source"] = dig(conn, seed_ids, recommender, sound_loader, n=n, exclude=exclude)
+    candidates, query["source"] = dig(conn, seed_ids, recommender, sound_loader, n=n, exclude=[*exclude, *seeds.beyond])
     place_on_map(recommender, seed_ids, query, candidates)  # no-op for a sound answer: no seed has factors
     empty = None if candidates else (
         "Every track DJ sets play with this one is already in the destination playlist." if exclude
