@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from audio.analysis import analyze, store_analysis
-from audio.keys import KeyEstimate
+from audio.keys import KeyEstimate, estimate_key
 from audio.mel import cache_path, cached_log_mel, log_mel
 from audio.params import HOP_LENGTH, N_MELS, SAMPLE_RATE
 from audio.synth import BEATLESS, STYLE_TEMPO, STYLES, canonical_style, synthesize_beatless, synthesize_clip
@@ -156,6 +156,23 @@ def test_key_names_and_camelot():
 def test_silence_has_no_tempo_or_key_confidence():
     a = analyze(np.zeros(5 * SAMPLE_RATE, np.float32))
     assert a.tempo == 0.0 and a.key.confidence == 0.0
+
+
+@pytest.mark.parametrize("notes_hz, most", [((440.0,), 0.1), ((110.0, 220.0, 440.0), 0.1), ((220.0, 329.63), 0.5)])
+def test_one_pitch_class_gives_a_key_of_little_confidence(notes_hz, most):
+    """A pure sine (or a note in octaves) had key confidence 1.00: one pitch class cannot tell its mode (A minor or
+    A major) and a fifth barely can; confidence now scales with how many pitch classes sound."""
+    t = np.arange(10 * SAMPLE_RATE) / SAMPLE_RATE
+    tone = sum(np.sin(2 * np.pi * hz * t) for hz in notes_hz).astype(np.float32) / len(notes_hz)
+    assert estimate_key(tone, sr=SAMPLE_RATE).confidence < most
+
+
+def test_a_triad_or_a_synthetic_track_keeps_a_confident_key():
+    t = np.arange(10 * SAMPLE_RATE) / SAMPLE_RATE
+    triad = sum(np.sin(2 * np.pi * hz * t) for hz in (220.0, 261.63, 329.63)).astype(np.float32) / 3
+    assert estimate_key(triad, sr=SAMPLE_RATE).name == "A minor" and estimate_key(triad, sr=SAMPLE_RATE).confidence > 0.8
+    clip = synthesize_clip("techno", 130, "F minor", seed=1, seconds=10.0)
+    assert estimate_key(clip, sr=SAMPLE_RATE).confidence > 0.8
 
 
 def test_analysis_is_stored_in_catalog(tmp_path):
