@@ -28,10 +28,12 @@ _HARMONY_MARK = {"same": "●", "compatible": "✓", "clash": "✗", "unknown": 
 
 
 # -- pure callback bodies ---------------------------------------------------------------------------
-def suggestions_for(settings, text: str) -> list:
+def suggestions_for(settings, text: str):
+    """The search box's datalist options; `no_update` (the last ones stay) when a newer keystroke came first."""
     conn = open_catalog(settings)
     try:
-        return [html.Option(value=label) for label in suggest(conn, text)]
+        labels = suggest(conn, text)
+        return no_update if labels is None else [html.Option(value=label) for label in labels]
     finally:
         if conn is not None:
             conn.close()

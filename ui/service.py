@@ -17,6 +17,7 @@ from catalog.db import connect
 from catalog.queries import search_tracks, track_label, tracks_by_ids
 from catalog.seeds import resolve_seeds, split_queries
 from errors import ArtifactMissingError, CratediggerError
+from ui.newest_only import NewestOnly
 from ui.ranking import first_per_artist
 from ui.style_cache import StyleCache
 
@@ -25,6 +26,7 @@ SOUND_EXTRA = 40  # sound-alike tracks added to a DJ-set answer, for the blend s
 SOUNDS_ALIKE = 0.5  # cosine similarity from which "sounds alike" is said
 _DATE_PREFIX = re.compile(r"^\s*[-–]?\s*\d{4}(?:-[\dX]{2}){0,2}\s+-\s+")  # MixesDB titles start with the date
 STYLES = StyleCache()  # this process's; styles change only on import
+SUGGESTIONS = NewestOnly()  # the autocomplete's searches: one at a time, for the newest keystroke
 
 
 @dataclass
@@ -53,12 +55,15 @@ def open_catalog(settings) -> sqlite3.Connection | None:
     return connect(settings.catalog_path, readonly=True)
 
 
-def suggest(conn: sqlite3.Connection | None, text: str, *, limit: int = 8) -> list[str]:
-    """Autocomplete labels (`artist - title (version)`) for what has been typed so far."""
+def suggest(conn: sqlite3.Connection | None, text: str, *, limit: int = 8) -> list[str] | None:
+    """Autocomplete labels (`artist - title (version)`) for what has been typed so far, typos forgiven when
+    nothing matches as typed; searched for the newest keystroke only (`SUGGESTIONS`: None for the others,
+    whose suggestions would be replaced at once)."""
     text = (text or "").strip()
     if conn is None or len(text) < 2 or "spotify" in text.lower() or "/" in text:
         return []
-    return [track_label(row) for row in search_tracks(conn, text, limit=limit, typos=True)]
+    rows = SUGGESTIONS.run(conn, lambda: search_tracks(conn, text, limit=limit, typos=True), given_up=None)
+    return None if rows is None else [track_label(row) for row in rows]
 
 
 def track_card(row, styles: list[str], n_sets: int | None = None) -> dict:

@@ -1,0 +1,71 @@
+"""The autocomplete searches for the newest keystroke only (`ui.newest_only.NewestOnly`)."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+
+import pytest
+
+from ui.newest_only import NewestOnly
+
+SLOW = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n"  # never ends
+
+
+def test_a_newer_request_interrupts_the_scan_under_way():
+    """Each keystroke of a misspelt name ran its own ~0.5 s scan at 1.5M tracks, side by side: the last
+    keystroke's suggestions came 3.8 s late and a Dig sent meanwhile took 10× longer (bench/scale_typing.py)."""
+    newest, answers = NewestOnly(), {}
+    first = sqlite3.connect(":memory:", check_same_thread=False)
+    started = threading.Event()
+
+    first.set_progress_handler(lambda: started.set() or 0, 1000)  # called while the query runs
+
+    thread = threading.Thread(target=lambda: answers.setdefault("first", newest.run(
+        first, lambda: first.execute(SLOW).fetchone(), None)), daemon=True)
+    thread.start()
+    assert started.wait(5)
+    began = time.perf_counter()
+    second = sqlite3.connect(":memory:", check_same_thread=False)
+    newer = threading.Thread(target=lambda: answers.setdefault("second", newest.run(
+        second, lambda: second.execute("SELECT 42").fetchone()[0], None)), daemon=True)
+    newer.start()
+    newer.join(5)
+    thread.join(5)
+    assert answers == {"first": None, "second": 42} and time.perf_counter() - began < 2
+
+
+def test_a_request_overtaken_while_waiting_gives_up_without_scanning():
+    newest, scanned, answers = NewestOnly(), [], {}
+    conn = sqlite3.connect(":memory:", check_same_thread=False)
+    release, in_first = threading.Event(), threading.Event()
+
+    def first_scan():  # not SQLite: an interrupt cannot stop it, so the second one has to wait
+        in_first.set()
+        release.wait(5)
+        scanned.append("first")
+        return "first"
+
+    def later(name: str):
+        answers[name] = newest.run(conn, lambda: scanned.append(name) or name, None)
+
+    one = threading.Thread(target=lambda: answers.setdefault("first", newest.run(conn, first_scan, None)), daemon=True)
+    one.start()
+    assert in_first.wait(5)
+    two = threading.Thread(target=later, args=("second",))
+    two.start()
+    time.sleep(0.1)  # the second waits for the first
+    three = threading.Thread(target=later, args=("third",))
+    three.start()
+    time.sleep(0.1)
+    release.set()
+    for thread in (one, two, three):
+        thread.join(5)
+    assert answers == {"first": "first", "second": None, "third": "third"} and scanned == ["first", "third"]
+
+
+def test_an_error_other_than_an_interrupt_is_not_swallowed():
+    conn = sqlite3.connect(":memory:")
+    with pytest.raises(sqlite3.OperationalError, match="no such table"):
+        NewestOnly().run(conn, lambda: conn.execute("SELECT * FROM nowhere"), None)
