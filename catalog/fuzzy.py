@@ -16,7 +16,7 @@ import sqlite3
 
 MIN_FUZZY_CHARS = 4  # `ame`, `dj`, `ep` are too short to guess at
 MAX_SCANNED = 20_000  # texts checked in Python (~0.1 s); a query this vague is not worth guessing at
-_WORD = re.compile(r"[a-z0-9]+")
+_WORD = re.compile(r"\w+")  # folded text keeps letters of every script (`catalog.identity.fold`)
 
 
 def one_edit_apart(a: str, b: str) -> bool:

@@ -401,3 +401,15 @@ def test_regression_an_unknown_playlist_in_the_dig_box_is_one_sentence(crate, se
     assert str(error.value) == ("Spotify has no playlist at that link that this app can read: check the link (a private "
                                 "playlist cannot be read here: paste its tracks one per line).")
     assert seeds.missing == [("https://open.spotify.com/playlist/" + "N" * 22, str(error.value))]
+
+
+def test_bug_a_typo_is_forgiven_in_a_name_written_in_another_script(conn):
+    """Typed words are folded keeping letters of every script (`catalog.identity.fold`), but the typo check split the
+    track's search text into ASCII words only: a Cyrillic or Greek name could never be one edit away."""
+    from catalog.queries import search_tracks
+
+    save_set(conn, SetRecord(source="test", source_key="c", title="Cyrillic",
+                             plays=[PlayRecord(position=1, track=TrackRecord("Мумий Тролль", "Владивосток 2000"))]))
+    match = resolve_query(conn, parse_query("Мумий Тролль - Владивасток 2000"))
+    assert track_label(match.row) == "Мумий Тролль - Владивосток 2000" and "closest spelling" in match.note
+    assert [track_label(r) for r in search_tracks(conn, "владивасток", typos=True)] == ["Мумий Тролль - Владивосток 2000"]
