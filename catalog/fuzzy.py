@@ -6,7 +6,8 @@ shorter words must start a word as typed. SQLite narrows the tracks first: a wor
 one of the typed word's halves intact (or, for two letters swapped across them, the letters around the
 swap), so each long word asks for either half anywhere in the search text
 (a scan of the covering index `tracks_search`, as the exact search does); Python then checks the edits
-on at most `MAX_SCANNED` texts.
+on at most `MAX_SCANNED` texts (more, and nothing is guessed: the texts read would be the alphabet's first,
+not the closest).
 """
 
 from __future__ import annotations
@@ -63,7 +64,9 @@ def fuzzy_search_tracks(conn: sqlite3.Connection, words: list[str], *, limit: in
     groups = [_patterns(w) for w in sorted(words, key=len, reverse=True)]  # the rarest first: AND stops early
     where = " AND ".join("(" + " OR ".join(["search GLOB ?"] * len(g)) + ")" for g in groups)
     scanned = conn.execute(f"SELECT id, search FROM tracks INDEXED BY tracks_search WHERE {where} LIMIT ?",
-                           (*[p for g in groups for p in g], MAX_SCANNED)).fetchall()
+                           (*[p for g in groups for p in g], MAX_SCANNED + 1)).fetchall()
+    if len(scanned) > MAX_SCANNED:  # cut short in alphabetical order: a closer spelling may lie past the cut
+        return []
     edits: dict[int, int] = {}
     for track_id, search in scanned:
         text_words = _WORD.findall(search)

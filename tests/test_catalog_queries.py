@@ -413,3 +413,20 @@ def test_bug_a_typo_is_forgiven_in_a_name_written_in_another_script(conn):
     match = resolve_query(conn, parse_query("Мумий Тролль - Владивасток 2000"))
     assert track_label(match.row) == "Мумий Тролль - Владивосток 2000" and "closest spelling" in match.note
     assert [track_label(r) for r in search_tracks(conn, "владивасток", typos=True)] == ["Мумий Тролль - Владивосток 2000"]
+
+
+def test_bug_a_typo_scan_cut_short_does_not_answer_a_worse_spelling(conn, monkeypatch):
+    """The typo scan reads at most MAX_SCANNED texts, in the index's alphabetical order; cut short, it answered the
+    closest of the tracks early in the alphabet. At 1.5M tracks `Zono Arel - Acdi` (32,211 texts to check) said
+    'closest spelling: Hono Arel - Acid Signal' (two edits) while `Zono Arel - Acid Signal` (one) exists."""
+    import catalog.fuzzy
+    from catalog.queries import search_tracks
+
+    tracks = [TrackRecord("Arel Zozo", "Night Storm"), TrackRecord("Zono Ardor", "Night Rise")]
+    save_set(conn, SetRecord(source="test", source_key="z", title="Z",
+                             plays=[PlayRecord(position=p, track=t) for p, t in enumerate(tracks, 1)]))
+    assert [track_label(r) for r in search_tracks(conn, "Zono - Nigth", typos=True)][:1] == ["Zono Ardor - Night Rise"]
+    monkeypatch.setattr(catalog.fuzzy, "MAX_SCANNED", 1)  # the scan stops after `arel zozo - night storm`
+    assert search_tracks(conn, "Zono - Nigth", typos=True) == []
+    with pytest.raises(NotFoundError):
+        resolve_query(conn, parse_query("Zono - Nigth"))
