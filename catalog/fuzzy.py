@@ -59,8 +59,8 @@ def fuzzy_search_tracks(conn: sqlite3.Connection, words: list[str], *, limit: in
     """Tracks whose search text has, for each of the folded `words`, a word at most one edit away (a prefix
     counts as typed so far), fewest edits first, then most-played. Rows as `search_tracks` gives them."""
     words = list(dict.fromkeys(w for w in words if w))
-    if not words:
-        return []
+    if not any(len(w) >= MIN_FUZZY_CHARS for w in words):
+        return []  # short words start a word as typed: the exact search has looked for that already
     groups = [_patterns(w) for w in sorted(words, key=len, reverse=True)]  # the rarest first: AND stops early
     where = " AND ".join("(" + " OR ".join(["search GLOB ?"] * len(g)) + ")" for g in groups)
     scanned = conn.execute(f"SELECT id, search FROM tracks INDEXED BY tracks_search WHERE {where} LIMIT ?",
