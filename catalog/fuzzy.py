@@ -6,7 +6,8 @@ shorter words must start a word as typed. SQLite narrows the tracks first: a wor
 one of the typed word's halves intact (or, for two letters swapped across them, the letters around the
 swap), so each long word asks for either half anywhere in the search text
 (a scan of the covering index `tracks_search`, as the exact search does); Python then checks the edits
-on at most `MAX_SCANNED` texts.
+on at most `MAX_SCANNED` texts (more, and nothing is guessed: the texts read would be the alphabet's first,
+not the closest).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sqlite3
 
 MIN_FUZZY_CHARS = 4  # `ame`, `dj`, `ep` are too short to guess at
 MAX_SCANNED = 20_000  # texts checked in Python (~0.1 s); a query this vague is not worth guessing at
-_WORD = re.compile(r"[a-z0-9]+")
+_WORD = re.compile(r"\w+")  # folded text keeps letters of every script (`catalog.identity.fold`)
 
 
 def one_edit_apart(a: str, b: str) -> bool:
@@ -58,12 +59,14 @@ def fuzzy_search_tracks(conn: sqlite3.Connection, words: list[str], *, limit: in
     """Tracks whose search text has, for each of the folded `words`, a word at most one edit away (a prefix
     counts as typed so far), fewest edits first, then most-played. Rows as `search_tracks` gives them."""
     words = list(dict.fromkeys(w for w in words if w))
-    if not words:
-        return []
+    if not any(len(w) >= MIN_FUZZY_CHARS for w in words):
+        return []  # short words start a word as typed: the exact search has looked for that already
     groups = [_patterns(w) for w in sorted(words, key=len, reverse=True)]  # the rarest first: AND stops early
     where = " AND ".join("(" + " OR ".join(["search GLOB ?"] * len(g)) + ")" for g in groups)
     scanned = conn.execute(f"SELECT id, search FROM tracks INDEXED BY tracks_search WHERE {where} LIMIT ?",
-                           (*[p for g in groups for p in g], MAX_SCANNED)).fetchall()
+                           (*[p for g in groups for p in g], MAX_SCANNED + 1)).fetchall()
+    if len(scanned) > MAX_SCANNED:  # cut short in alphabetical order: a closer spelling may lie past the cut
+        return []
     edits: dict[int, int] = {}
     for track_id, search in scanned:
         text_words = _WORD.findall(search)

@@ -228,7 +228,8 @@ def _prepare(path: Path | str) -> Path:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name[:200] + ".tmp")  # a name near the file system's limit still has room for it
+    # a name near the file system's limit (255 bytes, not letters) still has room for it
+    tmp = path.with_name(path.name.encode("utf-8")[:200].decode("utf-8", "ignore") + ".tmp")
     try:
         tmp.write_text(text, encoding="utf-8", newline="")
         os.replace(tmp, path)

@@ -64,14 +64,13 @@ class CrawlSummary:
     skipped: int = 0
     failed: Counter = field(default_factory=Counter)
     requests: int = 0
-    failed_titles: dict = field(default_factory=dict)  # reason → the titles of the pages that failed so
+    failed_titles: dict = field(default_factory=dict)  # reason → the titles of the pages that failed so (a dict: each once)
     unlisted: list = field(default_factory=list)  # categories whose listing found no mix (a mistyped name?)
 
     def fail(self, reason: str, titles: list[str]) -> None:
         """Count `titles` as failed for `reason`, and remember which pages they were."""
         self.failed[reason] += len(titles)
-        named = self.failed_titles.setdefault(reason, [])
-        named += [title for title in titles if title not in named]
+        self.failed_titles.setdefault(reason, {}).update(dict.fromkeys(titles))  # in order, each once, in O(1)
 
     def lines(self) -> list[str]:
         out = [
@@ -83,7 +82,7 @@ class CrawlSummary:
         ]
         for reason, count in self.failed.most_common():
             out.append(f"  {count} × {reason}")
-            titles = self.failed_titles.get(reason, [])
+            titles = list(self.failed_titles.get(reason, {}))
             out += [f"      {title}" for title in titles[:FAILED_TITLES_SHOWN]]
             if len(titles) > FAILED_TITLES_SHOWN:
                 out.append(f"      … and {len(titles) - FAILED_TITLES_SHOWN} more")

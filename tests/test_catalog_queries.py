@@ -401,3 +401,45 @@ def test_regression_an_unknown_playlist_in_the_dig_box_is_one_sentence(crate, se
     assert str(error.value) == ("Spotify has no playlist at that link that this app can read: check the link (a private "
                                 "playlist cannot be read here: paste its tracks one per line).")
     assert seeds.missing == [("https://open.spotify.com/playlist/" + "N" * 22, str(error.value))]
+
+
+def test_bug_a_typo_is_forgiven_in_a_name_written_in_another_script(conn):
+    """Typed words are folded keeping letters of every script (`catalog.identity.fold`), but the typo check split the
+    track's search text into ASCII words only: a Cyrillic or Greek name could never be one edit away."""
+    from catalog.queries import search_tracks
+
+    save_set(conn, SetRecord(source="test", source_key="c", title="Cyrillic",
+                             plays=[PlayRecord(position=1, track=TrackRecord("Мумий Тролль", "Владивосток 2000"))]))
+    match = resolve_query(conn, parse_query("Мумий Тролль - Владивасток 2000"))
+    assert track_label(match.row) == "Мумий Тролль - Владивосток 2000" and "closest spelling" in match.note
+    assert [track_label(r) for r in search_tracks(conn, "владивасток", typos=True)] == ["Мумий Тролль - Владивосток 2000"]
+
+
+def test_bug_a_typo_scan_cut_short_does_not_answer_a_worse_spelling(conn, monkeypatch):
+    """The typo scan reads at most MAX_SCANNED texts, in the index's alphabetical order; cut short, it answered the
+    closest of the tracks early in the alphabet. At 1.5M tracks `Zono Arel - Acdi` (32,211 texts to check) said
+    'closest spelling: Hono Arel - Acid Signal' (two edits) while `Zono Arel - Acid Signal` (one) exists."""
+    import catalog.fuzzy
+    from catalog.queries import search_tracks
+
+    tracks = [TrackRecord("Arel Zozo", "Night Storm"), TrackRecord("Zono Ardor", "Night Rise")]
+    save_set(conn, SetRecord(source="test", source_key="z", title="Z",
+                             plays=[PlayRecord(position=p, track=t) for p, t in enumerate(tracks, 1)]))
+    assert [track_label(r) for r in search_tracks(conn, "Zono - Nigth", typos=True)][:1] == ["Zono Ardor - Night Rise"]
+    monkeypatch.setattr(catalog.fuzzy, "MAX_SCANNED", 1)  # the scan stops after `arel zozo - night storm`
+    assert search_tracks(conn, "Zono - Nigth", typos=True) == []
+    with pytest.raises(NotFoundError):
+        resolve_query(conn, parse_query("Zono - Nigth"))
+
+
+def test_bug_short_words_that_match_nothing_cost_no_typo_scan(djs):
+    """Words under MIN_FUZZY_CHARS must start a word as typed, which the exact search has looked for: the typo scan
+    could find nothing more, yet ran (without the exact search's cheap `*w*` first), so an autocomplete keystroke
+    matching nothing cost 0.5 s for `zq` and 1 s for `dj zq` at 1.5M tracks instead of 0.1-0.2 s."""
+    from catalog.queries import search_tracks
+
+    scans = []
+    djs.set_trace_callback(lambda sql: scans.append(sql) if "tracks_search" in sql else None)
+    assert search_tracks(djs, "dj zq", typos=True) == []
+    assert len(scans) == 1  # the exact search's
+    assert [track_label(r) for r in search_tracks(djs, "solomon", typos=True)] == ["Solomun - Home"]

@@ -208,6 +208,14 @@ def test_bug_a_long_out_name_is_exit_2(catalog, tmp_path, capsys):
     assert "--out" in capsys.readouterr().err
 
 
+def test_bug_an_out_name_of_many_multibyte_letters_that_fits_is_written(tracks, tmp_path):
+    """A 253-byte `--out` name in Japanese fits the file system, but its temporary name (cut to 200 letters, not
+    bytes, + '.tmp') did not: an OSError escaped as a crash instead of the export being written."""
+    out = tmp_path / ("東" * 83 + ".csv")
+    assert len(out.name.encode("utf-8")) <= 255
+    assert write_csv(tracks, out).path == out and out.is_file()
+
+
 def test_bug_the_default_file_name_keeps_letters_and_fits(catalog, tmp_path):
     """QA: a 300-letter `--name` ended in exit 3 'File name too long'; a name in another script lost its letters
     ('Été à Berlin — Ñu' → 't-Berlin-u.csv')."""

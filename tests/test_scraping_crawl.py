@@ -504,6 +504,21 @@ def test_bug_the_summary_names_the_pages_that_failed(site, tmp_path):
     assert lines[at + 1].strip() == "2020-01-01 - Broken @ Nowhere"
 
 
+def test_bug_remembering_failed_pages_is_not_quadratic():
+    """Each failed page was checked against a list of those before it: 50,000 pages failing alike (MixesDB's markup
+    changed under a long crawl) cost 10 s, 200,000 nearly 3 minutes; the summary still names each page once."""
+    from scraping.crawl import FAILED_TITLES_SHOWN, CrawlSummary
+
+    summary = CrawlSummary()
+    started = time.perf_counter()
+    for i in range(30_000):
+        summary.fail("no tracklist section", [f"2019-06-01 - Artist {i} @ Club"])
+    summary.fail("no tracklist section", ["2019-06-01 - Artist 0 @ Club"])  # failed again: named once
+    assert time.perf_counter() - started < 1.0  # was ~4 s
+    lines = summary.lines()
+    assert "  30001 × no tracklist section" in lines and lines[-1] == f"      … and {30_000 - FAILED_TITLES_SHOWN} more"
+
+
 def test_bug_a_category_that_lists_nothing_is_exit_2_every_time(site, tmp_path):
     """QA: `crawl --category Nope` said 'no mixes listed' but exited 0 (a name that names nothing is exit 2), and
     the category was marked done, so running it again printed an all-zero summary without a word about it."""

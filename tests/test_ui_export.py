@@ -36,6 +36,18 @@ def test_the_status_names_the_format_as_its_button_does(monkeypatch, settings):
     assert message == "Exported 2 tracks as M3U8." and download["filename"] == "Set.m3u8"
 
 
+def test_bug_a_long_name_in_4_byte_letters_still_exports(monkeypatch, settings, conn):
+    """The dashboard cut the file name to 80 letters, not bytes: 80 '𝕾' (a 'fancy font' name) made 320 bytes, over
+    the file system's 255, and the export failed with 'Cannot write /tmp/…: give another --out' (a CLI option)."""
+    from catalog.store import TrackRecord, upsert_track
+
+    track = upsert_track(conn, TrackRecord("A", "T"))
+    conn.commit()
+    download, message = export.export_file(settings, [{"track_id": track}], "csv", "𝕾" * 80)
+    assert download is not None, message
+    assert len(download["filename"].encode("utf-8")) <= 255 and download["filename"].startswith("𝕾")
+
+
 def test_a_destination_that_is_not_a_playlist_is_one_sentence_and_no_store(settings):
     assert export.read_destination(settings, "") == (None, None)
     data, message = export.read_destination(settings, "https://open.spotify.com/album/4uLU6hMCjMI75M1A2tKUQC")

@@ -31,7 +31,9 @@ def left_out_sentence(report: ExportReport) -> str:
 
 def safe_filename(name: str) -> str:
     cleaned = re.sub(r"[^\w\- ]+", "", name or "").strip()
-    return re.sub(r"\s+", "-", cleaned)[:80] or "cratedigger-picks"
+    # 80 letters, at most 160 bytes (a 4-byte letter, '𝕾', would overrun the file system's 255)
+    stem = re.sub(r"\s+", "-", cleaned)[:80].encode("utf-8")[:160].decode("utf-8", "ignore")
+    return stem or "cratedigger-picks"
 
 
 def export_file(settings, picks: list[dict], fmt: str, name: str) -> tuple[dict | None, str]:
