@@ -10,7 +10,6 @@ the file's version, so importing the same file again changes nothing.
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 import sqlite3
@@ -23,7 +22,7 @@ from catalog.identity import repair_mojibake
 from catalog.store import PlayRecord, SetRecord, TrackRecord, save_sets
 from errors import BadInputError
 from spotify.ids import is_spotify_id
-from textfile import csv_text, read_text
+from textfile import csv_dict_reader, read_text
 
 _LIST_SPLIT = re.compile(r"\s*[;|]\s*")
 
@@ -57,8 +56,7 @@ class ImportReport:
 
 
 def _rows_from_csv(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    with csv_text(path) as handle:
-        reader = csv.DictReader(handle)
+    with csv_dict_reader(path) as reader:
         if not reader.fieldnames:
             raise BadInputError(f"{path} is empty: expected a header row with set_id, position, artist, title.")
         fields = {name.strip().lower() for name in reader.fieldnames if name}

@@ -12,7 +12,6 @@ Rows are sets, columns are tracks; a cell counts how often the set plays the tra
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import itertools
 import sqlite3
@@ -24,7 +23,7 @@ import scipy.sparse as sp
 
 from catalog.columns import SET_ID_COLUMNS, TITLE_COLUMNS, first_present
 from errors import BadInputError
-from textfile import csv_text
+from textfile import csv_dict_reader
 
 
 @dataclass(frozen=True)
@@ -128,8 +127,7 @@ def read_plays_csv(path: Path | str) -> Plays:
             f"{path} does not exist: give a CSV with columns set_id, track_id[, position, artist, title]."
         )
     sets, tracks, positions, names = [], [], [], {}
-    with csv_text(path) as handle:
-        reader = csv.DictReader(handle)
+    with csv_dict_reader(path) as reader:
         columns = {name.strip().lower(): name for name in reader.fieldnames or [] if name}
         set_col, track_col = (columns.get(first_present(columns, aliases))
                               for aliases in (SET_ID_COLUMNS, TRACK_ID_COLUMNS))
