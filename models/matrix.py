@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from catalog.columns import SET_ID_COLUMNS, TITLE_COLUMNS, first_present
+from catalog.columns import MAX_POSITION, SET_ID_COLUMNS, TITLE_COLUMNS, first_present
 from errors import BadInputError
 from textfile import csv_dict_reader
 
@@ -146,7 +146,7 @@ def read_plays_csv(path: Path | str) -> Plays:
             position = 0  # unknown order
             if position_col:
                 text = (row.get(position_col) or "").strip()
-                position = int(text) if text.isdigit() else 0
+                position = int(text) if text.isdecimal() and int(text) <= MAX_POSITION else 0  # '²': isdigit
             sets.append(set_id)
             tracks.append(track_id)
             positions.append(position)

@@ -207,6 +207,17 @@ def test_bug_the_import_summary_counts_in_good_english(tmp_path, monkeypatch, ca
         capsys.readouterr().out
 
 
+@pytest.mark.parametrize("position, problem", [("\u00b2", "is not a whole number"),
+                                               ("9" * 25, "is too large")])
+def test_bug_an_odd_position_is_a_bad_row_not_a_crash(conn, tmp_path, position, problem):
+    """QA: a position '²' (ValueError) or of 25 digits (OverflowError in SQLite) stopped the import with exit 1."""
+    path = tmp_path / "sets.csv"
+    path.write_text(f"set_id,position,artist,title\ns1,1,Bob,Tune\ns1,{position},Ann,Song\n")
+    report = import_tracklists(conn, path)
+    assert report.plays == 1 and len(report.bad_rows) == 1
+    assert report.bad_rows[0].line == 3 and problem in report.bad_rows[0].reason
+
+
 def test_bug_a_field_past_the_csv_modules_limit_is_refused_clearly(conn, tmp_path):
     """QA: a field over 131,072 characters (a huge set id, a quote left open) stopped the import with exit 1."""
     path = tmp_path / "sets.csv"

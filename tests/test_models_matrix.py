@@ -172,3 +172,12 @@ def test_bug_a_field_past_the_csv_modules_limit_is_bad_input_not_a_crash(tmp_pat
     path.write_text("set_id,track_id\ns1,t1\n" + "x" * 200_000 + ",t2\n")
     with pytest.raises(BadInputError, match=r"sets.csv cannot be read as CSV at line 3"):
         read_plays_csv(path)
+
+
+def test_bug_positions_too_large_or_not_ascii_digits_are_unknown_not_a_crash(tmp_path):
+    """QA: a position of 10**25 (OverflowError) or '²' (str.isdigit but not int()) stopped `evaluate` with exit 1;
+    like any other position that is no whole number, it is unknown (0)."""
+    path = tmp_path / "sets.csv"
+    path.write_text("set_id,track_id,position\nA,x,10000000000000000000000000\nA,y,\u00b2\nA,z,\u0663\n")
+    plays = read_plays_csv(path)
+    assert dict(zip(plays.track_keys.tolist(), plays.positions.tolist(), strict=True)) == {"x": 0, "y": 0, "z": 3}
