@@ -122,6 +122,8 @@ def read_plays_csv(path: Path | str) -> Plays:
     from scraping.grammar import split_artist_title  # the tracklist grammar's own `Artist - Title` split
 
     path = Path(path)
+    if path.is_dir():
+        raise BadInputError(f"{path} is a folder, not a CSV file: give the CSV of sets inside it.")
     if not path.is_file():
         raise BadInputError(
             f"{path} does not exist: give a CSV with columns set_id, track_id[, position, artist, title]."

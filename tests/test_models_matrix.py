@@ -181,3 +181,9 @@ def test_bug_positions_too_large_or_not_ascii_digits_are_unknown_not_a_crash(tmp
     path.write_text("set_id,track_id,position\nA,x,10000000000000000000000000\nA,y,\u00b2\nA,z,\u0663\n")
     plays = read_plays_csv(path)
     assert dict(zip(plays.track_keys.tolist(), plays.positions.tolist(), strict=True)) == {"x": 0, "y": 0, "z": 3}
+
+
+def test_bug_a_folder_given_as_data_is_named_as_a_folder(tmp_path):
+    """QA: `evaluate --data some-folder` said the folder "does not exist"."""
+    with pytest.raises(BadInputError, match="is a folder, not a CSV file"):
+        read_plays_csv(tmp_path)
