@@ -11,8 +11,11 @@ than read as a garbled header.
 from __future__ import annotations
 
 import codecs
+import contextlib
+import csv
 import io
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 from errors import BadInputError
@@ -56,3 +59,18 @@ def decode_lines(data: bytes) -> tuple[str, int]:
 def csv_text(path: Path) -> io.StringIO:
     """`read_text(path)` as a file for `csv.reader`/`csv.DictReader` (newlines left to the csv module)."""
     return io.StringIO(read_text(path), newline="")
+
+
+@contextlib.contextmanager
+def csv_dict_reader(path: Path) -> Iterator[csv.DictReader]:
+    """A `csv.DictReader` over `read_text(path)` whose parse errors are `BadInputError`s naming the file and line:
+    csv stops at a field over 131,072 characters, which is mostly a quote left open swallowing the lines after it."""
+    with csv_text(path) as handle:
+        reader = csv.DictReader(handle)
+        try:
+            yield reader
+        except csv.Error as error:
+            raise BadInputError(
+                f"{Path(path).name} cannot be read as CSV at line {reader.line_num + 1} ({error}): look for a quote "
+                "left open on that line or above it, or a field far too long; fix it, or export the CSV again."
+            ) from error

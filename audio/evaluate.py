@@ -9,7 +9,6 @@ logistic-regression baseline is scored on the same folds.
 
 from __future__ import annotations
 
-import csv
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ import numpy as np
 from audio.decode import decode_file
 from audio.mel import log_mel, model_input
 from errors import BadInputError
-from textfile import csv_text
+from textfile import csv_dict_reader
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +49,7 @@ def read_labels(csv_path: Path, *, audio_dir: Path | None = None, label_col: str
     if not csv_path.is_file():
         raise BadInputError(f"{csv_path}: no such labels file.")
     audio_dir = Path(audio_dir) if audio_dir else csv_path.parent
-    with csv_text(csv_path) as handle:
-        reader = csv.DictReader(handle)
+    with csv_dict_reader(csv_path) as reader:
         columns = reader.fieldnames or []
         missing = [c for c in (file_col, label_col) if c not in columns]
         if missing:

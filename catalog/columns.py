@@ -8,6 +8,7 @@ from __future__ import annotations
 
 SET_ID_COLUMNS = ("set_id", "set_title")
 TITLE_COLUMNS = ("title", "song")
+MAX_POSITION = 2**63 - 1  # the largest a `position` may be: SQLite's INTEGER, numpy's int64
 
 
 def first_present(columns, aliases: tuple[str, ...]) -> str | None:

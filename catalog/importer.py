@@ -10,7 +10,6 @@ the file's version, so importing the same file again changes nothing.
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 import sqlite3
@@ -18,12 +17,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from catalog.columns import SET_ID_COLUMNS, TITLE_COLUMNS, first_present
+from catalog.columns import MAX_POSITION, SET_ID_COLUMNS, TITLE_COLUMNS, first_present
 from catalog.identity import repair_mojibake
 from catalog.store import PlayRecord, SetRecord, TrackRecord, save_sets
 from errors import BadInputError
 from spotify.ids import is_spotify_id
-from textfile import csv_text, read_text
+from textfile import csv_dict_reader, read_text
 
 _LIST_SPLIT = re.compile(r"\s*[;|]\s*")
 
@@ -57,8 +56,7 @@ class ImportReport:
 
 
 def _rows_from_csv(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    with csv_text(path) as handle:
-        reader = csv.DictReader(handle)
+    with csv_dict_reader(path) as reader:
         if not reader.fieldnames:
             raise BadInputError(f"{path} is empty: expected a header row with set_id, position, artist, title.")
         fields = {name.strip().lower() for name in reader.fieldnames if name}
@@ -140,10 +138,12 @@ def _row_problem(row: dict[str, str]) -> str | None:
         except ValueError as error:  # MixesDB's '?' title, a name of dashes: nothing to know the track by
             return str(error)
     position = row.get("position", "")
-    if position and not position.lstrip("-").isdigit():
+    if position and not position.lstrip("-").isdecimal():  # not isdigit: int("²") fails
         return f"position {position!r} is not a whole number"
     if position and int(position) < 0:
         return f"position {position} is negative"
+    if position and int(position) > MAX_POSITION:
+        return f"position {position} is too large"
     spotify_id = row.get("spotify_id", "")
     if spotify_id and not is_spotify_id(spotify_id.rsplit(":", 1)[-1]):
         return f"spotify_id {spotify_id!r} is not a 22-character Spotify ID"

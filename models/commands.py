@@ -224,9 +224,10 @@ def _require_test_sets(dataset, min_set: int) -> None:
     else:
         longest = 0
     if longest < max(min_set, 2):
+        smaller = f"Give a smaller --min-set (2 to {longest}), or import" if longest >= 2 else "Import"  # 1: none helps
         raise BadInputError(
             f"No set has at least {min_set} tracks to hold some out (the longest has {longest}): nothing to "
-            f"evaluate. Give a smaller --min-set (2 to {max(longest, 2)}), or import longer sets."
+            f"evaluate. {smaller} longer sets."
         )
 
 

@@ -12,7 +12,6 @@ Rows are sets, columns are tracks; a cell counts how often the set plays the tra
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import itertools
 import sqlite3
@@ -22,9 +21,9 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from catalog.columns import SET_ID_COLUMNS, TITLE_COLUMNS, first_present
+from catalog.columns import MAX_POSITION, SET_ID_COLUMNS, TITLE_COLUMNS, first_present
 from errors import BadInputError
-from textfile import csv_text
+from textfile import csv_dict_reader
 
 
 @dataclass(frozen=True)
@@ -123,13 +122,14 @@ def read_plays_csv(path: Path | str) -> Plays:
     from scraping.grammar import split_artist_title  # the tracklist grammar's own `Artist - Title` split
 
     path = Path(path)
+    if path.is_dir():
+        raise BadInputError(f"{path} is a folder, not a CSV file: give the CSV of sets inside it.")
     if not path.is_file():
         raise BadInputError(
             f"{path} does not exist: give a CSV with columns set_id, track_id[, position, artist, title]."
         )
     sets, tracks, positions, names = [], [], [], {}
-    with csv_text(path) as handle:
-        reader = csv.DictReader(handle)
+    with csv_dict_reader(path) as reader:
         columns = {name.strip().lower(): name for name in reader.fieldnames or [] if name}
         set_col, track_col = (columns.get(first_present(columns, aliases))
                               for aliases in (SET_ID_COLUMNS, TRACK_ID_COLUMNS))
@@ -148,7 +148,7 @@ def read_plays_csv(path: Path | str) -> Plays:
             position = 0  # unknown order
             if position_col:
                 text = (row.get(position_col) or "").strip()
-                position = int(text) if text.isdigit() else 0
+                position = int(text) if text.isdecimal() and int(text) <= MAX_POSITION else 0  # '²': isdigit
             sets.append(set_id)
             tracks.append(track_id)
             positions.append(position)

@@ -80,3 +80,11 @@ def test_evaluate_audio_verb_json(tmp_path, capsys):
     for key in ("accuracy", "macro_f1", "precision_at_5"):
         assert 0.0 <= out[key] <= 1.0
     assert len(out["folds"]) == 3 and out["n_clips"] == 12
+
+
+def test_bug_a_labels_field_past_the_csv_modules_limit_is_bad_input(tmp_path):
+    """QA: a field over 131,072 characters in a labels CSV stopped `evaluate-audio` with exit 1."""
+    path = tmp_path / "labels.csv"
+    path.write_text("file,label\na.wav,House\n" + "b" * 200_000 + ".wav,Techno\n")
+    with pytest.raises(BadInputError, match="labels.csv cannot be read as CSV at line 3"):
+        read_labels(path)

@@ -205,3 +205,22 @@ def test_bug_the_import_summary_counts_in_good_english(tmp_path, monkeypatch, ca
     assert cli.main(["import-tracklists", str(_write(tmp_path / "a.csv", "s1,A,One\ns1,A,One\ns1,B,Two\n"))]) == 0
     assert "Imported 1 new set with 2 plays; 2 tracks new to the catalog; 0 bad rows skipped." in \
         capsys.readouterr().out
+
+
+@pytest.mark.parametrize("position, problem", [("\u00b2", "is not a whole number"),
+                                               ("9" * 25, "is too large")])
+def test_bug_an_odd_position_is_a_bad_row_not_a_crash(conn, tmp_path, position, problem):
+    """QA: a position '²' (ValueError) or of 25 digits (OverflowError in SQLite) stopped the import with exit 1."""
+    path = tmp_path / "sets.csv"
+    path.write_text(f"set_id,position,artist,title\ns1,1,Bob,Tune\ns1,{position},Ann,Song\n")
+    report = import_tracklists(conn, path)
+    assert report.plays == 1 and len(report.bad_rows) == 1
+    assert report.bad_rows[0].line == 3 and problem in report.bad_rows[0].reason
+
+
+def test_bug_a_field_past_the_csv_modules_limit_is_refused_clearly(conn, tmp_path):
+    """QA: a field over 131,072 characters (a huge set id, a quote left open) stopped the import with exit 1."""
+    path = tmp_path / "sets.csv"
+    path.write_text("set_id,position,artist,title\n" + "x" * 200_000 + ",1,Bob,Tune\n")
+    with pytest.raises(BadInputError, match="sets.csv cannot be read as CSV at line 2"):
+        import_tracklists(conn, path)

@@ -194,3 +194,14 @@ def test_regression_exclude_playlist_mistakes_name_a_playlist(trained, capsys, l
     """QA: `--exclude-playlist garbage` said 'A track ID is 22 letters and digits, e.g. spotify:track:…'."""
     code, out, err = run(capsys, "recommend", SPOTIFY["t1"], "--exclude-playlist", link)
     assert code == 2 and err.startswith(message) and "track" not in err and out == ""
+
+
+def test_bug_sets_of_one_track_do_not_suggest_a_min_set_that_fails_too(tmp_path, monkeypatch, capsys):
+    """QA: with sets of one track each, `evaluate --data` advised "Give a smaller --min-set (2 to 2)", which fails
+    the same way: no --min-set helps then, only longer sets."""
+    monkeypatch.setenv("CRATEDIGGER_DATA_DIR", str(tmp_path / "data"))
+    path = tmp_path / "sets.csv"
+    path.write_text("set_id,track_id\ns1,t1\ns2,t2\n")
+    code, _, err = run(capsys, "evaluate", "--data", str(path))
+    assert code == 2
+    assert "the longest has 1" in err and "--min-set" not in err and "longer sets" in err

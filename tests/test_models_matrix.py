@@ -163,3 +163,27 @@ def test_large_catalogs_train_a_smaller_als():
     large = als_for_size(small, LARGE_MATRIX + 1)
     assert (large.factors, large.iterations, large.min_sets) == (16, 4, 1)
     assert als_for_size(AlsParams(factors=8, min_sets=3), LARGE_MATRIX + 1).min_sets == 3
+
+
+def test_bug_a_field_past_the_csv_modules_limit_is_bad_input_not_a_crash(tmp_path):
+    """QA: a 200,000-character set id (or a quote left open) stopped `evaluate --data` with exit 1 ("field larger
+    than field limit"); it is the file's fault, said in a sentence naming the file and the line."""
+    path = tmp_path / "sets.csv"
+    path.write_text("set_id,track_id\ns1,t1\n" + "x" * 200_000 + ",t2\n")
+    with pytest.raises(BadInputError, match=r"sets.csv cannot be read as CSV at line 3"):
+        read_plays_csv(path)
+
+
+def test_bug_positions_too_large_or_not_ascii_digits_are_unknown_not_a_crash(tmp_path):
+    """QA: a position of 10**25 (OverflowError) or '²' (str.isdigit but not int()) stopped `evaluate` with exit 1;
+    like any other position that is no whole number, it is unknown (0)."""
+    path = tmp_path / "sets.csv"
+    path.write_text("set_id,track_id,position\nA,x,10000000000000000000000000\nA,y,\u00b2\nA,z,\u0663\n")
+    plays = read_plays_csv(path)
+    assert dict(zip(plays.track_keys.tolist(), plays.positions.tolist(), strict=True)) == {"x": 0, "y": 0, "z": 3}
+
+
+def test_bug_a_folder_given_as_data_is_named_as_a_folder(tmp_path):
+    """QA: `evaluate --data some-folder` said the folder "does not exist"."""
+    with pytest.raises(BadInputError, match="is a folder, not a CSV file"):
+        read_plays_csv(tmp_path)
