@@ -64,6 +64,7 @@ def test_upload_shows_progress_then_sound_neighbours(sound_world, tmp_path):
         assert all("sounds alike" in text for text in scores[:3])
         screenshot(driver, "dashboard-upload")
         assert console_errors(driver) == []
+        assert "Traceback" not in app.log_path.read_text()  # the job's process says nothing to the server's log
     finally:
         driver.quit()
 
