@@ -123,6 +123,21 @@ def test_spotify_tracks_pasted_past_the_cap_are_left_out_of_the_answer(world):
     assert f"Only the first {MAX_PASTED_TRACKS} of the {MAX_PASTED_TRACKS + 1} pasted tracks" in answer.message
 
 
+def test_bug_a_new_query_is_not_replaced_by_the_old_one_asked_again(world):
+    """Review: pasting a destination playlist (read from Spotify in 1-2 s) and then asking a new query could let the
+    old query, asked again without the playlist's tracks, land last and replace the new answer. It is not asked
+    again once the search box holds another query."""
+    from ui.callbacks import search, search_again
+
+    settings, loader, _ = world
+    text = f"spotify:track:{SPOTIFY['h1']}"
+    store, _ = search(settings, loader, text)
+    playlist = {"link": "x", "track_ids": [store["candidates"][0]["track_id"]]}
+    assert search_again(settings, loader, store, destination=playlist, typed="Someone - Else") == (no_update, no_update)
+    again, _ = search_again(settings, loader, store, destination=playlist, typed=f" {text} ")
+    assert again["candidates"] and playlist["track_ids"][0] not in {c["track_id"] for c in again["candidates"]}
+
+
 def test_a_destination_holding_every_answer_says_so(world):
     settings, loader, _ = world
     text = f"spotify:track:{SPOTIFY['h1']}"

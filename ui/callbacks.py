@@ -64,16 +64,20 @@ def search(settings, loader, text: str | None, sound_loader=None, destination: d
     return {**answer.to_store(), "left_out": _digest(held)}, alert(answer.message, answer.level)
 
 
-def search_again(settings, loader, store: dict | None, sound_loader=None, destination: dict | None = None):
+def search_again(settings, loader, store: dict | None, sound_loader=None, destination: dict | None = None,
+                 typed: str | None = None):
     """(results-store data, alert) for the same pasted query once the destination playlist changed (its tracks
     left out before the candidates are counted, so a big playlist does not empty the table), or `no_update` twice
     when there is no pasted query to ask again (nothing yet, or an uploaded file: the table then hides them among
     its candidates). The alert is said again: a sentence on the old answer ('every track … is already in the
-    destination playlist') must not outlive it.
+    destination playlist') must not outlive it. `typed` (the search box now) other than the query asked means a
+    new query is on its way: asking the old one again could land after it and replace its answer.
     """
     text = (store or {}).get("text")
     if not text or not (store or {}).get("query") or store.get("left_out") == _digest(destination_ids(destination)):
         return no_update, no_update  # nothing to ask again, or asked without these tracks already (the page's first call)
+    if typed is not None and typed.strip() != text.strip():
+        return no_update, no_update  # the table still hides the destination's tracks (`controls_from`)
     return search(settings, loader, text, sound_loader, destination)
 
 
@@ -351,8 +355,8 @@ def register_callbacks(app, settings, loader, sound_loader=None) -> None:
 
     app.callback(Output("results-store", "data", allow_duplicate=True),
                  Output("search-alert", "children", allow_duplicate=True), Input("destination-store", "data"),
-                 State("results-store", "data"), prevent_initial_call=True)(
-        lambda destination, store: search_again(settings, loader, store, sound_loader, destination))
+                 State("results-store", "data"), State("search-input", "value"), prevent_initial_call=True)(
+        lambda destination, store, typed: search_again(settings, loader, store, sound_loader, destination, typed))
 
     @app.callback(
         Output("results-store", "data", allow_duplicate=True),
