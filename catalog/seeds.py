@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from catalog.queries import resolve_query, tracks_by_spotify_ids
 from errors import BadInputError, CratediggerError, NotFoundError, quoted
 from scraping.grammar import names_unknown_track, pasted_track_text
-from spotify.ids import is_spotify_id, parse_query
+from spotify.ids import looks_like_ref, parse_query
 
 _LINES = re.compile(r"[\n;]+")
 MAX_PASTED_TRACKS = 100  # a crate's worth; each pasted line is a catalog search (~0.1 s at MixesDB size)
@@ -59,10 +59,6 @@ def _left_out(why: str, texts: list[str]) -> str:
     return f"{why}, left out: {shown}" + (f" and {more} more." if more > 0 else ".")
 
 
-def _looks_like_ref(text: str) -> bool:
-    return is_spotify_id(text) or text.lower().startswith("spotify:") or "spotify.com" in text.lower()
-
-
 def split_queries(text: str) -> list[str]:
     """Several pasted tracks (one per line or `;`; Spotify refs also by `,` or spaces) → one text each.
 
@@ -71,7 +67,7 @@ def split_queries(text: str) -> list[str]:
     out: list[str] = []
     for line in (pasted_track_text(p) for p in _LINES.split(text or "")):
         pieces = [p for p in _REF_GAPS.split(line) if p]
-        if len(pieces) > 1 and all(_looks_like_ref(p) for p in pieces):
+        if len(pieces) > 1 and all(looks_like_ref(p) for p in pieces):
             out += pieces
         elif line:
             out.append(line)

@@ -129,15 +129,15 @@ def _parse_ref(text: str, allow: tuple[str, ...], *, text_ok: bool) -> Query:
     return _checked_id(kind, spotify_id, original)
 
 
+def looks_like_ref(text: str) -> bool:
+    """Whether `text` is meant as a Spotify reference (an ID, a `spotify:` URI or a link), not `artist - title`."""
+    return is_spotify_id(text) or text.lower().startswith("spotify:") or _is_link(text)
+
+
 def parse_query(text: str, *, allow: tuple[str, ...] = ("track",)) -> Query:
     """Parse a pasted query: a Spotify reference (see `parse_spotify_ref`) or `artist - title` text."""
     stripped = (text or "").strip().strip("<>\"'").strip()
-    looks_like_ref = (
-        is_spotify_id(stripped)
-        or stripped.lower().startswith("spotify:")
-        or _is_link(stripped)
-    )
-    if not stripped or looks_like_ref:
+    if not stripped or looks_like_ref(stripped):
         return _parse_ref(text, allow, text_ok=True)
     stripped = " ".join(stripped.split())[:MAX_TEXT_CHARS]
     parts = _TEXT_SEPARATOR.split(stripped, maxsplit=1)
