@@ -166,8 +166,13 @@ def search_tracks(conn: sqlite3.Connection, text: str, *, limit: int = 10, typos
         artist, title = split_artist_title(_typed(text))
         rows = search_tracks(conn, f"{artist} {title}", limit=limit)
     if not rows and typos:
-        rows = fuzzy_search_tracks(conn, typed_words(text), limit=limit)
+        rows = closest_spellings(conn, text, limit=limit)
     return rows
+
+
+def closest_spellings(conn: sqlite3.Connection, text: str, *, limit: int = 10) -> list[sqlite3.Row]:
+    """Tracks one typo per word away from `text` (`catalog.fuzzy`), rows as `search_tracks` gives them."""
+    return fuzzy_search_tracks(conn, typed_words(text), limit=limit)
 
 
 @dataclass(frozen=True)
@@ -219,7 +224,7 @@ def resolve_query(conn: sqlite3.Connection, query: Query, *, typos: bool = True)
         if rows:
             return TrackMatch(rows[0], f"The catalog has no {quoted(query.text)}; "
                                        f"using the track without that version: {track_label(rows[0])}.")
-        rows = fuzzy_search_tracks(conn, typed_words(query.text), limit=1) if typos else []
+        rows = closest_spellings(conn, query.text, limit=1) if typos else []
         if rows:
             return TrackMatch(rows[0], f"No track is spelt {quoted(query.text)}; "
                                        f"closest spelling: {track_label(rows[0])}.")
