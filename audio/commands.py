@@ -170,14 +170,14 @@ def _replace_previews(conn, library, audio_dir: Path, failed: list[str]) -> list
     """Tracks whose audio is a file Cratedigger downloaded (a 30-second preview under `audio_dir`) and that the
     DJ's library has: their audio becomes the library file. Returns their ids; unreadable files go to `failed`."""
     from audio.decode import check_file
+    from catalog.playlist_export import is_within
     from catalog.store import update_track_audio
 
-    cache = audio_dir.resolve()
     replaced = []
     rows = conn.execute("SELECT id, artist, title, version, audio_path FROM tracks WHERE audio_path IS NOT NULL "
                         "ORDER BY id").fetchall()
     for row in rows:
-        if not Path(row["audio_path"]).resolve().is_relative_to(cache):
+        if not is_within(Path(row["audio_path"]), audio_dir):
             continue
         match = library.find(row["artist"], row["title"], row["version"])
         if match is None:

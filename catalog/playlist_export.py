@@ -158,12 +158,13 @@ def load_export_tracks(
         raise BadInputError("Cannot export these tracks: " + "; ".join(bad) + ".")
     if audio_cache is not None:
         for track in tracks:
-            if track.audio_path and _is_within(Path(track.audio_path), Path(audio_cache)):
+            if track.audio_path and is_within(Path(track.audio_path), Path(audio_cache)):
                 track.audio_path = None
     return _each_once(tracks)
 
 
-def _is_within(path: Path, folder: Path) -> bool:
+def is_within(path: Path, folder: Path) -> bool:
+    """Whether `path` (symbolic links followed) lies under `folder`; False when it cannot be resolved."""
     try:
         return path.resolve().is_relative_to(folder.resolve())
     except OSError:
