@@ -55,10 +55,10 @@ def test_a_request_overtaken_while_waiting_gives_up_without_scanning():
     assert in_first.wait(5)
     two = threading.Thread(target=later, args=("second",))
     two.start()
-    time.sleep(0.1)  # the second waits for the first
+    assert _waited_for(lambda: newest.calls == 2)  # the second has its turn and waits for the first
     three = threading.Thread(target=later, args=("third",))
     three.start()
-    time.sleep(0.1)
+    assert _waited_for(lambda: newest.calls == 3)
     release.set()
     for thread in (one, two, three):
         thread.join(5)
@@ -69,3 +69,12 @@ def test_an_error_other_than_an_interrupt_is_not_swallowed():
     conn = sqlite3.connect(":memory:")
     with pytest.raises(sqlite3.OperationalError, match="no such table"):
         NewestOnly().run(conn, lambda: conn.execute("SELECT * FROM nowhere"), None)
+
+
+def _waited_for(condition, seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True

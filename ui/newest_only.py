@@ -31,6 +31,11 @@ class NewestOnly:
         self._newest = 0
         self._scanning: sqlite3.Connection | None = None
 
+    @property
+    def calls(self) -> int:
+        """How many calls `run` has had so far (each takes its turn number on entering)."""
+        return self._newest
+
     def run(self, conn: sqlite3.Connection, scan: Callable[[], T], given_up: G) -> T | G:
         """`scan()` (which reads through `conn`), unless a newer call came before it finished."""
         with self._state:
