@@ -138,6 +138,21 @@ def test_bug_a_new_query_is_not_replaced_by_the_old_one_asked_again(world):
     assert again["candidates"] and playlist["track_ids"][0] not in {c["track_id"] for c in again["candidates"]}
 
 
+def test_an_answer_asked_again_names_the_answer_it_replaces(world):
+    """The page applies an answer asked again only over the answer it was asked for (`assets/again.js`): a Dig
+    clicked during the re-ask answers first and must stay."""
+    from ui.callbacks import again_store, search
+
+    settings, loader, _ = world
+    store, _ = search(settings, loader, f"spotify:track:{SPOTIFY['h1']}")
+    playlist = {"link": "x", "track_ids": [store["candidates"][0]["track_id"]]}
+    again = again_store(settings, loader, store, destination=playlist)
+    assert again["replaces"] == store["answer_id"] and again["store"]["answer_id"] not in {None, store["answer_id"]}
+    assert playlist["track_ids"][0] not in {c["track_id"] for c in again["store"]["candidates"]}
+    assert "destination" not in str(again["alert"])
+    assert again_store(settings, loader, store, destination=playlist, typed="Someone - Else") is no_update
+
+
 def test_a_destination_holding_every_answer_says_so(world):
     settings, loader, _ = world
     text = f"spotify:track:{SPOTIFY['h1']}"

@@ -1,6 +1,7 @@
 """Dashboard callbacks: plain functions (tested by calling them) and their wiring.
 
-Shared state lives in `dcc.Store`s: `results-store` (the query and its candidates),
+Shared state lives in `dcc.Store`s: `results-store` (the query and its candidates, with an `answer_id`),
+`again-store` (an answer asked again, applied only over the answer it replaces: `assets/again.js`),
 `picks-store` (picked tracks), `feedback-store` (👍/👎 track ids).
 """
 
@@ -9,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import uuid
 from collections import Counter
 
-from dash import ALL, Input, Output, State, ctx, html, no_update
+from dash import ALL, ClientsideFunction, Input, Output, State, ctx, html, no_update
 
 from errors import CratediggerError
 from ui import figures
@@ -55,13 +57,20 @@ def _digest(track_ids: list[int]) -> str:
     return hashlib.sha1(",".join(map(str, sorted(set(track_ids)))).encode()).hexdigest()[:16]
 
 
+def new_answer_id() -> str:
+    """A fresh `answer_id`: which answer an answer asked again replaces (`again_store`)."""
+    return uuid.uuid4().hex
+
+
 def search(settings, loader, text: str | None, sound_loader=None, destination: dict | None = None) -> tuple[dict, object]:
     """(results-store data, alert) for a pasted query; the destination playlist's tracks are left out."""
     if not text or not text.strip():
-        return {"query": None, "candidates": []}, alert("Paste a Spotify track link, URI or ID, or type artist - title.")
+        return {"query": None, "candidates": [], "answer_id": new_answer_id()}, \
+            alert("Paste a Spotify track link, URI or ID, or type artist - title.")
     held = destination_ids(destination)
     answer = answer_query(text, settings, loader, sound_loader=sound_loader, exclude=held)
-    return {**answer.to_store(), "left_out": _digest(held)}, alert(answer.message, answer.level)
+    return {**answer.to_store(), "left_out": _digest(held), "answer_id": new_answer_id()}, \
+        alert(answer.message, answer.level)
 
 
 def search_again(settings, loader, store: dict | None, sound_loader=None, destination: dict | None = None,
@@ -79,6 +88,19 @@ def search_again(settings, loader, store: dict | None, sound_loader=None, destin
     if typed is not None and typed.strip() != text.strip():
         return no_update, no_update  # the table still hides the destination's tracks (`controls_from`)
     return search(settings, loader, text, sound_loader, destination)
+
+
+def again_store(settings, loader, store: dict | None, sound_loader=None, destination: dict | None = None,
+                typed: str | None = None):
+    """`again-store` data: {'replaces': the `answer_id` asked again, 'store', 'alert'}, or `no_update`.
+
+    Not written to `results-store` straight away: a Dig clicked while the old query is asked again (~0.3 s) can
+    answer first, and the old answer landing after it would replace the new one. `assets/again.js` applies it only
+    while the page still shows the answer it replaces."""
+    new_store, message = search_again(settings, loader, store, sound_loader, destination, typed)
+    if new_store is no_update:
+        return no_update
+    return {"replaces": store.get("answer_id"), "store": new_store, "alert": message}
 
 
 def upload(settings, contents: str | None, filename: str | None, set_progress=lambda value: None, *,
@@ -117,8 +139,8 @@ def upload(settings, contents: str | None, filename: str | None, set_progress=la
         message, level = f"{facts} {result['note']}", "warning"
     else:
         message, level = f"{facts} Answered from sound: tracks whose audio is closest to it.", "info"
-    return {"query": query, "seeds": [], "candidates": candidates, "message": message, "level": level}, \
-        alert(noted(message), level)
+    return {"query": query, "seeds": [], "candidates": candidates, "message": message, "level": level,
+            "answer_id": new_answer_id()}, alert(noted(message), level)
 
 
 def controls_from(n, blend, bpm, styles, flags, picks, destination=None) -> Controls:
@@ -353,10 +375,13 @@ def register_callbacks(app, settings, loader, sound_loader=None) -> None:
         store, message = search(settings, loader, text, sound_loader, destination)
         return store, message, text if chip is not None else no_update, {"liked": [], "disliked": []}
 
-    app.callback(Output("results-store", "data", allow_duplicate=True),
-                 Output("search-alert", "children", allow_duplicate=True), Input("destination-store", "data"),
+    app.callback(Output("again-store", "data"), Input("destination-store", "data"),
                  State("results-store", "data"), State("search-input", "value"), prevent_initial_call=True)(
-        lambda destination, store, typed: search_again(settings, loader, store, sound_loader, destination, typed))
+        lambda destination, store, typed: again_store(settings, loader, store, sound_loader, destination, typed))
+    app.clientside_callback(ClientsideFunction(namespace="cratedigger", function_name="applyAgain"),
+                            Output("results-store", "data", allow_duplicate=True),
+                            Output("search-alert", "children", allow_duplicate=True),
+                            Input("again-store", "data"), State("results-store", "data"), prevent_initial_call=True)
 
     @app.callback(
         Output("results-store", "data", allow_duplicate=True),

@@ -262,6 +262,7 @@ def stores() -> list:
     return [
         # session storage: picks and results survive the Spotify login redirect
         dcc.Store(id="results-store", storage_type="session"),
+        dcc.Store(id="again-store"),  # the query asked again for a new destination (ui.callbacks.again_store)
         dcc.Store(id="picks-store", data=[], storage_type="session"),
         dcc.Store(id="ticks-drawn", data=[]),  # the table's ticks as the server last drew them (ui.callbacks)
         dcc.Store(id="feedback-store", data={"liked": [], "disliked": []}),
