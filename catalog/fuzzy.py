@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 import sqlite3
 
+from catalog.identity import search_sides
+
 MIN_FUZZY_CHARS = 4  # `ame`, `dj`, `ep` are too short to guess at
 MAX_SCANNED = 20_000  # texts checked in Python (~0.1 s); a query this vague is not worth guessing at
 _WORD = re.compile(r"\w+")  # folded text keeps letters of every script (`catalog.identity.fold`)
@@ -55,9 +57,21 @@ def _fits(word: str, text_words: list[str]) -> int | None:
     return 1 if any(one_edit_apart(word, w[:m]) for w in text_words for m in (n - 1, n, n + 1)) else None
 
 
-def fuzzy_search_tracks(conn: sqlite3.Connection, words: list[str], *, limit: int = 10) -> list[sqlite3.Row]:
+def _on_sides(search: str, sides: tuple[list[str], list[str]]) -> bool:
+    """Whether each typed artist word is near a word of the track's credits and each title word near one of its
+    title (`sides`: the folded words typed either side of ' - ')."""
+    credits, title = (_WORD.findall(side) for side in search_sides(search))
+    artist_words, title_words = sides
+    return (all(_fits(w, credits) is not None for w in artist_words)
+            and all(_fits(w, title) is not None for w in title_words))
+
+
+def fuzzy_search_tracks(conn: sqlite3.Connection, words: list[str], *, limit: int = 10,
+                        sides: tuple[list[str], list[str]] | None = None) -> list[sqlite3.Row]:
     """Tracks whose search text has, for each of the folded `words`, a word at most one edit away (a prefix
-    counts as typed so far), fewest edits first, then most-played. Rows as `search_tracks` gives them."""
+    counts as typed so far), fewest edits first, then most-played. With `sides` (the words typed as artist and as
+    title of `artist - title`), tracks that fit them side by side come before those that fit only across them
+    (`Homer - Solomun Tribute` for `Solomon - Home`). Rows as `search_tracks` gives them."""
     words = list(dict.fromkeys(w for w in words if w))
     if not any(len(w) >= MIN_FUZZY_CHARS for w in words):
         return []  # short words start a word as typed: the exact search has looked for that already
@@ -67,15 +81,15 @@ def fuzzy_search_tracks(conn: sqlite3.Connection, words: list[str], *, limit: in
                            (*[p for g in groups for p in g], MAX_SCANNED + 1)).fetchall()
     if len(scanned) > MAX_SCANNED:  # cut short in alphabetical order: a closer spelling may lie past the cut
         return []
-    edits: dict[int, int] = {}
+    edits: dict[int, tuple[bool, int]] = {}  # (across the sides typed, edits)
     for track_id, search in scanned:
         text_words = _WORD.findall(search)
         fits = [_fits(w, text_words) for w in words]
         if None not in fits:
-            edits[track_id] = sum(fits)
+            edits[track_id] = (sides is not None and not _on_sides(search, sides), sum(fits))
     if not edits:
         return []
-    best = sorted(edits, key=edits.get)[: max(limit * 50, 500)]  # the fewest edits; n_sets orders them below
+    best = sorted(edits, key=edits.get)[: max(limit * 50, 500)]  # side by side, fewest edits; then n_sets
     marks = ",".join("?" * len(best))
     rows = conn.execute(
         f"""SELECT t.*, (SELECT COUNT(DISTINCT p.set_id) FROM plays p WHERE p.track_id = t.id) AS n_sets

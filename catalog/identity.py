@@ -212,11 +212,17 @@ def _word_start(needle: str) -> re.Pattern:
     return re.compile(r"(?:^|[ (])" + re.escape(needle))
 
 
+def search_sides(search: str) -> tuple[str, str]:
+    """(credits, title and version) of a track's `search_text`: the key's artist side and every other credited
+    name, then the key's title side."""
+    first, _, rest = search.partition(" | ")
+    credits, _, title = first.partition(" - ")
+    return f"{credits} | {rest}", title
+
+
 def on_sides(search: str, artist_names: str, key_words: str) -> bool:
     """Whether each of `artist_names` (joined by '|') starts a word of the credits in `search` and each of
     `key_words` (joined by ' ') one of its title or version: `artist - title` typed is matched side by side."""
-    first, _, rest = search.partition(" | ")
-    credits, _, title = first.partition(" - ")
-    credits = f"{credits} | {rest}"
+    credits, title = search_sides(search)
     return (all(_word_start(n).search(credits) for n in artist_names.split("|") if n)
             and all(_word_start(w).search(title) for w in key_words.split()))

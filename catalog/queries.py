@@ -171,8 +171,14 @@ def search_tracks(conn: sqlite3.Connection, text: str, *, limit: int = 10, typos
 
 
 def closest_spellings(conn: sqlite3.Connection, text: str, *, limit: int = 10) -> list[sqlite3.Row]:
-    """Tracks one typo per word away from `text` (`catalog.fuzzy`), rows as `search_tracks` gives them."""
-    return fuzzy_search_tracks(conn, typed_words(text), limit=limit)
+    """Tracks one typo per word away from `text` (`catalog.fuzzy`), rows as `search_tracks` gives them; for
+    `artist - title`, those that fit it side by side first."""
+    terms = search_terms(text)
+    sides = None
+    if terms.artist_names:
+        sides = ([w for name in terms.artist_names for w in name.split()],
+                 [w for word in terms.key_words for w in word.split()])
+    return fuzzy_search_tracks(conn, typed_words(text), limit=limit, sides=sides)
 
 
 @dataclass(frozen=True)

@@ -220,6 +220,19 @@ def test_a_typo_finds_the_closest_spelling_and_says_so(djs, text, label):
     assert match.note is None or f"closest spelling: {label}." in match.note
 
 
+def test_a_typo_answer_fits_the_artist_and_title_sides_before_plays(conn):
+    """Review: the closest spelling ignored which side of ' - ' each word was typed on and went by plays, so
+    `Solomon - Home` answered the more-played `Homer - Solomun Tribute`."""
+    tribute, home = TrackRecord("Homer", "Solomun Tribute"), TrackRecord("Solomun", "Home")
+    for n in range(3):
+        save_set(conn, SetRecord(source="test", source_key=f"t{n}", title=f"T{n}",
+                                 plays=[PlayRecord(position=1, track=tribute)]))
+    save_set(conn, SetRecord(source="test", source_key="h", title="H", plays=[PlayRecord(position=1, track=home)]))
+    assert track_label(resolve_query(conn, parse_query("Solomon - Home")).row) == "Solomun - Home"
+    assert track_label(resolve_query(conn, parse_query("Homer - Solomon Tribute")).row) == "Homer - Solomun Tribute"
+    assert track_label(resolve_query(conn, parse_query("solomon home")).row) == "Homer - Solomun Tribute"  # no sides: plays
+
+
 def test_typos_are_allowed_only_when_asked_and_words_still_start_words(djs):
     from catalog.queries import search_tracks
 
