@@ -78,3 +78,33 @@ def _waited_for(condition, seconds: float = 5.0) -> bool:
             return False
         time.sleep(0.01)
     return True
+
+
+def test_another_tabs_scan_waits_its_turn_instead_of_giving_up():
+    """Review: every tab shared one newest keystroke, so two DJs typing at the same moment cut each other's
+    suggestions short. A tab's newer call now overtakes only that tab's calls; another tab's waits its turn."""
+    newest, answers = NewestOnly(), {}
+    conn = sqlite3.connect(":memory:", check_same_thread=False)
+    release, in_first = threading.Event(), threading.Event()
+
+    def first_scan():
+        in_first.set()
+        release.wait(5)
+        return "a1"
+
+    def call(name: str, tab: str):
+        answers[name] = newest.run(conn, lambda: name, None, caller=tab)
+
+    one = threading.Thread(target=lambda: answers.setdefault("a1", newest.run(conn, first_scan, None, caller="a")))
+    one.start()
+    assert in_first.wait(5)
+    threads = []
+    for n, (name, tab) in enumerate([("b1", "b"), ("a2", "a"), ("b2", "b"), ("c1", "c")], start=2):
+        threads.append(threading.Thread(target=call, args=(name, tab)))
+        threads[-1].start()
+        assert _waited_for(lambda n=n: newest.calls == n)
+    release.set()
+    for thread in (one, *threads):
+        thread.join(5)
+    assert answers == {"a1": "a1", "b1": None, "a2": "a2", "b2": "b2", "c1": "c1"}
+    assert not newest._running and not newest._newest  # tabs are forgotten once they have nothing running

@@ -30,11 +30,12 @@ _HARMONY_MARK = {"same": "●", "compatible": "✓", "clash": "✗", "unknown": 
 
 
 # -- pure callback bodies ---------------------------------------------------------------------------
-def suggestions_for(settings, text: str):
-    """The search box's datalist options; `no_update` (the last ones stay) when a newer keystroke came first."""
+def suggestions_for(settings, text: str, tab: str | None = None):
+    """The search box's datalist options; `no_update` (the last ones stay) when a newer keystroke of the same
+    browser tab (`tab-id`) came first."""
     conn = open_catalog(settings)
     try:
-        labels = suggest(conn, text)
+        labels = suggest(conn, text, tab=tab)
         return no_update if labels is None else [html.Option(value=label) for label in labels]
     finally:
         if conn is not None:
@@ -350,8 +351,8 @@ def figure_for(tab: str, store: dict | None, rows: list[dict], picks: list | Non
 
 # -- wiring -----------------------------------------------------------------------------------------
 def register_callbacks(app, settings, loader, sound_loader=None) -> None:
-    app.callback(Output("search-suggestions", "children"), Input("search-input", "value"))(
-        lambda text: suggestions_for(settings, text)
+    app.callback(Output("search-suggestions", "children"), Input("search-input", "value"), State("tab-id", "data"))(
+        lambda text, tab: suggestions_for(settings, text, tab)
     )
 
     @app.callback(

@@ -5,6 +5,8 @@ Component ids are kebab-case with an area prefix (`search-input`, `results-table
 
 from __future__ import annotations
 
+import uuid
+
 from dash import dash_table, dcc, html
 
 from audio.decode import SUPPORTED_SUFFIXES
@@ -262,6 +264,7 @@ def stores() -> list:
     return [
         # session storage: picks and results survive the Spotify login redirect
         dcc.Store(id="results-store", storage_type="session"),
+        dcc.Store(id="tab-id", data=uuid.uuid4().hex),  # this page load's: whose keystrokes the autocomplete serves
         dcc.Store(id="again-store"),  # the query asked again for a new destination (ui.callbacks.again_store)
         dcc.Store(id="picks-store", data=[], storage_type="session"),
         dcc.Store(id="ticks-drawn", data=[]),  # the table's ticks as the server last drew them (ui.callbacks)

@@ -55,14 +55,14 @@ def open_catalog(settings) -> sqlite3.Connection | None:
     return connect(settings.catalog_path, readonly=True)
 
 
-def suggest(conn: sqlite3.Connection | None, text: str, *, limit: int = 8) -> list[str] | None:
+def suggest(conn: sqlite3.Connection | None, text: str, *, limit: int = 8, tab: str | None = None) -> list[str] | None:
     """Autocomplete labels (`artist - title (version)`) for what has been typed so far, typos forgiven when
-    nothing matches as typed; searched for the newest keystroke only (`SUGGESTIONS`: None for the others,
-    whose suggestions would be replaced at once)."""
+    nothing matches as typed; searched for the newest keystroke of `tab` (the page's `tab-id`) only
+    (`SUGGESTIONS`: None for the others, whose suggestions would be replaced at once)."""
     text = (text or "").strip()
     if conn is None or len(text) < 2 or "spotify" in text.lower() or "/" in text:
         return []
-    rows = SUGGESTIONS.run(conn, lambda: search_tracks(conn, text, limit=limit, typos=True), given_up=None)
+    rows = SUGGESTIONS.run(conn, lambda: search_tracks(conn, text, limit=limit, typos=True), given_up=None, caller=tab)
     return None if rows is None else [track_label(row) for row in rows]
 
 
