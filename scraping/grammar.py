@@ -27,12 +27,13 @@ _NUMBER = re.compile(r"^\d{1,3}[.)]\s+")  # `01. `, `1) `: a numbered tracklist 
 # not the artist's own (`03 - A - T`, `1:02:03 - A - T`), or a time in brackets (`(1:02:03) `).
 _TIME = r"(?:\d{1,2}:)?\d{1,2}:\d{2}"
 _MARKED_PREFIX = re.compile(
-    rf"^(?:\d{{1,3}}[.)]?\t\s*|#\d{{1,3}}[.)]?\s+|(?:\d{{1,3}}|{_TIME})\s+[-–—]\s+(?=.+\s[-–—]\s)|\({_TIME}\)\s+)"
+    rf"^(?:\d{{1,3}}[.)]?\t\s*|#\d{{1,3}}[.)]?\s+|(?:\d{{1,3}}|{_TIME})\s+[-–—]\s+(?=.+\s[-–—]\s)|\({_TIME}\)(?:\s+[-–—])?\s+)"
 )
 # ... or only a space: a zero-padded number (`01 `; `2 Unlimited` is an artist) or a time (`00:00 ` from a video's
-# description), when an `Artist - Title` follows. `009 ` and an unpadded `4:20 ` may start a name (`009 Sound
-# System`, `4:20 Crew`): they are dropped only in a list numbered throughout (`pasted_track_texts`).
-_SPACED_PREFIX = re.compile(rf"^(?:0\d{{1,2}}|{_TIME})\s+(?=\S.*\s[-–—]\s)")
+# description), when what follows names a track on its own (`Artist - Title`, tab-separated columns, a Spotify
+# link). `009 ` and an unpadded `4:20 ` may start a name (`009 Sound System`, `4:20 Crew`): they are dropped only
+# in a list numbered throughout (`pasted_track_texts`).
+_SPACED_PREFIX = re.compile(rf"^(?:0\d{{1,2}}|{_TIME})\s+(?=\S.*(?:\s[-–—]\s|\t)|spotify:|https?://)")
 _NAME_LIKE_PREFIX = re.compile(r"^(?:0\d\d|[1-9]\d?:\d\d)\s")
 _LEADING_NUMBER = re.compile(rf"^#?\(?({_TIME}|\d{{1,3}})\b")
 _COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)

@@ -624,6 +624,10 @@ def test_category_page_from_real_links():
     ("00:04:20 Nono - Body Titam", "Nono - Body Titam"),
     ("1:04:20 Nono - Body Titam", "Nono - Body Titam"),
     ("4:20 - Nono - Body Titam", "Nono - Body Titam"),
+    ("(4:20) - Nono - Body Titam", "Nono - Body Titam"),
+    ("01 Nono\tBody Titam", "Nono\tBody Titam"),
+    ("01 spotify:track:4uLU6hMCjMI75M1A2tKUQC", "spotify:track:4uLU6hMCjMI75M1A2tKUQC"),
+    ("00:00 https://open.spotify.com/track/4uLU6hMCjMI75M1A2tKUQC", "https://open.spotify.com/track/4uLU6hMCjMI75M1A2tKUQC"),
 ])
 def test_pasted_track_text_drops_what_a_copied_tracklist_adds(line, text):
     from scraping.grammar import pasted_track_text
