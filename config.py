@@ -108,12 +108,17 @@ def read_dotenv(path: Path) -> dict[str, str]:
     return {k: v for k, v in dotenv_values(path).items() if v is not None}
 
 
+def user_path(text: str | Path) -> Path:
+    """A path the user gave, with `~` expanded: a quoted `'~/x'` (or one in `.env`) reaches us as typed."""
+    return Path(text).expanduser()
+
+
 def load_settings(environ: dict[str, str] | None = None, dotenv_path: Path | None = None) -> Settings:
     """Settings from `environ` (default `os.environ`) over the `.env` file (default `./.env`)."""
     env = dict(read_dotenv(dotenv_path or PROJECT_ROOT / ".env"))
     env.update(os.environ if environ is None else environ)
 
-    data_dir = Path(env.get(ENV_DATA_DIR) or PROJECT_ROOT / "data").expanduser().resolve()
+    data_dir = user_path(env.get(ENV_DATA_DIR) or PROJECT_ROOT / "data").resolve()
     port_text = env.get(ENV_PORT) or str(DEFAULT_PORT)
     if not port_text.isdigit() or not 0 < int(port_text) < 65536:
         from errors import ConfigError
@@ -135,7 +140,7 @@ def load_settings(environ: dict[str, str] | None = None, dotenv_path: Path | Non
         mixesdb_url=env.get(ENV_MIXESDB_URL) or defaults.mixesdb_url,
         contact=env.get(ENV_CONTACT) or defaults.contact,
         user_agent=env.get(ENV_USER_AGENT) or None,
-        library_dir=Path(library).expanduser().resolve() if library else None,
+        library_dir=user_path(library).resolve() if library else None,
         chromedriver=env.get(ENV_CHROMEDRIVER) or defaults.chromedriver,
         chromium=env.get(ENV_CHROMIUM) or None,
         offline=_truthy(env.get(ENV_OFFLINE), False),

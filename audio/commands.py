@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from config import user_path
 from errors import ArtifactMissingError, BadInputError
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ def register(subparsers) -> None:
         description="For every catalog track without audio: its 30-second preview (Spotify's preview URL, or "
         "Deezer's by ISRC), or a file of the DJ's library matched by tags and file name; then tempo, key and "
         "spectrogram of what was fetched. Prints the sources used, the failures and the coverage.")
-    p.add_argument("--library", type=Path, help="folder of the DJ's own tracks (default CRATEDIGGER_LIBRARY_DIR)")
+    p.add_argument("--library", type=user_path, help="folder of the DJ's own tracks (default CRATEDIGGER_LIBRARY_DIR)")
     p.add_argument("--limit", type=int, help="at most this many tracks")
     p.add_argument("--no-analyze", action="store_true", help="do not compute tempo and key after fetching")
     p.set_defaults(handler=fetch_audio_command)
@@ -40,24 +41,24 @@ def register(subparsers) -> None:
     p.set_defaults(handler=analyze_audio_command)
 
     p = subparsers.add_parser("train-cnn", help="train the sound CNN (catalog styles, or a labelled folder)")
-    p.add_argument("--labels", type=Path, help="CSV with columns file,label (default: catalog tracks and set styles)")
-    p.add_argument("--audio-dir", type=Path, help="folder the CSV's files are in (default: the CSV's folder)")
+    p.add_argument("--labels", type=user_path, help="CSV with columns file,label (default: catalog tracks and set styles)")
+    p.add_argument("--audio-dir", type=user_path, help="folder the CSV's files are in (default: the CSV's folder)")
     p.add_argument("--label-col", default="label")
     p.add_argument("--file-col", default="file")
-    p.add_argument("--factors", type=Path, help=".npz with track_ids and factors for the 2nd head "
+    p.add_argument("--factors", type=user_path, help=".npz with track_ids and factors for the 2nd head "
                    "(default: the published recommender run's ALS item factors)")
     p.add_argument("--run-id", help="run folder name under the models folder (default audio-<time>)")
     p.add_argument("--epochs", type=int, default=30)
     p.set_defaults(handler=train_cnn_command)
 
     p = subparsers.add_parser("embed", help="embed every catalog track with audio using a trained CNN")
-    p.add_argument("--run", type=Path, help="run folder with cnn.keras (default: the newest)")
+    p.add_argument("--run", type=user_path, help="run folder with cnn.keras (default: the newest)")
     p.add_argument("--limit", type=int)
     p.set_defaults(handler=embed_command)
 
     p = subparsers.add_parser("cold-start", help="catalog tracks that sound like an audio file")
-    p.add_argument("file", type=Path)
-    p.add_argument("--run", type=Path, help="run folder with cnn.keras and embeddings (default: the newest)")
+    p.add_argument("file", type=user_path)
+    p.add_argument("--run", type=user_path, help="run folder with cnn.keras and embeddings (default: the newest)")
     p.add_argument("-k", type=int, default=10, help="how many tracks (default %(default)s)")
     p.add_argument("--match-tempo", action="store_true", help="only tracks within ±--bpm-tolerance (half/double ok)")
     p.add_argument("--bpm-tolerance", type=float, default=0.06)
@@ -66,8 +67,8 @@ def register(subparsers) -> None:
     p.set_defaults(handler=cold_start_command)
 
     p = subparsers.add_parser("evaluate-audio", help="grouped k-fold accuracy, macro-F1, precision@5 of the CNN")
-    p.add_argument("--labels", type=Path, required=True, help="CSV with columns file, label and a group column")
-    p.add_argument("--audio-dir", type=Path, help="where the files are (default: the CSV's folder)")
+    p.add_argument("--labels", type=user_path, required=True, help="CSV with columns file, label and a group column")
+    p.add_argument("--audio-dir", type=user_path, help="where the files are (default: the CSV's folder)")
     p.add_argument("--group-col", help="the column naming each clip's track: clips of one track never straddle folds "
                    "(default track_id, or each clip alone when the file has none)")
     p.add_argument("--label-col", default="label", help="the style column (default %(default)s)")
@@ -118,10 +119,10 @@ def fetch_audio_command(args, settings) -> int:
     from audio.sources import fetch_audio
 
     library_dir = args.library or settings.library_dir
-    if library_dir is not None and not Path(library_dir).is_dir():
+    if library_dir is not None and not library_dir.is_dir():
         raise BadInputError(f"--library {library_dir}: no such folder.")
     # absolute, so the catalog's audio paths (which exports hand to DJ software) work from any folder
-    library = LibraryIndex.scan(Path(library_dir).expanduser().resolve()) if library_dir else None
+    library = LibraryIndex.scan(library_dir.resolve()) if library_dir else None
     conn = _connect(settings)
     sql = "SELECT * FROM tracks WHERE audio_path IS NULL ORDER BY id"
     rows = conn.execute(sql + (f" LIMIT {int(args.limit)}" if args.limit else "")).fetchall()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import re
 import shutil
@@ -32,7 +33,9 @@ from native_stderr import lines_to_log
 
 log = logging.getLogger(__name__)
 
-MAX_FILE_BYTES = 200 * 1024 * 1024  # a 20-minute WAV at 44.1 kHz stereo is ~200 MB
+MB = 1024 * 1024  # a megabyte as the README, the dashboard and every size message count it
+MAX_FILE_MB = 200  # the README's '≤ 200 MB': a 44.1 kHz 16-bit stereo WAV of 19.8 minutes
+MAX_FILE_BYTES = MAX_FILE_MB * MB
 MAX_DURATION_SECONDS = 20 * 60.0  # a long extended mix; DJ mixes themselves are not tracks
 DECODE_TIMEOUT_SECONDS = 60.0
 PROBE_TIMEOUT_SECONDS = 15.0
@@ -131,9 +134,14 @@ def _check_size(path: Path, max_bytes: int) -> None:
     size = path.stat().st_size
     if size == 0:
         raise BadInputError(f"{path.name}: the file is empty. Give an audio file with sound in it.")
+    refuse_if_too_big(path.name, size, max_bytes)
+
+
+def refuse_if_too_big(name: str, size: int, max_bytes: int = MAX_FILE_BYTES) -> None:
+    """`BadInputError` naming the size and the limit in MB when `size` bytes is over `max_bytes`."""
     if size > max_bytes:
-        raise BadInputError(f"{path.name}: {size / 1e6:.0f} MB is over the {max_bytes / 1e6:.0f} MB limit "
-                            "for one track. Give a single track, not a whole mix.")
+        raise BadInputError(f"{name}: {math.ceil(size / MB)} MB is over the {max_bytes / MB:.0f} MB limit for one "
+                            "track. Give a single track, not a whole mix.")
 
 
 def _too_long(path: Path, seconds: float, max_seconds: float) -> str:
@@ -246,10 +254,7 @@ def decode_bytes(data: bytes, *, filename: str = "", **kwargs) -> Decoded:
     name = upload_name(filename)
     if not data:
         raise BadInputError(f"{name}: the file is empty. Give an audio file with sound in it.")
-    max_bytes = kwargs.get("max_bytes", MAX_FILE_BYTES)
-    if len(data) > max_bytes:
-        raise BadInputError(f"{name}: {len(data) / 1e6:.0f} MB is over the {max_bytes / 1e6:.0f} MB limit "
-                            "for one track. Give a single track, not a whole mix.")
+    refuse_if_too_big(name, len(data), kwargs.get("max_bytes", MAX_FILE_BYTES))
     with tempfile.TemporaryDirectory(prefix="cratedigger-upload-") as tmp:
         path = Path(tmp) / name
         path.write_bytes(data)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from audio.decode import MAX_FILE_BYTES, check_file
+from audio.decode import check_file, refuse_if_too_big
 from errors import BadInputError
 
 log = logging.getLogger(__name__)
@@ -112,8 +112,7 @@ def fetch_audio(track_id: int | str, sources: Sequence[str | Path | bytes], cach
 
 
 def _save_upload(data: bytes, stem: Path) -> Path:
-    if len(data) > MAX_FILE_BYTES:
-        raise BadInputError(f"upload is over the {MAX_FILE_BYTES / 1e6:.0f} MB limit")
+    refuse_if_too_big("upload", len(data))
     stem.parent.mkdir(parents=True, exist_ok=True)
     path = stem.with_suffix(".upload")
     path.write_bytes(data)

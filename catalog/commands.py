@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from catalog.db import connect
 from catalog.queries import CatalogCounts, count_catalog
+from config import user_path
 from errors import BadInputError
 
 
@@ -23,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "the set plays (else see --merge and --replace). Bad rows are reported with their line number (row number "
         "for JSON) and skipped.",
     )
-    parser.add_argument("file", type=Path, help="a .csv or .json file")
+    parser.add_argument("file", type=user_path, help="a .csv or .json file")
     parser.add_argument("--source", default="import", help="name of the source these sets come from")
     existing = parser.add_mutually_exclusive_group()
     existing.add_argument("--merge", action="store_true",

@@ -23,6 +23,7 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import quote
 
+from config import user_path
 from errors import BadInputError
 
 FORMATS = ("csv", "m3u", "rekordbox")
@@ -99,7 +100,7 @@ def parse_track_refs(text: str) -> list[str]:
     """Refs from a comma/space/newline separated string or the lines of a file (`#` comments, CSV first column)."""
     from textfile import read_text
 
-    path = Path(text)
+    path = user_path(text)
     if len(text) < 4096 and path.is_file():
         lines = read_text(path).splitlines()  # UTF-8, UTF-16 (a Windows export) or a Latin-1 line alike
         refs = []
@@ -210,7 +211,7 @@ def _from_lookup(conn: sqlite3.Connection, spotify_id: str) -> ExportTrack:
 def _prepare(path: Path | str) -> Path:
     """The file to write for `path`: a symbolic link's target (replacing the link with a file would leave the file
     it points at stale), checked to be neither a folder nor a device or pipe; its folder made."""
-    path = Path(path).expanduser()
+    path = user_path(path)
     try:
         if path.is_symlink():
             path = Path(os.path.realpath(path))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from catalog.queries import resolve_query, tracks_by_spotify_ids
 from errors import BadInputError, CratediggerError, NotFoundError, quoted
-from scraping.grammar import names_unknown_track, pasted_track_text
+from scraping.grammar import names_unknown_track, pasted_track_texts
 from spotify.ids import looks_like_ref, parse_query
 
 _LINES = re.compile(r"[\n;]+")
@@ -62,10 +62,11 @@ def _left_out(why: str, texts: list[str]) -> str:
 def split_queries(text: str) -> list[str]:
     """Several pasted tracks (one per line or `;`; Spotify refs also by `,` or spaces) → one text each.
 
-    Lines copied from a tracklist lose their list marker, cue and number (`# [1:02:03] A - T` → `A - T`).
+    Lines copied from a tracklist lose their list marker, cue and number (`# [1:02:03] A - T` → `A - T`); a number
+    that may start an artist's name (`009 Sound System`, `4:20 Crew`) only in a list numbered throughout.
     """
     out: list[str] = []
-    for line in (pasted_track_text(p) for p in _LINES.split(text or "")):
+    for line in pasted_track_texts(_LINES.split(text or "")):
         pieces = [p for p in _REF_GAPS.split(line) if p]
         if len(pieces) > 1 and all(looks_like_ref(p) for p in pieces):
             out += pieces

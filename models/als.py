@@ -82,11 +82,26 @@ def one_blas_thread():
 
 
 def fit_implicit_als(weighted: sp.csr_matrix, params: AlsParams, *, show_progress: bool = False):
-    """A fitted `implicit` CPU ALS model on an already weighted matrix (BLAS limited to one thread)."""
+    """A fitted `implicit` CPU ALS model on an already weighted matrix (BLAS limited to one thread);
+    `ModelFitError` when its factors come out NaN or infinite (a huge alpha, e.g. 1e30)."""
+    from implicit.recommender_base import ModelFitError as ImplicitFitError
+
     with one_blas_thread():
         model = _new_model(params)  # checks the BLAS configuration when built
-        model.fit(sp.csr_matrix(weighted, dtype=np.float32), show_progress=show_progress)
+        try:
+            model.fit(sp.csr_matrix(weighted, dtype=np.float32), show_progress=show_progress)
+        except ImplicitFitError:  # implicit's own NaN check, raised as 'NaN encountered in factors'
+            raise _unusable_factors(params) from None
+    if not (np.isfinite(model.user_factors).all() and np.isfinite(model.item_factors).all()):
+        raise _unusable_factors(params)
     return model
+
+
+def _unusable_factors(params: AlsParams) -> ModelFitError:
+    return ModelFitError(
+        f"ALS fitted NaN or infinite factors with alpha={params.alpha:g} and regularization="
+        f"{params.regularization:g}, so no model was saved: lower --alpha or raise --regularization."
+    )
 
 
 def fit_supported(weighted: sp.csr_matrix, params: AlsParams, *, show_progress: bool = False):
@@ -118,11 +133,6 @@ def train_als(
     model, item_factors = fit_supported(weighted, params, show_progress=show_progress)
     seconds = time.perf_counter() - start
     set_factors = np.ascontiguousarray(model.user_factors, dtype=np.float32)
-    if not (np.isfinite(set_factors).all() and np.isfinite(item_factors).all()):
-        raise ModelFitError(
-            f"ALS produced NaN or infinite factors (regularization={params.regularization}, alpha={params.alpha}): "
-            "raise the regularization or lower alpha."
-        )
     log.info("ALS %s on %s in %.1fs", params, counts.shape, seconds)
     return AlsFactors(set_factors=set_factors, item_factors=item_factors, seconds=seconds)
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from config import user_path
 from errors import ArtifactMissingError, BadInputError, NotFoundError
 from npyio import load_npy
 
@@ -133,7 +134,7 @@ def load_run(path: Path) -> Run:
 
 def find_run(models_dir: Path, run: str) -> Run:
     """A run given by id (or by a path to its folder)."""
-    candidate = Path(run)
+    candidate = user_path(run)
     if not candidate.is_dir():
         candidate = Path(models_dir) / run
     if not _RUN_ID.match(candidate.name) or not candidate.is_dir():

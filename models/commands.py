@@ -7,6 +7,7 @@ import functools
 import json
 import sys
 
+from config import user_path
 from errors import quoted
 
 
@@ -45,6 +46,7 @@ def _add_data_options(parser, *, holdout: bool = True) -> None:
     parser.add_argument(
         "--data",
         metavar="FILE",
+        type=user_path,
         help="evaluate a CSV (set_id, track_id[, position, artist, title]) instead of the catalog",
     )
     if holdout:

@@ -8,6 +8,7 @@ import re
 import sys
 from pathlib import Path
 
+from config import user_path
 from errors import ArtifactMissingError, BadInputError
 
 _MONTH = re.compile(r"^\d{4}(-(0[1-9]|1[0-2]))?$")
@@ -27,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="NAME",
         help="a MixesDB category, e.g. 'Techno' (repeatable); its mixes are crawled, following pagination",
     )
-    crawl.add_argument("--titles", type=Path, metavar="FILE", help="a file with one mix page title per line")
+    crawl.add_argument("--titles", type=user_path, metavar="FILE", help="a file with one mix page title per line")
     crawl.add_argument("--since", metavar="YYYY-MM", help="skip mixes dated before this month")
     crawl.add_argument("--limit", type=int, metavar="N", help="fetch at most N mix pages in this run")
     crawl.add_argument(
@@ -64,7 +65,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parse = subparsers.add_parser(
         "parse", help="parse one saved MixesDB page (.html) or wikitext (.wiki/.txt)"
     )
-    parse.add_argument("path", type=Path, help="the saved page or wikitext file")
+    parse.add_argument("path", type=user_path, help="the saved page or wikitext file")
     parse.add_argument("--title", help="the page title (wikitext files; default: the file name)")
     parse.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parse.set_defaults(handler=run_parse)

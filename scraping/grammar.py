@@ -16,18 +16,26 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 # Cues: [00] [000] [1:02] [12:34] [1:02:03] [??] [3?] [0??] [084:06]; digits may be '?'.
 _CUE = re.compile(r"^\[\s*((?:[0-9?]{1,3}:){0,2}[0-9?]{1,3})\s*\]\s*")
 _LIST_MARKER = re.compile(r"^[#*:]+\s*")
 _NUMBER = re.compile(r"^\d{1,3}[.)]\s+")  # `01. `, `1) `: a numbered tracklist copied as text
-# What else a DJ's copied list puts first: `#3 `, a zero-padded `01 ` (`2 Unlimited` is an artist, `02` is not),
-# a video's timestamp (`00:00 `, `(1:02:03) `), a number before the artist's own dash (`03 - A - T`), or a number in
-# its own tab-separated column (`1<TAB>A - T`, a playlist copied from a table: no artist's name holds a tab).
-_PASTED_PREFIX = re.compile(
-    r"^(?:\d{1,3}[.)]?\t\s*|#\d{1,3}[.)]?\s+|\d{1,3}\s+[-–—]\s+(?=.+\s[-–—]\s)|0\d{1,2}\s+(?![-–—]\s)"
-    r"|\(?(?:\d{1,2}:)?\d{1,2}:\d{2}\)?(?:\s+[-–—])?\s+)"
+# What else a DJ's copied list puts first, with a mark after it: `#3 `, a number in its own tab-separated column
+# (`1<TAB>A - T`, a table copied as text: no artist's name holds a tab), a number or time before a dash that is
+# not the artist's own (`03 - A - T`, `1:02:03 - A - T`), or a time in brackets (`(1:02:03) `).
+_TIME = r"(?:\d{1,2}:)?\d{1,2}:\d{2}"
+_MARKED_PREFIX = re.compile(
+    rf"^(?:\d{{1,3}}[.)]?\t\s*|#\d{{1,3}}[.)]?\s+|(?:\d{{1,3}}|{_TIME})\s+[-–—]\s+(?=.+\s[-–—]\s)|\({_TIME}\)(?:\s+[-–—])?\s+)"
 )
+# ... or only a space: a zero-padded number (`01 `; `2 Unlimited` is an artist) or a time (`00:00 ` from a video's
+# description), when what follows names a track on its own (`Artist - Title`, tab-separated columns, a Spotify
+# link). `009 ` and an unpadded `4:20 ` may start a name (`009 Sound System`, `4:20 Crew`): they are dropped only
+# in a list numbered throughout (`pasted_track_texts`).
+_SPACED_PREFIX = re.compile(rf"^(?:0\d{{1,2}}|{_TIME})\s+(?=\S.*(?:\s[-–—]\s|\t)|spotify:|https?://)")
+_NAME_LIKE_PREFIX = re.compile(r"^(?:0\d\d|[1-9]\d?:\d\d)\s")
+_LEADING_NUMBER = re.compile(rf"^#?\(?({_TIME}|\d{{1,3}})\b")
 _COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
 _WIKILINK = re.compile(r"\[\[(?:[^\]|]*\|)?([^\]]*)\]\]")
 _EXTLINK = re.compile(r"\[(?:https?:)?//[^\s\]]+\s*([^\]]*)\]")
@@ -242,13 +250,52 @@ def split_cue(text: str) -> tuple[str | None, str]:
     return (match.group(1), text[match.end() :].strip()) if match else (None, text)
 
 
-def pasted_track_text(line: str) -> str:
+def pasted_track_text(line: str, *, numbered_list: bool = False) -> str:
     """A tracklist line as a DJ copies it (`# [00] A - T`, `[1:02:03] A - T [Label]`, `[01] A - T`, `01. A - T`,
     `01 A - T`, `03 - A - T`, `00:00 A - T` from a video's description) → the text naming its track (`A - T`, a label
-    kept): the list marker, cue, number or timestamp is removed. A bare `2 Unlimited - …` is an artist: kept."""
-    line = _PASTED_PREFIX.sub("", line.strip())
+    kept): the list marker, cue, number or timestamp is removed. A bare `2 Unlimited - …` is an artist: kept, and so
+    are `009 …` and `4:20 …` unless the line is one of a `numbered_list` (see `pasted_track_texts`)."""
+    line = line.strip()
+    text = _without_number(line, numbered_list)  # `#3 `, `1<TAB>`, `00:00 `: before `#` is read as a list marker
+    if text != line:
+        return text
     _, text = split_cue(_LIST_MARKER.sub("", line))
-    return _PASTED_PREFIX.sub("", _NUMBER.sub("", text))
+    return _without_number(_NUMBER.sub("", text), numbered_list)
+
+
+def pasted_track_texts(lines: list[str]) -> list[str]:
+    """`pasted_track_text` of each line; in a list numbered throughout (each line starts with a number, or each
+    with a time, counting up), a number that may start a name (`009 `, `4:20 `) is the list's and is dropped."""
+    numbered = _numbered_throughout([line for line in lines if line.strip()])
+    return [pasted_track_text(line, numbered_list=numbered) for line in lines]
+
+
+def _without_number(text: str, numbered_list: bool) -> str:
+    """`text` without the number or time a copied list put first (see `_MARKED_PREFIX`, `_SPACED_PREFIX`)."""
+    match = _MARKED_PREFIX.match(text)
+    if match is None and (numbered_list or not _NAME_LIKE_PREFIX.match(text)):
+        match = _SPACED_PREFIX.match(text)
+    return text[match.end():] if match else text
+
+
+def _numbered_throughout(lines: list[str]) -> bool:
+    """Whether at least two lines each start with a number, or each with a time, and those count up."""
+    numbers = [_LEADING_NUMBER.match(line.strip()) for line in lines]
+    if len(lines) < 2 or not all(numbers):
+        return False
+    tokens = [number.group(1) for number in numbers]
+    if len({":" in token for token in tokens}) > 1:
+        return False
+    values = [_seconds_or_number(token) for token in tokens]
+    return all(a < b for a, b in pairwise(values))
+
+
+def _seconds_or_number(token: str) -> int:
+    """`"1:02:03"` → 3723, `"09"` → 9."""
+    value = 0
+    for part in token.split(":"):
+        value = 60 * value + int(part)
+    return value
 
 
 def parse_tracklist_line(line: str) -> TrackLine | None:

@@ -10,6 +10,7 @@ import argparse
 import re
 from pathlib import Path
 
+from config import user_path
 from errors import BadInputError
 
 EXPORT_TARGETS = ("spotify", "csv", "m3u", "rekordbox")
@@ -43,7 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("--playlist", metavar="LINK",
                         help="with --to spotify: add to this playlist of yours instead of creating one (tracks it "
                         "already holds are not added again)")
-    export.add_argument("--out", type=Path, help="output file (default: data/exports/<name>.<ext>)")
+    export.add_argument("--out", type=user_path, help="output file (default: data/exports/<name>.<ext>)")
     export.add_argument("--public", action="store_true", help="make the Spotify playlist public (default private)")
     export.set_defaults(handler=export_command)
 

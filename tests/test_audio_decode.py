@@ -227,3 +227,16 @@ def test_ffmpeg_errors_after_usable_audio_keep_the_audio(tmp_path, monkeypatch):
 def test_a_long_unicode_upload_name_fits_the_file_system():
     with pytest.raises(BadInputError, match="^𝐀+.wav: "):
         decode_bytes(b"RIFF not really" * 10, filename="𝐀" * 100 + ".wav")
+
+
+def test_regression_a_file_over_the_size_limit_is_told_the_limit_the_readme_states(tmp_path):
+    """Review: a 250 MB file was refused as 'over the 210 MB limit' while the README says 200 MB: the limit was
+    200 MiB, printed in millions of bytes."""
+    big = tmp_path / "whole vinyl rip.wav"
+    with open(big, "wb") as handle:
+        handle.truncate(250 * decode.MB)  # sparse: no disk used
+    with pytest.raises(BadInputError) as error:
+        decode.check_file(big)
+    assert str(error.value).startswith(f"whole vinyl rip.wav: 250 MB is over the {decode.MAX_FILE_MB} MB limit")
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert f"≤ {decode.MAX_FILE_MB} MB" in readme and decode.MAX_FILE_MB == 200

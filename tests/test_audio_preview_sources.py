@@ -94,3 +94,17 @@ def test_bug_a_relative_library_folder_stores_absolute_paths(conn, settings, tmp
     monkeypatch.chdir(tmp_path)
     assert cli.main(["fetch-audio", "--no-analyze", "--library", "lib"]) == 0
     assert conn.execute("SELECT audio_path FROM tracks").fetchone()[0] == str(own.resolve())
+
+
+def test_bug_a_library_folder_given_with_a_tilde_is_found(conn, settings, tmp_path, monkeypatch):
+    """Review: `fetch-audio --library '~/x'` (quoted, so the shell left `~` alone) said 'no such folder': the folder
+    was checked before `~` was expanded."""
+    import cli
+
+    save_set(conn, SetRecord("t", "s", "Set", plays=[PlayRecord(1, TrackRecord("Real", "Track"))]))
+    (tmp_path / "lib").mkdir()
+    own = _wav(tmp_path / "lib" / "Real - Track.wav")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("CRATEDIGGER_DEEZER_PREVIEWS", "0")
+    assert cli.main(["fetch-audio", "--no-analyze", "--library", "~/lib"]) == 0
+    assert conn.execute("SELECT audio_path FROM tracks").fetchone()[0] == str(own.resolve())

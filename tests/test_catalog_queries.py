@@ -397,6 +397,21 @@ def test_regression_lines_copied_from_a_mixesdb_tracklist_are_found(crate, line)
     assert seeds.message() is None
 
 
+def test_regression_artists_named_with_a_number_are_found_as_pasted(conn):
+    """Review: `009 Sound System - Dreamscape` and `4:20 Crew - Puff` were searched without their number, read as
+    a track-list's numbering; in a list numbered throughout (`0:00 …`, `4:20 …`) the time is still dropped."""
+    from catalog.seeds import resolve_seeds, split_queries
+
+    tracks = [TrackRecord("009 Sound System", "Dreamscape"), TrackRecord("4:20 Crew", "Puff"), TrackRecord("Âme", "Rej")]
+    save_set(conn, SetRecord(source="test", source_key="s", title="Set",
+                             plays=[PlayRecord(position=p, track=t) for p, t in enumerate(tracks, 1)]))
+    pastes = ["009 Sound System - Dreamscape\n4:20 Crew - Puff", "0:00 Âme - Rej\n4:20 4:20 Crew - Puff"]
+    seeds = [resolve_seeds(conn, None, split_queries(paste)) for paste in pastes]
+    assert [[(row["artist"], row["title"]) for row in s.rows] for s in seeds] == [
+        [("009 Sound System", "Dreamscape"), ("4:20 Crew", "Puff")], [("Âme", "Rej"), ("4:20 Crew", "Puff")]]
+    assert [s.message() for s in seeds] == [None, None]  # each found as pasted, not as a closest match
+
+
 def test_regression_an_unknown_playlist_in_the_dig_box_is_one_sentence(crate, settings):
     """QA: a pasted playlist link Spotify does not know said 'Spotify has nothing for that while trying to read the
     playlist (404: Resource not found)'; the destination playlist's reader had better words, now shared."""

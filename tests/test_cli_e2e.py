@@ -225,3 +225,38 @@ def test_unexpected_failures_are_one_sentence_not_a_traceback(tmp_path, monkeypa
     assert words in err and "Traceback" not in err and err.count("\n") == 1
     assert cli.main(["-v", "stats"]) == code
     assert ("Traceback" in capsys.readouterr().err) == (code == 1)  # -v shows where a bug happened
+
+
+@pytest.mark.parametrize("argv, dest", [
+    (["fetch-audio", "--library", "~/x"], "library"),
+    (["train-cnn", "--labels", "~/x", "--audio-dir", "~/x"], "audio_dir"),
+    (["train-cnn", "--factors", "~/x"], "factors"),
+    (["embed", "--run", "~/x"], "run"),
+    (["cold-start", "~/x"], "file"),
+    (["evaluate-audio", "--labels", "~/x"], "labels"),
+    (["import-tracklists", "~/x"], "file"),
+    (["crawl", "--titles", "~/x"], "titles"),
+    (["parse", "~/x"], "path"),
+    (["export", "--tracks", "1", "--to", "csv", "--out", "~/x"], "out"),
+    (["evaluate", "--data", "~/x"], "data"),
+])
+def test_bug_a_path_option_given_with_a_tilde_is_expanded(argv, dest, monkeypatch, tmp_path):
+    """Review: `fetch-audio --library '~/x'` (quoted, so the shell left `~` alone) checked a folder named `~`."""
+    from cli import build_parser
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert getattr(build_parser().parse_args(argv), dest) == tmp_path / "x"
+
+
+def test_bug_a_track_list_file_or_run_folder_given_with_a_tilde_is_found(monkeypatch, tmp_path):
+    """The two path arguments read as text first: `export --tracks '~/list.txt'` and `publish '~/models/<run>'`."""
+    from catalog.playlist_export import parse_track_refs
+    from errors import ArtifactMissingError
+    from models.artifacts import find_run
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "list.txt").write_text("12\n34\n", encoding="utf-8")
+    assert parse_track_refs("~/list.txt") == ["12", "34"]
+    (tmp_path / "models" / "20260101-000000-abcdef").mkdir(parents=True)
+    with pytest.raises(ArtifactMissingError, match="is not a model run"):  # found (not 'No model run'): it is empty
+        find_run(tmp_path / "models", "~/models/20260101-000000-abcdef")

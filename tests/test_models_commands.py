@@ -205,3 +205,13 @@ def test_bug_sets_of_one_track_do_not_suggest_a_min_set_that_fails_too(tmp_path,
     code, _, err = run(capsys, "evaluate", "--data", str(path))
     assert code == 2
     assert "the longest has 1" in err and "--min-set" not in err and "longer sets" in err
+
+
+@pytest.mark.parametrize("engine", ["default", "als"])
+def test_bug_a_huge_finite_alpha_says_what_to_change_and_writes_no_run(crate, capsys, engine):
+    """QA: `train-als --alpha 1e30` passed the option check and ALS fitted NaN factors: exit 1, 'an unexpected
+    ModelFitError (NaN encountered in factors); this is a bug in Cratedigger'."""
+    data_dir, _ = crate
+    code, out, err = run(capsys, "train-als", "--engine", engine, "--alpha", "1e30", "--publish")
+    assert code == 3 and "bug" not in err and "alpha=1e+30" in err and "lower --alpha" in err
+    assert not (data_dir / "models").exists() or not any(p.name[0].isdigit() for p in (data_dir / "models").iterdir())

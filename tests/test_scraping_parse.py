@@ -619,8 +619,49 @@ def test_category_page_from_real_links():
     ("2 Unlimited - No Limit", "2 Unlimited - No Limit"),
     ("4 Hero - Mr Kirk's Nightmare", "4 Hero - Mr Kirk's Nightmare"),
     ("007 - Goldeneye", "007 - Goldeneye"),
+    # unambiguous even with only a space after: two-digit track numbers, zero-padded or three-part timestamps
+    ("04:20 Nono - Body Titam", "Nono - Body Titam"),
+    ("00:04:20 Nono - Body Titam", "Nono - Body Titam"),
+    ("1:04:20 Nono - Body Titam", "Nono - Body Titam"),
+    ("4:20 - Nono - Body Titam", "Nono - Body Titam"),
+    ("(4:20) - Nono - Body Titam", "Nono - Body Titam"),
+    ("01 Nono\tBody Titam", "Nono\tBody Titam"),
+    ("01 spotify:track:4uLU6hMCjMI75M1A2tKUQC", "spotify:track:4uLU6hMCjMI75M1A2tKUQC"),
+    ("00:00 https://open.spotify.com/track/4uLU6hMCjMI75M1A2tKUQC", "https://open.spotify.com/track/4uLU6hMCjMI75M1A2tKUQC"),
 ])
 def test_pasted_track_text_drops_what_a_copied_tracklist_adds(line, text):
     from scraping.grammar import pasted_track_text
 
     assert pasted_track_text(line) == text
+
+
+@pytest.mark.parametrize("line", [
+    "009 Sound System - Dreamscape",
+    "4:20 Crew - Puff",
+    "12:30 Crew - Lunch",
+    "0:00 Intro",  # what follows is no `Artist - Title`: nothing is dropped
+])
+def test_regression_a_number_that_may_start_an_artist_is_kept_on_a_line_of_its_own(line):
+    """Review: `009 Sound System - Dreamscape` lost `009` and `4:20 Crew - X` lost `4:20`: a zero-padded
+    three-digit number or an unpadded `m:ss` with only a space after may be the artist's own."""
+    from scraping.grammar import pasted_track_text
+
+    assert pasted_track_text(line) == line
+
+
+@pytest.mark.parametrize("lines, texts", [
+    (["0:00 Nono - Body Titam", "4:20 Crew - Puff", "8:40 Âme - Rej"], ["Nono - Body Titam", "Crew - Puff", "Âme - Rej"]),
+    (["008 Nono - Body Titam", "009 Sound System - Dreamscape"], ["Nono - Body Titam", "Sound System - Dreamscape"]),
+    (["4:20 4:20 Crew - Puff", "9:10 Âme - Rej"], ["4:20 Crew - Puff", "Âme - Rej"]),
+    # not a numbered list: a number and a time, or numbers that do not count up
+    (["009 Sound System - Dreamscape", "4:20 Crew - Puff"], ["009 Sound System - Dreamscape", "4:20 Crew - Puff"]),
+    (["4:20 Crew - Puff", "Nono - Body Titam"], ["4:20 Crew - Puff", "Nono - Body Titam"]),
+    (["009 Sound System - Dreamscape", "009 Sound System - Fire"],
+     ["009 Sound System - Dreamscape", "009 Sound System - Fire"]),
+])
+def test_a_number_that_may_start_an_artist_is_dropped_in_a_list_numbered_throughout(lines, texts):
+    """In a paste whose every line starts with a number (or every line with a time) counting up, the first one
+    on each line is the list's: `4:20 Crew - Puff` between `0:00 …` and `8:40 …` is at 4:20 in a video."""
+    from scraping.grammar import pasted_track_texts
+
+    assert pasted_track_texts(lines) == texts

@@ -74,6 +74,19 @@ def test_a_blank_bpm_cell_says_why():
     assert tip({"bpm": 124.0}) is None
     assert "No clear beat" in tip({"bpm": None, "no_clear_beat": True})
     assert "Not analysed" in tip({})
+    assert "no audio" in tip({})
+
+
+def test_regression_a_bpm_cell_of_audio_fetched_but_not_analysed_says_how_to_analyse_it():
+    """Review: a track fetched with `fetch-audio --no-analyze` has audio, yet its BPM cell's tooltip said 'Not
+    analysed yet: Cratedigger has no audio of it'."""
+    from ui.layout import results_section
+
+    table = results_section().children[-2]
+    tips = {rule["if"]["filter_query"]: rule["value"] for rule in table.tooltip_conditional}
+    beat = table_row({"track_id": 1, "rank": 1, "bpm": None, "audio_path": "/audio/1.mp3"})["beat"]
+    tip = tips.get(f'{{beat}} = "{beat}"') or ""
+    assert "no audio" not in tip and "not analysed yet" in tip and "python cli.py analyze-audio" in tip
 
 
 def test_spotify_uris_skip_demo_tracks():

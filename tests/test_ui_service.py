@@ -161,6 +161,27 @@ def test_a_destination_holding_every_answer_says_so(world):
     assert answer.candidates == [] and "already in the destination playlist" in answer.message
 
 
+def test_regression_a_crate_whose_answers_are_all_in_the_destination_is_not_called_this_one(world):
+    """Review: a crate of several tracks whose every answer is in the destination playlist was told 'Every track DJ
+    sets play with this one is already in the destination playlist'."""
+    settings, loader, _ = world
+    text = f"{SPOTIFY['t1']}\n{SPOTIFY['t2']}"
+    everything = [c["track_id"] for c in answer_query(text, settings, loader).candidates]
+    answer = answer_query(text, settings, loader, exclude=everything)
+    assert answer.candidates == [] and "this one" not in answer.message
+    assert "with these 2 tracks is already in the destination playlist" in answer.message
+
+
+def test_the_empty_answer_sentence_names_one_track_or_a_crate():
+    from ui.service import empty_answer_sentence
+
+    assert empty_answer_sentence(1, excluded=True) == (
+        "Every track DJ sets play with this one is already in the destination playlist.")
+    assert empty_answer_sentence(1, excluded=False) == "No DJ set plays this track with others yet: nothing to recommend."
+    assert empty_answer_sentence(3, excluded=False) == (
+        "No DJ set plays these 3 tracks with others yet: nothing to recommend.")
+
+
 def test_asked_again_for_a_new_destination_the_sentence_is_said_again(world):
     """QA: the query asked again when the destination playlist changed updated the table, not the sentence above
     it: a playlist holding every answer emptied the table in silence, and clearing it then left 'Every track … is

@@ -176,7 +176,7 @@ def table_row(row: dict) -> dict:
         "title_version": full_title(row),
         "evidence": row.get("evidence", ""),
         "bpm": round(row["bpm"]) if row.get("bpm") else None,
-        "beat": "" if row.get("bpm") else "none" if row.get("no_clear_beat") else "unknown",  # the BPM cell's tooltip
+        "beat": _beat(row),  # the BPM cell's tooltip
         "key_badge": f"{key} {mark}".strip(),
         "harmony": row.get("harmony", "unknown"),
         "style": ", ".join(row.get("styles") or []),
@@ -184,6 +184,16 @@ def table_row(row: dict) -> dict:
         "like": f"[👍](#like-{row['track_id']} \"more like this\")",
         "dislike": f"[👎](#dislike-{row['track_id']} \"not this, less like it\")",
     }
+
+
+def _beat(row: dict) -> str:
+    """Why a candidate has a BPM or not: "" (it has one), "none" (analysed: no clear beat), "unanalysed" (audio
+    fetched with `fetch-audio --no-analyze`) or "unknown" (no audio)."""
+    if row.get("bpm"):
+        return ""
+    if row.get("no_clear_beat"):
+        return "none"
+    return "unanalysed" if row.get("audio_path") else "unknown"
 
 
 def ranked_rows(store: dict | None, controls: Controls, feedback: dict | None) -> list[dict]:

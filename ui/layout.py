@@ -159,8 +159,12 @@ def results_section() -> html.Section:
                 tooltip_conditional=[  # why a BPM cell shows '–'
                     {"if": {"column_id": "bpm", "filter_query": '{beat} = "none"'},
                      "value": "No clear beat: its analysis found a key but no steady tempo."},
+                    {"if": {"column_id": "bpm", "filter_query": '{beat} = "unanalysed"'},
+                     "value": "Its audio is fetched but not analysed yet: `python cli.py analyze-audio` measures "
+                              "its tempo and key."},
                     {"if": {"column_id": "bpm", "filter_query": '{beat} = "unknown"'},
-                     "value": "Not analysed yet: Cratedigger has no audio of it."},
+                     "value": "Not analysed yet: Cratedigger has no audio of it (`python cli.py fetch-audio` "
+                              "fetches and analyses it)."},
                 ],
                 tooltip_delay=300, tooltip_duration=None,
                 page_action="none",

@@ -263,12 +263,20 @@ def _answer(conn: sqlite3.Connection, text: str, settings, loader, sound_loader,
         return Answer(query=query, seeds=seed_cards, message=_joined(str(error), note), level="warning")
     candidates, query["source"] = dig(conn, seed_ids, recommender, sound_loader, n=n, exclude=[*exclude, *seeds.beyond])
     place_on_map(recommender, seed_ids, query, candidates)  # no-op for a sound answer: no seed has factors
-    empty = None if candidates else (
-        "Every track DJ sets play with this one is already in the destination playlist." if exclude
-        else "No DJ set plays this track with others yet: nothing to recommend.")
+    empty = None if candidates else empty_answer_sentence(len(seed_ids), excluded=bool(exclude))
     message = _joined(note, empty)
     return Answer(query=query, seeds=seed_cards, candidates=candidates, message=message,
                   level="warning" if note else "info")
+
+
+def empty_answer_sentence(n_seeds: int, *, excluded: bool) -> str:
+    """Why a query of `n_seeds` tracks has no answer: every one is in the destination playlist (`excluded`), or
+    no DJ set plays its tracks with others."""
+    if excluded:
+        seeds = "this one" if n_seeds == 1 else f"these {n_seeds} tracks"
+        return f"Every track DJ sets play with {seeds} is already in the destination playlist."
+    seeds = "this track" if n_seeds == 1 else f"these {n_seeds} tracks"
+    return f"No DJ set plays {seeds} with others yet: nothing to recommend."
 
 
 def _joined(*messages: str | None) -> str | None:
