@@ -36,6 +36,7 @@ _MARKED_PREFIX = re.compile(
 _SPACED_PREFIX = re.compile(rf"^(?:0\d{{1,2}}|{_TIME})\s+(?=\S.*(?:\s[-–—]\s|\t)|spotify:|https?://)")
 _NAME_LIKE_PREFIX = re.compile(r"^(?:0\d\d|[1-9]\d?:\d\d)\s")
 _LEADING_NUMBER = re.compile(rf"^#?\(?({_TIME}|\d{{1,3}})\b")
+_NAMES_TRACK = re.compile(r"\s[-–—]\s|\t|spotify:|https?://")  # what a line naming a track holds
 _COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
 _WIKILINK = re.compile(r"\[\[(?:[^\]|]*\|)?([^\]]*)\]\]")
 _EXTLINK = re.compile(r"\[(?:https?:)?//[^\s\]]+\s*([^\]]*)\]")
@@ -260,7 +261,8 @@ def pasted_track_text(line: str, *, numbered_list: bool = False) -> str:
     if text != line:
         return text
     _, text = split_cue(_LIST_MARKER.sub("", line))
-    return _without_number(_NUMBER.sub("", text), numbered_list)
+    unnumbered = _NUMBER.sub("", text)  # `1. 009 Sound System - …`: the list's number is gone, the artist's stays
+    return _without_number(unnumbered, numbered_list and unnumbered == text)
 
 
 def pasted_track_texts(lines: list[str]) -> list[str]:
@@ -279,15 +281,19 @@ def _without_number(text: str, numbered_list: bool) -> str:
 
 
 def _numbered_throughout(lines: list[str]) -> bool:
-    """Whether at least two lines each start with a number, or each with a time, and those count up."""
-    numbers = [_LEADING_NUMBER.match(line.strip()) for line in lines]
-    if len(lines) < 2 or not all(numbers):
+    """Whether at least two lines each start with a number counting up by one, or each with a time counting up
+    (a line that names no track, such as a `Tracklist:` heading, aside)."""
+    lines = [line.strip() for line in lines]
+    numbers = [_LEADING_NUMBER.match(line) for line in lines if _LEADING_NUMBER.match(line) or _NAMES_TRACK.search(line)]
+    if len(numbers) < 2 or not all(numbers):
         return False
     tokens = [number.group(1) for number in numbers]
     if len({":" in token for token in tokens}) > 1:
         return False
     values = [_seconds_or_number(token) for token in tokens]
-    return all(a < b for a, b in pairwise(values))
+    if ":" in tokens[0]:
+        return all(a < b for a, b in pairwise(values))
+    return all(b == a + 1 for a, b in pairwise(values))  # `009 Sound System`, `808 State`: artists, not a list
 
 
 def _seconds_or_number(token: str) -> int:

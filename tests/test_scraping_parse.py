@@ -665,3 +665,29 @@ def test_a_number_that_may_start_an_artist_is_dropped_in_a_list_numbered_through
     from scraping.grammar import pasted_track_texts
 
     assert pasted_track_texts(lines) == texts
+
+
+@pytest.mark.parametrize("lines, texts", [
+    # the list's own number is `1.`: the artist's `009` and `4:20` after it are names
+    (["1. Nono - Body Titam", "2. 009 Sound System - Dreamscape", "3. 4:20 Crew - Puff"],
+     ["Nono - Body Titam", "009 Sound System - Dreamscape", "4:20 Crew - Puff"]),
+    # artists' numbers that happen to grow are no numbering: a list counts up by one
+    (["009 Sound System - Dreamscape", "808 State - Pacific 202"], ["009 Sound System - Dreamscape", "808 State - Pacific 202"]),
+    (["009 Sound System - Dreamscape", "24/7 - Spirit"], ["009 Sound System - Dreamscape", "24/7 - Spirit"]),
+])
+def test_regression_an_artists_number_in_a_numbered_list_is_kept(lines, texts):
+    """Review: `1. A - T` / `2. 009 Sound System - D` lost `009` (the `1.` had been dropped already, and the list's
+    numbering was then read again on the artist), and two tracks by `009 Sound System` and `808 State` were read as a
+    list numbered 9, 808."""
+    from scraping.grammar import pasted_track_texts
+
+    assert pasted_track_texts(lines) == texts
+
+
+def test_regression_a_video_tracklist_under_a_heading_loses_its_times():
+    """Review: `Tracklist:` above a video's timestamps made the paste 'not numbered throughout', so `5:45 Nono - Body`
+    was searched with its time (before the change every time was dropped)."""
+    from scraping.grammar import pasted_track_texts
+
+    lines = ["Tracklist:", "0:00 Âme - Rej", "5:45 Nono - Body Titam", "12:30 Crew - Puff"]
+    assert pasted_track_texts(lines) == ["Tracklist:", "Âme - Rej", "Nono - Body Titam", "Crew - Puff"]
