@@ -34,7 +34,7 @@ _MARKED_PREFIX = re.compile(
 # link). `009 ` and an unpadded `4:20 ` may start a name (`009 Sound System`, `4:20 Crew`): they are dropped only
 # in a list numbered throughout (`pasted_track_texts`).
 _SPACED_PREFIX = re.compile(rf"^(?:0\d{{1,2}}|{_TIME})\s+(?=\S.*(?:\s[-–—]\s|\t)|spotify:|https?://)")
-_NAME_LIKE_PREFIX = re.compile(r"^(?:0\d\d|[1-9]\d?:\d\d)\s")
+_NAME_LIKE_PREFIX = re.compile(r"^(?:0\d\d|[1-9]\d?:\d\d)\s+(?!spotify:|https?://)")  # no name before a link
 _LEADING_NUMBER = re.compile(rf"^#?\(?({_TIME}|\d{{1,3}})\b")
 _NAMES_TRACK = re.compile(r"\s[-–—]\s|\t|spotify:|https?://")  # what a line naming a track holds
 _COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)

@@ -691,3 +691,13 @@ def test_regression_a_video_tracklist_under_a_heading_loses_its_times():
 
     lines = ["Tracklist:", "0:00 Âme - Rej", "5:45 Nono - Body Titam", "12:30 Crew - Puff"]
     assert pasted_track_texts(lines) == ["Tracklist:", "Âme - Rej", "Nono - Body Titam", "Crew - Puff"]
+
+
+@pytest.mark.parametrize("line", ["4:20 https://open.spotify.com/track/4uLU6hMCjMI75M1A2tKUQC",
+                                  "012 spotify:track:4uLU6hMCjMI75M1A2tKUQC"])
+def test_regression_a_time_or_number_before_a_spotify_link_is_dropped_on_a_line_of_its_own(line):
+    """Review: `4:20 <link>` copied from a video's description kept its `4:20` (it may start `4:20 Crew`), so the
+    link was no longer read; before a link a number names no artist."""
+    from scraping.grammar import pasted_track_text
+
+    assert pasted_track_text(line) == line.split(" ", 1)[1]
