@@ -6,9 +6,9 @@ import re
 import sqlite3
 from dataclasses import dataclass, field
 
-from catalog.queries import resolve_query, tracks_by_spotify_ids
+from catalog.queries import TrackMatch, resolve_query, tracks_by_spotify_ids
 from errors import BadInputError, CratediggerError, NotFoundError, quoted
-from scraping.grammar import names_unknown_track, pasted_track_texts
+from scraping.grammar import name_like_number_dropped, names_unknown_track, pasted_track_texts
 from spotify.ids import looks_like_ref, parse_query
 
 _LINES = re.compile(r"[\n;]+")
@@ -97,7 +97,7 @@ def _resolve_part(conn: sqlite3.Connection, settings, part: str, notes: list[str
         if query.kind == "text" and names_unknown_track(part):
             raise BadInputError(f"{quoted(part)} is an unknown track ('?' or 'ID' in a tracklist): nothing to dig "
                                 "from.")
-        match = resolve_query(conn, query, typos=typos)
+        match = _resolve_text(conn, query, part, typos=typos)
         if match.note:
             notes.append(match.note)
         return [match.row]
@@ -108,6 +108,28 @@ def _resolve_part(conn: sqlite3.Connection, settings, part: str, notes: list[str
             f"None of the playlist's {len(ids)} tracks is in a DJ set we know, so there is nothing to dig from."
         )
     return known
+
+
+def _resolve_text(conn: sqlite3.Connection, query, part: str, *, typos: bool) -> TrackMatch:
+    """`resolve_query` of `part`; a leading `4:20 ` or `009 ` (`pasted_track_text` keeps it: it may start an artist's
+    name) is dropped when the text as typed names no track exactly and the text without it does (`5:45 Nono - Body`
+    copied from a video's description)."""
+    bare = name_like_number_dropped(part)
+    if bare is None:
+        return resolve_query(conn, query, typos=typos)
+    try:
+        match = resolve_query(conn, query, typos=typos)
+    except NotFoundError as error:
+        match, not_found = None, error
+    if match is not None and match.note is None:
+        return match
+    try:
+        other = resolve_query(conn, parse_query(bare), typos=typos)
+    except NotFoundError:
+        if match is None:
+            raise not_found from None
+        return match
+    return other if match is None or other.note is None else match
 
 
 def _spotify_track_ids(parts: list[str]) -> list[str]:

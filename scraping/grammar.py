@@ -280,6 +280,15 @@ def _without_number(text: str, numbered_list: bool) -> str:
     return text[match.end():] if match else text
 
 
+def name_like_number_dropped(text: str) -> str | None:
+    """`text` without a leading `009 ` or unpadded `4:20 ` kept as possibly an artist's (`009 Sound System`), for
+    when no track is so named (`5:45 Nono - Body`, one line of a video's description); None when it has none."""
+    if not _NAME_LIKE_PREFIX.match(text):
+        return None
+    match = _SPACED_PREFIX.match(text)
+    return text[match.end():] if match else None
+
+
 def _numbered_throughout(lines: list[str]) -> bool:
     """Whether at least two lines each start with a number counting up by one, or each with a time counting up
     (a line that names no track, such as a `Tracklist:` heading, aside)."""
