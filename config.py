@@ -141,7 +141,7 @@ def load_settings(environ: dict[str, str] | None = None, dotenv_path: Path | Non
         contact=env.get(ENV_CONTACT) or defaults.contact,
         user_agent=env.get(ENV_USER_AGENT) or None,
         library_dir=user_path(library).resolve() if library else None,
-        chromedriver=env.get(ENV_CHROMEDRIVER) or defaults.chromedriver,
-        chromium=env.get(ENV_CHROMIUM) or None,
+        chromedriver=str(user_path(env.get(ENV_CHROMEDRIVER) or defaults.chromedriver)),
+        chromium=str(user_path(env[ENV_CHROMIUM])) if env.get(ENV_CHROMIUM) else None,
         offline=_truthy(env.get(ENV_OFFLINE), False),
     )

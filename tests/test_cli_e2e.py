@@ -260,3 +260,16 @@ def test_bug_a_track_list_file_or_run_folder_given_with_a_tilde_is_found(monkeyp
     (tmp_path / "models" / "20260101-000000-abcdef").mkdir(parents=True)
     with pytest.raises(ArtifactMissingError, match="is not a model run"):  # found (not 'No model run'): it is empty
         find_run(tmp_path / "models", "~/models/20260101-000000-abcdef")
+
+
+def test_bug_browser_paths_given_with_a_tilde_are_expanded(monkeypatch, tmp_path):
+    """Review: `SE_CHROMEDRIVER=~/bin/chromedriver` in `.env` (where no shell expands `~`) said 'chromedriver not found
+    at ~/bin/chromedriver'; the settings' folders were expanded, these two files were not."""
+    from config import load_settings
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    settings = load_settings({"SE_CHROMEDRIVER": "~/bin/chromedriver", "CRATEDIGGER_CHROMIUM": "~/bin/chromium"},
+                             dotenv_path=tmp_path / "no.env")
+    assert (settings.chromedriver, settings.chromium) == (str(tmp_path / "bin" / "chromedriver"),
+                                                          str(tmp_path / "bin" / "chromium"))
+    assert load_settings({}, dotenv_path=tmp_path / "no.env").chromium is None
