@@ -101,7 +101,7 @@ def parse_track_refs(text: str) -> list[str]:
     from textfile import read_text
 
     path = user_path(text)
-    if len(text) < 4096 and path.is_file():
+    if len(text) < 4096 and _is_file(path):
         lines = read_text(path).splitlines()  # UTF-8, UTF-16 (a Windows export) or a Latin-1 line alike
         refs = []
         for line in lines:
@@ -119,6 +119,14 @@ def parse_track_refs(text: str) -> list[str]:
         raise BadInputError(f"--tracks {text}: no such file. Give a file with one track per line, or catalog ids or "
                             "Spotify links separated by commas.")
     return [part for part in text.replace(",", " ").split() if part]
+
+
+def _is_file(path: Path) -> bool:
+    """Whether `path` is a file; False for text no file can be named (`id,id,…` longer than a file name may be)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
 
 
 _LIST_SUFFIXES = {".txt", ".csv", ".tsv", ".m3u", ".m3u8", ".json", ".list"}

@@ -270,3 +270,12 @@ def test_bug_an_m3u8_with_nothing_to_list_is_refused_like_the_rekordbox_xml(trac
     with pytest.raises(BadInputError, match="M3U8 would be empty"):
         write_m3u8(tracks[2:], tmp_path / "p.m3u8", name="x")
     assert not (tmp_path / "p.m3u8").exists()
+
+
+def test_bug_a_long_list_of_ids_separated_by_commas_is_not_taken_for_a_file_name():
+    """Review: `export --tracks id,id,…` of a dozen Spotify ids (over 255 characters, no space) was checked as a file
+    name first, and the 'File name too long' error ended the command as 'a bug in Cratedigger'."""
+    from catalog.playlist_export import parse_track_refs
+
+    ids = ["4uLU6hMCjMI75M1A2tKUQC"] * 12
+    assert parse_track_refs(",".join(ids)) == ids
