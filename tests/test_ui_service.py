@@ -172,6 +172,26 @@ def test_regression_a_crate_whose_answers_are_all_in_the_destination_is_not_call
     assert "with these 2 tracks is already in the destination playlist" in answer.message
 
 
+def test_regression_a_track_no_set_plays_with_others_is_not_said_to_be_in_the_destination(world):
+    """Review: with any destination playlist set, a track no DJ set plays with others was answered 'Every track DJ
+    sets play with this one is already in the destination playlist'; that is said only when the playlist emptied
+    the answer."""
+    from types import SimpleNamespace
+
+    settings, loader, _ = world
+
+    class Lonely:  # the published model, in which no set plays the track with others
+        def __getattr__(self, name):
+            return getattr(loader.get(), name)
+
+        def similar(self, *args, **kwargs):
+            return []
+
+    answer = answer_query(f"spotify:track:{SPOTIFY['h1']}", settings, SimpleNamespace(get=Lonely), exclude=[1])
+    assert answer.candidates == [] and answer.message == (
+        "No DJ set plays this track with others yet: nothing to recommend.")
+
+
 def test_the_empty_answer_sentence_names_one_track_or_a_crate():
     from ui.service import empty_answer_sentence
 

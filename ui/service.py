@@ -263,7 +263,10 @@ def _answer(conn: sqlite3.Connection, text: str, settings, loader, sound_loader,
         return Answer(query=query, seeds=seed_cards, message=_joined(str(error), note), level="warning")
     candidates, query["source"] = dig(conn, seed_ids, recommender, sound_loader, n=n, exclude=[*exclude, *seeds.beyond])
     place_on_map(recommender, seed_ids, query, candidates)  # no-op for a sound answer: no seed has factors
-    empty = None if candidates else empty_answer_sentence(len(seed_ids), excluded=bool(exclude))
+    empty = None
+    if not candidates:  # the destination playlist emptied the answer only if there is one without it
+        held_all = bool(exclude) and bool(dig(conn, seed_ids, recommender, sound_loader, n=1, blend_sound=False)[0])
+        empty = empty_answer_sentence(len(seed_ids), excluded=held_all)
     message = _joined(note, empty)
     return Answer(query=query, seeds=seed_cards, candidates=candidates, message=message,
                   level="warning" if note else "info")
