@@ -14,12 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from audio.decode import check_file, refuse_if_too_big
+from audio.decode import MB, check_file, refuse_if_too_big
 from errors import BadInputError
 
 log = logging.getLogger(__name__)
 
-MAX_PREVIEW_BYTES = 10 * 1024 * 1024  # a 30 s preview is ~0.5-1 MB
+MAX_PREVIEW_BYTES = 10 * MB  # a 30 s preview is ~0.5-1 MB
 HTTP_TIMEOUT = (5.0, 20.0)  # connect, read (seconds)
 _AUDIO_TYPES = ("audio/", "application/octet-stream", "binary/octet-stream")
 _SUFFIX_OF_TYPE = {"audio/mpeg": ".mp3", "audio/mp3": ".mp3", "audio/mp4": ".m4a", "audio/aac": ".m4a",
@@ -52,7 +52,7 @@ def download(url: str, dest_stem: Path, *, session=None, user_agent: str | None 
                 raise BadInputError(f"preview is '{ctype or 'untyped'}', not audio")
             length = response.headers.get("Content-Length")
             if length and length.isdigit() and int(length) > max_bytes:
-                raise BadInputError(f"preview is {int(length) / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit")
+                raise BadInputError(f"preview is {int(length) / MB:.1f} MB, over the {max_bytes / MB:.0f} MB limit")
             suffix = _SUFFIX_OF_TYPE.get(ctype) or Path(url.split("?")[0]).suffix.lower() or ".mp3"
             dest = dest_stem.with_suffix(suffix)
             dest.parent.mkdir(parents=True, exist_ok=True)
@@ -64,7 +64,7 @@ def download(url: str, dest_stem: Path, *, session=None, user_agent: str | None 
                     if size > max_bytes:
                         handle.close()
                         tmp.unlink(missing_ok=True)
-                        raise BadInputError(f"preview is over the {max_bytes / 1e6:.0f} MB limit")
+                        raise BadInputError(f"preview is over the {max_bytes / MB:.0f} MB limit")
                     handle.write(chunk)
     except requests.RequestException as error:
         raise BadInputError(f"preview download failed ({type(error).__name__})") from error
