@@ -100,7 +100,8 @@ def fit_implicit_als(weighted: sp.csr_matrix, params: AlsParams, *, show_progres
 def _unusable_factors(params: AlsParams) -> ModelFitError:
     return ModelFitError(
         f"ALS fitted NaN or infinite factors with alpha={params.alpha:g} and regularization="
-        f"{params.regularization:g}, so no model was saved: lower --alpha or raise --regularization."
+        f"{params.regularization:g}, so no model was saved: lower --alpha or raise --regularization of train-als "
+        "(retrain uses those `tune` chose: run tune again)."
     )
 
 
