@@ -29,12 +29,13 @@ _TIME = r"(?:\d{1,2}:)?\d{1,2}:\d{2}"
 _MARKED_PREFIX = re.compile(
     rf"^(?:\d{{1,3}}[.)]?\t\s*|#\d{{1,3}}[.)]?\s+|(?:\d{{1,3}}|{_TIME})\s+[-–—]\s+(?=.+\s[-–—]\s)|\({_TIME}\)(?:\s+[-–—])?\s+)"
 )
-# ... or only a space: a zero-padded number (`01 `; `2 Unlimited` is an artist) or a time (`00:00 ` from a video's
-# description), when what follows names a track on its own (`Artist - Title`, tab-separated columns, a Spotify
-# link). `009 ` and an unpadded `4:20 ` may start a name (`009 Sound System`, `4:20 Crew`): they are dropped only
-# in a list numbered throughout (`pasted_track_texts`).
-_SPACED_PREFIX = re.compile(rf"^(?:0\d{{1,2}}|{_TIME})\s+(?=\S.*(?:\s[-–—]\s|\t)|spotify:|https?://)")
-_NAME_LIKE_PREFIX = re.compile(r"^(?:0\d\d|[1-9]\d?:\d\d)\s+(?!spotify:|https?://)")  # no name before a link
+# ... or only a space: a number or a time (`01 `, `00:00 ` from a video's description), when what follows names a
+# track on its own (`Artist - Title`, tab-separated columns, a Spotify link). `009 `, an unpadded `2 ` or `808 ` and
+# an unpadded `4:20 ` may start a name (`009 Sound System`, `2 Unlimited`, `808 State`, `4:20 Crew`): they are
+# dropped only in a list numbered throughout (`pasted_track_texts`), or when only the text without them names a
+# track (`name_like_number_dropped`).
+_SPACED_PREFIX = re.compile(rf"^(?:\d{{1,3}}|{_TIME})\s+(?=\S.*(?:\s[-–—]\s|\t)|spotify:|https?://)")
+_NAME_LIKE_PREFIX = re.compile(r"^(?:0\d\d|[1-9]\d{0,2}|[1-9]\d?:\d\d)\s+(?!spotify:|https?://)")  # none before a link
 _LEADING_NUMBER = re.compile(rf"^#?\(?({_TIME}|\d{{1,3}})\b")
 _NAMES_TRACK = re.compile(r"\s[-–—]\s|\t|spotify:|https?://")  # what a line naming a track holds
 _COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
@@ -290,8 +291,9 @@ def name_like_number_dropped(text: str) -> str | None:
 
 
 def _numbered_throughout(lines: list[str]) -> bool:
-    """Whether at least two lines each start with a number counting up by one, or each with a time counting up
-    (a line that names no track, such as a `Tracklist:` heading, aside)."""
+    """Whether at least three lines each start with a number counting up by one, or at least two each with a time
+    counting up (a line that names no track, such as a `Tracklist:` heading, aside). Two lines `2 Unlimited - …`,
+    `3 Doors Down - …` are no list: a shorter list's numbers go when only the text without them names a track."""
     lines = [line.strip() for line in lines]
     numbers = [_LEADING_NUMBER.match(line) for line in lines if _LEADING_NUMBER.match(line) or _NAMES_TRACK.search(line)]
     if len(numbers) < 2 or not all(numbers):
@@ -302,7 +304,7 @@ def _numbered_throughout(lines: list[str]) -> bool:
     values = [_seconds_or_number(token) for token in tokens]
     if ":" in tokens[0]:
         return all(a < b for a, b in pairwise(values))
-    return all(b == a + 1 for a, b in pairwise(values))  # `009 Sound System`, `808 State`: artists, not a list
+    return len(values) >= 3 and all(b == a + 1 for a, b in pairwise(values))  # `009 Sound System`, `808 State`
 
 
 def _seconds_or_number(token: str) -> int:

@@ -412,17 +412,19 @@ def test_regression_artists_named_with_a_number_are_found_as_pasted(conn):
     assert [s.message() for s in seeds] == [None, None]  # each found as pasted, not as a closest match
 
 
-@pytest.mark.parametrize("line", ["5:45 Âme - Rej", "012 Âme - Rej", "4:20 Crew - Puff", "009 Sound System - Dreamscape"])
+@pytest.mark.parametrize("line", ["5:45 Âme - Rej", "012 Âme - Rej", "4:20 Crew - Puff", "009 Sound System - Dreamscape",
+                                  "1 Âme - Rej", "808 State - Pacific"])
 def test_regression_one_line_of_a_video_tracklist_is_found_without_its_time(conn, line):
     """Review: `5:45 Âme - Rej` (one line copied from a video's description) kept its time, as it might start an
     artist's name (`4:20 Crew`), and named no track; it is now dropped when only the text without it names one."""
     from catalog.seeds import resolve_seeds, split_queries
 
-    tracks = [TrackRecord("009 Sound System", "Dreamscape"), TrackRecord("4:20 Crew", "Puff"), TrackRecord("Âme", "Rej")]
+    tracks = [TrackRecord("009 Sound System", "Dreamscape"), TrackRecord("4:20 Crew", "Puff"), TrackRecord("Âme", "Rej"),
+              TrackRecord("808 State", "Pacific")]
     save_set(conn, SetRecord(source="test", source_key="s", title="Set",
                              plays=[PlayRecord(position=p, track=t) for p, t in enumerate(tracks, 1)]))
     seeds = resolve_seeds(conn, None, split_queries(line))
-    named = line.split(" ", 1)[1] if line.startswith(("5:45", "012")) else line
+    named = line.split(" ", 1)[1] if line.startswith(("5:45", "012", "1 ")) else line
     assert [f"{row['artist']} - {row['title']}" for row in seeds.rows] == [named] and seeds.message() is None
 
 
