@@ -17,6 +17,9 @@ PLAYLIST_LIMIT = 500  # tracks of a pasted playlist read (five pages of Spotify'
 NAMED_IN_MESSAGE = 5  # notes and left-out parts a message names; the rest are counted
 TYPO_PARTS = 10  # pastes of at most this many parts forgive typos (each miss costs up to ~0.7 s at 1.5M tracks)
 _REF_GAPS = re.compile(r"[,\s]+")
+_HEADING = re.compile(r"^[^\t]*:$")  # `Tracklist:` above a video's timestamps: a heading, no track
+_NUMBER_CELL = re.compile(r"^#?\d{1,3}[.)]?$|^(?:\d{1,2}:)?\d{1,2}:\d{2}$")  # `1`, `01.`, `#3`, `4:20`, `1:02:03`
+_DASH = re.compile(r"\s[-–—]\s")
 
 
 @dataclass
@@ -67,12 +70,28 @@ def split_queries(text: str) -> list[str]:
     """
     out: list[str] = []
     for line in pasted_track_texts(_LINES.split(text or "")):
+        if _HEADING.match(line) and not looks_like_ref(line):
+            continue  # `Tracklist:`; a paste of only a heading is still searched as typed (`out or [text]`)
+        line = _from_columns(line)
         pieces = [p for p in _REF_GAPS.split(line) if p]
         if len(pieces) > 1 and all(looks_like_ref(p) for p in pieces):
             out += pieces
         elif line:
             out.append(line)
     return out or [text]
+
+
+def _from_columns(line: str) -> str:
+    """A row copied from a spreadsheet (tab-separated cells: `1<TAB>Artist<TAB>Title<TAB>Label`) → the text naming its
+    track: a Spotify link cell, else a cell holding `A - T`, else the first two cells after any numbers or times, as
+    `artist - title` (a label, BPM or key column after them is left out); a line without a tab as it is."""
+    cells = [cell.strip() for cell in line.split("\t") if cell.strip()]
+    if len(cells) < 2:
+        return cells[0] if cells else line
+    while len(cells) > 2 and _NUMBER_CELL.match(cells[0]):
+        cells.pop(0)
+    named = [cell for cell in cells if looks_like_ref(cell)] or [cell for cell in cells if _DASH.search(cell)]
+    return named[0] if named else f"{cells[0]} - {cells[1]}"
 
 
 def playlist_tracks(settings, playlist_ref: str) -> list[str]:

@@ -412,6 +412,35 @@ def test_regression_artists_named_with_a_number_are_found_as_pasted(conn):
     assert [s.message() for s in seeds] == [None, None]  # each found as pasted, not as a closest match
 
 
+@pytest.mark.parametrize("paste", [
+    "Vera Vivinu & Kofi Pirosti\tFeeling of Bello\nHomi & The Machines\tLove & Hate (Dub Mix)",
+    "1\tVera Vivinu & Kofi Pirosti\tFeeling of Bello\tSoulstice\n2\tHomi & The Machines\tLove & Hate (Dub Mix)\tNoir",
+    "1\tVera Vivinu & Kofi Pirosti - Feeling of Bello\t124\n2\tHomi & The Machines - Love & Hate (Dub Mix)\t122",
+])
+def test_regression_rows_copied_from_a_spreadsheet_are_read_as_artist_and_title(crate, paste):
+    """QA: tab-separated rows (`1<TAB>Artist<TAB>Title<TAB>Label`) found nothing at all ('No track in the catalog
+    matches "Artist Title Label"'), and `Artist<TAB>Title` got a 'No track is exactly' note on every line."""
+    from catalog.seeds import resolve_seeds, split_queries
+
+    seeds = resolve_seeds(crate, None, split_queries(paste))
+    assert [(row["artist"], row["title"]) for row in seeds.rows] == [
+        ("Vera Vivinu & Kofi Pirosti", "Feeling of Bello"), ("Homi & The Machines", "Love & Hate")]
+    assert seeds.message() is None
+
+
+def test_regression_a_tracklist_heading_is_no_track_left_out(crate):
+    """QA: a video's description pasted with its `Tracklist:` heading (as README suggests) said 'Not in the catalog,
+    left out: "Tracklist:"'."""
+    from catalog.seeds import resolve_seeds, split_queries
+
+    assert split_queries("Tracklist:\n0:00 Âme - Rej\n5:45 Homi & The Machines - Love & Hate (Dub Mix)") == [
+        "Âme - Rej", "Homi & The Machines - Love & Hate (Dub Mix)"]
+    seeds = resolve_seeds(crate, None, split_queries("Tracklist:\n0:00 Âme - Rej\n5:45 Homi & The Machines - Love & Hate (Dub Mix)"))
+    assert seeds.message() is None and len(seeds.rows) == 2
+    with pytest.raises(NotFoundError):  # a heading alone is still searched, and says it names nothing
+        resolve_seeds(crate, None, split_queries("Tracklist:"))
+
+
 @pytest.mark.parametrize("line", ["5:45 Âme - Rej", "012 Âme - Rej", "4:20 Crew - Puff", "009 Sound System - Dreamscape",
                                   "1 Âme - Rej", "808 State - Pacific"])
 def test_regression_one_line_of_a_video_tracklist_is_found_without_its_time(conn, line):
