@@ -266,13 +266,13 @@ def figures_section() -> html.Section:
 
 def stores() -> list:
     return [
-        # session storage: picks and results survive the Spotify login redirect
+        # session storage: picks, results and 👍/👎 survive a reload and the Spotify login redirect
         dcc.Store(id="results-store", storage_type="session"),
         dcc.Store(id="tab-id", data=uuid.uuid4().hex),  # this page load's: whose keystrokes the autocomplete serves
         dcc.Store(id="again-store"),  # the query asked again for a new destination (ui.callbacks.again_store)
         dcc.Store(id="picks-store", data=[], storage_type="session"),
         dcc.Store(id="ticks-drawn", data=[]),  # the table's ticks as the server last drew them (ui.callbacks)
-        dcc.Store(id="feedback-store", data={"liked": [], "disliked": []}),
+        dcc.Store(id="feedback-store", data={"liked": [], "disliked": []}, storage_type="session"),  # as the results
         dcc.Store(id="destination-store", data=None),  # ui.export.read_destination
         dcc.Location(id="feedback-url", refresh=False),  # 👍/👎 links set its hash
     ]
