@@ -194,7 +194,15 @@ def resolve_seeds(conn: sqlite3.Connection, settings, parts: list[str]) -> Seeds
             first_error = first_error or error
             seeds.missing.append((part, str(error)))
     if not seeds.rows:
-        raise first_error or NotFoundError("Nothing to look up: paste a Spotify track link or 'artist - title'.")
+        if first_error is None:
+            raise NotFoundError("Nothing to look up: paste a Spotify track link or 'artist - title'.")
+        others = [text for text, _ in seeds.missing[1:]]
+        if not others:
+            raise first_error
+        shown = ", ".join(quoted(text) for text in others[:NAMED_IN_MESSAGE])
+        more = f" and {len(others) - NAMED_IN_MESSAGE} more" if len(others) > NAMED_IN_MESSAGE else ""
+        raise type(first_error)(f"{first_error} Nor does any other pasted line name a catalog track: {shown}{more}.") \
+            from first_error  # a paste of several lines: each was tried, not only the one the error names
     first: dict[int, sqlite3.Row] = {}
     for row in seeds.rows:
         first.setdefault(row["id"], row)

@@ -382,6 +382,20 @@ def test_a_paste_with_nothing_readable_or_found_still_says_why(crate, parts):
         resolve_seeds(crate, None, parts)
 
 
+def test_regression_a_paste_naming_no_track_names_every_line_tried(crate):
+    """QA: `Foo - Bar⏎Baz - Qux⏎Quux - Zot` said only 'No track in the catalog matches "Foo - Bar"', as if the other
+    lines had been found."""
+    from catalog.seeds import resolve_seeds, split_queries
+
+    with pytest.raises(NotFoundError) as error:
+        resolve_seeds(crate, None, split_queries("Foo - Bar\nBaz - Qux\nQuux - Zot"))
+    assert str(error.value).startswith('No track in the catalog matches "Foo - Bar".')
+    assert str(error.value).endswith('Nor does any other pasted line name a catalog track: "Baz - Qux", "Quux - Zot".')
+    with pytest.raises(NotFoundError) as error:
+        resolve_seeds(crate, None, [f"Nobody {i} - Nothing" for i in range(8)])
+    assert str(error.value).endswith('"Nobody 5 - Nothing" and 2 more.')
+
+
 @pytest.mark.parametrize("line", [
     "[01] Âme - Rej", "01. Âme - Rej", "1) Âme - Rej", "[1:02:03] Âme - Rej [Innervisions]",
     "# [00] Âme - Rej", "#[??] Âme - Rej [Innervisions - IV 01]", "Âme - Rej [Innervisions]",
