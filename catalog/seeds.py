@@ -17,7 +17,8 @@ PLAYLIST_LIMIT = 500  # tracks of a pasted playlist read (five pages of Spotify'
 NAMED_IN_MESSAGE = 5  # notes and left-out parts a message names; the rest are counted
 TYPO_PARTS = 10  # pastes of at most this many parts forgive typos (each miss costs up to ~0.7 s at 1.5M tracks)
 _REF_GAPS = re.compile(r"[,\s]+")
-_HEADING = re.compile(r"^[^\t]*:$")  # `Tracklist:` above a video's timestamps: a heading, no track
+# `Tracklist:` (or `Tracklist` alone) above a video's timestamps: a heading, no track
+_HEADING = re.compile(r"^[^\t]*:$|^(?:track\s*list(?:ing)?|set\s*list)$", re.IGNORECASE)
 _NUMBER_CELL = re.compile(r"^#?\d{1,3}[.)]?$|^(?:\d{1,2}:)?\d{1,2}:\d{2}$")  # `1`, `01.`, `#3`, `4:20`, `1:02:03`
 _DASH = re.compile(r"\s[-–—]\s")
 

@@ -263,6 +263,8 @@ def pasted_track_text(line: str, *, numbered_list: bool = False) -> str:
         return text
     _, text = split_cue(_LIST_MARKER.sub("", line))
     unnumbered = _NUMBER.sub("", text)  # `1. 009 Sound System - …`: the list's number is gone, the artist's stays
+    if unnumbered != text:
+        unnumbered = split_cue(unnumbered)[1]  # `01. [00:00] A - T`: the number, then the cue
     return _without_number(unnumbered, numbered_list and unnumbered == text)
 
 

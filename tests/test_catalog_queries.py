@@ -453,6 +453,8 @@ def test_regression_a_tracklist_heading_is_no_track_left_out(crate):
     assert seeds.message() is None and len(seeds.rows) == 2
     with pytest.raises(NotFoundError):  # a heading alone is still searched, and says it names nothing
         resolve_seeds(crate, None, split_queries("Tracklist:"))
+    assert split_queries("Tracklist\n00:00 Âme - Rej\n25:00 Homi & The Machines - Love & Hate") == [
+        "Âme - Rej", "Homi & The Machines - Love & Hate"]  # QA: without its colon too
 
 
 @pytest.mark.parametrize("line", ["5:45 Âme - Rej", "012 Âme - Rej", "4:20 Crew - Puff", "009 Sound System - Dreamscape",

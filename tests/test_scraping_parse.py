@@ -601,6 +601,8 @@ def test_category_page_from_real_links():
     ("# [1:02:03] Roni Size - Down [Talkin' Loud]", "Roni Size - Down [Talkin' Loud]"),
     ("[01] Nono - Body Titam", "Nono - Body Titam"),
     ("01. Nono - Body Titam", "Nono - Body Titam"),
+    ("01. [00:00] Nono - Body Titam", "Nono - Body Titam"),  # QA: a number, then a cue
+    ("12) [1:02:03] Nono - Body Titam", "Nono - Body Titam"),
     ("12) Nono - Body Titam", "Nono - Body Titam"),
     ("808 State - Pacific", "808 State - Pacific"),
     ("spotify:track:4uLU6hMCjMI75M1A2tKUQC", "spotify:track:4uLU6hMCjMI75M1A2tKUQC"),
