@@ -21,6 +21,11 @@ _REF_GAPS = re.compile(r"[,\s]+")
 _HEADING = re.compile(r"^[^\t]*:$|^(?:track\s*list(?:ing)?|set\s*list)$", re.IGNORECASE)
 _NUMBER_CELL = re.compile(r"^#?\d{1,3}[.)]?$|^(?:\d{1,2}:)?\d{1,2}:\d{2}$")  # `1`, `01.`, `#3`, `4:20`, `1:02:03`
 _DASH = re.compile(r"\s[-–—]\s")
+# What a DJ program's or shop's list puts after the title: a duration, BPM, Camelot key or year (`A - T - 6:32`,
+# `A - T 6B 124 BPM`, `A - T [Label] 2019`); searched without them only when the line as typed names no track
+_TRAILING_EXTRAS = re.compile(
+    r"(?:\s+(?:[-–—|]\s*)?(?:\(?(?:\d{1,2}:)?\d{1,2}:\d{2}\)?|\d{2,3}(?:[.,]\d+)?\s*bpm|\d{1,2}[ab]|(?:19|20)\d{2}))+\s*$",
+    re.IGNORECASE)
 
 
 @dataclass
@@ -117,7 +122,17 @@ def _resolve_part(conn: sqlite3.Connection, settings, part: str, notes: list[str
         if query.kind == "text" and names_unknown_track(part):
             raise BadInputError(f"{quoted(part)} is an unknown track ('?' or 'ID' in a tracklist): nothing to dig "
                                 "from.")
-        match = _resolve_text(conn, query, part, typos=typos)
+        try:
+            match = _resolve_text(conn, query, part, typos=typos)
+        except NotFoundError:
+            bare = _TRAILING_EXTRAS.sub("", part)
+            if bare == part or not _DASH.search(bare):
+                raise
+            try:
+                match = _resolve_text(conn, parse_query(bare), bare, typos=typos)
+            except NotFoundError:
+                raise NotFoundError(f"No track in the catalog matches {quoted(part)}. Check the spelling or paste a "
+                                    "Spotify link.") from None
         if match.note:
             notes.append(match.note)
         return [match.row]

@@ -382,6 +382,24 @@ def test_a_paste_with_nothing_readable_or_found_still_says_why(crate, parts):
         resolve_seeds(crate, None, parts)
 
 
+@pytest.mark.parametrize("line", ["Âme - Rej - 6:32", "Âme - Rej (7:05)", "Âme - Rej 6B 124 BPM", "Âme - Rej [Innervisions] 2019",
+                                  "Âme – Rej | 122.5 BPM | 8A"])
+def test_regression_a_duration_bpm_key_or_year_after_the_title_is_searched_without(crate, line):
+    """QA: `A - T - 6:32`, `A - T 6B 124 BPM` (a DJ program's or shop's list) matched no track."""
+    from catalog.seeds import resolve_seeds, split_queries
+
+    seeds = resolve_seeds(crate, None, split_queries(f"{line}\nHomi & The Machines - Love & Hate (Dub Mix)"))
+    assert [(row["artist"], row["title"], row["version"]) for row in seeds.rows][0] == ("Âme", "Rej", None)
+    assert seeds.message() is None
+
+
+def test_a_line_naming_no_track_with_a_duration_still_quotes_it_as_typed(crate):
+    from catalog.seeds import resolve_seeds
+
+    seeds = resolve_seeds(crate, None, ["Âme - Rej", "Nobody - Nothing - 6:32"])
+    assert seeds.message() == 'Not in the catalog, left out: "Nobody - Nothing - 6:32".'
+
+
 def test_regression_a_paste_naming_no_track_names_every_line_tried(crate):
     """QA: `Foo - Bar⏎Baz - Qux⏎Quux - Zot` said only 'No track in the catalog matches "Foo - Bar"', as if the other
     lines had been found."""
