@@ -59,6 +59,14 @@ def tracks_by_spotify_ids(conn: sqlite3.Connection, spotify_ids: list[str]) -> l
     return [row for row in (track_by_spotify_id(conn, i) for i in spotify_ids) if row is not None]
 
 
+def tracks_by_exact_names(conn: sqlite3.Connection, texts: list[str]) -> list[sqlite3.Row]:
+    """The catalog tracks that `artist - title (version)` texts name exactly (their identity key: one indexed lookup
+    each, no search), in order; texts naming none are skipped."""
+    keys = [key for key in (search_terms(text).key for text in texts) if key]
+    rows = (conn.execute("SELECT * FROM tracks WHERE key = ?", (key,)).fetchone() for key in keys)
+    return [row for row in rows if row is not None]
+
+
 MAX_WORDS = 12  # words (and credited names) of a query used; a DJ names a track in fewer
 MAX_WORD_CHARS = 40  # a longer word is matched by its first letters
 

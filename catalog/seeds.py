@@ -6,7 +6,7 @@ import re
 import sqlite3
 from dataclasses import dataclass, field
 
-from catalog.queries import TrackMatch, resolve_query, tracks_by_spotify_ids
+from catalog.queries import TrackMatch, resolve_query, tracks_by_exact_names, tracks_by_spotify_ids
 from errors import BadInputError, CratediggerError, NotFoundError, quoted
 from scraping.grammar import name_like_number_dropped, names_unknown_track, pasted_track_texts
 from spotify.ids import looks_like_ref, parse_query
@@ -38,7 +38,7 @@ class Seeds:
     missing: list[tuple[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
-    beyond: list[int] = field(default_factory=list)  # catalog ids of Spotify tracks pasted past MAX_PASTED_TRACKS
+    beyond: list[int] = field(default_factory=list)  # catalog ids of known tracks pasted past MAX_PASTED_TRACKS
 
     @property
     def ids(self) -> list[int]:
@@ -182,9 +182,9 @@ def _spotify_track_ids(parts: list[str]) -> list[str]:
 
 def resolve_seeds(conn: sqlite3.Connection, settings, parts: list[str]) -> Seeds:
     """The catalog rows `parts` name; a playlist link expands to those of its tracks the catalog knows.
-    Only the first MAX_PASTED_TRACKS parts are looked up (a note says so); of the rest, Spotify tracks the catalog
-    knows go to `Seeds.beyond`, for the answer to leave out (they are in the DJ's crate already); typos are forgiven in pastes of at
-    most TYPO_PARTS parts.
+    Only the first MAX_PASTED_TRACKS parts are looked up (a note says so); of the rest, the tracks the catalog
+    knows by Spotify link or by exact name go to `Seeds.beyond`, for the answer to leave out (they are in the DJ's
+    crate already); typos are forgiven in pastes of at most TYPO_PARTS parts.
 
     A part that names no catalog track is left out (see `Seeds.missing`), and so, among several parts, is one
     that cannot be read (`BadInputError`: `?`, an album link); the first part's error is raised only when no
@@ -193,11 +193,14 @@ def resolve_seeds(conn: sqlite3.Connection, settings, parts: list[str]) -> Seeds
     seeds = Seeds()
     if len(parts) > MAX_PASTED_TRACKS:
         seeds.notes.append(
-            f"Only the first {MAX_PASTED_TRACKS} of the {len(parts)} pasted tracks were dug from (Spotify links "
-            "among the rest are still left out of the answer); for a longer crate, paste its Spotify playlist link."
+            f"Only the first {MAX_PASTED_TRACKS} of the {len(parts)} pasted tracks were dug from (the rest, when "
+            "the catalog knows them by link or exact name, are still left out of the answer); for a longer crate, "
+            "paste its Spotify playlist link."
         )
         parts, rest = parts[:MAX_PASTED_TRACKS], parts[MAX_PASTED_TRACKS:]
-        seeds.beyond = [row["id"] for row in tracks_by_spotify_ids(conn, _spotify_track_ids(rest))]
+        named = [part for part in rest if not looks_like_ref(part)]
+        seeds.beyond = [row["id"] for row in (*tracks_by_spotify_ids(conn, _spotify_track_ids(rest)),
+                                              *tracks_by_exact_names(conn, named))]
     first_error: CratediggerError | None = None
     for part in parts:
         try:

@@ -123,6 +123,19 @@ def test_spotify_tracks_pasted_past_the_cap_are_left_out_of_the_answer(world):
     assert f"Only the first {MAX_PASTED_TRACKS} of the {MAX_PASTED_TRACKS + 1} pasted tracks" in answer.message
 
 
+def test_tracks_named_past_the_cap_are_left_out_of_the_answer_too(world):
+    """QA: lines 101-109 of a 120-line paste, named as `artist - title`, were recommended back to the DJ who had
+    pasted them; the catalog tracks they name exactly are now left out like Spotify links past the cap."""
+    from catalog.seeds import MAX_PASTED_TRACKS
+
+    settings, loader, _ = world
+    first = answer_query(f"spotify:track:{SPOTIFY['h1']}", settings, loader, n=4).candidates[0]
+    filler = [f"Nobody {i} - Nothing {i}" for i in range(MAX_PASTED_TRACKS - 1)]
+    named = f"{first['artist']} - {first['title']}" + (f" ({first['version']})" if first.get("version") else "")
+    answer = answer_query("\n".join([f"spotify:track:{SPOTIFY['h1']}", *filler, named]), settings, loader, n=4)
+    assert answer.candidates and first["track_id"] not in {c["track_id"] for c in answer.candidates}
+
+
 def test_bug_a_new_query_is_not_replaced_by_the_old_one_asked_again(world):
     """Review: pasting a destination playlist (read from Spotify in 1-2 s) and then asking a new query could let the
     old query, asked again without the playlist's tracks, land last and replace the new answer. It is not asked
