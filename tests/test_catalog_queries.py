@@ -94,6 +94,13 @@ def test_search_terms_speak_the_keys_vocabulary():
     assert search_terms("vera vivinu & ko").key_words == ("vera", "vivinu", "ko")
 
 
+def test_a_crate_being_typed_gets_suggestions_for_its_last_track(djs):
+    """QA: nothing was suggested for a second track typed after '; ' (the whole box was searched)."""
+    assert suggest(djs, "Âme - Rej; Solo") == ["Âme - Rej; Solomun - Home"]
+    assert suggest(djs, "Âme - Rej;Solomon") == ["Âme - Rej; Solomun - Home"]  # a typo, and no space after ';'
+    assert suggest(djs, "Âme - Rej; S") == [] and suggest(djs, "; solo") == ["Solomun - Home"]
+
+
 def test_every_suggestion_resolves_to_its_own_track(conn):
     """Every autocomplete label of a sample of demo tracks (all with several credits) resolves back to it."""
     from catalog.demo import build_demo_crate, save_demo_crate

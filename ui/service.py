@@ -56,14 +56,16 @@ def open_catalog(settings) -> sqlite3.Connection | None:
 
 
 def suggest(conn: sqlite3.Connection | None, text: str, *, limit: int = 8, tab: str | None = None) -> list[str] | None:
-    """Autocomplete labels (`artist - title (version)`) for what has been typed so far, typos forgiven when
-    nothing matches as typed; searched for the newest keystroke of `tab` (the page's `tab-id`) only
+    """Autocomplete labels (`artist - title (version)`) for what has been typed so far (after the last `;` of a
+    crate, the tracks before it kept in front), typos forgiven when nothing matches as typed; searched for the newest keystroke of `tab` (the page's `tab-id`) only
     (`SUGGESTIONS`: None for the others, whose suggestions would be replaced at once)."""
-    text = (text or "").strip()
-    if conn is None or len(text) < 2 or "spotify" in text.lower() or "/" in text:
+    done, _, typing = (text or "").rpartition(";")  # a crate: the track being typed is the last one
+    typing = typing.strip()
+    if conn is None or len(typing) < 2 or "spotify" in typing.lower() or "/" in typing:
         return []
-    rows = SUGGESTIONS.run(conn, lambda: search_tracks(conn, text, limit=limit, typos=True), given_up=None, caller=tab)
-    return None if rows is None else [track_label(row) for row in rows]
+    rows = SUGGESTIONS.run(conn, lambda: search_tracks(conn, typing, limit=limit, typos=True), given_up=None, caller=tab)
+    before = f"{done.rstrip()}; " if done.strip() else ""  # the tracks typed before it stay in the box
+    return None if rows is None else [before + track_label(row) for row in rows]
 
 
 def track_card(row, styles: list[str], n_sets: int | None = None) -> dict:
