@@ -455,3 +455,19 @@ def test_an_answer_asked_again_replaces_only_the_answer_it_was_asked_for(served,
     assert set(browser.execute_script(_SHOWN_TITLES)) < set(shown)
     assert browser.find_element(By.ID, "search-alert").text == "Asked again."
     assert console_errors(browser) == []
+
+
+def test_a_crate_being_typed_gets_suggestions_for_its_last_track(served, browser, demo_data):
+    """QA: nothing was suggested for a second track typed after '; '."""
+    import sqlite3
+
+    conn = sqlite3.connect(demo_data / "catalog.sqlite")
+    artist = conn.execute("SELECT artist FROM tracks WHERE artist NOT LIKE '%&%' ORDER BY id LIMIT 1").fetchone()[0]
+    _fresh_page(browser, served.url)
+    box = browser.find_element(By.ID, "search-input")
+    box.send_keys(f"Nobody - Nothing; {artist}")
+    options = ("return [...document.querySelectorAll('#search-suggestions option')].map(o => o.value)")
+    WebDriverWait(browser, 10).until(  # (each keystroke's suggestions come in turn: the last one's are awaited)
+        lambda d: any(v.startswith(f"Nobody - Nothing; {artist}") for v in d.execute_script(options)))
+    assert all(v.startswith("Nobody - Nothing; ") for v in browser.execute_script(options))
+    assert console_errors(browser) == []
