@@ -176,7 +176,7 @@ def test_regression_a_thumbs_down_track_stays_gone_after_a_reload(served, browse
     shown = browser.execute_script(script)
     browser.refresh()
     _wait_rows(browser, 10)
-    time.sleep(1)  # the restored votes re-rank the restored results
+    wait.until(lambda d: d.execute_script(script) == shown)  # the restored votes re-rank the restored results
     assert browser.execute_script(script) == shown
     assert console_errors(browser) == []
 
@@ -443,9 +443,11 @@ def test_an_answer_asked_again_replaces_only_the_answer_it_was_asked_for(served,
     fewer = {**current, "candidates": current["candidates"][:3]}
     send = "window.dash_clientside.set_props('again-store', {data: arguments[0]});"
 
-    browser.execute_script(send, {"replaces": "an-answer-no-longer-shown", "store": fewer, "alert": None})
-    browser.execute_script(send, {"replaces": None, "store": fewer, "alert": None})
-    time.sleep(1.0)  # (what is awaited is that nothing happens)
+    # Stale answers carry their own answer_id: had one been applied, the answer asked for below (which replaces
+    # the current one) would be skipped in turn and the table would never show its 3 rows.
+    stale = {**fewer, "candidates": current["candidates"][:2], "answer_id": "a-stale-answer"}
+    browser.execute_script(send, {"replaces": "an-answer-no-longer-shown", "store": stale, "alert": None})
+    browser.execute_script(send, {"replaces": None, "store": stale, "alert": None})
     assert browser.execute_script(_SHOWN_TITLES) == shown
 
     said = {"props": {"children": "Asked again.", "className": "alert alert-info"}, "type": "Div",
