@@ -122,17 +122,7 @@ def _resolve_part(conn: sqlite3.Connection, settings, part: str, notes: list[str
         if query.kind == "text" and names_unknown_track(part):
             raise BadInputError(f"{quoted(part)} is an unknown track ('?' or 'ID' in a tracklist): nothing to dig "
                                 "from.")
-        try:
-            match = _resolve_text(conn, query, part, typos=typos)
-        except NotFoundError:
-            bare = _TRAILING_EXTRAS.sub("", part)
-            if bare == part or not _DASH.search(bare):
-                raise
-            try:
-                match = _resolve_text(conn, parse_query(bare), bare, typos=typos)
-            except NotFoundError:
-                raise NotFoundError(f"No track in the catalog matches {quoted(part)}. Check the spelling or paste a "
-                                    "Spotify link.") from None
+        match = _resolve_text(conn, query, part, typos=typos)
         if match.note:
             notes.append(match.note)
         return [match.row]
@@ -146,25 +136,34 @@ def _resolve_part(conn: sqlite3.Connection, settings, part: str, notes: list[str
 
 
 def _resolve_text(conn: sqlite3.Connection, query, part: str, *, typos: bool) -> TrackMatch:
-    """`resolve_query` of `part`; a leading `4:20 ` or `009 ` (`pasted_track_text` keeps it: it may start an artist's
-    name) is dropped when the text as typed names no track exactly and the text without it does (`5:45 Nono - Body`
-    copied from a video's description)."""
-    bare = name_like_number_dropped(part)
-    if bare is None:
-        return resolve_query(conn, query, typos=typos)
-    try:
-        match = resolve_query(conn, query, typos=typos)
-    except NotFoundError as error:
-        match, not_found = None, error
-    if match is not None and match.note is None:
-        return match
-    try:
-        other = resolve_query(conn, parse_query(bare), typos=typos)
-    except NotFoundError:
-        if match is None:
-            raise not_found from None
-        return match
-    return other if match is None or other.note is None else match
+    """`resolve_query` of the first of `_spellings(part)` that names a track exactly, else of the first that names
+    one at all (a closest match or spelling, with its note); `NotFoundError` for `part` as typed when none does."""
+    closest, not_found = None, None
+    for text in _spellings(part):
+        try:
+            match = resolve_query(conn, query if text == part else parse_query(text), typos=typos)
+        except NotFoundError as error:
+            not_found = not_found or error
+            continue
+        if match.note is None:
+            return match
+        closest = closest or match
+    if closest is None:
+        raise not_found
+    return closest
+
+
+def _spellings(part: str) -> list[str]:
+    """`part` as typed, then without what a copied list may have left on it: a leading `4:20 ` or `009 `
+    (`pasted_track_text` keeps it, as it may start an artist's name: `5:45 Nono - Body` from a video's description)
+    and a duration, BPM, key or year after the title (`A - T - 6:32`, `A - T 6B 124 BPM`), each alone, then both."""
+    numberless = name_like_number_dropped(part)
+    texts = [part, numberless]
+    for text in (part, numberless):
+        bare = _TRAILING_EXTRAS.sub("", text) if text else None
+        if bare and _DASH.search(bare):
+            texts.append(bare)
+    return list(dict.fromkeys(text for text in texts if text))
 
 
 def _spotify_track_ids(parts: list[str]) -> list[str]:
