@@ -269,8 +269,8 @@ def pasted_track_text(line: str, *, numbered_list: bool = False) -> str:
 
 
 def pasted_track_texts(lines: list[str]) -> list[str]:
-    """`pasted_track_text` of each line; in a list numbered throughout (each line starts with a number, or each
-    with a time, counting up), a number that may start a name (`009 `, `4:20 `) is the list's and is dropped."""
+    """`pasted_track_text` of each line; in a list numbered throughout (`_numbered_throughout`), a number that may
+    start a name (`009 `, `2 `, `4:20 `) is the list's and is dropped."""
     numbered = _numbered_throughout([line for line in lines if line.strip()])
     return [pasted_track_text(line, numbered_list=numbered) for line in lines]
 

@@ -26,7 +26,7 @@ SOUND_EXTRA = 40  # sound-alike tracks added to a DJ-set answer, for the blend s
 SOUNDS_ALIKE = 0.5  # cosine similarity from which "sounds alike" is said
 _DATE_PREFIX = re.compile(r"^\s*[-–]?\s*\d{4}(?:-[\dX]{2}){0,2}\s+-\s+")  # MixesDB titles start with the date
 STYLES = StyleCache()  # this process's; styles change only on import
-SUGGESTIONS = NewestOnly()  # the autocomplete's searches: one at a time, for the newest keystroke
+SUGGESTIONS = NewestOnly()  # the autocomplete's searches: one at a time, for each tab's newest keystroke
 
 
 @dataclass
@@ -57,8 +57,9 @@ def open_catalog(settings) -> sqlite3.Connection | None:
 
 def suggest(conn: sqlite3.Connection | None, text: str, *, limit: int = 8, tab: str | None = None) -> list[str] | None:
     """Autocomplete labels (`artist - title (version)`) for what has been typed so far (after the last `;` of a
-    crate, the tracks before it kept in front), typos forgiven when nothing matches as typed; searched for the newest keystroke of `tab` (the page's `tab-id`) only
-    (`SUGGESTIONS`: None for the others, whose suggestions would be replaced at once)."""
+    crate, the tracks before it kept in front), typos forgiven when nothing matches as typed; searched for the
+    newest keystroke of `tab` (the page's `tab-id`) only (`SUGGESTIONS`: None for that tab's older keystrokes,
+    whose suggestions would be replaced at once)."""
     done, _, typing = (text or "").rpartition(";")  # a crate: the track being typed is the last one
     typing = typing.strip()
     if conn is None or len(typing) < 2 or "spotify" in typing.lower() or "/" in typing:
